@@ -1,0 +1,234 @@
+// Typings of what a notebook cell sees: `lab` (the Latent Lab API) and `tf`
+// (TensorFlow.js). Loaded into Monaco as an extra lib for completion and hover docs,
+// so this file is self-contained: no imports. Keep it in step with src/engine/lab.
+
+declare namespace LatentLab {
+  /** What an evaluation number is. Never rank a bound against an exact value without saying so. */
+  type MetricKind = 'loss' | 'exact' | 'bound' | 'estimate' | 'sample' | 'info';
+
+  /** A dataset with a fixed train / validation / test split (80 / 10 / 10). */
+  interface Dataset {
+    /** e.g. 'mnist', 'fashion-mnist', '8gaussians' */
+    readonly name: string;
+    /** 'image' (28×28 grayscale) or 'points' (2-D toy data) */
+    readonly kind: 'image' | 'points';
+    /** shape of one example, e.g. [28, 28] or [2] */
+    readonly shape: number[];
+    /** values per example (784 for MNIST, 2 for toy data) */
+    readonly dim: number;
+    /** true when every value is 0 or 1 */
+    readonly binary: boolean;
+    /** training split: `x` is row-major [n, dim] */
+    readonly train: { x: Float32Array; n: number };
+    /** validation split (evaluation during training, best checkpoint) */
+    readonly val: { x: Float32Array; n: number };
+    /** test split (final numbers only) */
+    readonly test: { x: Float32Array; n: number };
+    /** hash of the name, settings and split sizes: compare runs only on equal fingerprints */
+    readonly fingerprint: string;
+    /** the settings that produced the data (recorded with every run) */
+    readonly settings: Record<string, unknown>;
+    /** mode centres of toy mixtures (8gaussians, 25gaussians) */
+    readonly modes?: number[][];
+    /** standard deviation of each mode of a toy mixture */
+    readonly modeStd?: number;
+  }
+
+  interface ImageDataOptions {
+    /**
+     * How pixels become data:
+     * - `true` / `'stochastic'` (default): each pixel drawn once as Bernoulli(intensity) with a
+     *   fixed, recorded seed — the standard for likelihood benchmarks;
+     * - `'threshold'`: pixel > 0.5 (cleaner digits, far lower NLL: never compare across the two);
+     * - `false`: grayscale in [0, 1].
+     */
+    binarize?: boolean | 'stochastic' | 'threshold';
+    /** use only this many images (after a fixed shuffle), split 80/10/10 */
+    limit?: number;
+    /** seed of the stochastic binarization (default 0) */
+    binarizeSeed?: number;
+  }
+
+  type Toy2dName = 'moons' | '8gaussians' | '25gaussians' | 'rings' | 'spirals' | 'checkerboard';
+
+  interface Toy2dOptions {
+    /** total points before the split (default 10000) */
+    n?: number;
+    /** noise scale (default depends on the distribution, e.g. 0.05 for the Gaussian mixtures) */
+    noise?: number;
+    /** seed of the draw (default 0) */
+    seed?: number;
+  }
+
+  interface DataApi {
+    /** The 10,000 MNIST digits of the `mnist` package: 8000 train / 1000 validation / 1000 test. */
+    mnist(opts?: ImageDataOptions): Dataset;
+    /** Fashion-MNIST (70,000 images): 56000 / 7000 / 7000. */
+    fashionMnist(opts?: ImageDataOptions): Dataset;
+    /** A 2-D toy distribution with a fixed seeded draw. */
+    toy2d(name: Toy2dName, opts?: Toy2dOptions): Dataset;
+    /** names accepted by `toy2d` */
+    readonly toy2dNames: readonly Toy2dName[];
+  }
+
+  /** A model family instance; built on its data by `lab.train`. */
+  interface Model {
+    /** 'vae', 'gan', ... */
+    readonly family: string;
+    /** the model's settings (recorded with each run) */
+    readonly config: Record<string, unknown>;
+    /** true once trained (built) on a dataset; training it again continues from its weights */
+    readonly built: boolean;
+    /** metric key → kind of everything it reports */
+    metricKinds(): Record<string, MetricKind>;
+    /** free its tensors */
+    dispose(): void;
+  }
+
+  interface VaeConfig {
+    /** latent dimensions (default 16) */
+    latentDim?: number;
+    /** encoder hidden sizes; the decoder mirrors them (default [512, 256]) */
+    hidden?: number[];
+    /** decoder p(x|z): 'bernoulli' (binary data, the default there) or 'gaussian' (learned per-dimension scale) */
+    likelihood?: 'bernoulli' | 'gaussian';
+    /** weight of the KL term in the objective (β-VAE, default 1). The reported ELBO always uses β = 1. */
+    beta?: number;
+    /** KL warm-up: ramp β from 0 over this many steps (default 0 = off) */
+    klWarmup?: number;
+  }
+
+  interface GanConfig {
+    /** latent dimensions (default 2 on 2-D data, 64 on images) */
+    latentDim?: number;
+    /** hidden sizes of generator and discriminator (default [128, 128]) */
+    hidden?: number[];
+    /** generator loss: 'nonsaturating' (max log D(G(z)), default) or 'minimax' (min log(1 − D(G(z)))) */
+    loss?: 'nonsaturating' | 'minimax';
+    /** discriminator steps per generator step (default 1) */
+    dSteps?: number;
+  }
+
+  interface ModelsApi {
+    /**
+     * Variational autoencoder: MLP encoder / decoder, reparameterized, closed-form KL.
+     * Reports train/loss (−ELBO per example, nats), train/recon, train/kl and on validation
+     * val/elbo and val/bits_per_dim (kind 'bound': a lower bound on log p(x)).
+     */
+    vae(cfg?: VaeConfig): Model;
+    /**
+     * Generative adversarial network with MLP generator and discriminator. Reports
+     * train/d_loss, train/g_loss, train/d_real (mean D(x)), train/d_fake; on toy mixtures
+     * val/mode_dist and val/modes_covered (kind 'sample'). A GAN has no likelihood.
+     */
+    gan(cfg?: GanConfig): Model;
+  }
+
+  type Schedule =
+    | 'constant'
+    | 'step'
+    | 'cosine'
+    | 'exponential'
+    | { type: 'constant'; warmup?: number }
+    /** multiply by `gamma` (default 0.1) every `stepSize` steps (default steps/3) */
+    | { type: 'step'; stepSize?: number; gamma?: number; warmup?: number }
+    /** cosine decay to `minLr` (default 0) after `warmup` linear warm-up steps */
+    | { type: 'cosine'; warmup?: number; minLr?: number }
+    /** lr · gamma^(step / decaySteps) (defaults: gamma 0.1, decaySteps = steps) */
+    | { type: 'exponential'; gamma?: number; decaySteps?: number; warmup?: number };
+
+  interface TrainOptions {
+    /** optimizer steps (default 2000) */
+    steps?: number;
+    /** examples per step (default 128) */
+    batchSize?: number;
+    /** optimizer (default 'adam') */
+    optimizer?: 'sgd' | 'momentum' | 'rmsprop' | 'adagrad' | 'adam';
+    /** base learning rate (default 1e-3) */
+    lr?: number;
+    /** learning-rate schedule (default 'constant') */
+    schedule?: Schedule;
+    /** clip gradients to this global L2 norm (default: no clipping) */
+    clipNorm?: number | null;
+    /** decoupled weight decay (AdamW style) on weight matrices, not biases (default 0) */
+    weightDecay?: number;
+    /** Adam β1 (default 0.9; 0.5 for GANs) */
+    beta1?: number;
+    /** Adam β2 (default 0.999) */
+    beta2?: number;
+    /** momentum of the 'momentum' optimizer (default 0.9) */
+    momentum?: number;
+    /** seed of every random draw of the run: init, batches, noise (default 1) */
+    seed?: number;
+    /** seed of the fixed noise bank behind sample grids: equal seeds give comparable grids (default 1234) */
+    sampleSeed?: number;
+    /** evaluate on validation every this many steps (default steps / 10) */
+    evalEvery?: number;
+    /** validation examples per evaluation (default 1000) */
+    evalSize?: number;
+    /** write a sample grid (images) or scatter (2-D) every this many steps (default 200) */
+    sampleEvery?: number;
+    /** write a periodic checkpoint every this many steps (default 1000) */
+    checkpointEvery?: number;
+    /** metric of the 'best' checkpoint (default val/elbo max for VAE, val/mode_dist min for GAN); false = none */
+    best?: { key: string; mode: 'max' | 'min' } | false;
+    /** run name (default '<family>-<data>') */
+    name?: string;
+    /** called after every step with that step's metrics (debugging; not recorded) */
+    onStep?: (step: number, metrics: Record<string, number>) => void;
+  }
+
+  /** A PNG written under the run's artifacts; pass it to `lab.show`. */
+  interface ImageHandle {
+    /** path relative to the workspace's artifacts folder */
+    readonly path: string;
+    readonly caption?: string;
+  }
+
+  /** A training run (tracked: curves, samples and checkpoints appear in the Runs view). */
+  interface Run {
+    /** e.g. 'r-20250101-120000-a1b2' */
+    readonly id: string;
+    readonly name: string;
+    readonly status: 'running' | 'finished' | 'stopped' | 'failed';
+    /** steps done */
+    readonly steps: number;
+    /** error message of a failed run */
+    readonly error: string | null;
+    /** last value of each metric, e.g. run.metrics['val/elbo'] */
+    readonly metrics: Record<string, number>;
+    /** the trained model */
+    readonly model: Model;
+    /** the data it was trained on */
+    readonly data: Dataset;
+    /** every recorded value of one metric */
+    history(key: string): { steps: number[]; values: number[] };
+    /** draw `n` samples (default 64) and write them as a PNG: a grid for images, a scatter for 2-D data */
+    samples(n?: number, seed?: number): ImageHandle;
+  }
+
+  interface Lab {
+    /** Datasets: MNIST, Fashion-MNIST, 2-D toy distributions. */
+    readonly data: DataApi;
+    /** Model families. */
+    readonly models: ModelsApi;
+    /**
+     * Train `model` on `data`. Streams metrics, sample grids and checkpoints to the
+     * tracker while it runs; resolves with the finished run. Interrupting the cell stops
+     * the run ('stopped') and rejects with an error named 'Interrupted'; a NaN/Inf loss
+     * fails the run.
+     * @example
+     * const run = await lab.train(lab.models.vae(), lab.data.mnist(), { steps: 2000 });
+     */
+    train(model: Model, data: Dataset, opts?: TrainOptions): Promise<Run>;
+    /** Show a value under the cell: text, pretty JSON, an image handle or a run's live view. */
+    show(x: unknown, caption?: string): void;
+    /** The backend in use: 'tensorflow-gpu', 'tensorflow', 'wasm' or 'cpu'. */
+    backend(): string;
+  }
+}
+
+/** The Latent Lab API. */
+declare const lab: LatentLab.Lab;
+/** TensorFlow.js (`@tensorflow/tfjs`), on the engine's selected backend. */
+declare const tf: any;

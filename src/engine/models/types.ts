@@ -1,0 +1,62 @@
+// The interface every model family implements, so one trainer runs them all.
+import type * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../util/rng';
+
+export type MetricKindName = 'loss' | 'exact' | 'bound' | 'estimate' | 'sample' | 'info';
+
+export interface MetricValue {
+  value: number;
+  kind: MetricKindName;
+}
+
+/** What a model knows about its data when it is built. */
+export interface DataInfo {
+  kind: 'image' | 'points';
+  /** per-example shape, e.g. [28, 28] or [2] */
+  shape: number[];
+  binary: boolean;
+  /** known mode centres (toy mixtures) */
+  modes?: number[][];
+  modeStd?: number;
+}
+
+/** Services the trainer gives a model for one step. */
+export interface StepContext {
+  /**
+   * One optimizer step on `vars` for `loss`, using the run's optimizer for `group`
+   * (one optimizer per group, e.g. 'g' and 'd' for a GAN), with the run's gradient
+   * clipping, weight decay and learning-rate schedule. Returns the loss value.
+   */
+  minimize(group: string, loss: () => tf.Scalar, vars: tf.Variable[]): number;
+  /** a fresh integer seed for tf random ops, derived from the run's seed */
+  seed(): number;
+}
+
+export interface NamedWeight {
+  name: string;
+  tensor: tf.Tensor;
+}
+
+export interface Model {
+  family: string;
+  /** the model's settings (recorded with each run) */
+  config: Record<string, unknown>;
+  /** metric key → kind for everything trainStep/evaluate report */
+  metricKinds(): Record<string, MetricKindName>;
+  /** default "best checkpoint" metric */
+  bestMetric?: { key: string; mode: 'max' | 'min' };
+  /** optimizer settings this family prefers unless the user overrides them (e.g. GAN beta1) */
+  optimizerDefaults?: { beta1?: number; beta2?: number };
+  /** whether build() has run */
+  readonly built: boolean;
+  build(data: DataInfo, rng: Rng): void;
+  trainStep(batch: tf.Tensor2D, step: number, ctx: StepContext): Record<string, number>;
+  /** latent noise of `n` rows drawn with `seed` (a run's fixed noise bank) */
+  noise(n: number, seed: number): tf.Tensor2D;
+  /** generated examples [n, D]; images in [0,1]. Uses `noise` when given. */
+  sample(n: number, noise?: tf.Tensor2D, seed?: number): tf.Tensor2D;
+  evaluate?(val: tf.Tensor2D, seed: number): Record<string, MetricValue>;
+  getWeights(): NamedWeight[];
+  setWeights(weights: NamedWeight[]): void;
+  dispose(): void;
+}

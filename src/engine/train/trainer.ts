@@ -1,0 +1,390 @@
+// The generic training loop: every model family goes through it. It owns the run's
+// randomness, batching, optimizers and schedules, metric streaming, periodic
+// evaluation, sample artifacts and checkpoints, and it yields to the event loop
+// between steps so interrupts arrive.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { MetricPoint, RunRecord } from '../../shared/domain';
+import { backendName } from '../backend/select';
+import { InterruptedError, type EngineContext } from '../context';
+import type { Dataset } from '../data/types';
+import { rows } from '../data/types';
+import type { MetricKindName, Model, StepContext } from '../models/types';
+import { imageGridPng, scatterPng } from '../util/png';
+import { mulberry32, permutation } from '../util/rng';
+import { saveCheckpoint } from './checkpoints';
+import { createOptimizer, optimizerStep, type OptimizerName, type OptimizerSettings } from './optimizers';
+import { lrAt, normalizeSchedule, type ScheduleName, type ScheduleSpec } from './schedules';
+
+export interface TrainOptions {
+  /** optimizer steps (default 2000) */
+  steps?: number;
+  /** examples per step (default 128) */
+  batchSize?: number;
+  /** default 'adam' */
+  optimizer?: OptimizerName;
+  /** base learning rate (default 1e-3) */
+  lr?: number;
+  /** learning-rate schedule (default constant) */
+  schedule?: ScheduleName | ScheduleSpec;
+  /** clip gradients to this global L2 norm (default off) */
+  clipNorm?: number | null;
+  /** decoupled weight decay (AdamW style) on weight matrices (default 0) */
+  weightDecay?: number;
+  /** adam betas (default 0.9/0.999, or the model family's preference, e.g. 0.5 for GANs) */
+  beta1?: number;
+  beta2?: number;
+  /** momentum of the 'momentum' optimizer (default 0.9) */
+  momentum?: number;
+  /** seed of every random draw of the run (default 1) */
+  seed?: number;
+  /** seed of the fixed noise bank used for sample grids (default 1234) */
+  sampleSeed?: number;
+  /** evaluate on validation every this many steps (default steps/10) */
+  evalEvery?: number;
+  /** validation examples used per evaluation (default 1000) */
+  evalSize?: number;
+  /** write a sample grid / scatter every this many steps (default 200) */
+  sampleEvery?: number;
+  /** write a periodic checkpoint every this many steps (default 1000) */
+  checkpointEvery?: number;
+  /** metric that decides the 'best' checkpoint (default per family); false = none */
+  best?: { key: string; mode: 'max' | 'min' } | false;
+  /** run name (default '<family>-<data>') */
+  name?: string;
+  /** called after every step (debugging / tests; not recorded) */
+  onStep?: (step: number, metrics: Record<string, number>) => void;
+}
+
+export interface ImageHandle {
+  readonly __labImage: true;
+  /** relative to the artifacts dir */
+  path: string;
+  caption?: string;
+}
+
+export function isImageHandle(x: unknown): x is ImageHandle {
+  return typeof x === 'object' && x !== null && (x as ImageHandle).__labImage === true;
+}
+
+export class Run {
+  status: 'running' | 'finished' | 'stopped' | 'failed' = 'running';
+  steps = 0;
+  error: string | null = null;
+  /** last value of each metric */
+  readonly metrics: Record<string, number> = {};
+  private readonly series = new Map<string, { steps: number[]; values: number[] }>();
+  private imageCount = 0;
+
+  constructor(
+    readonly id: string,
+    readonly name: string,
+    readonly model: Model,
+    readonly data: Dataset,
+    private readonly ctx: EngineContext,
+    readonly sampleSeed: number,
+  ) {}
+
+  /** @internal */
+  record(key: string, step: number, value: number): void {
+    this.metrics[key] = value;
+    let s = this.series.get(key);
+    if (!s) this.series.set(key, (s = { steps: [], values: [] }));
+    s.steps.push(step);
+    s.values.push(value);
+  }
+
+  /** every recorded value of `key` */
+  history(key: string): { steps: number[]; values: number[] } {
+    const s = this.series.get(key);
+    return s ? { steps: s.steps.slice(), values: s.values.slice() } : { steps: [], values: [] };
+  }
+
+  /** Draw `n` samples from the trained model and write them as a PNG (grid or scatter). */
+  samples(n = 64, seed = this.sampleSeed): ImageHandle {
+    const rel = `${this.id}/images/samples-${String(++this.imageCount).padStart(3, '0')}-step-${pad6(this.steps)}.png`;
+    const x = this.model.sample(n, undefined, seed);
+    const values = x.dataSync() as Float32Array;
+    x.dispose();
+    let meta: Record<string, unknown>;
+    let png: Buffer;
+    if (this.data.kind === 'image') {
+      const [h, w] = imageHW(this.data.shape);
+      const grid = imageGridPng(values, n, h, w);
+      png = grid.png;
+      meta = { n, rows: grid.rows, cols: grid.cols };
+    } else {
+      const pts: number[][] = [];
+      for (let i = 0; i < n; i++) pts.push([values[2 * i], values[2 * i + 1]]);
+      png = scatterPng(pts, rows(this.data.val, 2, 1000));
+      meta = { n };
+    }
+    writeFile(this.ctx.artifactsDir(), rel, png);
+    this.ctx.send({ type: 'run.artifact', artifact: { runId: this.id, step: this.steps, kind: 'image', seed, path: rel, meta } });
+    return { __labImage: true, path: rel, caption: `${this.name}: ${n} samples at step ${this.steps}` };
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { id: this.id, name: this.name, status: this.status, steps: this.steps, metrics: this.metrics };
+  }
+}
+
+const pad6 = (n: number) => String(n).padStart(6, '0');
+
+function imageHW(shape: number[]): [number, number] {
+  if (shape.length >= 2) return [shape[0], shape[1]];
+  const s = Math.round(Math.sqrt(shape[0]));
+  return s * s === shape[0] ? [s, s] : [1, shape[0]];
+}
+
+function writeFile(root: string, rel: string, data: Buffer | string): void {
+  const abs = path.join(root, ...rel.split('/'));
+  fs.mkdirSync(path.dirname(abs), { recursive: true });
+  fs.writeFileSync(abs, data);
+}
+
+export function newRunId(now = new Date()): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
+  const rand = Math.floor(Math.random() * 0x10000).toString(16).padStart(4, '0');
+  return `r-${stamp}-${rand}`;
+}
+
+/** options without functions, for the run record */
+function recordable(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => typeof v !== 'function'));
+}
+
+/** Copy rows `idx[from..from+B)` of a split into a [B, D] tensor. */
+function batchTensor(x: Float32Array, dim: number, idx: Int32Array, from: number, B: number, buf: Float32Array): tf.Tensor2D {
+  for (let i = 0; i < B; i++) {
+    const r = idx[from + i];
+    buf.set(x.subarray(r * dim, (r + 1) * dim), i * dim);
+  }
+  return tf.tensor2d(buf, [B, dim]);
+}
+
+export async function train(ctx: EngineContext, model: Model, data: Dataset, opts: TrainOptions = {}): Promise<Run> {
+  if (!model || typeof model.trainStep !== 'function') throw new TypeError('lab.train: the first argument must be a model from lab.models');
+  if (!data || !data.train || typeof data.dim !== 'number') throw new TypeError('lab.train: the second argument must be a dataset from lab.data');
+  const steps = Math.max(1, Math.floor(opts.steps ?? 2000));
+  const batchSize = Math.max(1, Math.min(Math.floor(opts.batchSize ?? 128), data.train.n));
+  const seed = Math.floor(opts.seed ?? 1);
+  const sampleSeed = Math.floor(opts.sampleSeed ?? 1234);
+  const evalEvery = Math.max(1, Math.floor(opts.evalEvery ?? Math.max(1, Math.round(steps / 10))));
+  const sampleEvery = Math.max(1, Math.floor(opts.sampleEvery ?? 200));
+  const checkpointEvery = Math.max(1, Math.floor(opts.checkpointEvery ?? 1000));
+  const evalSize = Math.max(1, Math.min(Math.floor(opts.evalSize ?? 1000), data.val.n));
+  const schedule = normalizeSchedule(opts.schedule);
+  const settings: OptimizerSettings = {
+    optimizer: opts.optimizer ?? 'adam',
+    lr: opts.lr ?? 1e-3,
+    beta1: opts.beta1 ?? model.optimizerDefaults?.beta1 ?? 0.9,
+    beta2: opts.beta2 ?? model.optimizerDefaults?.beta2 ?? 0.999,
+    momentum: opts.momentum ?? 0.9,
+    clipNorm: opts.clipNorm ?? null,
+    weightDecay: opts.weightDecay ?? 0,
+  };
+  createOptimizer(settings).dispose(); // validates the optimizer name before the run starts
+
+  const rng = mulberry32(seed);
+  const buildRng = rng.fork();
+  const batchRng = rng.fork();
+  const stepRng = rng.fork();
+  if (!model.built) {
+    model.build({ kind: data.kind, shape: data.shape, binary: data.binary, modes: data.modes, modeStd: data.modeStd }, buildRng);
+  }
+  const best = opts.best === false ? null : (opts.best ?? model.bestMetric ?? null);
+
+  const exec = ctx.exec();
+  const id = newRunId();
+  const name = opts.name ?? `${model.family}-${data.name}`;
+  const run = new Run(id, name, model, data, ctx, sampleSeed);
+  const metricKinds: Record<string, MetricKindName> = { ...model.metricKinds(), 'train/lr': 'info' };
+  const startedAt = Date.now();
+  const record: RunRecord = {
+    id,
+    notebook: exec?.notebook ?? '',
+    cell: exec?.cellId ?? '',
+    name,
+    family: model.family,
+    config: {
+      model: { ...model.config },
+      train: { ...recordable(opts as Record<string, unknown>), steps, batchSize, seed, sampleSeed, evalEvery, sampleEvery, checkpointEvery, evalSize, schedule, ...settings, best },
+      data: { name: data.name, ...data.settings, sizes: { train: data.train.n, val: data.val.n, test: data.test.n } },
+      metricKinds,
+    },
+    code: exec?.code ?? '',
+    dataFingerprint: data.fingerprint,
+    dataName: data.name,
+    seed,
+    // the selection name tells tfjs-node-gpu from tfjs-node (both are tf's 'tensorflow')
+    backend: backendName(),
+    status: 'running',
+    steps: 0,
+    totalSteps: steps,
+    startedAt,
+    endedAt: null,
+    heartbeat: startedAt,
+    error: null,
+    finalMetrics: {},
+  };
+  ctx.send({ type: 'run.start', run: record });
+  exec?.emit({ type: 'run', runId: id });
+
+  // --- metric streaming ---
+  let pending: MetricPoint[] = [];
+  let lastFlush = Date.now();
+  const flush = (force = false) => {
+    if (pending.length === 0) return;
+    if (!force && pending.length < 50 && Date.now() - lastFlush < 250) return;
+    ctx.send({ type: 'run.metrics', runId: id, points: pending, steps: run.steps });
+    pending = [];
+    lastFlush = Date.now();
+  };
+  const push = (key: string, step: number, value: number) => {
+    if (!Number.isFinite(value)) throw new Error(`non-finite ${key} = ${value} at step ${step}: training diverged (try a lower lr or clipNorm)`);
+    run.record(key, step, value);
+    pending.push({ key, step, value, wallTime: Date.now() });
+  };
+
+  // --- fixed things of the run ---
+  const artifactsDir = ctx.artifactsDir();
+  const bankSize = data.kind === 'image' ? 64 : 1000;
+  const noiseBank = model.noise(bankSize, sampleSeed);
+  const valX = tf.tensor2d(data.val.x.subarray(0, evalSize * data.dim), [evalSize, data.dim]);
+  const valRows = data.kind === 'points' ? rows(data.val, data.dim, 1000) : [];
+  const optimizers = new Map<string, tf.Optimizer>();
+  let lr = settings.lr;
+  const stepCtx: StepContext = {
+    minimize(group, loss, vars) {
+      let opt = optimizers.get(group);
+      if (!opt) optimizers.set(group, (opt = createOptimizer(settings)));
+      return optimizerStep(opt, loss, vars, settings, lr);
+    },
+    seed: () => stepRng.seed(),
+  };
+
+  let bestValue: number | null = null;
+  let lastSampleStep = -1;
+  let lastEvalStep = -1;
+  let lastCkptStep = -1;
+
+  const evaluate = (step: number) => {
+    lastEvalStep = step;
+    if (!model.evaluate) return;
+    const res = model.evaluate(valX, sampleSeed + 7919);
+    for (const [k, { value, kind }] of Object.entries(res)) {
+      metricKinds[k] = kind;
+      push(k, step, value);
+    }
+    if (best && res[best.key] && step > 0) {
+      const v = res[best.key].value;
+      if (bestValue === null || (best.mode === 'max' ? v > bestValue : v < bestValue)) {
+        bestValue = v;
+        checkpoint(step, 'best', best.key, v);
+      }
+    }
+  };
+
+  const writeSamples = (step: number) => {
+    lastSampleStep = step;
+    const x = model.sample(bankSize, noiseBank, sampleSeed);
+    const values = x.dataSync() as Float32Array;
+    x.dispose();
+    if (data.kind === 'image') {
+      const [h, w] = imageHW(data.shape);
+      const grid = imageGridPng(values, bankSize, h, w, 8);
+      const rel = `${id}/samples/step-${pad6(step)}.png`;
+      writeFile(artifactsDir, rel, grid.png);
+      ctx.send({ type: 'run.artifact', artifact: { runId: id, step, kind: 'samples', seed: sampleSeed, path: rel, meta: { n: bankSize, rows: grid.rows, cols: grid.cols } } });
+    } else {
+      const samples: number[][] = [];
+      for (let i = 0; i < bankSize; i++) samples.push([values[2 * i], values[2 * i + 1]]);
+      const rel = `${id}/scatter/step-${pad6(step)}.json`;
+      writeFile(artifactsDir, rel, JSON.stringify({ data: valRows, samples }));
+      ctx.send({ type: 'run.artifact', artifact: { runId: id, step, kind: 'scatter2d', seed: sampleSeed, path: rel, meta: { n: bankSize, nData: valRows.length } } });
+    }
+  };
+
+  const checkpoint = (step: number, reason: 'periodic' | 'best' | 'final', metricKey: string | null = null, metricValue: number | null = null) => {
+    if (reason !== 'best') lastCkptStep = step;
+    const base = reason === 'best' ? 'best' : `step-${pad6(step)}`;
+    const rel = saveCheckpoint(artifactsDir, `${id}/checkpoints`, base, model.getWeights(), {
+      runId: id,
+      step,
+      reason,
+      family: model.family,
+      config: { ...model.config },
+      metricKey,
+      metricValue,
+    });
+    ctx.send({ type: 'run.checkpoint', checkpoint: { runId: id, step, path: rel, reason, metricKey, metricValue } });
+  };
+
+  let status: 'finished' | 'stopped' | 'failed' = 'finished';
+  let error: unknown = null;
+  try {
+    fs.mkdirSync(path.join(artifactsDir, id), { recursive: true });
+    evaluate(0);
+    flush(true);
+    let perm = permutation(data.train.n, batchRng);
+    let cursor = 0;
+    const buf = new Float32Array(batchSize * data.dim);
+    for (let step = 1; step <= steps; step++) {
+      if (exec?.signal.aborted) throw new InterruptedError();
+      if (cursor + batchSize > data.train.n) {
+        perm = permutation(data.train.n, batchRng);
+        cursor = 0;
+      }
+      const batch = batchTensor(data.train.x, data.dim, perm, cursor, batchSize, buf);
+      cursor += batchSize;
+      lr = lrAt(schedule, settings.lr, step, steps);
+      let m: Record<string, number>;
+      try {
+        m = model.trainStep(batch, step, stepCtx);
+      } finally {
+        batch.dispose();
+      }
+      run.steps = step;
+      for (const [k, v] of Object.entries(m)) push(k, step, v);
+      if (schedule.type !== 'constant' || schedule.warmup) push('train/lr', step, lr);
+      opts.onStep?.(step, m);
+      if (step % evalEvery === 0) evaluate(step);
+      if (step % sampleEvery === 0) writeSamples(step);
+      if (step % checkpointEvery === 0 && step < steps) checkpoint(step, 'periodic');
+      flush();
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    if (lastEvalStep !== steps) evaluate(steps);
+    if (lastSampleStep !== steps) writeSamples(steps);
+    checkpoint(steps, 'final');
+  } catch (e) {
+    error = e;
+    status = e instanceof InterruptedError || exec?.signal.aborted ? 'stopped' : 'failed';
+    if (status === 'stopped' && run.steps > 0 && lastCkptStep !== run.steps) {
+      try {
+        checkpoint(run.steps, 'final');
+      } catch {
+        /* best effort */
+      }
+    }
+  } finally {
+    try {
+      flush(true);
+    } catch {
+      /* a send failure must not hide the run's own outcome */
+    }
+    noiseBank.dispose();
+    valX.dispose();
+    for (const o of optimizers.values()) o.dispose();
+  }
+  run.status = status;
+  const message = error === null ? null : error instanceof Error ? error.message : String(error);
+  run.error = status === 'failed' ? message : null;
+  ctx.send({ type: 'run.end', runId: id, status, steps: run.steps, error: run.error });
+  if (status === 'stopped') throw error instanceof InterruptedError ? error : new InterruptedError();
+  if (status === 'failed') throw error;
+  return run;
+}

@@ -1,0 +1,28 @@
+// The engine as an Electron utility process (desktop).
+import { utilityProcess } from 'electron';
+import type { EngineLauncher, EngineProcess } from '../services/engine-process';
+
+export function utilityEngineLauncher(entry: string): EngineLauncher {
+  return (): EngineProcess => {
+    const child = utilityProcess.fork(entry, [], {
+      serviceName: 'Latent Lab engine',
+      stdio: 'inherit',
+      env: { ...process.env, LATENTLAB_ENGINE: '1' },
+    });
+    let alive = true;
+    child.on('exit', () => (alive = false));
+    return {
+      get pid() {
+        return child.pid;
+      },
+      send: (msg) => {
+        if (alive) child.postMessage(msg);
+      },
+      onMessage: (l) => child.on('message', l),
+      onExit: (l) => child.on('exit', (code) => l(code)),
+      kill: () => {
+        child.kill();
+      },
+    };
+  };
+}

@@ -1,0 +1,224 @@
+// The `latentlab` command: serve | run | runs. Plain Node, no electron.
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, relative, resolve, sep } from 'node:path';
+import { Notebook, type CellOutput } from '../../shared/domain';
+import { LabService } from '../services/lab-service';
+import { injectParameters, parseParameterValue, runNotebook } from '../services/notebook-runner';
+import { appRoot, examplesDir, rendererDir } from '../services/paths';
+import { Tracker } from '../services/tracker';
+import { Workspace } from '../services/workspace';
+import { nodeEngineLauncher } from './node-engine';
+import { serve } from './server';
+
+const USAGE = `latentlab — a lab notebook for deep generative models
+
+Usage:
+  latentlab serve [--workspace DIR] [--port N] [--host ADDR] [--backend NAME]
+      Start the browser host; prints the URL (with its access token) to open.
+  latentlab run NOTEBOOK [-p NAME VALUE]... [--workspace DIR] [--backend NAME] [--json]
+      Run every code cell of a notebook headlessly, tracking its runs in the workspace
+      (default: the notebook's folder). -p sets a parameter (papermill style).
+  latentlab runs [--workspace DIR] [--json]
+      List the runs tracked in a workspace.
+
+Backends: tensorflow-gpu, tensorflow, wasm, cpu (default: the best that loads).
+Default workspace for serve: $LATENTLAB_WORKSPACE or ~/LatentLab.`;
+
+class UsageError extends Error {}
+
+interface Args {
+  command: string;
+  positional: string[];
+  params: Record<string, unknown>;
+  flags: Map<string, string | true>;
+}
+
+export function parseArgs(argv: string[]): Args {
+  const [command = 'help', ...rest] = argv;
+  const positional: string[] = [];
+  const params: Record<string, unknown> = {};
+  const flags = new Map<string, string | true>();
+  const valued = new Set(['--workspace', '--port', '--host', '--backend']);
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i];
+    if (a === '-p' || a === '--parameter') {
+      const name = rest[i + 1];
+      const value = rest[i + 2];
+      if (name === undefined || value === undefined) throw new UsageError(`${a} takes a NAME and a VALUE`);
+      params[name] = parseParameterValue(value);
+      i += 2;
+    } else if (valued.has(a)) {
+      const v = rest[i + 1];
+      if (v === undefined) throw new UsageError(`${a} takes a value`);
+      flags.set(a, v);
+      i += 1;
+    } else if (a.startsWith('--')) {
+      const [k, v] = a.split('=', 2);
+      if (valued.has(k) && v !== undefined) flags.set(k, v);
+      else if (['--json', '--help'].includes(k)) flags.set(k, true);
+      else throw new UsageError(`unknown option ${a}`);
+    } else positional.push(a);
+  }
+  return { command, positional, params, flags };
+}
+
+const str = (v: string | true | undefined) => (typeof v === 'string' ? v : undefined);
+
+function defaultWorkspace(): string {
+  return process.env.LATENTLAB_WORKSPACE || resolve(homedir(), 'LatentLab');
+}
+
+function printOutput(o: CellOutput): void {
+  if (o.type === 'text') process.stdout.write(o.text.endsWith('\n') ? o.text : o.text + '\n');
+  else if (o.type === 'error') process.stderr.write(`${o.name}: ${o.message}${o.line ? ` (line ${o.line})` : ''}\n`);
+  else if (o.type === 'image') process.stdout.write(`[image ${o.path}]\n`);
+  else process.stdout.write(`[run ${o.runId}]\n`);
+}
+
+async function cmdServe(a: Args): Promise<void> {
+  const workspace = new Workspace(str(a.flags.get('--workspace')) ?? defaultWorkspace());
+  workspace.init(examplesDir());
+  const port = Number(str(a.flags.get('--port')) ?? 0);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port takes a number 0..65535');
+  const service = new LabService({
+    workspace,
+    launcher: nodeEngineLauncher(),
+    backend: str(a.flags.get('--backend')) ?? null,
+    log: (m) => process.stderr.write(m + '\n'),
+  });
+  const host = str(a.flags.get('--host')) ?? '127.0.0.1';
+  const running = await serve({ service, rendererDir: rendererDir(), port, host });
+  void service.startEngine().catch((e) => process.stderr.write(`engine: ${(e as Error).message}\n`));
+  if (host !== '127.0.0.1' && host !== 'localhost') process.stderr.write(`warning: listening on ${host}; anyone with the token can run code\n`);
+  process.stdout.write(`Latent Lab is serving workspace ${workspace.dir}\nOpen ${running.url}\n`);
+  const stop = async () => {
+    await running.close();
+    await service.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+async function cmdRun(a: Args): Promise<number> {
+  const file = a.positional[0];
+  if (!file) throw new UsageError('run needs a NOTEBOOK');
+  const abs = resolve(file);
+  let nb: Notebook;
+  try {
+    nb = Notebook.parse(JSON.parse(readFileSync(abs, 'utf8')));
+  } catch (e) {
+    throw new UsageError(`cannot read notebook ${file}: ${(e as Error).message}`);
+  }
+  nb.cells.forEach((c, i) => (c.id ??= `cell-${i + 1}`));
+  const workspace = new Workspace(str(a.flags.get('--workspace')) ?? dirname(abs));
+  const rel = relative(workspace.dir, abs);
+  const nbPath = rel.startsWith('..') ? abs : rel.split(sep).join('/');
+  const json = a.flags.has('--json');
+  const service = new LabService({
+    workspace,
+    launcher: nodeEngineLauncher(),
+    backend: str(a.flags.get('--backend')) ?? null,
+    log: (m) => process.stderr.write(m + '\n'),
+  });
+  const runIds: string[] = [];
+  service.subscribe((event, payload) => {
+    if (event === 'run.updated') {
+      const run = (payload as { run: { id: string; status: string; steps: number; totalSteps: number; name: string } }).run;
+      if (!runIds.includes(run.id)) runIds.push(run.id);
+      if (!json && run.status !== 'running') process.stderr.write(`run ${run.name} (${run.id}): ${run.status} after ${run.steps} steps\n`);
+    }
+    if (!json && event === 'cell.output') printOutput((payload as { output: CellOutput }).output);
+  });
+  let status;
+  try {
+    await service.startEngine();
+    if (!json) process.stderr.write(`engine backend: ${service.engineInfo().backend}\n`);
+    const withParams = injectParameters(nb, a.params);
+    const result = await runNotebook(service, nbPath, withParams, (cell, i) => {
+      if (!json) process.stderr.write(`--- cell ${i + 1} (${cell.id}) ---\n`);
+    });
+    status = result.status;
+    if (json) {
+      const failed = result.cells.find((c) => c.status !== 'ok');
+      const error = failed?.outputs.find((o) => o.type === 'error');
+      const runs = runIds.map((id) => {
+        const r = service.tracker.getRun(id)!;
+        return {
+          id: r.id, name: r.name, family: r.family, status: r.status, steps: r.steps, backend: r.backend,
+          metrics: service.tracker.metricSummary(id),
+        };
+      });
+      process.stdout.write(JSON.stringify({ notebook: nbPath, status, runs, ...(error ? { error } : {}) }) + '\n');
+    }
+  } finally {
+    await service.close();
+  }
+  return status === 'ok' ? 0 : 1;
+}
+
+function cmdRuns(a: Args): void {
+  const workspace = new Workspace(str(a.flags.get('--workspace')) ?? defaultWorkspace());
+  const tracker = new Tracker(workspace.trackerFile);
+  try {
+    const runs = tracker.listRuns({ limit: 10_000 });
+    if (a.flags.has('--json')) {
+      process.stdout.write(JSON.stringify({ runs }) + '\n');
+      return;
+    }
+    if (runs.length === 0) {
+      process.stdout.write(`no runs in ${workspace.dir}\n`);
+      return;
+    }
+    const rows = runs.map((r) => [
+      r.id, r.name, r.family, r.status, `${r.steps}/${r.totalSteps}`, r.backend, String(r.seed),
+      Object.entries(r.finalMetrics).filter(([k]) => k.startsWith('val/')).slice(0, 2).map(([k, v]) => `${k}=${v.toFixed(3)}`).join(' '),
+    ]);
+    const head = ['ID', 'NAME', 'FAMILY', 'STATUS', 'STEPS', 'BACKEND', 'SEED', 'VALIDATION'];
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    for (const r of [head, ...rows]) process.stdout.write(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd() + '\n');
+  } finally {
+    tracker.close();
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let a: Args;
+  try {
+    a = parseArgs(argv);
+    if (a.flags.has('--help') || a.command === 'help' || a.command === '--help' || a.command === '-h') {
+      process.stdout.write(USAGE + '\n');
+      return 0;
+    }
+    if (a.command === '--version') {
+      process.stdout.write(JSON.parse(readFileSync(resolve(appRoot(), 'package.json'), 'utf8')).version + '\n');
+      return 0;
+    }
+    switch (a.command) {
+      case 'serve':
+        await cmdServe(a);
+        return -1; // keeps running
+      case 'run':
+        return await cmdRun(a);
+      case 'runs':
+        cmdRuns(a);
+        return 0;
+      default:
+        throw new UsageError(`unknown command ${a.command}`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`latentlab: ${e.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    process.stderr.write(`latentlab: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module || process.env.LATENTLAB_CLI === '1') {
+  void main(process.argv.slice(2)).then((code) => {
+    if (code >= 0) process.exit(code);
+  });
+}

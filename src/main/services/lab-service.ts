@@ -1,0 +1,316 @@
+// The host side of Latent Lab: implements every LabApi request over the
+// workspace, the tracker and the engine process, and turns engine messages
+// into tracker writes and UI events. Host-agnostic: no electron import.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EventName, EventPayload, LabHandlers } from '../../shared/api';
+import type { CellOutput, EngineInfo, ExecStatus } from '../../shared/domain';
+import { EngineToHost } from '../../shared/engine-protocol';
+import type { EngineLauncher, EngineProcess } from './engine-process';
+import { Tracker } from './tracker';
+import type { Workspace } from './workspace';
+
+export type Emit = <E extends EventName>(event: E, payload: EventPayload<E>) => void;
+
+interface Execution {
+  id: string;
+  notebook: string;
+  cellId: string;
+  outputs: CellOutput[];
+  resolve: (r: { executionId: string; status: ExecStatus; outputs: CellOutput[] }) => void;
+}
+
+export interface LabServiceOptions {
+  workspace: Workspace;
+  launcher: EngineLauncher;
+  emit?: Emit;
+  backend?: string | null;
+  /** how long an interrupted cell may take to stop before the engine is restarted */
+  interruptGraceMs?: number;
+  trackerNativeBinding?: string;
+  log?: (msg: string) => void;
+}
+
+export class LabService {
+  readonly tracker: Tracker;
+  private engine: EngineProcess | null = null;
+  private ready: Promise<void> | null = null;
+  private info: EngineInfo = { status: 'stopped', backend: null, available: [], preferred: null };
+  private executions = new Map<string, Execution>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private nextExec = 1;
+  private liveRuns = new Set<string>();
+  private listeners = new Set<Emit>();
+  private readonly grace: number;
+
+  constructor(private readonly opts: LabServiceOptions) {
+    opts.workspace.init();
+    this.tracker = new Tracker(opts.workspace.trackerFile, { nativeBinding: opts.trackerNativeBinding });
+    // a run still 'running' in the file belongs to a host that is gone
+    this.tracker.markOrphansFailed();
+    this.info.preferred = opts.backend ?? null;
+    this.grace = opts.interruptGraceMs ?? 5000;
+    if (opts.emit) this.listeners.add(opts.emit);
+  }
+
+  get workspace(): Workspace {
+    return this.opts.workspace;
+  }
+
+  /** Adds an event listener (each connected window / socket has one). */
+  subscribe(listener: Emit): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit: Emit = (event, payload) => {
+    for (const l of this.listeners) {
+      try {
+        l(event, payload);
+      } catch (e) {
+        this.opts.log?.(`event listener failed: ${(e as Error).message}`);
+      }
+    }
+  };
+
+  private setInfo(patch: Partial<EngineInfo>): void {
+    this.info = { ...this.info, ...patch };
+    this.emit('engine.status', this.info);
+  }
+
+  /** Starts the engine process if it is not running; resolves when it is ready. */
+  startEngine(): Promise<void> {
+    if (this.ready) return this.ready;
+    this.setInfo({ status: 'starting' });
+    const engine = this.opts.launcher();
+    this.engine = engine;
+    this.ready = new Promise<void>((resolve, reject) => {
+      let isReady = false;
+      engine.onMessage((raw) => {
+        const parsed = EngineToHost.safeParse(raw);
+        if (!parsed.success) {
+          this.opts.log?.(`ignored a malformed engine message: ${parsed.error.issues[0]?.message}`);
+          return;
+        }
+        const msg = parsed.data;
+        if (msg.type === 'ready') {
+          isReady = true;
+          this.setInfo({ status: 'idle', backend: msg.backend, available: msg.available, detail: msg.detail });
+          resolve();
+          return;
+        }
+        this.onEngineMessage(msg);
+      });
+      engine.onExit((code) => {
+        if (this.engine !== engine) return; // an engine we already replaced
+        this.engine = null;
+        this.ready = null;
+        this.failAll(`the engine process exited (code ${code ?? 'signal'})`);
+        this.setInfo({ status: code === 0 ? 'stopped' : 'crashed', backend: null });
+        if (!isReady) reject(new Error(`the engine process exited before it was ready (code ${code})`));
+      });
+      engine.send({
+        type: 'init',
+        workspace: this.opts.workspace.dir,
+        artifactsDir: this.opts.workspace.artifactsDir,
+        backend: this.info.preferred,
+      });
+    });
+    this.ready.catch(() => undefined);
+    return this.ready;
+  }
+
+  /** Ends every pending execution and live run when the engine goes away. */
+  private failAll(reason: string): void {
+    for (const ex of this.executions.values()) {
+      const out: CellOutput = { type: 'error', name: 'EngineExited', message: reason, line: null };
+      ex.outputs.push(out);
+      this.emit('cell.output', { notebook: ex.notebook, cellId: ex.cellId, executionId: ex.id, output: out });
+      this.finish(ex, 'error');
+    }
+    for (const runId of this.liveRuns) this.endRun(runId, 'failed', 0, reason);
+  }
+
+  private finish(ex: Execution, status: ExecStatus): void {
+    this.executions.delete(ex.id);
+    this.emit('cell.status', { notebook: ex.notebook, cellId: ex.cellId, executionId: ex.id, status });
+    if (this.executions.size === 0 && this.engine) this.setInfo({ status: 'idle' });
+    ex.resolve({ executionId: ex.id, status, outputs: ex.outputs });
+  }
+
+  private endRun(runId: string, status: 'finished' | 'stopped' | 'failed', steps: number, error: string | null): void {
+    this.liveRuns.delete(runId);
+    this.tracker.endRun(runId, status, steps, error);
+    const run = this.tracker.getRun(runId);
+    if (run) this.emit('run.updated', { run });
+  }
+
+  private onEngineMessage(msg: EngineToHost): void {
+    switch (msg.type) {
+      case 'output': {
+        const ex = this.executions.get(msg.execId);
+        if (!ex) return;
+        ex.outputs.push(msg.output);
+        this.emit('cell.output', { notebook: ex.notebook, cellId: ex.cellId, executionId: ex.id, output: msg.output });
+        return;
+      }
+      case 'done': {
+        const ex = this.executions.get(msg.execId);
+        if (ex) this.finish(ex, msg.status);
+        return;
+      }
+      case 'run.start': {
+        this.tracker.insertRun(msg.run);
+        this.liveRuns.add(msg.run.id);
+        this.emit('run.updated', { run: this.tracker.getRun(msg.run.id) ?? msg.run });
+        return;
+      }
+      case 'run.metrics': {
+        if (!this.tracker.getRun(msg.runId)) return;
+        this.tracker.addMetrics(msg.runId, msg.points, msg.steps);
+        this.emit('run.metrics', { runId: msg.runId, points: msg.points });
+        const run = this.tracker.getRun(msg.runId);
+        if (run) this.emit('run.updated', { run });
+        return;
+      }
+      case 'run.artifact': {
+        const file = join(this.opts.workspace.artifactsDir, msg.artifact.path);
+        if (!this.tracker.getRun(msg.artifact.runId) || !existsSync(file)) {
+          this.opts.log?.(`ignored artifact ${msg.artifact.path}: no such run or file`);
+          return;
+        }
+        this.tracker.addArtifact(msg.artifact);
+        this.emit('run.artifact', { artifact: msg.artifact });
+        return;
+      }
+      case 'run.checkpoint':
+        if (this.tracker.getRun(msg.checkpoint.runId)) this.tracker.addCheckpoint(msg.checkpoint);
+        return;
+      case 'run.end':
+        if (this.tracker.getRun(msg.runId)) this.endRun(msg.runId, msg.status, msg.steps, msg.error);
+        return;
+      case 'log':
+        this.opts.log?.(`[engine ${msg.level}] ${msg.message}`);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Runs one cell. Cells run one at a time, in the order they were asked for. */
+  execute(notebook: string, cellId: string, code: string): Promise<{ executionId: string; status: ExecStatus; outputs: CellOutput[] }> {
+    const id = `x${Date.now().toString(36)}-${this.nextExec++}`;
+    this.emit('cell.status', { notebook, cellId, executionId: id, status: 'queued' });
+    const result = this.queue.then(async () => {
+      try {
+        await this.startEngine();
+      } catch (e) {
+        const out: CellOutput = { type: 'error', name: 'EngineError', message: (e as Error).message, line: null };
+        this.emit('cell.output', { notebook, cellId, executionId: id, output: out });
+        this.emit('cell.status', { notebook, cellId, executionId: id, status: 'error' });
+        return { executionId: id, status: 'error' as ExecStatus, outputs: [out] };
+      }
+      return new Promise<{ executionId: string; status: ExecStatus; outputs: CellOutput[] }>((resolve) => {
+        this.executions.set(id, { id, notebook, cellId, outputs: [], resolve });
+        this.setInfo({ status: 'busy' });
+        this.emit('cell.status', { notebook, cellId, executionId: id, status: 'running' });
+        this.engine?.send({ type: 'execute', execId: id, notebook, cellId, code });
+      });
+    });
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /**
+   * Stops the running cell. The engine stops training at the next step; a cell
+   * that does not stop within the grace period (a busy loop) gets a new engine.
+   */
+  async interrupt(): Promise<void> {
+    if (!this.engine || this.executions.size === 0) return;
+    this.engine.send({ type: 'interrupt' });
+    const pending = [...this.executions.values()];
+    const stopped = await Promise.race([
+      Promise.all(pending.map((ex) => new Promise<void>((r) => {
+        const check = setInterval(() => {
+          if (!this.executions.has(ex.id)) {
+            clearInterval(check);
+            r();
+          }
+        }, 50);
+      }))).then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), this.grace)),
+    ]);
+    if (!stopped) await this.restart(undefined, 'the cell did not stop in time, so the engine was restarted');
+  }
+
+  /** A fresh engine process (optionally with another backend). */
+  async restart(backend?: string | null, reason = 'the kernel was restarted'): Promise<EngineInfo> {
+    if (backend !== undefined) this.info.preferred = backend;
+    const old = this.engine;
+    this.engine = null;
+    this.ready = null;
+    if (old) {
+      old.kill();
+      for (const ex of this.executions.values()) {
+        const out: CellOutput = { type: 'error', name: 'Interrupted', message: reason, line: null };
+        ex.outputs.push(out);
+        this.emit('cell.output', { notebook: ex.notebook, cellId: ex.cellId, executionId: ex.id, output: out });
+        this.finish(ex, 'interrupted');
+      }
+      for (const runId of [...this.liveRuns]) this.endRun(runId, 'stopped', 0, reason);
+    }
+    await this.startEngine();
+    return this.info;
+  }
+
+  engineInfo(): EngineInfo {
+    return this.info;
+  }
+
+  async close(): Promise<void> {
+    const engine = this.engine;
+    this.engine = null;
+    this.ready = null;
+    if (engine) {
+      engine.send({ type: 'shutdown' });
+      setTimeout(() => engine.kill(), 1000).unref();
+    }
+    for (const runId of [...this.liveRuns]) this.endRun(runId, 'stopped', 0, 'Latent Lab was closed');
+    this.tracker.close();
+  }
+
+  /** The LabApi handlers, for any transport. */
+  handlers(): LabHandlers {
+    const ws = this.opts.workspace;
+    return {
+      'workspace.info': async () => ({ path: ws.dir, name: ws.name, artifactBase: ws.artifactsDir }),
+      'notebooks.list': async () => ({ notebooks: ws.list() }),
+      'notebook.read': async ({ path }) => ({ notebook: ws.read(path) }),
+      'notebook.write': async ({ path, notebook }) => {
+        ws.write(path, notebook);
+        return { ok: true as const };
+      },
+      'kernel.execute': async ({ notebook, cellId, code }) => this.execute(notebook, cellId, code),
+      'kernel.interrupt': async () => {
+        await this.interrupt();
+        return { ok: true as const };
+      },
+      'kernel.restart': async ({ backend }) => this.restart(backend),
+      'engine.info': async () => {
+        if (!this.engine) void this.startEngine().catch(() => undefined);
+        return this.info;
+      },
+      'runs.list': async ({ notebook, limit }) => ({ runs: this.tracker.listRuns({ notebook, limit }) }),
+      'runs.get': async ({ id }) => {
+        const run = this.tracker.getRun(id);
+        if (!run) throw new Error(`no run ${id}`);
+        return { run, checkpoints: this.tracker.checkpoints(id), metricKeys: this.tracker.metricKeys(id) };
+      },
+      'runs.metrics': async ({ id, keys, maxPoints }) => {
+        const all = keys ?? this.tracker.metricKeys(id);
+        return { series: all.map((k) => this.tracker.series(id, k, maxPoints ?? 2000)) };
+      },
+      'runs.artifacts': async ({ id, kind }) => ({ artifacts: this.tracker.artifacts(id, kind) }),
+    };
+  }
+}

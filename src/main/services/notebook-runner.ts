@@ -1,0 +1,55 @@
+// Runs a whole notebook headlessly (`latentlab run`), papermill style:
+// parameters given with -p are injected as a new cell right after the cell
+// tagged `parameters`.
+import type { CellOutput, ExecStatus, NbCell, Notebook } from '../../shared/domain';
+import type { LabService } from './lab-service';
+
+const sourceOf = (c: NbCell) => (Array.isArray(c.source) ? c.source.join('') : c.source);
+
+/** Reads a -p value as JSON when it is JSON (numbers, booleans, arrays), else as a string. */
+export function parseParameterValue(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+/** The notebook with an `injected-parameters` cell after the `parameters` cell (or first). */
+export function injectParameters(nb: Notebook, params: Record<string, unknown>): Notebook {
+  const names = Object.keys(params);
+  if (names.length === 0) return nb;
+  for (const n of names) if (!IDENT.test(n)) throw new Error(`parameter name is not an identifier: ${n}`);
+  const source = ['// Parameters injected by latentlab run', ...names.map((n) => `${n} = ${JSON.stringify(params[n])};`)].join('\n');
+  const cell: NbCell = { id: 'injected-parameters', cell_type: 'code', source, metadata: { tags: ['injected-parameters'] }, outputs: [], execution_count: null };
+  const at = nb.cells.findIndex((c) => Array.isArray((c.metadata as { tags?: unknown }).tags) && ((c.metadata as { tags: string[] }).tags).includes('parameters'));
+  const cells = [...nb.cells];
+  cells.splice(at + 1, 0, cell); // at = -1 → inserted first
+  return { ...nb, cells };
+}
+
+export interface CellResult {
+  cellId: string;
+  status: ExecStatus;
+  outputs: CellOutput[];
+}
+
+/** Executes every code cell in order; stops at the first cell that does not end 'ok'. */
+export async function runNotebook(
+  service: LabService,
+  notebookPath: string,
+  nb: Notebook,
+  onCell?: (cell: NbCell, index: number) => void,
+): Promise<{ status: ExecStatus; cells: CellResult[] }> {
+  const cells: CellResult[] = [];
+  for (const [i, cell] of nb.cells.entries()) {
+    if (cell.cell_type !== 'code') continue;
+    onCell?.(cell, i);
+    const r = await service.execute(notebookPath, cell.id ?? `cell-${i + 1}`, sourceOf(cell));
+    cells.push({ cellId: cell.id ?? `cell-${i + 1}`, status: r.status, outputs: r.outputs });
+    if (r.status !== 'ok') return { status: r.status, cells };
+  }
+  return { status: 'ok', cells };
+}

@@ -1,0 +1,64 @@
+// The window: top bar, sidebar, banners, and the main area (notebook or run page).
+import { useEffect } from 'react';
+import { loadAll, saveNotebook } from './actions';
+import { Banners } from './layout/Banners';
+import { Sidebar } from './layout/Sidebar';
+import { TopBar } from './layout/TopBar';
+import { NotebookView } from './notebook/NotebookView';
+import { RunDetail } from './runs/RunDetail';
+import { notebookTitle, useLab } from './store';
+
+function useGlobalKeys() {
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && !e.shiftKey && !e.altKey && e.key.toLowerCase() === 's') {
+        e.preventDefault();
+        void saveNotebook();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+}
+
+function useUnsavedGuard() {
+  const dirty = useLab((s) => s.notebook?.dirty ?? false);
+  const path = useLab((s) => s.notebook?.path ?? null);
+  useEffect(() => {
+    document.title = path ? `${dirty ? '● ' : ''}${notebookTitle(path)} — Latent Lab` : 'Latent Lab';
+    if (!dirty) return;
+    const onBeforeUnload = (e: BeforeUnloadEvent) => {
+      e.preventDefault();
+      e.returnValue = '';
+    };
+    window.addEventListener('beforeunload', onBeforeUnload);
+    return () => window.removeEventListener('beforeunload', onBeforeUnload);
+  }, [dirty, path]);
+}
+
+export function App() {
+  const view = useLab((s) => s.view);
+  useGlobalKeys();
+  useUnsavedGuard();
+  useEffect(() => {
+    void loadAll();
+  }, []);
+  return (
+    <div className="app">
+      <TopBar />
+      <div className="ll-body">
+        <Sidebar />
+        <main className="ll-main">
+          <Banners />
+          <div className="main-scroll">
+            {/* The notebook stays mounted under a run page so editors and live plots keep their state. */}
+            <div style={{ display: view.kind === 'notebook' ? undefined : 'none' }}>
+              <NotebookView />
+            </div>
+            {view.kind === 'run' && <RunDetail key={view.runId} runId={view.runId} />}
+          </div>
+        </main>
+      </div>
+    </div>
+  );
+}

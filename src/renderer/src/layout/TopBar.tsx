@@ -1,0 +1,75 @@
+// App name, workspace, engine badge/status, and the notebook commands.
+import { interrupt, restartKernel, runAll, saveNotebook } from '../actions';
+import { notebookTitle, useLab } from '../store';
+
+export function TopBar() {
+  const workspace = useLab((s) => s.workspace);
+  const engine = useLab((s) => s.engine);
+  const nbPath = useLab((s) => s.notebook?.path ?? null);
+  const dirty = useLab((s) => s.notebook?.dirty ?? false);
+  const runAllActive = useLab((s) => s.runAllActive);
+  const anyRunning = useLab((s) => s.notebook?.cells.some((c) => c.status === 'queued' || c.status === 'running') ?? false);
+  const status = engine?.status ?? 'starting';
+  const busy = status === 'busy' || anyRunning;
+  const available = engine?.available ?? [];
+
+  return (
+    <header className="ll-topbar">
+      <span className="app-name">Latent Lab</span>
+      {workspace && (
+        <span className="workspace" title={workspace.path}>
+          {workspace.name}
+        </span>
+      )}
+      {nbPath && (
+        <span className="topbar-notebook">
+          / {notebookTitle(nbPath)}
+          {dirty && <span className="dirty-dot" title="unsaved changes"> ●</span>}
+        </span>
+      )}
+      <span className="spacer" />
+      <div className="toolbar">
+        <button className="ll-btn primary" data-testid="run-all" disabled={!nbPath || runAllActive} onClick={() => void runAll()} title="Run every code cell in order">
+          ▶▶ Run All
+        </button>
+        <button className="ll-btn" data-testid="stop" disabled={!busy && !runAllActive} onClick={() => void interrupt()} title="Interrupt the running cell">
+          ■ Stop
+        </button>
+        <button className="ll-btn" data-testid="restart" onClick={() => void restartKernel()} title="Restart the kernel: clears all variables">
+          ↻ Restart
+        </button>
+        <button className="ll-btn" data-testid="save" disabled={!nbPath} onClick={() => void saveNotebook()} title="Save (Ctrl/Cmd+S)">
+          Save
+        </button>
+      </div>
+      <div className="engine">
+        <span
+          className={`backend-badge${engine?.backend ? '' : ' none'}`}
+          data-testid="backend-badge"
+          title={engine?.detail ?? 'engine backend'}
+        >
+          {engine?.backend ?? '—'}
+        </span>
+        {available.length > 1 && (
+          <select
+            className="backend-select"
+            value={engine?.preferred ?? ''}
+            title="Backend: the kernel restarts to switch"
+            onChange={(e) => void restartKernel(e.target.value === '' ? null : e.target.value)}
+          >
+            <option value="">best available</option>
+            {available.map((b) => (
+              <option key={b} value={b}>
+                {b}
+              </option>
+            ))}
+          </select>
+        )}
+        <span className={`engine-status status-${busy ? 'busy' : status}`} data-testid="engine-status">
+          <span className="ll-dot" />
+          {busy && status === 'idle' ? 'busy' : status}
+        </span>
+      </div>
+    </header>
+  );
+}

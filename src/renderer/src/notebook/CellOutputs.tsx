@@ -1,0 +1,57 @@
+// What a code cell printed: text, errors, images and live runs.
+import type { CellOutput } from '../../../shared/domain';
+import { getApi } from '../api/client';
+import { RunView } from '../runs/RunView';
+
+type Block = { kind: 'text'; text: string; key: string } | { kind: 'other'; out: Exclude<CellOutput, { type: 'text' }>; key: string };
+
+/** Consecutive text outputs read as one stream. */
+function blocks(outputs: CellOutput[]): Block[] {
+  const out: Block[] = [];
+  outputs.forEach((o, i) => {
+    const last = out[out.length - 1];
+    if (o.type === 'text') {
+      if (last && last.kind === 'text') last.text += o.text.endsWith('\n') || last.text.endsWith('\n') || last.text === '' ? o.text : '\n' + o.text;
+      else out.push({ kind: 'text', text: o.text, key: `t${i}` });
+    } else out.push({ kind: 'other', out: o, key: o.type === 'run' ? `run-${o.runId}` : `${o.type}${i}` });
+  });
+  return out;
+}
+
+export function CellOutputs({ outputs }: { outputs: CellOutput[] }) {
+  if (outputs.length === 0) return null;
+  return (
+    <div className="outputs">
+      {blocks(outputs).map((b) => {
+        if (b.kind === 'text') return <pre key={b.key} className="out-text">{b.text}</pre>;
+        const o = b.out;
+        switch (o.type) {
+          case 'error':
+            return (
+              <div key={b.key} className="out-error" data-testid="cell-error">
+                <div className="out-error-title">
+                  {o.name}: {o.message}
+                </div>
+                {o.line != null && <div className="out-error-line">line {o.line}</div>}
+                {o.stack && (
+                  <details>
+                    <summary>stack</summary>
+                    <pre>{o.stack}</pre>
+                  </details>
+                )}
+              </div>
+            );
+          case 'image':
+            return (
+              <figure key={b.key} className="out-image">
+                <img src={getApi().artifactUrl(o.path)} alt={o.caption ?? o.path} data-testid="output-image" />
+                {o.caption && <figcaption>{o.caption}</figcaption>}
+              </figure>
+            );
+          case 'run':
+            return <RunView key={b.key} runId={o.runId} compact />;
+        }
+      })}
+    </div>
+  );
+}

@@ -1,0 +1,51 @@
+// The open notebook: its cells in order, with an "add cell" row at the end.
+import { useLab, notebookTitle } from '../store';
+import { Cell } from './Cell';
+
+export function NotebookView() {
+  const nb = useLab((s) => s.notebook);
+  const focus = useLab((s) => s.focus);
+  if (!nb) {
+    return (
+      <div className="empty-main">
+        <h2>No notebook open</h2>
+        <p>Pick a notebook in the sidebar.</p>
+      </div>
+    );
+  }
+  const add = (type: 'code' | 'markdown') => {
+    const st = useLab.getState();
+    const last = st.notebook?.cells[st.notebook.cells.length - 1];
+    st.requestFocus(st.addCell(last?.id ?? null, type));
+  };
+  return (
+    <div className="notebook" data-testid="notebook" data-path={nb.path} data-dirty={nb.dirty ? 'true' : 'false'}>
+      <div className="notebook-title">
+        <h1>{notebookTitle(nb.path)}</h1>
+        <span className="muted mono">{nb.path}</span>
+        {nb.dirty && (
+          <span className="dirty-marker" data-testid="dirty-marker" title="unsaved changes">
+            ● unsaved
+          </span>
+        )}
+      </div>
+      {nb.cells.map((c, i) => (
+        <Cell
+          key={`${nb.path}::${c.id}`}
+          cell={c}
+          first={i === 0}
+          last={i === nb.cells.length - 1}
+          focusSeq={focus && focus.cellId === c.id ? focus.seq : 0}
+        />
+      ))}
+      <div className="add-row">
+        <button className="ll-btn" onClick={() => add('code')}>
+          + Code
+        </button>
+        <button className="ll-btn" onClick={() => add('markdown')}>
+          + Markdown
+        </button>
+      </div>
+    </div>
+  );
+}

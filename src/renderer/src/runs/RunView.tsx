@@ -1,0 +1,160 @@
+// A live view of one run: header, curves, sample gallery / 2D scatter.
+// Used as a cell output and inside the run detail page.
+import { useEffect, useMemo, useRef, useState } from 'react';
+import type { Artifact } from '../../../shared/domain';
+import { guard, openRun, reportError } from '../actions';
+import { getApi } from '../api/client';
+import { RunCurves } from '../plots/curves';
+import { useLab } from '../store';
+import { Gallery, Scatter2d } from './ArtifactViews';
+import { formatNumber, keyMetric } from './format';
+import { StatusChip } from './StatusChip';
+
+const sameArtifact = (a: Artifact, b: Artifact) => a.path === b.path;
+
+function useRunRecord(runId: string) {
+  const run = useLab((s) => s.runs.find((r) => r.id === runId));
+  useEffect(() => {
+    if (run) return;
+    // Not in the runs list yet (e.g. a brand-new run): fetch it once.
+    void guard(`Loading run ${runId}`, () => getApi().call('runs.get', { id: runId })).then((res) => {
+      if (res && !useLab.getState().runs.some((r) => r.id === runId)) useLab.getState().upsertRun(res.run);
+    });
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [runId]);
+  return run;
+}
+
+function useArtifacts(runId: string): Artifact[] {
+  const [items, setItems] = useState<Artifact[]>([]);
+  useEffect(() => {
+    const api = getApi();
+    let live: Artifact[] = [];
+    let loaded = false;
+    const merge = (list: Artifact[]) =>
+      setItems((prev) => {
+        const next = prev.slice();
+        for (const a of list) if (!next.some((b) => sameArtifact(a, b))) next.push(a);
+        return next.sort((x, y) => x.step - y.step);
+      });
+    const off = api.on('run.artifact', ({ artifact }) => {
+      if (artifact.runId !== runId) return;
+      if (loaded) merge([artifact]);
+      else live.push(artifact);
+    });
+    setItems([]);
+    void guard(`Loading artifacts of ${runId}`, () => api.call('runs.artifacts', { id: runId })).then((res) => {
+      loaded = true;
+      merge([...(res?.artifacts ?? []), ...live]);
+      live = [];
+    });
+    return off;
+  }, [runId]);
+  return items;
+}
+
+export function RunView({ runId, compact = false }: { runId: string; compact?: boolean }) {
+  const run = useRunRecord(runId);
+  const curvesHost = useRef<HTMLDivElement>(null);
+  const curves = useRef<RunCurves | null>(null);
+  const [smoothing, setSmoothing] = useState(0.6);
+  const [maxStep, setMaxStep] = useState(0);
+  const [hasCurves, setHasCurves] = useState(false);
+  const artifacts = useArtifacts(runId);
+
+  useEffect(() => {
+    const host = curvesHost.current;
+    if (!host) return;
+    const api = getApi();
+    const c = new RunCurves(
+      host,
+      (step) => {
+        setMaxStep(step);
+        setHasCurves(true);
+      },
+      (e) => reportError('Plotting curves', e),
+    );
+    c.setSmoothing(smoothing);
+    curves.current = c;
+    const off = api.on('run.metrics', ({ runId: id, points }) => {
+      if (id === runId) c.push(points);
+    });
+    void guard(`Loading curves of ${runId}`, () => api.call('runs.metrics', { id: runId, maxPoints: 2000 })).then((res) => c.load(res?.series ?? []));
+    return () => {
+      off();
+      c.destroy();
+      curves.current = null;
+    };
+    // smoothing is applied by the effect below, not by re-creating the plots
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [runId]);
+
+  useEffect(() => {
+    curves.current?.setSmoothing(smoothing);
+  }, [smoothing]);
+
+  const byKind = useMemo(() => {
+    const m: Record<string, Artifact[]> = {};
+    for (const a of artifacts) (m[a.kind] ??= []).push(a);
+    return m;
+  }, [artifacts]);
+
+  const steps = Math.max(run?.steps ?? 0, maxStep);
+  const total = run?.totalSteps ?? 0;
+  const pct = total > 0 ? Math.min(100, (100 * steps) / total) : 0;
+  const metric = run ? keyMetric(run) : null;
+
+  return (
+    <div className={`run-view${compact ? ' compact' : ''}`} data-testid="run-view" data-run-id={runId} data-status={run?.status ?? ''}>
+      <div className="run-header">
+        {compact ? (
+          <button className="ll-link run-name" onClick={() => openRun(runId)} title="Open run details">
+            {run?.name ?? runId}
+          </button>
+        ) : (
+          <span className="run-name">{run?.name ?? runId}</span>
+        )}
+        {run && <StatusChip status={run.status} />}
+        <span className="run-steps" data-testid="run-steps">
+          {steps}
+          {total > 0 ? ` / ${total}` : ''} steps
+        </span>
+        {run && <span className="muted">{run.family}</span>}
+        {run && <span className="badge">{run.backend}</span>}
+        {run && <span className="muted">seed {run.seed}</span>}
+        {metric && (
+          <span className="muted">
+            {metric.key} {formatNumber(metric.value)}
+          </span>
+        )}
+        <span className="spacer" />
+        <label className="smoothing" title="EMA smoothing of train curves">
+          smoothing
+          <input type="range" min={0} max={0.99} step={0.01} value={smoothing} onChange={(e) => setSmoothing(Number(e.target.value))} />
+          <span className="smoothing-value">{smoothing.toFixed(2)}</span>
+        </label>
+      </div>
+      {total > 0 && run?.status === 'running' && (
+        <div className="progress">
+          <div className="progress-bar" style={{ width: `${pct}%` }} />
+        </div>
+      )}
+      {run?.error && <div className="run-error">{run.error}</div>}
+      <div className={`run-body${byKind.samples || byKind.scatter2d || byKind.reconstructions || byKind.image ? ' has-artifacts' : ''}`}>
+        <div className="curves-wrap">
+          {!hasCurves && <div className="ll-placeholder">waiting for metrics…</div>}
+          {/* filled by RunCurves, outside React */}
+          <div className="curves" ref={curvesHost} />
+        </div>
+        {(byKind.samples || byKind.scatter2d || byKind.reconstructions || byKind.image) && (
+          <div className="artifacts">
+            {byKind.samples && <Gallery title="Samples" items={byKind.samples} testId="sample-image" />}
+            {byKind.scatter2d && <Scatter2d items={byKind.scatter2d} />}
+            {byKind.reconstructions && <Gallery title="Reconstructions" items={byKind.reconstructions} testId="reconstruction-image" />}
+            {byKind.image && <Gallery title="Images" items={byKind.image} testId="artifact-image" />}
+          </div>
+        )}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,57 @@
+// The sidebar's runs list, newest first, kept live by run.updated events.
+import { openRun, refreshRuns } from '../actions';
+import { useLab } from '../store';
+import { formatNumber, keyMetric } from './format';
+import { StatusChip } from './StatusChip';
+
+export function RunsPanel() {
+  const runs = useLab((s) => s.runs);
+  const selected = useLab((s) => (s.view.kind === 'run' ? s.view.runId : null));
+  return (
+    <div className="side-section runs-section">
+      <div className="side-title">
+        Runs <span className="ll-count">{runs.length}</span>
+        <span className="spacer" />
+        <button className="ll-icon-btn" title="Refresh runs" onClick={() => void refreshRuns()}>
+          ⟳
+        </button>
+      </div>
+      <ul className="runs-list" data-testid="runs-panel">
+        {runs.length === 0 && <li className="ll-empty">No runs yet. Run a training cell.</li>}
+        {runs.map((r) => {
+          const m = keyMetric(r);
+          return (
+            <li
+              key={r.id}
+              className={`run-row${selected === r.id ? ' selected' : ''}`}
+              data-testid="run-row"
+              data-run-id={r.id}
+              data-status={r.status}
+              onClick={() => openRun(r.id)}
+              title={r.id}
+            >
+              <div className="run-row-top">
+                <span className="run-row-name">{r.name}</span>
+                <StatusChip status={r.status} />
+              </div>
+              <div className="run-row-meta">
+                <span>{r.family}</span>
+                <span>
+                  {r.steps}
+                  {r.totalSteps > 0 ? `/${r.totalSteps}` : ''}
+                </span>
+                <span>{r.backend}</span>
+                <span>seed {r.seed}</span>
+              </div>
+              {m && (
+                <div className="run-row-metric">
+                  {m.key} <b>{formatNumber(m.value)}</b>
+                </div>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+    </div>
+  );
+}

@@ -1,0 +1,5 @@
+import type { RunStatus } from '../../../shared/domain';
+
+export function StatusChip({ status }: { status: RunStatus }) {
+  return <span className={`chip chip-${status}`}>{status}</span>;
+}

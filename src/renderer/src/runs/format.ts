@@ -1,0 +1,39 @@
+// Small display helpers for runs.
+import type { RunRecord } from '../../../shared/domain';
+
+/** The metric a runs list shows: a validation likelihood if there is one, else the training loss. */
+const PREFERRED = [
+  'val/bits_per_dim', 'val/bpd', 'val/nll', 'val/elbo', 'val/loss',
+  'test/bits_per_dim', 'test/nll', 'train/bits_per_dim', 'train/elbo', 'train/loss',
+];
+
+export function keyMetric(run: RunRecord): { key: string; value: number } | null {
+  const m = run.finalMetrics ?? {};
+  const keys = Object.keys(m);
+  if (keys.length === 0) return null;
+  const key =
+    PREFERRED.find((k) => k in m) ??
+    keys.find((k) => k.startsWith('val/')) ??
+    keys.find((k) => k.endsWith('loss')) ??
+    keys.sort()[0];
+  return { key, value: m[key] };
+}
+
+export function formatNumber(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  if (a !== 0 && (a >= 1e5 || a < 1e-3)) return v.toExponential(2);
+  return Number(v.toPrecision(4)).toString();
+}
+
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${s % 60}s`;
+  return `${Math.floor(m / 60)}h ${m % 60}m`;
+}
+
+export function formatTime(ms: number): string {
+  return new Date(ms).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+}

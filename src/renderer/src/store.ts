@@ -1,0 +1,211 @@
+// The renderer's state: the open notebook, the runs list, the engine, the view.
+// Only synchronous state changes live here; talking to the host is in actions.ts.
+import { create } from 'zustand';
+import type { CellOutput, EngineInfo, ExecStatus, NotebookEntry, RunRecord } from '../../shared/domain';
+import { newCell, type CellModel, type CellType, type NotebookModel } from './notebook/nbformat';
+
+export interface CellState extends CellModel {
+  /** Status of this cell's latest execution in this session (null: not run). */
+  status: ExecStatus | null;
+  executionId: string | null;
+  /** Markdown cells: showing the source editor instead of the rendered text. */
+  editing: boolean;
+}
+
+export interface OpenNotebook {
+  path: string;
+  nbformatMinor: number;
+  metadata: Record<string, unknown>;
+  cells: CellState[];
+  dirty: boolean;
+}
+
+export type View = { kind: 'notebook' } | { kind: 'run'; runId: string };
+
+export interface BannerMessage {
+  id: number;
+  text: string;
+  count: number;
+}
+
+export interface LabState {
+  workspace: { name: string; path: string } | null;
+  notebooks: NotebookEntry[];
+  notebook: OpenNotebook | null;
+  runs: RunRecord[];
+  engine: EngineInfo | null;
+  disconnected: boolean;
+  view: View;
+  errors: BannerMessage[];
+  /** A request to move keyboard focus to a cell; seq makes repeated requests distinct. */
+  focus: { cellId: string; seq: number } | null;
+  /** Jupyter-style execution counter of this kernel session. */
+  execCounter: number;
+  runAllActive: boolean;
+
+  setNotebook(path: string, model: NotebookModel): void;
+  closeNotebook(): void;
+  updateSource(cellId: string, source: string): void;
+  addCell(afterId: string | null, type: CellType): string;
+  deleteCell(cellId: string): void;
+  moveCell(cellId: string, delta: -1 | 1): void;
+  setEditing(cellId: string, editing: boolean): void;
+  beginExecution(cellId: string): number;
+  appendOutput(notebook: string, cellId: string, executionId: string, output: CellOutput): void;
+  setCellStatus(notebook: string, cellId: string, executionId: string, status: ExecStatus): void;
+  finishExecution(cellId: string, executionId: string, status: ExecStatus, outputs: CellOutput[]): void;
+  markSaved(): void;
+  setRuns(runs: RunRecord[]): void;
+  upsertRun(run: RunRecord): void;
+  setEngine(info: EngineInfo): void;
+  setDisconnected(d: boolean): void;
+  setView(view: View): void;
+  pushError(text: string): void;
+  dismissError(id: number): void;
+  requestFocus(cellId: string): void;
+  resetKernelSession(): void;
+  setRunAll(active: boolean): void;
+}
+
+const toState = (c: CellModel): CellState => ({ ...c, status: null, executionId: null, editing: false });
+const byStartDesc = (a: RunRecord, b: RunRecord) => b.startedAt - a.startedAt || a.id.localeCompare(b.id);
+let errorSeq = 1;
+let focusSeq = 1;
+
+export const useLab = create<LabState>()((set, get) => {
+  /** Applies fn to the cells of the open notebook; marks it dirty when asked. */
+  const editCells = (fn: (cells: CellState[]) => CellState[], dirty: boolean) =>
+    set((s) => (s.notebook ? { notebook: { ...s.notebook, cells: fn(s.notebook.cells), dirty: s.notebook.dirty || dirty } } : {}));
+  const editCell = (cellId: string, fn: (c: CellState) => CellState, dirty: boolean) =>
+    editCells((cells) => cells.map((c) => (c.id === cellId ? fn(c) : c)), dirty);
+  const isOpen = (notebook: string) => get().notebook?.path === notebook;
+
+  return {
+    workspace: null,
+    notebooks: [],
+    notebook: null,
+    runs: [],
+    engine: null,
+    disconnected: false,
+    view: { kind: 'notebook' },
+    errors: [],
+    focus: null,
+    execCounter: 0,
+    runAllActive: false,
+
+    setNotebook(path, model) {
+      const cells = model.cells.map(toState);
+      // A fresh notebook gets one empty code cell to type into.
+      if (cells.length === 0) cells.push(toState(newCell('code')));
+      set({
+        notebook: { path, nbformatMinor: model.nbformatMinor, metadata: model.metadata, cells, dirty: false },
+        view: { kind: 'notebook' },
+      });
+    },
+    closeNotebook: () => set({ notebook: null }),
+    updateSource(cellId, source) {
+      editCell(cellId, (c) => (c.source === source ? c : { ...c, source }), get().notebook?.cells.find((c) => c.id === cellId)?.source !== source);
+    },
+    addCell(afterId, type) {
+      const cell = toState(newCell(type));
+      if (type === 'markdown') cell.editing = true;
+      editCells((cells) => {
+        const i = afterId === null ? -1 : cells.findIndex((c) => c.id === afterId);
+        const next = cells.slice();
+        next.splice(i < 0 ? cells.length : i + 1, 0, cell);
+        return next;
+      }, true);
+      return cell.id;
+    },
+    deleteCell(cellId) {
+      editCells((cells) => {
+        const next = cells.filter((c) => c.id !== cellId);
+        return next.length > 0 ? next : [toState(newCell('code'))];
+      }, true);
+    },
+    moveCell(cellId, delta) {
+      editCells((cells) => {
+        const i = cells.findIndex((c) => c.id === cellId);
+        const j = i + delta;
+        if (i < 0 || j < 0 || j >= cells.length) return cells;
+        const next = cells.slice();
+        [next[i], next[j]] = [next[j], next[i]];
+        return next;
+      }, true);
+    },
+    setEditing: (cellId, editing) => editCell(cellId, (c) => ({ ...c, editing }), false),
+
+    beginExecution(cellId) {
+      const n = get().execCounter + 1;
+      set({ execCounter: n });
+      editCell(cellId, (c) => ({ ...c, outputs: [], status: 'queued', executionId: null, executionCount: n }), true);
+      return n;
+    },
+    appendOutput(notebook, cellId, executionId, output) {
+      if (!isOpen(notebook)) return;
+      editCell(
+        cellId,
+        (c) => {
+          // Only the execution we are waiting for may write into the cell.
+          if (c.status !== 'queued' && c.status !== 'running') return c;
+          if (c.executionId !== null && c.executionId !== executionId) return c;
+          return { ...c, executionId, outputs: [...c.outputs, output] };
+        },
+        false,
+      );
+    },
+    setCellStatus(notebook, cellId, executionId, status) {
+      if (!isOpen(notebook)) return;
+      editCell(
+        cellId,
+        (c) => {
+          if (c.status !== 'queued' && c.status !== 'running') return c;
+          if (c.executionId !== null && c.executionId !== executionId) return c;
+          return { ...c, executionId, status };
+        },
+        false,
+      );
+    },
+    finishExecution(cellId, executionId, status, outputs) {
+      editCell(cellId, (c) => ({ ...c, executionId, status, outputs }), true);
+    },
+    markSaved: () => set((s) => (s.notebook ? { notebook: { ...s.notebook, dirty: false } } : {})),
+
+    setRuns: (runs) => set({ runs: runs.slice().sort(byStartDesc) }),
+    upsertRun(run) {
+      set((s) => {
+        const i = s.runs.findIndex((r) => r.id === run.id);
+        if (i < 0) return { runs: [run, ...s.runs].sort(byStartDesc) };
+        const runs = s.runs.slice();
+        runs[i] = run;
+        return { runs };
+      });
+    },
+    setEngine: (engine) => set({ engine }),
+    setDisconnected: (disconnected) => set({ disconnected }),
+    setView: (view) => set({ view }),
+    pushError(text) {
+      set((s) => {
+        const same = s.errors.find((e) => e.text === text);
+        if (same) return { errors: s.errors.map((e) => (e === same ? { ...e, count: e.count + 1 } : e)) };
+        return { errors: [...s.errors, { id: errorSeq++, text, count: 1 }].slice(-5) };
+      });
+    },
+    dismissError: (id) => set((s) => ({ errors: s.errors.filter((e) => e.id !== id) })),
+    requestFocus: (cellId) => set({ focus: { cellId, seq: focusSeq++ } }),
+    resetKernelSession() {
+      set({ execCounter: 0 });
+      editCells(
+        (cells) => cells.map((c) => (c.status === 'queued' || c.status === 'running' ? { ...c, status: 'interrupted' } : c)),
+        false,
+      );
+    },
+    setRunAll: (runAllActive) => set({ runAllActive }),
+  };
+});
+
+/** The open notebook's display name: its file name without .ipynb. */
+export function notebookTitle(path: string): string {
+  const base = path.split('/').pop() ?? path;
+  return base.replace(/\.ipynb$/i, '');
+}

@@ -1,0 +1,90 @@
+// The one contract between the UI and the host (Electron main or `latentlab serve`).
+// The IPC adapter, the WebSocket adapter and the renderer client are all derived
+// from this table: a new call is one entry here plus its handler.
+import { z } from 'zod';
+import {
+  Artifact, CellOutput, Checkpoint, EngineInfo, ExecStatus, MetricPoint, Notebook,
+  NotebookEntry, RunRecord, SeriesData,
+} from './domain';
+
+const Ok = z.object({ ok: z.literal(true) });
+const RelPath = z
+  .string()
+  .min(1)
+  .max(500)
+  .refine((p) => !p.split(/[\\/]/).includes('..') && !p.startsWith('/'), 'path must stay inside the workspace');
+
+export const requests = {
+  'workspace.info': {
+    input: z.object({}),
+    output: z.object({ path: z.string(), name: z.string(), artifactBase: z.string() }),
+  },
+  'notebooks.list': { input: z.object({}), output: z.object({ notebooks: z.array(NotebookEntry) }) },
+  'notebook.read': { input: z.object({ path: RelPath }), output: z.object({ notebook: Notebook }) },
+  'notebook.write': { input: z.object({ path: RelPath, notebook: Notebook }), output: Ok },
+  /** Runs one cell in the engine; resolves when it ends. Outputs stream as `cell.output`. */
+  'kernel.execute': {
+    input: z.object({
+      notebook: z.string().max(500),
+      cellId: z.string().min(1).max(100),
+      code: z.string().max(1_000_000),
+    }),
+    output: z.object({ executionId: z.string(), status: ExecStatus, outputs: z.array(CellOutput) }),
+  },
+  /** Stops the running cell (and its training run, which ends as 'stopped'). */
+  'kernel.interrupt': { input: z.object({}), output: Ok },
+  /** New engine process: clears every variable the cells defined. */
+  'kernel.restart': { input: z.object({ backend: z.string().nullable().optional() }), output: EngineInfo },
+  'engine.info': { input: z.object({}), output: EngineInfo },
+  'runs.list': {
+    input: z.object({ notebook: z.string().optional(), limit: z.number().int().positive().max(10_000).optional() }),
+    output: z.object({ runs: z.array(RunRecord) }),
+  },
+  'runs.get': {
+    input: z.object({ id: z.string().min(1) }),
+    output: z.object({ run: RunRecord, checkpoints: z.array(Checkpoint), metricKeys: z.array(z.string()) }),
+  },
+  /** Curves, downsampled in SQL to at most maxPoints per key (min/max buckets). */
+  'runs.metrics': {
+    input: z.object({
+      id: z.string().min(1),
+      keys: z.array(z.string()).optional(),
+      maxPoints: z.number().int().min(10).max(100_000).optional(),
+    }),
+    output: z.object({ series: z.array(SeriesData) }),
+  },
+  'runs.artifacts': {
+    input: z.object({ id: z.string().min(1), kind: z.string().optional() }),
+    output: z.object({ artifacts: z.array(Artifact) }),
+  },
+} as const;
+
+export const events = {
+  'cell.output': z.object({ notebook: z.string(), cellId: z.string(), executionId: z.string(), output: CellOutput }),
+  'cell.status': z.object({ notebook: z.string(), cellId: z.string(), executionId: z.string(), status: ExecStatus }),
+  'run.updated': z.object({ run: RunRecord }),
+  'run.metrics': z.object({ runId: z.string(), points: z.array(MetricPoint) }),
+  'run.artifact': z.object({ artifact: Artifact }),
+  'engine.status': EngineInfo,
+} as const;
+
+export type Requests = typeof requests;
+export type RequestName = keyof Requests;
+export type EventName = keyof typeof events;
+export type Input<N extends RequestName> = z.input<Requests[N]['input']>;
+export type Output<N extends RequestName> = z.infer<Requests[N]['output']>;
+export type EventPayload<E extends EventName> = z.infer<(typeof events)[E]>;
+
+/** What a host implements: one async handler per request. */
+export type LabHandlers = { [N in RequestName]: (input: z.infer<Requests[N]['input']>) => Promise<Output<N>> };
+
+/** What the renderer gets, whichever host it runs against. */
+export interface LabApi {
+  call<N extends RequestName>(name: N, input: Input<N>): Promise<Output<N>>;
+  on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
+  /** URL the renderer can put in <img src> for an artifact path (lab:// or http). */
+  artifactUrl(path: string): string;
+}
+
+export const isRequestName = (n: unknown): n is RequestName => typeof n === 'string' && Object.hasOwn(requests, n);
+export const isEventName = (n: unknown): n is EventName => typeof n === 'string' && Object.hasOwn(events, n);

@@ -1,0 +1,51 @@
+// The protocol between the host (main process / serve host) and the engine
+// process (Electron utilityProcess or Node child_process). Both sides parse
+// every message with these schemas.
+import { z } from 'zod';
+import { Artifact, CellOutput, Checkpoint, ExecStatus, MetricPoint, RunRecord } from './domain';
+
+export const HostToEngine = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('init'),
+    workspace: z.string(), // absolute workspace dir
+    artifactsDir: z.string(), // absolute <workspace>/.latentlab/artifacts
+    backend: z.string().nullable(), // preferred backend, null = best available
+  }),
+  z.object({
+    type: z.literal('execute'),
+    execId: z.string(),
+    notebook: z.string(),
+    cellId: z.string(),
+    code: z.string(),
+  }),
+  z.object({ type: z.literal('interrupt') }),
+  z.object({ type: z.literal('shutdown') }),
+]);
+export type HostToEngine = z.infer<typeof HostToEngine>;
+
+export const EngineToHost = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('ready'),
+    backend: z.string(),
+    available: z.array(z.string()),
+    detail: z.string().optional(),
+  }),
+  z.object({ type: z.literal('output'), execId: z.string(), output: CellOutput }),
+  z.object({ type: z.literal('done'), execId: z.string(), status: ExecStatus }),
+  /** A run began: the host inserts it into the tracker. */
+  z.object({ type: z.literal('run.start'), run: RunRecord }),
+  /** A batch of metric points: the host writes it in one transaction. */
+  z.object({ type: z.literal('run.metrics'), runId: z.string(), points: z.array(MetricPoint), steps: z.number().int() }),
+  /** A file the engine wrote under artifactsDir. */
+  z.object({ type: z.literal('run.artifact'), artifact: Artifact }),
+  z.object({ type: z.literal('run.checkpoint'), checkpoint: Checkpoint }),
+  z.object({
+    type: z.literal('run.end'),
+    runId: z.string(),
+    status: z.enum(['finished', 'stopped', 'failed']),
+    steps: z.number().int(),
+    error: z.string().nullable(),
+  }),
+  z.object({ type: z.literal('log'), level: z.enum(['info', 'warn', 'error']), message: z.string() }),
+]);
+export type EngineToHost = z.infer<typeof EngineToHost>;

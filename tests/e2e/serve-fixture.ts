@@ -1,0 +1,73 @@
+// Starts a real `latentlab serve` on a fresh workspace and finds Debian's Chromium.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const root = join(__dirname, '..', '..');
+
+export function chromiumPath(): string | null {
+  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
+  return candidates.find((p): p is string => !!p && existsSync(p)) ?? null;
+}
+
+export const chromiumArgs = [
+  '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+  '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic',
+];
+
+/** A temp workspace with the example notebooks, parameters overridden (e.g. fewer steps). */
+export function makeWorkspace(overrides: Record<string, Record<string, unknown>> = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'latentlab-e2e-'));
+  for (const f of ['vae-mnist.ipynb', 'gan-toy2d.ipynb']) {
+    const src = join(root, 'resources', 'notebooks', f);
+    copyFileSync(src, join(dir, f));
+    const params = overrides[f];
+    if (!params) continue;
+    const nb = JSON.parse(readFileSync(src, 'utf8'));
+    const cell = nb.cells.find((c: { metadata: { tags?: string[] } }) => c.metadata.tags?.includes('parameters'));
+    let text: string = cell.source.join('');
+    for (const [k, v] of Object.entries(params)) {
+      const re = new RegExp(`(const ${k} = )[^;]*;`);
+      if (!re.test(text)) throw new Error(`parameter ${k} is not in ${f}`);
+      text = text.replace(re, `$1${JSON.stringify(v)};`);
+    }
+    cell.source = text.split(/(?<=\n)/);
+    writeFileSync(join(dir, f), JSON.stringify(nb, null, 1));
+  }
+  return dir;
+}
+
+export async function startServe(workspace: string): Promise<{ url: string; proc: ChildProcess; output: () => string; stop: () => Promise<void> }> {
+  const proc = spawn(process.execPath, [join(root, 'bin', 'latentlab.js'), 'serve', '--workspace', workspace, '--port', '0'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not print its URL:\n${out}`)), 120_000);
+    const check = () => {
+      const m = /Open (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    proc.stdout!.on('data', check);
+    proc.on('exit', (code) => reject(new Error(`serve exited with ${code}:\n${out}`)));
+  });
+  return {
+    url,
+    proc,
+    output: () => out,
+    stop: () =>
+      new Promise<void>((r) => {
+        if (proc.exitCode !== null) return r();
+        proc.on('exit', () => r());
+        proc.kill('SIGTERM');
+        setTimeout(() => proc.kill('SIGKILL'), 5000).unref();
+      }),
+  };
+}
