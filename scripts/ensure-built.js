@@ -5,7 +5,7 @@ const { existsSync, readdirSync, statSync } = require('node:fs');
 const { join } = require('node:path');
 
 const root = join(__dirname, '..');
-const outputs = ['out/main/cli.js', 'out/main/engine.js', 'out/main/index.js', 'out/preload/index.js', 'out/renderer/index.html'].map((p) => join(root, p));
+const outputs = ['out/main/cli.js', 'out/main/engine.js', 'out/main/bench.js', 'out/main/index.js', 'out/preload/index.js', 'out/renderer/index.html'].map((p) => join(root, p));
 
 function newest(dir) {
   let t = 0;
@@ -22,7 +22,7 @@ function ensureBuilt({ quiet = false } = {}) {
   const stale = !missing && newest(join(root, 'src')) > Math.min(...outputs.map((p) => statSync(p).mtimeMs));
   if (!missing && !stale) return;
   if (!quiet) process.stderr.write(`Building Latent Lab (${missing ? 'first run' : 'sources changed'})…\n`);
-  execFileSync(process.execPath, [require.resolve('electron-vite/bin/electron-vite.js'), 'build'], {
+  execFileSync(process.execPath, [join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], {
     cwd: root,
     stdio: quiet ? 'ignore' : ['ignore', 'ignore', 'inherit'],
   });

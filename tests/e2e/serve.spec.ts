@@ -22,7 +22,7 @@ async function curvePoints(page: Page): Promise<number> {
   return values.reduce((a, b) => a + b, 0);
 }
 
-test('VAE notebook trains live in the browser and its run survives a restart', async () => {
+test('VAE notebook: Shift+Enter trains live, Stop, change the latent size, run again; both runs survive a restart', async () => {
   test.skip(!exe, 'Chromium is not installed (apt-get install -y chromium); .ci/run installs it');
   const workspace = makeWorkspace({ 'vae-mnist.ipynb': { steps: 150 } });
   let server = await startServe(workspace);
@@ -34,10 +34,13 @@ test('VAE notebook trains live in the browser and its run survives a restart', a
     });
     await page.goto(server.url);
     await page.getByText('VAE on MNIST').first().click();
-    await expect(page.locator('[data-testid="cell"]').first()).toBeVisible();
+    const codeCells = page.locator('[data-testid="cell"][data-cell-type="code"]');
+    await expect(codeCells.first()).toBeVisible();
     await expect(page.locator('[data-testid="backend-badge"]')).toContainText(/wasm|cpu|tensorflow/);
 
-    await page.locator('[data-testid="run-all"]').click();
+    // Shift+Enter on the training cell: the parameters cell runs first, then training
+    await codeCells.nth(1).locator('.view-lines').click();
+    await page.keyboard.press('Shift+Enter');
     await expect(page.locator('[data-testid="run-view"]').first()).toBeVisible();
     // the curve grows while the run trains
     await expect.poll(() => curvePoints(page), { timeout: 120_000 }).toBeGreaterThan(0);
@@ -48,21 +51,39 @@ test('VAE notebook trains live in the browser and its run survives a restart', a
     await expect(sample).toBeVisible({ timeout: 240_000 });
     await expect.poll(() => sample.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), { timeout: 60_000 }).toBeGreaterThan(0);
 
-    const row = page.locator('[data-testid="runs-panel"] [data-testid="run-row"]').first();
-    await expect(row).toHaveAttribute('data-status', 'finished', { timeout: 240_000 });
-    const runId = await row.getAttribute('data-run-id');
+    const rows = page.locator('[data-testid="runs-panel"] [data-testid="run-row"]');
+    await expect(rows.first()).toHaveAttribute('data-status', 'finished', { timeout: 240_000 });
+    const firstId = await rows.first().getAttribute('data-run-id');
     await page.screenshot({ path: join(root, 'test-results', 'e2e-vae.png'), fullPage: false });
+
+    // change the latent size in the parameters cell, run it and the training cell again, then Stop
+    await codeCells.nth(0).locator('.view-lines').click();
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.type('const steps = 5000;\nconst latentDim = 8;\nconst seed = 1;');
+    await page.keyboard.press('Shift+Enter');
+    await page.keyboard.press('Shift+Enter');
+    await expect(rows).toHaveCount(2, { timeout: 60_000 });
+    await expect(rows.first()).toHaveAttribute('data-status', 'running');
+    await expect.poll(() => curvePoints(page), { timeout: 120_000 }).toBeGreaterThan(0);
+    await page.locator('[data-testid="stop"]').click();
+    await expect(rows.first()).toHaveAttribute('data-status', 'stopped', { timeout: 30_000 });
+    const secondId = await rows.first().getAttribute('data-run-id');
+    expect(secondId).not.toBe(firstId);
     expect(consoleErrors.filter((e) => !/favicon/.test(e))).toEqual([]);
 
-    // close the host, open it again: the run, its curve and its grid are still there
+    // close the host, open it again: both runs, their config, curves and grids are still there
     await page.close();
     await server.stop();
     server = await startServe(workspace);
     const again = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     await again.goto(server.url);
-    const saved = again.locator(`[data-testid="run-row"][data-run-id="${runId}"]`);
+    await expect(again.locator(`[data-testid="run-row"][data-run-id="${secondId}"]`)).toHaveAttribute('data-status', 'stopped');
+    await again.locator(`[data-testid="run-row"][data-run-id="${secondId}"]`).click();
+    await expect(again.getByText('"latentDim": 8')).toBeVisible();
+    const saved = again.locator(`[data-testid="run-row"][data-run-id="${firstId}"]`);
     await expect(saved).toHaveAttribute('data-status', 'finished');
     await saved.click();
+    await expect(again.getByText('"latentDim": 16')).toBeVisible();
     await expect.poll(() => curvePoints(again), { timeout: 60_000 }).toBeGreaterThan(0);
     const img = again.locator('[data-testid="sample-image"]').first();
     await expect.poll(() => img.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth), { timeout: 60_000 }).toBeGreaterThan(0);

@@ -29,8 +29,15 @@ export class Ema {
   }
 }
 
+/** What the run says about its metrics: the kind of each key and the one it is judged by. */
+export interface CurveMeta {
+  kinds: Record<string, string>;
+  primary: string | null;
+}
+
 interface Trace {
   key: string;
+  visible: boolean | 'legendonly';
   steps: number[];
   raw: number[];
   shown: number[];
@@ -48,6 +55,7 @@ class GroupChart {
   constructor(
     readonly group: string,
     private readonly onError: (e: unknown) => void,
+    private readonly meta: () => CurveMeta,
   ) {
     this.el = document.createElement('div');
     this.el.className = 'curve-plot';
@@ -87,8 +95,12 @@ class GroupChart {
   }
 
   private traceData(t: Trace): PlotData {
-    const name = t.key.startsWith(this.group + '/') ? t.key.slice(this.group.length + 1) : t.key;
+    const short = t.key.startsWith(this.group + '/') ? t.key.slice(this.group.length + 1) : t.key;
+    // evaluations say what kind of number they are (exact, bound, estimate, sample)
+    const kind = this.meta().kinds[t.key];
+    const name = kind && !['loss', 'info'].includes(kind) ? `${short} (${kind})` : short;
     return {
+      visible: t.visible,
       x: t.steps.slice(),
       y: t.shown.slice(),
       type: 'scatter',
@@ -116,7 +128,11 @@ class GroupChart {
   }
 
   private newTrace(key: string, index: number): Trace {
-    return { key, steps: [], raw: [], shown: [], ema: new Ema(this.weight()), color: PALETTE[index % PALETTE.length] };
+    // Validation metrics have unrelated units (nats, bits/dim, counts): only the
+    // run's primary metric starts visible there; the legend shows the others.
+    const { primary } = this.meta();
+    const visible = this.group !== 'val' || !primary || key === primary ? true : 'legendonly';
+    return { key, visible, steps: [], raw: [], shown: [], ema: new Ema(this.weight()), color: PALETTE[index % PALETTE.length] };
   }
 
   /** Adds points (sorted by step per key); points at or before a key's last step are ignored. */
@@ -202,6 +218,7 @@ export class RunCurves {
     private readonly host: HTMLElement,
     private readonly onProgress: (maxStep: number) => void,
     private readonly onError: (e: unknown) => void,
+    private readonly meta: () => CurveMeta = () => ({ kinds: {}, primary: null }),
   ) {}
 
   /** The downsampled history from runs.metrics; events that came before it are applied after. */
@@ -272,7 +289,7 @@ export class RunCurves {
   private chart(group: string): GroupChart {
     let c = this.groups.get(group);
     if (c) return c;
-    c = new GroupChart(group, this.onError);
+    c = new GroupChart(group, this.onError, this.meta);
     c.setSmoothing(this.smoothing);
     this.groups.set(group, c);
     // keep train, val, then the rest in name order

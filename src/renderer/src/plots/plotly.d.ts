@@ -12,6 +12,7 @@ declare module 'plotly.js-basic-dist-min' {
     showlegend?: boolean;
     legendgroup?: string;
     opacity?: number;
+    visible?: boolean | 'legendonly';
   }
   export type Layout = Record<string, unknown>;
   export type Config = Record<string, unknown>;

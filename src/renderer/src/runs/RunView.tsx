@@ -7,7 +7,7 @@ import { getApi } from '../api/client';
 import { RunCurves } from '../plots/curves';
 import { useLab } from '../store';
 import { Gallery, Scatter2d } from './ArtifactViews';
-import { formatNumber, keyMetric } from './format';
+import { formatNumber, keyMetric, runMeta } from './format';
 import { StatusChip } from './StatusChip';
 
 const sameArtifact = (a: Artifact, b: Artifact) => a.path === b.path;
@@ -73,6 +73,7 @@ export function RunView({ runId, compact = false }: { runId: string; compact?: b
         setHasCurves(true);
       },
       (e) => reportError('Plotting curves', e),
+      () => runMeta(useLab.getState().runs.find((r) => r.id === runId)),
     );
     c.setSmoothing(smoothing);
     curves.current = c;
@@ -125,6 +126,7 @@ export function RunView({ runId, compact = false }: { runId: string; compact?: b
         {metric && (
           <span className="muted">
             {metric.key} {formatNumber(metric.value)}
+            {metric.kind && !['loss', 'info'].includes(metric.kind) && <span className="metric-kind"> {metric.kind}</span>}
           </span>
         )}
         <span className="spacer" />

@@ -46,6 +46,7 @@ export function RunsPanel() {
               {m && (
                 <div className="run-row-metric">
                   {m.key} <b>{formatNumber(m.value)}</b>
+                  {m.kind && !['loss', 'info'].includes(m.kind) && <span className="metric-kind"> {m.kind}</span>}
                 </div>
               )}
             </li>

@@ -7,16 +7,24 @@ const PREFERRED = [
   'test/bits_per_dim', 'test/nll', 'train/bits_per_dim', 'train/elbo', 'train/loss',
 ];
 
-export function keyMetric(run: RunRecord): { key: string; value: number } | null {
+/** The metric the run's trainer judged it by (its best-checkpoint key), and the kind of each metric. */
+export function runMeta(run: RunRecord | undefined): { kinds: Record<string, string>; primary: string | null } {
+  const cfg = (run?.config ?? {}) as { metricKinds?: Record<string, string>; train?: { best?: { key?: string } | null } };
+  return { kinds: cfg.metricKinds ?? {}, primary: cfg.train?.best?.key ?? null };
+}
+
+export function keyMetric(run: RunRecord): { key: string; value: number; kind: string | null } | null {
   const m = run.finalMetrics ?? {};
   const keys = Object.keys(m);
   if (keys.length === 0) return null;
+  const { kinds, primary } = runMeta(run);
   const key =
+    (primary && primary in m ? primary : undefined) ??
     PREFERRED.find((k) => k in m) ??
     keys.find((k) => k.startsWith('val/')) ??
     keys.find((k) => k.endsWith('loss')) ??
     keys.sort()[0];
-  return { key, value: m[key] };
+  return { key, value: m[key], kind: kinds[key] ?? null };
 }
 
 export function formatNumber(v: number): string {
