@@ -20,6 +20,16 @@ let failed = 0;
 let skipped = 0;
 let exit = 0;
 
+// strict TypeScript over every process's code: a type error fails the run
+if (!only) {
+  const code = run([join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '-p', 'tsconfig.json']);
+  if (code !== 0) {
+    console.error('typecheck failed');
+    exit = 1;
+    failed += 1;
+  }
+}
+
 if (only !== 'e2e') {
   const out = join(results, 'vitest.json');
   const code = run([join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--reporter=default', '--reporter=json', `--outputFile=${out}`]);
