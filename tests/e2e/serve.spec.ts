@@ -68,6 +68,9 @@ test('VAE notebook: Shift+Enter trains live, Stop, change the latent size, run a
     await page.locator('[data-testid="stop"]').click();
     await expect(rows.first()).toHaveAttribute('data-status', 'stopped', { timeout: 30_000 });
     const secondId = await rows.first().getAttribute('data-run-id');
+    // the two runs are told apart in the list by their settings
+    await expect(rows.first().locator('[data-testid="run-config"]')).toContainText('latentDim 8');
+    await expect(rows.nth(1).locator('[data-testid="run-config"]')).toContainText('latentDim 16');
     expect(secondId).not.toBe(firstId);
     expect(consoleErrors.filter((e) => !/favicon/.test(e))).toEqual([]);
 

@@ -1,7 +1,7 @@
 // The sidebar's runs list, newest first, kept live by run.updated events.
 import { openRun, refreshRuns } from '../actions';
 import { useLab } from '../store';
-import { formatNumber, keyMetric } from './format';
+import { configSummary, formatNumber, keyMetric } from './format';
 import { StatusChip } from './StatusChip';
 
 export function RunsPanel() {
@@ -42,6 +42,9 @@ export function RunsPanel() {
                 </span>
                 <span>{r.backend}</span>
                 <span>seed {r.seed}</span>
+              </div>
+              <div className="run-row-config" data-testid="run-config">
+                {configSummary(r)}
               </div>
               {m && (
                 <div className="run-row-metric">

@@ -45,3 +45,15 @@ export function formatDuration(ms: number): string {
 export function formatTime(ms: number): string {
   return new Date(ms).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 }
+
+/** A short line of the model's settings, so runs of one family can be told apart in a list. */
+export function configSummary(run: RunRecord, max = 3): string {
+  const model = (run.config as { model?: Record<string, unknown> }).model ?? {};
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(model)) {
+    if (parts.length >= max) break;
+    if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') parts.push(`${k} ${v}`);
+    else if (Array.isArray(v) && v.every((x) => typeof x === 'number')) parts.push(`${k} ${v.join('·')}`);
+  }
+  return parts.join(', ');
+}
