@@ -3,6 +3,7 @@
 // looked up at runtime through a require the bundler does not see.
 import * as tf from '@tensorflow/tfjs';
 import { nodeRequire } from '../util/node-require';
+import { installWasmKernels } from './wasm-kernels';
 
 export interface BackendSelection {
   backend: string;
@@ -40,6 +41,7 @@ function probe(c: Candidate): string | null {
   if (c.pkg) {
     try {
       nodeRequire()(c.pkg);
+      if (c.name === 'wasm') installWasmKernels();
       if (!tf.findBackendFactory(c.tfName)) reason = `${c.pkg} loaded but registered no '${c.tfName}' backend (version mismatch with @tensorflow/tfjs?)`;
     } catch (e) {
       reason = shortReason(e, c.pkg);

@@ -1,0 +1,63 @@
+// Our wasm matmul kernels: transposed products go through an explicit transpose
+// and the fast untransposed kernel, and must give the same numbers as tfjs's cpu backend.
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { selectBackend } from '../../src/engine/backend/select';
+
+async function on<T>(backend: string, f: () => T): Promise<T> {
+  await tf.setBackend(backend);
+  return f();
+}
+
+describe('wasm matmul kernels', () => {
+  it('match the cpu backend for every transpose combination, batched and fused', async () => {
+    const sel = await selectBackend('wasm');
+    expect(sel.backend).toBe('wasm');
+    const cases: [number[], number[], boolean, boolean][] = [
+      [[37, 53], [53, 29], false, false],
+      [[53, 37], [53, 29], true, false],
+      [[37, 53], [29, 53], false, true],
+      [[53, 37], [29, 53], true, true],
+      [[3, 17, 9], [3, 11, 17], true, true],
+      [[2, 5, 7], [2, 6, 7], false, true],
+    ];
+    for (const [sa, sb, ta, tb] of cases) {
+      const a = Array.from({ length: sa.reduce((x, y) => x * y) }, (_, i) => Math.sin(i * 1.3));
+      const b = Array.from({ length: sb.reduce((x, y) => x * y) }, (_, i) => Math.cos(i * 0.7));
+      const run = () =>
+        tf.tidy(() => {
+          const A = tf.tensor(a, sa);
+          const B = tf.tensor(b, sb);
+          const plain = tf.matMul(A as tf.Tensor2D, B as tf.Tensor2D, ta, tb);
+          const bias = tf.ones([plain.shape[plain.shape.length - 1]]);
+          const fused = tf.fused.matMul({ a: A as tf.Tensor2D, b: B as tf.Tensor2D, transposeA: ta, transposeB: tb, bias, activation: 'relu' });
+          return [plain.arraySync(), fused.arraySync()];
+        });
+      const onWasm = await on('wasm', run);
+      const onCpu = await on('cpu', run);
+      const flat = (x: unknown) => (x as number[]).flat(3) as number[];
+      for (let k = 0; k < 2; k++) {
+        const w = flat(onWasm[k]);
+        const c = flat(onCpu[k]);
+        expect(w.length).toBe(c.length);
+        for (let i = 0; i < w.length; i++) expect(w[i]).toBeCloseTo(c[i], 3);
+      }
+    }
+    await tf.setBackend('wasm');
+  });
+
+  it('leak no tensors through the temporary transposes', async () => {
+    await tf.setBackend('wasm');
+    const a = tf.randomNormal([64, 32]);
+    const b = tf.randomNormal([48, 32]);
+    // the backend's own count of buffers: temporaries never become tf tensors
+    const buffers = () => (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
+    const c = tf.randomNormal([64, 16]);
+    tf.matMul(a, b, false, true).dispose();
+    const before = buffers();
+    for (let i = 0; i < 5; i++) tf.matMul(a, b, false, true).dispose(); // [64,32]·[32,48]
+    for (let i = 0; i < 5; i++) tf.matMul(a, c, true, false).dispose(); // [32,64]·[64,16]
+    expect(buffers()).toBe(before);
+    tf.dispose([a, b, c]);
+  });
+});
