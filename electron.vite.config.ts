@@ -16,7 +16,7 @@ export default defineConfig({
           index: resolve(__dirname, 'src/main/electron/index.ts'),
           engine: resolve(__dirname, 'src/engine/main.ts'),
           cli: resolve(__dirname, 'src/main/host/cli.ts'),
-          bench: resolve(__dirname, 'src/bench/engine-speed.ts'),
+          bench: resolve(__dirname, 'src/bench/main.ts'),
         },
       },
     },

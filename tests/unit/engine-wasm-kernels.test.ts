@@ -61,10 +61,11 @@ describe('wasm matmul kernels', () => {
     tf.dispose([a, b, c]);
   });
 
-  it('train convolutions: Conv2DBackpropFilter matches the cpu backend (strides, padding, transposed conv)', async () => {
+  it('train convolutions: Conv2DBackpropFilter and Conv2DBackpropInput match the cpu backend (strides, padding, transposed conv)', async () => {
     await selectBackend('wasm');
     const cases: { x: number[]; f: number[]; stride: number; pad: 'same' | 'valid'; transpose?: boolean }[] = [
       { x: [2, 7, 7, 3], f: [3, 3, 3, 4], stride: 1, pad: 'same' },
+      { x: [3, 6, 5, 1], f: [5, 5, 1, 4], stride: 1, pad: 'same' },
       { x: [2, 8, 8, 2], f: [3, 3, 2, 5], stride: 2, pad: 'same' },
       { x: [1, 9, 6, 2], f: [2, 3, 2, 3], stride: 1, pad: 'valid' },
       { x: [2, 4, 4, 3], f: [4, 4, 2, 3], stride: 2, pad: 'same', transpose: true },
@@ -76,20 +77,23 @@ describe('wasm matmul kernels', () => {
         tf.tidy(() => {
           const x = tf.tensor4d(xv, c.x as [number, number, number, number]);
           const f = tf.tensor4d(fv, c.f as [number, number, number, number]);
-          const loss = (w: tf.Tensor) => {
+          const loss = (xi: tf.Tensor, w: tf.Tensor) => {
             const y = c.transpose
-              ? tf.conv2dTranspose(x, w as tf.Tensor4D, [c.x[0], c.x[1] * 2, c.x[2] * 2, c.f[2]], c.stride, c.pad)
-              : tf.conv2d(x, w as tf.Tensor4D, c.stride, c.pad);
+              ? tf.conv2dTranspose(xi as tf.Tensor4D, w as tf.Tensor4D, [c.x[0], c.x[1] * 2, c.x[2] * 2, c.f[2]], c.stride, c.pad)
+              : tf.conv2d(xi as tf.Tensor4D, w as tf.Tensor4D, c.stride, c.pad);
             return tf.sum(tf.mul(y, tf.sin(tf.range(0, y.size).reshape(y.shape))));
           };
-          return tf.grad(loss)(f).arraySync();
+          // forward value, d/dx (Conv2DBackpropInput, or Conv2D for a transposed conv), d/dw
+          const value = loss(x, f).arraySync();
+          const [dx, dw] = tf.grads(loss)([x, f]);
+          return [[value], dx.flatten().arraySync(), dw.flatten().arraySync()];
         });
-      const w = (await on('wasm', grad)) as unknown as number[];
-      const cpu = (await on('cpu', grad)) as unknown as number[];
-      const a = w.flat(3) as number[];
-      const b = cpu.flat(3) as number[];
-      expect(a.length).toBe(b.length);
-      for (let i = 0; i < a.length; i++) expect(a[i]).toBeCloseTo(b[i], 2);
+      const w = (await on('wasm', grad)) as number[][];
+      const cpu = (await on('cpu', grad)) as number[][];
+      for (let k = 0; k < 3; k++) {
+        expect(w[k].length).toBe(cpu[k].length);
+        for (let i = 0; i < w[k].length; i++) expect(w[k][i]).toBeCloseTo(cpu[k][i], 2);
+      }
     }
     await tf.setBackend('wasm');
   });

@@ -8,8 +8,8 @@
 // call the fast untransposed kernel instead.
 //
 // wasm also has no Conv2DBackpropFilter, so convolutional models could not train
-// on it at all: conv2dBackpropFilter below computes it as im2col followed by one
-// matrix product on the fast kernel.
+// on it at all, and its Conv2DBackpropInput is a slow loop: both are replaced by
+// im2col / col2im around one matrix product on the fast kernel.
 import {
   backend_util, getKernel, registerKernel, unregisterKernel, type KernelConfig, type KernelFunc, type TensorInfo,
 } from '@tensorflow/tfjs';
@@ -55,55 +55,164 @@ function untransposed(name: string): void {
   registerKernel({ ...(original as KernelConfig), kernelFunc: fast });
 }
 
-/**
- * dW[i,j,c,o] = Σ_{n,y,x} X[n, y·sh + i − top, x·sw + j − left, c] · dY[n,y,x,o]  (NHWC).
- * The patches are laid out transposed, colsT[(i,j,c), (n,y,x)], so the product
- * colsT · dY needs no transpose.
- */
-const conv2dBackpropFilter: KernelFunc = ({ inputs, attrs, backend }) => {
-  const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
-  const a = attrs as unknown as {
-    strides: [number, number] | number; pad: 'same' | 'valid' | number | backend_util.ExplicitPadding;
-    dataFormat: 'NHWC' | 'NCHW'; dimRoundingMode?: 'floor' | 'round' | 'ceil'; filterShape: [number, number, number, number];
-  };
-  if (a.dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter on wasm supports NHWC only');
-  const b = backend as unknown as Backend;
-  const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast',
+type ConvAttrs = {
+  strides: [number, number] | number;
+  pad: 'same' | 'valid' | number | backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+};
+
+function convInfo(inShape: number[], filterShape: number[], a: ConvAttrs, kernel: string): backend_util.Conv2DInfo {
+  if (a.dataFormat === 'NCHW') throw new Error(`${kernel} on wasm supports NHWC only`);
+  return backend_util.computeConv2DInfo(
+    inShape as [number, number, number, number], filterShape as [number, number, number, number],
+    a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast',
   );
-  const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: Ho, outWidth: Wo, outChannels: Co } = info;
+}
+
+/**
+ * Walks every (output position p, filter tap i,j) pair whose input pixel lies
+ * inside the image, with the offsets of its Ci-long runs: in the patch matrix
+ * cols[p, (i,j,:)] and in the NHWC input x[n, iy, ix, :].
+ */
+function forEachTap(info: backend_util.Conv2DInfo, visit: (colOffset: number, inOffset: number) => void): void {
+  const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: Ho, outWidth: Wo } = info;
   const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
   const { top, left } = info.padInfo;
-  const P = N * Ho * Wo;
   const K = fh * fw * C;
-  const colsT = b.makeOutput([1, K, P], 'float32');
-  // views after the allocation: growing the heap detaches older views
-  const xs = b.typedArrayFromHeap(x);
-  const cols = b.typedArrayFromHeap(colsT);
-  for (let i = 0; i < fh; i++) {
-    for (let j = 0; j < fw; j++) {
-      for (let c = 0; c < C; c++) {
-        const row = ((i * fw + j) * C + c) * P;
-        let p = 0;
-        for (let n = 0; n < N; n++) {
-          for (let y = 0; y < Ho; y++) {
-            const iy = y * sh + i - top;
-            const inRow = iy >= 0 && iy < H;
-            const base = (n * H + iy) * W;
-            for (let xo = 0; xo < Wo; xo++, p++) {
-              const ix = xo * sw + j - left;
-              cols[row + p] = inRow && ix >= 0 && ix < W ? xs[(base + ix) * C + c] : 0;
-            }
+  let p = 0;
+  for (let n = 0; n < N; n++) {
+    for (let y = 0; y < Ho; y++) {
+      for (let xo = 0; xo < Wo; xo++, p++) {
+        for (let i = 0; i < fh; i++) {
+          const iy = y * sh + i - top;
+          if (iy < 0 || iy >= H) continue;
+          const rowIn = (n * H + iy) * W;
+          for (let j = 0; j < fw; j++) {
+            const ix = xo * sw + j - left;
+            if (ix < 0 || ix >= W) continue;
+            visit(p * K + (i * fw + j) * C, (rowIn + ix) * C);
           }
         }
       }
     }
   }
-  const matMul = getKernel('BatchMatMul', 'wasm')!;
-  const dy3: TensorInfo = { dataId: dy.dataId, shape: [1, P, Co], dtype: dy.dtype };
+}
+
+const batchMatMul = (a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean, backend: Call['backend']) =>
+  getKernel('BatchMatMul', 'wasm')!.kernelFunc({ inputs: { a, b }, attrs: { transposeA, transposeB }, backend }) as TensorInfo;
+
+/**
+ * dW = colsᵀ · dY (NHWC), where cols[p, (i,j,c)] = X[n, y·sh + i − top, x·sw + j − left, c]
+ * for output position p = (n,y,x): im2col copying Ci-long runs, then one matrix product.
+ */
+const conv2dBackpropFilter: KernelFunc = ({ inputs, attrs, backend }) => {
+  const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
+  const a = attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
+  const b = backend as unknown as Backend;
+  const info = convInfo(x.shape, a.filterShape, a, 'Conv2DBackpropFilter');
+  const fast = filterSameStride1(info, x, dy, backend);
+  if (fast) return fast;
+  const P = info.batchSize * info.outHeight * info.outWidth;
+  const K = info.filterHeight * info.filterWidth * info.inChannels;
+  const C = info.inChannels;
+  const colsT = b.makeOutput([1, P, K], 'float32');
+  // views after the allocation: growing the heap detaches older views
+  const xs = b.typedArrayFromHeap(x);
+  const cols = b.typedArrayFromHeap(colsT);
+  cols.fill(0);
+  forEachTap(info, (col, src) => {
+    for (let c = 0; c < C; c++) cols[col + c] = xs[src + c];
+  });
+  const dy3: TensorInfo = { dataId: dy.dataId, shape: [1, P, info.outChannels], dtype: dy.dtype };
   try {
-    const out = matMul.kernelFunc({ inputs: { a: colsT, b: dy3 }, attrs: { transposeA: false, transposeB: false }, backend }) as TensorInfo;
+    const out = batchMatMul(colsT, dy3, true, false, backend);
     return { dataId: out.dataId, shape: a.filterShape, dtype: 'float32' };
+  } finally {
+    b.disposeData(colsT.dataId);
+  }
+};
+
+const wasmKernel = (backend: Call['backend']) => (name: string, inputs: Record<string, TensorInfo>, attrs: Record<string, unknown>) =>
+  getKernel(name, 'wasm')!.kernelFunc({ inputs, attrs: attrs as never, backend }) as TensorInfo;
+
+function isSameStride1(info: backend_util.Conv2DInfo): boolean {
+  const { filterHeight: fh, filterWidth: fw, strideHeight, strideWidth, dilationHeight, dilationWidth, padInfo } = info;
+  return strideHeight === 1 && strideWidth === 1 && dilationHeight === 1 && dilationWidth === 1 && fh % 2 === 1 && fw % 2 === 1 &&
+    padInfo.top === (fh - 1) / 2 && padInfo.bottom === (fh - 1) / 2 && padInfo.left === (fw - 1) / 2 && padInfo.right === (fw - 1) / 2;
+}
+
+/**
+ * For a stride-1 'same' convolution, dW is also a convolution: with the batch
+ * moved into the channels, X' = X[c, h, w, n] convolved with the "kernel"
+ * dY' = dY[y, x, n, o] (padded by the original padding) gives dW[c, i, j, o].
+ * XNNPACK runs it without materializing the im2col matrix.
+ */
+function filterSameStride1(info: backend_util.Conv2DInfo, x: TensorInfo, dy: TensorInfo, backend: Call['backend']): TensorInfo | null {
+  if (!isSameStride1(info)) return null;
+  const b = backend as unknown as Backend;
+  const kernel = wasmKernel(backend);
+  const { top, bottom, left, right } = info.padInfo;
+  const xT = kernel('Transpose', { x }, { perm: [3, 1, 2, 0] });
+  const dyT = kernel('Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
+  let conv: TensorInfo | null = null;
+  try {
+    conv = kernel('Conv2D', { x: xT, filter: dyT }, {
+      strides: [1, 1], pad: [[0, 0], [top, bottom], [left, right], [0, 0]], dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined,
+    });
+    return kernel('Transpose', { x: conv }, { perm: [1, 2, 0, 3] });
+  } finally {
+    for (const t of [xT, dyT, conv]) if (t) b.disposeData(t.dataId);
+  }
+}
+
+/**
+ * For a stride-1 'same' convolution with an odd kernel, dX is itself a 'same'
+ * convolution of dY with the kernel flipped in space and its channels swapped,
+ * which XNNPACK's Conv2D does ~3× faster than the matrix product + col2im.
+ */
+function sameStride1(info: backend_util.Conv2DInfo, dy: TensorInfo, filter: TensorInfo, backend: Call['backend']): TensorInfo | null {
+  if (!isSameStride1(info)) return null;
+  const b = backend as unknown as Backend;
+  const kernel = wasmKernel(backend);
+  const flipped = kernel('Reverse', { x: filter }, { dims: [0, 1] });
+  const swapped = kernel('Transpose', { x: flipped }, { perm: [0, 1, 3, 2] });
+  try {
+    return kernel('Conv2D', { x: dy, filter: swapped }, { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined });
+  } finally {
+    b.disposeData(flipped.dataId);
+    b.disposeData(swapped.dataId);
+  }
+}
+
+/**
+ * dX = col2im(dY · Wᵀ): the gradient of a convolution with respect to its input,
+ * which is also the forward pass of a transposed convolution. tfjs's wasm kernel
+ * for it is a plain loop (60% of a conv VAE step); this is one matrix product on
+ * the fast kernel and a scatter-add of Ci-long runs.
+ */
+const conv2dBackpropInput: KernelFunc = ({ inputs, attrs, backend }) => {
+  const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
+  const a = attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number] };
+  const b = backend as unknown as Backend;
+  const info = convInfo(a.inputShape, filter.shape, a, 'Conv2DBackpropInput');
+  const fast = sameStride1(info, dy, filter, backend);
+  if (fast) return fast;
+  const P = info.batchSize * info.outHeight * info.outWidth;
+  const K = info.filterHeight * info.filterWidth * info.inChannels;
+  const C = info.inChannels;
+  const dy3: TensorInfo = { dataId: dy.dataId, shape: [1, P, info.outChannels], dtype: dy.dtype };
+  const w3: TensorInfo = { dataId: filter.dataId, shape: [1, K, info.outChannels], dtype: filter.dtype };
+  const colsT = batchMatMul(dy3, w3, false, true, backend); // [1, P, K]
+  try {
+    const dx = b.makeOutput(a.inputShape, 'float32');
+    const cols = b.typedArrayFromHeap(colsT);
+    const out = b.typedArrayFromHeap(dx);
+    out.fill(0);
+    forEachTap(info, (col, dst) => {
+      for (let c = 0; c < C; c++) out[dst + c] += cols[col + c];
+    });
+    return dx;
   } finally {
     b.disposeData(colsT.dataId);
   }
@@ -113,9 +222,15 @@ const conv2dBackpropFilter: KernelFunc = ({ inputs, attrs, backend }) => {
 export function installWasmKernels(): void {
   if (installed) return;
   installed = true;
+  // LATENTLAB_WASM_KERNELS=off measures tfjs's own wasm kernels (the bench's "before")
+  if (process.env.LATENTLAB_WASM_KERNELS === 'off') return;
   untransposed('BatchMatMul');
   untransposed('_FusedMatMul');
-  if (!getKernel('Conv2DBackpropFilter', 'wasm')) {
-    registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2dBackpropFilter });
+  for (const [kernelName, kernelFunc] of [
+    ['Conv2DBackpropFilter', conv2dBackpropFilter],
+    ['Conv2DBackpropInput', conv2dBackpropInput],
+  ] as const) {
+    if (getKernel(kernelName, 'wasm')) unregisterKernel(kernelName, 'wasm');
+    registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
   }
 }
