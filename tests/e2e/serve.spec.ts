@@ -45,6 +45,26 @@ test('VAE notebook: Shift+Enter trains live, Stop, change the latent size, run a
     // the curve grows while the run trains
     await expect.poll(() => curvePoints(page), { timeout: 120_000 }).toBeGreaterThan(0);
     const early = await curvePoints(page);
+    // the renderer stays smooth while the engine trains: frames counted over 2 s
+    const frames = await page.evaluate(
+      () =>
+        new Promise<{ fps: number; longestMs: number }>((resolve) => {
+          let n = 0;
+          let last = performance.now();
+          let longest = 0;
+          const t0 = last;
+          const tick = (t: number) => {
+            n++;
+            longest = Math.max(longest, t - last);
+            last = t;
+            if (t - t0 < 2000) requestAnimationFrame(tick);
+            else resolve({ fps: (1000 * n) / (t - t0), longestMs: longest });
+          };
+          requestAnimationFrame(tick);
+        }),
+    );
+    console.log(`[e2e] renderer while training: ${frames.fps.toFixed(1)} fps, longest frame ${frames.longestMs.toFixed(0)} ms`);
+    expect(frames.fps).toBeGreaterThan(30);
     await expect.poll(() => curvePoints(page), { timeout: 120_000 }).toBeGreaterThan(early);
 
     const sample = page.locator('[data-testid="sample-image"]').first();
