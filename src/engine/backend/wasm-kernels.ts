@@ -99,6 +99,12 @@ function forEachTap(info: backend_util.Conv2DInfo, visit: (colOffset: number, in
   }
 }
 
+/** P output positions × K filter taps (·channels) of the patch matrix, and Ci. */
+function patchDims(info: backend_util.Conv2DInfo): { P: number; K: number; C: number } {
+  const C = info.inChannels;
+  return { P: info.batchSize * info.outHeight * info.outWidth, K: info.filterHeight * info.filterWidth * C, C };
+}
+
 const batchMatMul = (a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean, backend: Call['backend']) =>
   getKernel('BatchMatMul', 'wasm')!.kernelFunc({ inputs: { a, b }, attrs: { transposeA, transposeB }, backend }) as TensorInfo;
 
@@ -111,25 +117,23 @@ const conv2dBackpropFilter: KernelFunc = ({ inputs, attrs, backend }) => {
   const a = attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
   const b = backend as unknown as Backend;
   const info = convInfo(x.shape, a.filterShape, a, 'Conv2DBackpropFilter');
-  const fast = filterSameStride1(info, x, dy, backend);
+  const fast = filterGradSameStride1(info, x, dy, backend);
   if (fast) return fast;
-  const P = info.batchSize * info.outHeight * info.outWidth;
-  const K = info.filterHeight * info.filterWidth * info.inChannels;
-  const C = info.inChannels;
-  const colsT = b.makeOutput([1, P, K], 'float32');
+  const { P, K, C } = patchDims(info);
+  const patches = b.makeOutput([1, P, K], 'float32');
   // views after the allocation: growing the heap detaches older views
   const xs = b.typedArrayFromHeap(x);
-  const cols = b.typedArrayFromHeap(colsT);
+  const cols = b.typedArrayFromHeap(patches);
   cols.fill(0);
   forEachTap(info, (col, src) => {
     for (let c = 0; c < C; c++) cols[col + c] = xs[src + c];
   });
   const dy3: TensorInfo = { dataId: dy.dataId, shape: [1, P, info.outChannels], dtype: dy.dtype };
   try {
-    const out = batchMatMul(colsT, dy3, true, false, backend);
+    const out = batchMatMul(patches, dy3, true, false, backend);
     return { dataId: out.dataId, shape: a.filterShape, dtype: 'float32' };
   } finally {
-    b.disposeData(colsT.dataId);
+    b.disposeData(patches.dataId);
   }
 };
 
@@ -148,7 +152,7 @@ function isSameStride1(info: backend_util.Conv2DInfo): boolean {
  * dY' = dY[y, x, n, o] (padded by the original padding) gives dW[c, i, j, o].
  * XNNPACK runs it without materializing the im2col matrix.
  */
-function filterSameStride1(info: backend_util.Conv2DInfo, x: TensorInfo, dy: TensorInfo, backend: Call['backend']): TensorInfo | null {
+function filterGradSameStride1(info: backend_util.Conv2DInfo, x: TensorInfo, dy: TensorInfo, backend: Call['backend']): TensorInfo | null {
   if (!isSameStride1(info)) return null;
   const b = backend as unknown as Backend;
   const kernel = wasmKernel(backend);
@@ -171,7 +175,7 @@ function filterSameStride1(info: backend_util.Conv2DInfo, x: TensorInfo, dy: Ten
  * convolution of dY with the kernel flipped in space and its channels swapped,
  * which XNNPACK's Conv2D does ~3× faster than the matrix product + col2im.
  */
-function sameStride1(info: backend_util.Conv2DInfo, dy: TensorInfo, filter: TensorInfo, backend: Call['backend']): TensorInfo | null {
+function inputGradSameStride1(info: backend_util.Conv2DInfo, dy: TensorInfo, filter: TensorInfo, backend: Call['backend']): TensorInfo | null {
   if (!isSameStride1(info)) return null;
   const b = backend as unknown as Backend;
   const kernel = wasmKernel(backend);
@@ -196,17 +200,15 @@ const conv2dBackpropInput: KernelFunc = ({ inputs, attrs, backend }) => {
   const a = attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number] };
   const b = backend as unknown as Backend;
   const info = convInfo(a.inputShape, filter.shape, a, 'Conv2DBackpropInput');
-  const fast = sameStride1(info, dy, filter, backend);
+  const fast = inputGradSameStride1(info, dy, filter, backend);
   if (fast) return fast;
-  const P = info.batchSize * info.outHeight * info.outWidth;
-  const K = info.filterHeight * info.filterWidth * info.inChannels;
-  const C = info.inChannels;
+  const { P, K, C } = patchDims(info);
   const dy3: TensorInfo = { dataId: dy.dataId, shape: [1, P, info.outChannels], dtype: dy.dtype };
   const w3: TensorInfo = { dataId: filter.dataId, shape: [1, K, info.outChannels], dtype: filter.dtype };
-  const colsT = batchMatMul(dy3, w3, false, true, backend); // [1, P, K]
+  const patches = batchMatMul(dy3, w3, false, true, backend); // [1, P, K]
   try {
     const dx = b.makeOutput(a.inputShape, 'float32');
-    const cols = b.typedArrayFromHeap(colsT);
+    const cols = b.typedArrayFromHeap(patches);
     const out = b.typedArrayFromHeap(dx);
     out.fill(0);
     forEachTap(info, (col, dst) => {
@@ -214,7 +216,7 @@ const conv2dBackpropInput: KernelFunc = ({ inputs, attrs, backend }) => {
     });
     return dx;
   } finally {
-    b.disposeData(colsT.dataId);
+    b.disposeData(patches.dataId);
   }
 };
 
