@@ -35,7 +35,8 @@ describe('tracker (a real SQLite file)', () => {
     t.addMetrics('r1', [1, 2, 3].map((s) => ({ key: 'train/loss', step: s, value: 10 - s, wallTime: s })), 3);
     t.addMetrics('r1', [{ key: 'val/elbo', step: 3, value: -120, wallTime: 3 }], 3);
     t.addArtifact({ runId: 'r1', step: 3, kind: 'samples', seed: 1234, path: 'r1/samples/step-000003.png', meta: { n: 64 } });
-    t.addCheckpoint({ runId: 'r1', step: 3, path: 'r1/checkpoints/step-3', reason: 'best', metricKey: 'val/elbo', metricValue: -120 });
+    t.addCheckpoint({ runId: 'r1', step: 2, path: 'r1/checkpoints/best.json', reason: 'best', metricKey: 'val/elbo', metricValue: -130 });
+    t.addCheckpoint({ runId: 'r1', step: 3, path: 'r1/checkpoints/best.json', reason: 'best', metricKey: 'val/elbo', metricValue: -120 });
     t.endRun('r1', 'stopped', 3, null);
     t.close();
 
@@ -48,7 +49,8 @@ describe('tracker (a real SQLite file)', () => {
     expect(again.series('r1', 'train/loss')).toEqual({ key: 'train/loss', steps: [1, 2, 3], values: [9, 8, 7] });
     expect(again.metricSummary('r1')['train/loss']).toEqual({ first: 9, last: 7, min: 7 });
     expect(again.artifacts('r1', 'samples')[0]).toMatchObject({ path: 'r1/samples/step-000003.png', meta: { n: 64 } });
-    expect(again.checkpoints('r1')[0]).toMatchObject({ reason: 'best', metricValue: -120 });
+    // the newer best checkpoint overwrote best.json: one row, the newer one
+    expect(again.checkpoints('r1')).toEqual([expect.objectContaining({ step: 3, reason: 'best', metricValue: -120 })]);
     again.close();
   });
 

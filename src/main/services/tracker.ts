@@ -111,12 +111,16 @@ export class Tracker {
       .run(a.runId, a.step, a.kind, a.seed, a.path, JSON.stringify(a.meta ?? {}));
   }
 
+  /** A checkpoint written to a path that an earlier one used (the engine's best.json) replaces that row. */
   addCheckpoint(c: Checkpoint): void {
-    this.db
-      .prepare(
-        'INSERT INTO checkpoints (run_id, step, path, reason, metric_key, metric_value, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      )
-      .run(c.runId, c.step, c.path, c.reason, c.metricKey, c.metricValue, Date.now());
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM checkpoints WHERE run_id = ? AND path = ?').run(c.runId, c.path);
+      this.db
+        .prepare(
+          'INSERT INTO checkpoints (run_id, step, path, reason, metric_key, metric_value, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        )
+        .run(c.runId, c.step, c.path, c.reason, c.metricKey, c.metricValue, Date.now());
+    })();
   }
 
   private toRecord(r: RunRow): RunRecord {
