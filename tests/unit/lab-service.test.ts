@@ -78,9 +78,12 @@ describe('lab service + engine process', () => {
       }, 100);
     });
     const runsBefore = service.tracker.listRuns().length;
+    // a cell queued behind the running one never starts once Stop is pressed
+    const queued = service.execute('vae-mnist.ipynb', 'c4', TRAIN(50));
     await service.interrupt();
     const r = await pending;
     expect(r.status).toBe('interrupted');
+    expect(await queued).toMatchObject({ status: 'interrupted', outputs: [] });
     const newest = service.tracker.listRuns()[0];
     expect(service.tracker.listRuns().length).toBe(runsBefore);
     expect(newest.status).toBe('stopped');

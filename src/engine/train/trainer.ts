@@ -230,6 +230,12 @@ export async function train(ctx: EngineContext, model: Model, data: Dataset, opt
     error: null,
     finalMetrics: {},
   };
+  // --- fixed things of the run (made before the run is announced: if they fail, no run is left 'running') ---
+  const artifactsDir = ctx.artifactsDir();
+  const bankSize = data.kind === 'image' ? 64 : 1000;
+  const noiseBank = model.noise(bankSize, sampleSeed);
+  const valX = tf.tensor2d(data.val.x.subarray(0, evalSize * data.dim), [evalSize, data.dim]);
+  const valRows = data.kind === 'points' ? rows(data.val, data.dim, 1000) : [];
   ctx.send({ type: 'run.start', run: record });
   exec?.emit({ type: 'run', runId: id });
 
@@ -249,12 +255,6 @@ export async function train(ctx: EngineContext, model: Model, data: Dataset, opt
     pending.push({ key, step, value, wallTime: Date.now() });
   };
 
-  // --- fixed things of the run ---
-  const artifactsDir = ctx.artifactsDir();
-  const bankSize = data.kind === 'image' ? 64 : 1000;
-  const noiseBank = model.noise(bankSize, sampleSeed);
-  const valX = tf.tensor2d(data.val.x.subarray(0, evalSize * data.dim), [evalSize, data.dim]);
-  const valRows = data.kind === 'points' ? rows(data.val, data.dim, 1000) : [];
   const optimizers = new Map<string, tf.Optimizer>();
   let lr = settings.lr;
   const stepCtx: StepContext = {

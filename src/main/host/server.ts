@@ -52,7 +52,9 @@ function sendFile(res: ServerResponse, root: string, rel: string): void {
     'cache-control': 'no-cache',
     'x-content-type-options': 'nosniff',
   });
-  createReadStream(abs).pipe(res);
+  createReadStream(abs)
+    .on('error', () => res.destroy())
+    .pipe(res);
 }
 
 export async function serve(opts: ServeOptions): Promise<RunningServer> {
@@ -66,6 +68,15 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   }
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    try {
+      route(req, res);
+    } catch {
+      // e.g. a malformed %-escape in the path: answer, never crash the host
+      if (!res.headersSent) res.writeHead(400, { 'content-type': 'text/plain' });
+      res.end('bad request');
+    }
+  });
+  const route = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405).end();
@@ -81,11 +92,17 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     }
     const path = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname.slice(1));
     sendFile(res, rendererRoot, path);
-  });
+  };
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
   server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      socket.destroy();
+      return;
+    }
     const origin = req.headers.origin;
     const originOk = !origin || /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(origin) || origin.endsWith(`//${req.headers.host}`);
     if (url.pathname !== '/ws' || !sameToken(url.searchParams.get('token'), token) || !originOk) {

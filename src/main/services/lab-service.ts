@@ -39,6 +39,8 @@ export class LabService {
   private executions = new Map<string, Execution>();
   private queue: Promise<unknown> = Promise.resolve();
   private nextExec = 1;
+  /** bumped by Stop and Restart: cells queued before it never start */
+  private generation = 0;
   private liveRuns = new Set<string>();
   private listeners = new Set<Emit>();
   private readonly grace: number;
@@ -87,6 +89,7 @@ export class LabService {
     this.ready = new Promise<void>((resolve, reject) => {
       let isReady = false;
       engine.onMessage((raw) => {
+        if (this.engine !== engine) return; // a replaced engine's last words
         const parsed = EngineToHost.safeParse(raw);
         if (!parsed.success) {
           this.opts.log?.(`ignored a malformed engine message: ${parsed.error.issues[0]?.message}`);
@@ -102,12 +105,12 @@ export class LabService {
         this.onEngineMessage(msg);
       });
       engine.onExit((code) => {
+        if (!isReady) reject(new Error(`the engine process exited before it was ready (code ${code})`));
         if (this.engine !== engine) return; // an engine we already replaced
         this.engine = null;
         this.ready = null;
         this.failAll(`the engine process exited (code ${code ?? 'signal'})`);
         this.setInfo({ status: code === 0 ? 'stopped' : 'crashed', backend: null });
-        if (!isReady) reject(new Error(`the engine process exited before it was ready (code ${code})`));
       });
       engine.send({
         type: 'init',
@@ -201,7 +204,12 @@ export class LabService {
   execute(notebook: string, cellId: string, code: string): Promise<{ executionId: string; status: ExecStatus; outputs: CellOutput[] }> {
     const id = `x${Date.now().toString(36)}-${this.nextExec++}`;
     this.emit('cell.status', { notebook, cellId, executionId: id, status: 'queued' });
+    const generation = this.generation;
     const result = this.queue.then(async () => {
+      if (generation !== this.generation) {
+        this.emit('cell.status', { notebook, cellId, executionId: id, status: 'interrupted' });
+        return { executionId: id, status: 'interrupted' as ExecStatus, outputs: [] };
+      }
       try {
         await this.startEngine();
       } catch (e) {
@@ -226,6 +234,7 @@ export class LabService {
    * that does not stop within the grace period (a busy loop) gets a new engine.
    */
   async interrupt(): Promise<void> {
+    this.generation++;
     if (!this.engine || this.executions.size === 0) return;
     this.engine.send({ type: 'interrupt' });
     const pending = [...this.executions.values()];
@@ -245,6 +254,7 @@ export class LabService {
 
   /** A fresh engine process (optionally with another backend). */
   async restart(backend?: string | null, reason = 'the kernel was restarted'): Promise<EngineInfo> {
+    this.generation++;
     if (backend !== undefined) this.info.preferred = backend;
     const old = this.engine;
     this.engine = null;

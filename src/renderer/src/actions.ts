@@ -160,7 +160,9 @@ async function runCellOnly(cellId: string): Promise<string | undefined> {
     return res.status;
   } catch (e) {
     reportError('Running cell', e);
-    useLab.getState().finishExecution(cellId, '', 'error', [{ type: 'error', name: 'HostError', message: errorText(e), line: null }]);
+    if (useLab.getState().notebook?.path === nb.path) {
+      useLab.getState().finishExecution(cellId, '', 'error', [{ type: 'error', name: 'HostError', message: errorText(e), line: null }]);
+    }
     return undefined;
   }
 }
