@@ -3,7 +3,7 @@
 // looked up at runtime through a require the bundler does not see.
 import * as tf from '@tensorflow/tfjs';
 import { nodeRequire } from '../util/node-require';
-import { installWasmKernels } from './wasm-kernels';
+import { installWasmKernels, wasmKernelsDetail } from './wasm-kernels';
 
 export interface BackendSelection {
   backend: string;
@@ -56,7 +56,7 @@ async function describe(name: string): Promise<string> {
   try {
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
     const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
-    return `wasm (${simd ? 'SIMD' : 'no SIMD'}, ${threads ? 'multi-threaded' : '1 thread'})`;
+    return `wasm (${simd ? 'SIMD' : 'no SIMD'}, ${threads ? 'multi-threaded' : '1 thread'}) + ${wasmKernelsDetail()}`;
   } catch {
     return 'wasm';
   }

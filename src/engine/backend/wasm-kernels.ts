@@ -14,6 +14,8 @@ import {
   backend_util, getKernel, registerKernel, unregisterKernel, type KernelConfig, type KernelFunc, type TensorInfo,
 } from '@tensorflow/tfjs';
 
+import { nativeKernels, nativeThreads, type NativeKernels } from './native';
+
 interface Backend {
   disposeData(dataId: object): void;
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
@@ -220,6 +222,49 @@ const conv2dBackpropInput: KernelFunc = ({ inputs, attrs, backend }) => {
   }
 };
 
+/**
+ * BatchMatMul on the native SGEMM (native/src/sgemm.cc: AVX2, all cores), reading
+ * and writing the wasm heap in place. Operands with different batch shapes
+ * (broadcasting) and non-float32 data take the wasm path.
+ */
+function nativeMatMul(native: NativeKernels, fallback: KernelFunc): KernelFunc {
+  const threads = nativeThreads(native);
+  return (call) => {
+    const { a, b } = call.inputs as { a: TensorInfo; b: TensorInfo };
+    const { transposeA, transposeB } = call.attrs as { transposeA?: boolean; transposeB?: boolean };
+    const ra = a.shape.length;
+    const rb = b.shape.length;
+    const batchA = a.shape.slice(0, -2);
+    const batchB = b.shape.slice(0, -2);
+    const sameBatch = batchA.length === batchB.length && batchA.every((d, i) => d === batchB[i]);
+    if (a.dtype !== 'float32' || b.dtype !== 'float32' || !sameBatch) return fallback(call);
+    const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
+    const k = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
+    const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+    const kb = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
+    if (k !== kb) return fallback(call); // let tfjs's kernel raise its usual shape error
+    const batches = batchA.reduce((x, y) => x * y, 1);
+    const wasm = call.backend as unknown as Backend;
+    const out = wasm.makeOutput([...batchA, m, n], 'float32');
+    // views after the allocation: growing the heap detaches older views
+    const A = wasm.typedArrayFromHeap(a);
+    const B = wasm.typedArrayFromHeap(b);
+    const C = wasm.typedArrayFromHeap(out);
+    for (let i = 0; i < batches; i++) {
+      native.sgemm(!!transposeA, !!transposeB, m, n, k,
+        A.subarray(i * m * k, (i + 1) * m * k), B.subarray(i * k * n, (i + 1) * k * n), C.subarray(i * m * n, (i + 1) * m * n), threads);
+    }
+    return out;
+  };
+}
+
+/** What runs the wasm backend's matrix products, for the backend detail line. */
+export function wasmKernelsDetail(): string {
+  if (process.env.LATENTLAB_WASM_KERNELS === 'off') return "tfjs's own wasm kernels (LATENTLAB_WASM_KERNELS=off)";
+  const { kernels, why } = nativeKernels();
+  return kernels ? `native sgemm (${kernels.info().sgemm}, ${nativeThreads(kernels)} threads)` : why;
+}
+
 /** Installs our wasm kernels once per process; call after the wasm backend module has loaded. */
 export function installWasmKernels(): void {
   if (installed) return;
@@ -228,6 +273,12 @@ export function installWasmKernels(): void {
   if (process.env.LATENTLAB_WASM_KERNELS === 'off') return;
   untransposed('BatchMatMul');
   untransposed('_FusedMatMul');
+  const { kernels } = nativeKernels();
+  if (kernels) {
+    const wasmPath = getKernel('BatchMatMul', 'wasm')!;
+    unregisterKernel('BatchMatMul', 'wasm');
+    registerKernel({ ...wasmPath, kernelFunc: nativeMatMul(kernels, wasmPath.kernelFunc) });
+  }
   for (const [kernelName, kernelFunc] of [
     ['Conv2DBackpropFilter', conv2dBackpropFilter],
     ['Conv2DBackpropInput', conv2dBackpropInput],

@@ -1,0 +1,83 @@
+// The engine's native kernels as a Node-API addon (ABI-stable: the same build
+// loads in Node and in Electron). The engine hands it typed arrays that view
+// the wasm backend's heap, so no data is copied.
+#include <node_api.h>
+
+#include <thread>
+
+#include "sgemm.h"
+
+namespace {
+
+#define CHECK(call)                                                   \
+  do {                                                                \
+    if ((call) != napi_ok) {                                          \
+      napi_throw_error(env, nullptr, "latentlab_kernels: " #call);   \
+      return nullptr;                                                 \
+    }                                                                 \
+  } while (0)
+
+bool float_array(napi_env env, napi_value v, float** data, size_t* length) {
+  bool is = false;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return false;
+  napi_typedarray_type type;
+  void* ptr = nullptr;
+  if (napi_get_typedarray_info(env, v, &type, length, &ptr, nullptr, nullptr) != napi_ok) return false;
+  if (type != napi_float32_array) return false;
+  *data = static_cast<float*>(ptr);
+  return true;
+}
+
+// sgemm(transA, transB, m, n, k, a, b, c, threads): c = op(a) · op(b), row-major.
+napi_value Sgemm(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  if (argc != 9) {
+    napi_throw_type_error(env, nullptr, "sgemm(transA, transB, m, n, k, a, b, c, threads)");
+    return nullptr;
+  }
+  bool transA, transB;
+  int32_t m, n, k, threads;
+  CHECK(napi_get_value_bool(env, argv[0], &transA));
+  CHECK(napi_get_value_bool(env, argv[1], &transB));
+  CHECK(napi_get_value_int32(env, argv[2], &m));
+  CHECK(napi_get_value_int32(env, argv[3], &n));
+  CHECK(napi_get_value_int32(env, argv[4], &k));
+  CHECK(napi_get_value_int32(env, argv[8], &threads));
+  float *a, *b, *c;
+  size_t la, lb, lc;
+  if (!float_array(env, argv[5], &a, &la) || !float_array(env, argv[6], &b, &lb) || !float_array(env, argv[7], &c, &lc)) {
+    napi_throw_type_error(env, nullptr, "sgemm: a, b and c must be Float32Arrays");
+    return nullptr;
+  }
+  if (m < 0 || n < 0 || k < 0 || la < (size_t)m * k || lb < (size_t)k * n || lc < (size_t)m * n) {
+    napi_throw_range_error(env, nullptr, "sgemm: array too short for the given m, n, k");
+    return nullptr;
+  }
+  latentlab::sgemm(transA, transB, m, n, k, a, b, c, threads);
+  return nullptr;
+}
+
+napi_value Info(napi_env env, napi_callback_info) {
+  napi_value out, path, cores;
+  CHECK(napi_create_object(env, &out));
+  CHECK(napi_create_string_utf8(env, latentlab::sgemm_path(), NAPI_AUTO_LENGTH, &path));
+  CHECK(napi_create_uint32(env, std::thread::hardware_concurrency(), &cores));
+  CHECK(napi_set_named_property(env, out, "sgemm", path));
+  CHECK(napi_set_named_property(env, out, "cores", cores));
+  return out;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"sgemm", nullptr, Sgemm, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

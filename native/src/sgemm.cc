@@ -1,0 +1,220 @@
+// A packed, cache-blocked SGEMM (the Goto/BLIS loop structure): B is packed in
+// KC×NR panels, A in MR×KC panels, and an MR×NR micro-kernel keeps the C tile
+// in registers. AVX2+FMA when the CPU has it (chosen at run time, so the binary
+// stays portable), plain C++ otherwise. Threads split the columns (or the rows
+// when there are few columns) so each owns a disjoint part of C: no locks.
+#include "sgemm.h"
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define LL_X86 1
+#endif
+
+namespace latentlab {
+namespace {
+
+constexpr int MR = 6;
+constexpr int NR = 16;
+constexpr int KC = 256;
+constexpr int MC = 120;   // multiple of MR
+constexpr int NC = 2048;  // multiple of NR
+
+struct Operands {
+  bool transA, transB;
+  int m, n, k;
+  const float* A;
+  const float* B;
+  float* C;
+};
+
+inline float a_at(const Operands& o, int i, int p) { return o.transA ? o.A[(size_t)p * o.m + i] : o.A[(size_t)i * o.k + p]; }
+inline float b_at(const Operands& o, int p, int j) { return o.transB ? o.B[(size_t)j * o.k + p] : o.B[(size_t)p * o.n + j]; }
+
+// B[pc:pc+kc, jc:jc+nc] → panels of NR columns, each kc×NR, zero-padded.
+void pack_b(const Operands& o, int pc, int kc, int jc, int nc, float* dst) {
+  for (int j0 = 0; j0 < nc; j0 += NR) {
+    const int w = std::min(NR, nc - j0);
+    for (int p = 0; p < kc; p++) {
+      float* d = dst + p * NR;
+      if (!o.transB && w == NR) {
+        std::memcpy(d, o.B + (size_t)(pc + p) * o.n + jc + j0, NR * sizeof(float));
+      } else {
+        for (int jj = 0; jj < w; jj++) d[jj] = b_at(o, pc + p, jc + j0 + jj);
+        for (int jj = w; jj < NR; jj++) d[jj] = 0.f;
+      }
+    }
+    dst += (size_t)kc * NR;
+  }
+}
+
+// A[ic:ic+mc, pc:pc+kc] → panels of MR rows, each kc×MR, zero-padded.
+void pack_a(const Operands& o, int ic, int mc, int pc, int kc, float* dst) {
+  for (int i0 = 0; i0 < mc; i0 += MR) {
+    const int h = std::min(MR, mc - i0);
+    for (int p = 0; p < kc; p++) {
+      float* d = dst + p * MR;
+      for (int ii = 0; ii < h; ii++) d[ii] = a_at(o, ic + i0 + ii, pc + p);
+      for (int ii = h; ii < MR; ii++) d[ii] = 0.f;
+    }
+    dst += (size_t)kc * MR;
+  }
+}
+
+// Writes (or adds) a full MR×NR tile held in `tile` into C, clipped to h×w.
+inline void store_tile(const float* tile, float* C, int ldc, int h, int w, bool add) {
+  for (int r = 0; r < h; r++) {
+    float* c = C + (size_t)r * ldc;
+    const float* t = tile + r * NR;
+    if (add)
+      for (int j = 0; j < w; j++) c[j] += t[j];
+    else
+      for (int j = 0; j < w; j++) c[j] = t[j];
+  }
+}
+
+void kernel_portable(int kc, const float* Ap, const float* Bp, float* C, int ldc, int h, int w, bool add) {
+  float acc[MR * NR] = {0};
+  for (int p = 0; p < kc; p++) {
+    const float* b = Bp + p * NR;
+    const float* a = Ap + p * MR;
+    for (int r = 0; r < MR; r++)
+      for (int j = 0; j < NR; j++) acc[r * NR + j] += a[r] * b[j];
+  }
+  store_tile(acc, C, ldc, h, w, add);
+}
+
+#ifdef LL_X86
+__attribute__((target("avx2,fma"))) void kernel_avx2(int kc, const float* Ap, const float* Bp, float* C, int ldc, int h, int w, bool add) {
+  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+  for (int p = 0; p < kc; p++) {
+    const __m256 b0 = _mm256_loadu_ps(Bp + p * NR);
+    const __m256 b1 = _mm256_loadu_ps(Bp + p * NR + 8);
+    const float* a = Ap + p * MR;
+    __m256 x = _mm256_broadcast_ss(a + 0);
+    c00 = _mm256_fmadd_ps(x, b0, c00); c01 = _mm256_fmadd_ps(x, b1, c01);
+    x = _mm256_broadcast_ss(a + 1);
+    c10 = _mm256_fmadd_ps(x, b0, c10); c11 = _mm256_fmadd_ps(x, b1, c11);
+    x = _mm256_broadcast_ss(a + 2);
+    c20 = _mm256_fmadd_ps(x, b0, c20); c21 = _mm256_fmadd_ps(x, b1, c21);
+    x = _mm256_broadcast_ss(a + 3);
+    c30 = _mm256_fmadd_ps(x, b0, c30); c31 = _mm256_fmadd_ps(x, b1, c31);
+    x = _mm256_broadcast_ss(a + 4);
+    c40 = _mm256_fmadd_ps(x, b0, c40); c41 = _mm256_fmadd_ps(x, b1, c41);
+    x = _mm256_broadcast_ss(a + 5);
+    c50 = _mm256_fmadd_ps(x, b0, c50); c51 = _mm256_fmadd_ps(x, b1, c51);
+  }
+  const __m256 rows[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+  if (h == MR && w == NR) {
+    for (int r = 0; r < MR; r++) {
+      float* c = C + (size_t)r * ldc;
+      if (add) {
+        _mm256_storeu_ps(c, _mm256_add_ps(_mm256_loadu_ps(c), rows[r][0]));
+        _mm256_storeu_ps(c + 8, _mm256_add_ps(_mm256_loadu_ps(c + 8), rows[r][1]));
+      } else {
+        _mm256_storeu_ps(c, rows[r][0]);
+        _mm256_storeu_ps(c + 8, rows[r][1]);
+      }
+    }
+    return;
+  }
+  alignas(32) float tile[MR * NR];
+  for (int r = 0; r < MR; r++) {
+    _mm256_store_ps(tile + r * NR, rows[r][0]);
+    _mm256_store_ps(tile + r * NR + 8, rows[r][1]);
+  }
+  store_tile(tile, C, ldc, h, w, add);
+}
+
+bool has_avx2() {
+  static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return yes;
+}
+#endif
+
+using Kernel = void (*)(int, const float*, const float*, float*, int, int, int, bool);
+
+Kernel pick_kernel() {
+#ifdef LL_X86
+  if (has_avx2()) return kernel_avx2;
+#endif
+  return kernel_portable;
+}
+
+// C[i0:i1, j0:j1] of the product, with its own packing buffers.
+void compute_block(const Operands& o, int i0, int i1, int j0, int j1) {
+  const Kernel kernel = pick_kernel();
+  // uninitialized: packing writes every element it later reads
+  const int ncMax = std::min(NC, ((j1 - j0 + NR - 1) / NR) * NR);
+  std::unique_ptr<float[]> bpBuf(new float[(size_t)KC * ncMax]);
+  std::unique_ptr<float[]> apBuf(new float[(size_t)KC * MC]);
+  float* bp = bpBuf.get();
+  float* ap = apBuf.get();
+  for (int jc = j0; jc < j1; jc += NC) {
+    const int nc = std::min(NC, j1 - jc);
+    for (int pc = 0; pc < o.k; pc += KC) {
+      const int kc = std::min(KC, o.k - pc);
+      pack_b(o, pc, kc, jc, nc, bp);
+      for (int ic = i0; ic < i1; ic += MC) {
+        const int mc = std::min(MC, i1 - ic);
+        pack_a(o, ic, mc, pc, kc, ap);
+        for (int jr = 0; jr < nc; jr += NR) {
+          const float* bpanel = bp + (size_t)(jr / NR) * kc * NR;
+          for (int ir = 0; ir < mc; ir += MR) {
+            kernel(kc, ap + (size_t)(ir / MR) * kc * MR, bpanel, o.C + (size_t)(ic + ir) * o.n + jc + jr, o.n,
+                   std::min(MR, mc - ir), std::min(NR, nc - jr), pc > 0);
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+const char* sgemm_path() {
+#ifdef LL_X86
+  if (has_avx2()) return "avx2-fma";
+#endif
+  return "portable";
+}
+
+void sgemm(bool transA, bool transB, int m, int n, int k, const float* A, const float* B, float* C, int threads) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    std::fill(C, C + (size_t)m * n, 0.f);
+    return;
+  }
+  const Operands o{transA, transB, m, n, k, A, B, C};
+  const double flops = 2.0 * m * n * k;
+  int t = std::max(1, threads);
+  if (flops < 4e6) t = 1;  // a thread costs more than it saves on small products
+  // split the columns in NR-wide panels when there are enough, else the rows
+  const int colPanels = (n + NR - 1) / NR;
+  const int rowPanels = (m + MR - 1) / MR;
+  const bool byCols = colPanels >= 2 * t || colPanels >= rowPanels;
+  const int panels = byCols ? colPanels : rowPanels;
+  t = std::min(t, panels);
+  if (t == 1) {
+    compute_block(o, 0, m, 0, n);
+    return;
+  }
+  std::vector<std::thread> pool;
+  auto range = [&](int w) {
+    const int p0 = (int)((long long)panels * w / t), p1 = (int)((long long)panels * (w + 1) / t);
+    if (byCols) compute_block(o, 0, m, p0 * NR, std::min(n, p1 * NR));
+    else compute_block(o, p0 * MR, std::min(m, p1 * MR), 0, n);
+  };
+  for (int w = 1; w < t; w++) pool.emplace_back(range, w);
+  range(0);
+  for (auto& th : pool) th.join();
+}
+
+}  // namespace latentlab

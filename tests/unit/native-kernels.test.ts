@@ -1,0 +1,51 @@
+// The native SGEMM addon (native/), built by `npm install`. Where a C++ compiler
+// exists it must have been built and loaded; without one the engine falls back
+// to its wasm kernels and these tests say why they are skipped.
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { nativeKernels } from '../../src/engine/backend/native';
+
+const { kernels, why } = nativeKernels();
+const hasCompiler = spawnSync('sh', ['-c', 'command -v c++ || command -v g++ || command -v clang++'], { encoding: 'utf8' }).status === 0;
+if (!kernels) console.log(`[native] ${why}${hasCompiler ? '' : ' (no C++ compiler on this machine)'}`);
+
+function reference(tA: boolean, tB: boolean, m: number, n: number, k: number, A: Float32Array, B: Float32Array): Float64Array {
+  const C = new Float64Array(m * n);
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += (tA ? A[p * m + i] : A[i * k + p]) * (tB ? B[j * k + p] : B[p * n + j]);
+      C[i * n + j] = s;
+    }
+  return C;
+}
+
+describe('native kernels', () => {
+  it('are built wherever a C++ compiler is', () => {
+    if (hasCompiler) expect(kernels, why).not.toBeNull();
+  });
+
+  it.skipIf(!kernels)('sgemm matches a float64 reference: edge tiles, transposes, 1 and 2 threads', () => {
+    const sizes = [[1, 1, 1], [7, 5, 3], [6, 16, 256], [13, 37, 300], [100, 33, 517], [130, 70, 260], [300, 20, 40]];
+    for (const [m, n, k] of sizes) {
+      for (const tA of [false, true]) {
+        for (const tB of [false, true]) {
+          for (const threads of [1, 2]) {
+            const A = Float32Array.from({ length: m * k }, (_, i) => Math.sin(i * 0.7));
+            const B = Float32Array.from({ length: k * n }, (_, i) => Math.cos(i * 0.3));
+            const C = new Float32Array(m * n).fill(123); // overwritten, never accumulated into
+            kernels!.sgemm(tA, tB, m, n, k, A, B, C, threads);
+            const R = reference(tA, tB, m, n, k, A, B);
+            for (let i = 0; i < m * n; i++) expect(Math.abs(C[i] - R[i])).toBeLessThan(1e-4 * (1 + Math.abs(R[i])));
+          }
+        }
+      }
+    }
+  });
+
+  it.skipIf(!kernels)('refuses arrays too short for the shapes instead of reading past them', () => {
+    const a = new Float32Array(4);
+    expect(() => kernels!.sgemm(false, false, 3, 3, 3, a, new Float32Array(9), new Float32Array(9), 1)).toThrow(/too short/);
+    expect(() => kernels!.sgemm(false, false, 1, 1, 1, [1] as unknown as Float32Array, a, a, 1)).toThrow(/Float32Array/);
+  });
+});
