@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "latentlab_kernels",
-      "sources": ["src/kernels.cc", "src/sgemm.cc"],
+      "sources": ["src/kernels.cc", "src/sgemm.cc", "src/im2col.cc"],
       "cflags_cc": ["-O3", "-std=c++17", "-fno-exceptions", "-pthread"],
       "cflags_cc!": ["-fno-rtti"],
       "ldflags": ["-pthread"],

@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include "im2col.h"
 #include "sgemm.h"
 
 namespace {
@@ -59,6 +60,43 @@ napi_value Sgemm(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// Reads the 12 geometry numbers [n,h,w,c, fh,fw, sh,sw, top,left, ho,wo].
+bool geometry(napi_env env, napi_value v, latentlab::ConvGeometry* g) {
+  int32_t a[12];
+  for (uint32_t i = 0; i < 12; i++) {
+    napi_value e;
+    if (napi_get_element(env, v, i, &e) != napi_ok || napi_get_value_int32(env, e, &a[i]) != napi_ok) return false;
+  }
+  *g = {a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11]};
+  return g->n > 0 && g->h > 0 && g->w > 0 && g->c > 0 && g->fh > 0 && g->fw > 0 && g->sh > 0 && g->sw > 0 && g->ho > 0 && g->wo > 0;
+}
+
+// im2col(geometry, x, cols) or col2im(geometry, cols, dx), chosen by `forward`.
+napi_value Patches(napi_env env, napi_callback_info info, bool forward) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  latentlab::ConvGeometry g;
+  float *src, *dst;
+  size_t ls, ld;
+  if (argc != 3 || !geometry(env, argv[0], &g) || !float_array(env, argv[1], &src, &ls) || !float_array(env, argv[2], &dst, &ld)) {
+    napi_throw_type_error(env, nullptr, "im2col/col2im(geometry[12], Float32Array, Float32Array)");
+    return nullptr;
+  }
+  const size_t image = (size_t)g.n * g.h * g.w * g.c;
+  const size_t cols = (size_t)g.n * g.ho * g.wo * g.fh * g.fw * g.c;
+  if ((forward && (ls < image || ld < cols)) || (!forward && (ls < cols || ld < image))) {
+    napi_throw_range_error(env, nullptr, "im2col/col2im: array too short for the geometry");
+    return nullptr;
+  }
+  if (forward) latentlab::im2col(g, src, dst);
+  else latentlab::col2im(g, src, dst);
+  return nullptr;
+}
+
+napi_value Im2col(napi_env env, napi_callback_info info) { return Patches(env, info, true); }
+napi_value Col2im(napi_env env, napi_callback_info info) { return Patches(env, info, false); }
+
 napi_value Info(napi_env env, napi_callback_info) {
   napi_value out, path, cores;
   CHECK(napi_create_object(env, &out));
@@ -73,6 +111,8 @@ napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"sgemm", nullptr, Sgemm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"im2col", nullptr, Im2col, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"col2im", nullptr, Col2im, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -9,6 +9,10 @@ export interface NativeKernels {
   /** c = op(a) · op(b), row-major, written in place (arrays may view the wasm heap) */
   sgemm(transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float32Array, b: Float32Array, c: Float32Array, threads: number): void;
   info(): { sgemm: string; cores: number };
+  /** geometry = [n, h, w, c, fh, fw, sh, sw, top, left, ho, wo]; NHWC patches, row per output position */
+  im2col(geometry: number[], x: Float32Array, cols: Float32Array): void;
+  /** the adjoint of im2col: sums patch rows back into the image (dx is overwritten) */
+  col2im(geometry: number[], cols: Float32Array, dx: Float32Array): void;
 }
 
 const ADDON = join('native', 'build', 'Release', 'latentlab_kernels.node');

@@ -258,6 +258,63 @@ function nativeMatMul(native: NativeKernels, fallback: KernelFunc): KernelFunc {
   };
 }
 
+const geometryOf = (i: backend_util.Conv2DInfo) => [
+  i.batchSize, i.inHeight, i.inWidth, i.inChannels, i.filterHeight, i.filterWidth,
+  i.strideHeight, i.strideWidth, i.padInfo.top, i.padInfo.left, i.outHeight, i.outWidth,
+];
+
+/**
+ * The three convolution kernels on the native addon: im2col / col2im in C++ and
+ * one SGEMM each, all on the wasm heap in place. NHWC float32 without dilation;
+ * anything else goes to `fallback`.
+ *   forward  Y[P, Co] = cols[P, K] · W[K, Co]
+ *   dW       dW[K, Co] = colsᵀ · dY
+ *   dX       dX = col2im(dY · Wᵀ)
+ */
+function nativeConv(native: NativeKernels, which: 'Conv2D' | 'Conv2DBackpropFilter' | 'Conv2DBackpropInput', fallback: KernelFunc): KernelFunc {
+  const threads = nativeThreads(native);
+  return (call) => {
+    const attrs = call.attrs as unknown as ConvAttrs & {
+      dilations?: number | [number, number]; filterShape?: [number, number, number, number]; inputShape?: [number, number, number, number];
+    };
+    const inputs = call.inputs as Record<string, TensorInfo>;
+    const dil = attrs.dilations ?? 1;
+    const undilated = Array.isArray(dil) ? dil.every((d) => d === 1) : dil === 1;
+    if (attrs.dataFormat === 'NCHW' || !undilated || Object.values(inputs).some((t) => t.dtype !== 'float32')) return fallback(call);
+    const wasm = call.backend as unknown as Backend;
+    const inShape = which === 'Conv2DBackpropInput' ? attrs.inputShape! : inputs.x.shape;
+    const filterShape = which === 'Conv2DBackpropFilter' ? attrs.filterShape! : inputs.filter.shape;
+    const info = convInfo(inShape, filterShape, attrs, which);
+    const { P, K } = patchDims(info);
+    const Co = info.outChannels;
+    const geometry = geometryOf(info);
+    const scratch = wasm.makeOutput([P * K], 'float32');
+    try {
+      if (which === 'Conv2D') {
+        const out = wasm.makeOutput([info.batchSize, info.outHeight, info.outWidth, Co], 'float32');
+        const cols = wasm.typedArrayFromHeap(scratch);
+        native.im2col(geometry, wasm.typedArrayFromHeap(inputs.x), cols);
+        native.sgemm(false, false, P, Co, K, cols, wasm.typedArrayFromHeap(inputs.filter), wasm.typedArrayFromHeap(out), threads);
+        return out;
+      }
+      if (which === 'Conv2DBackpropFilter') {
+        const out = wasm.makeOutput(filterShape, 'float32');
+        const cols = wasm.typedArrayFromHeap(scratch);
+        native.im2col(geometry, wasm.typedArrayFromHeap(inputs.x), cols);
+        native.sgemm(true, false, K, Co, P, cols, wasm.typedArrayFromHeap(inputs.dy), wasm.typedArrayFromHeap(out), threads);
+        return out;
+      }
+      const out = wasm.makeOutput(inShape, 'float32');
+      const cols = wasm.typedArrayFromHeap(scratch);
+      native.sgemm(false, true, P, K, Co, wasm.typedArrayFromHeap(inputs.dy), wasm.typedArrayFromHeap(inputs.filter), cols, threads);
+      native.col2im(geometry, cols, wasm.typedArrayFromHeap(out));
+      return out;
+    } finally {
+      wasm.disposeData(scratch.dataId);
+    }
+  };
+}
+
 /** What runs the wasm backend's matrix products, for the backend detail line. */
 export function wasmKernelsDetail(): string {
   if (process.env.LATENTLAB_WASM_KERNELS === 'off') return "tfjs's own wasm kernels (LATENTLAB_WASM_KERNELS=off)";
@@ -273,17 +330,23 @@ export function installWasmKernels(): void {
   if (process.env.LATENTLAB_WASM_KERNELS === 'off') return;
   untransposed('BatchMatMul');
   untransposed('_FusedMatMul');
-  const { kernels } = nativeKernels();
-  if (kernels) {
-    const wasmPath = getKernel('BatchMatMul', 'wasm')!;
-    unregisterKernel('BatchMatMul', 'wasm');
-    registerKernel({ ...wasmPath, kernelFunc: nativeMatMul(kernels, wasmPath.kernelFunc) });
-  }
   for (const [kernelName, kernelFunc] of [
     ['Conv2DBackpropFilter', conv2dBackpropFilter],
     ['Conv2DBackpropInput', conv2dBackpropInput],
   ] as const) {
     if (getKernel(kernelName, 'wasm')) unregisterKernel(kernelName, 'wasm');
     registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
+  }
+  // the native addon, where it was built, takes over the products and convolutions
+  const { kernels } = nativeKernels();
+  if (kernels) {
+    const wasmPath = getKernel('BatchMatMul', 'wasm')!;
+    unregisterKernel('BatchMatMul', 'wasm');
+    registerKernel({ ...wasmPath, kernelFunc: nativeMatMul(kernels, wasmPath.kernelFunc) });
+    for (const name of ['Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput'] as const) {
+      const previous = getKernel(name, 'wasm')!;
+      unregisterKernel(name, 'wasm');
+      registerKernel({ ...previous, kernelFunc: nativeConv(kernels, name, previous.kernelFunc) });
+    }
   }
 }
