@@ -1,0 +1,110 @@
+// (shared cases, not a test file) Our wasm matmul kernels: transposed products go through an explicit transpose
+// and the fast untransposed kernel, and must give the same numbers as tfjs's cpu backend.
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { selectBackend } from '../../src/engine/backend/select';
+import { wasmKernelsDetail } from '../../src/engine/backend/wasm-kernels';
+
+async function on<T>(backend: string, f: () => T): Promise<T> {
+  await tf.setBackend(backend);
+  return f();
+}
+
+/** The same checks run on the native kernels (this file) and on the portable fallbacks (the -fallback file). */
+export function wasmKernelTests(label: string): void {
+describe(`wasm kernels: ${label}`, () => {
+  it('say what runs the products', async () => {
+    await selectBackend('wasm');
+    console.log(`[wasm kernels] ${wasmKernelsDetail()}`);
+    expect(wasmKernelsDetail()).toMatch(label === 'native' ? /^native sgemm/ : /not|off/);
+  });
+
+  it('match the cpu backend for every transpose combination, batched and fused', async () => {
+    const sel = await selectBackend('wasm');
+    expect(sel.backend).toBe('wasm');
+    const cases: [number[], number[], boolean, boolean][] = [
+      [[37, 53], [53, 29], false, false],
+      [[53, 37], [53, 29], true, false],
+      [[37, 53], [29, 53], false, true],
+      [[53, 37], [29, 53], true, true],
+      [[3, 17, 9], [3, 11, 17], true, true],
+      [[2, 5, 7], [2, 6, 7], false, true],
+    ];
+    for (const [sa, sb, ta, tb] of cases) {
+      const a = Array.from({ length: sa.reduce((x, y) => x * y) }, (_, i) => Math.sin(i * 1.3));
+      const b = Array.from({ length: sb.reduce((x, y) => x * y) }, (_, i) => Math.cos(i * 0.7));
+      const run = () =>
+        tf.tidy(() => {
+          const A = tf.tensor(a, sa);
+          const B = tf.tensor(b, sb);
+          const plain = tf.matMul(A as tf.Tensor2D, B as tf.Tensor2D, ta, tb);
+          const bias = tf.ones([plain.shape[plain.shape.length - 1]]);
+          const fused = tf.fused.matMul({ a: A as tf.Tensor2D, b: B as tf.Tensor2D, transposeA: ta, transposeB: tb, bias, activation: 'relu' });
+          return [plain.arraySync(), fused.arraySync()];
+        });
+      const onWasm = await on('wasm', run);
+      const onCpu = await on('cpu', run);
+      const flat = (x: unknown) => (x as number[]).flat(3) as number[];
+      for (let k = 0; k < 2; k++) {
+        const w = flat(onWasm[k]);
+        const c = flat(onCpu[k]);
+        expect(w.length).toBe(c.length);
+        for (let i = 0; i < w.length; i++) expect(w[i]).toBeCloseTo(c[i], 3);
+      }
+    }
+    await tf.setBackend('wasm');
+  });
+
+  it('leak no tensors through the temporary transposes', async () => {
+    await tf.setBackend('wasm');
+    const a = tf.randomNormal([64, 32]);
+    const b = tf.randomNormal([48, 32]);
+    // the backend's own count of buffers: temporaries never become tf tensors
+    const buffers = () => (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
+    const c = tf.randomNormal([64, 16]);
+    tf.matMul(a, b, false, true).dispose();
+    const before = buffers();
+    for (let i = 0; i < 5; i++) tf.matMul(a, b, false, true).dispose(); // [64,32]·[32,48]
+    for (let i = 0; i < 5; i++) tf.matMul(a, c, true, false).dispose(); // [32,64]·[64,16]
+    expect(buffers()).toBe(before);
+    tf.dispose([a, b, c]);
+  });
+
+  it('train convolutions: Conv2DBackpropFilter and Conv2DBackpropInput match the cpu backend (strides, padding, transposed conv)', async () => {
+    await selectBackend('wasm');
+    const cases: { x: number[]; f: number[]; stride: number; pad: 'same' | 'valid'; transpose?: boolean }[] = [
+      { x: [2, 7, 7, 3], f: [3, 3, 3, 4], stride: 1, pad: 'same' },
+      { x: [3, 6, 5, 1], f: [5, 5, 1, 4], stride: 1, pad: 'same' },
+      { x: [2, 8, 8, 2], f: [3, 3, 2, 5], stride: 2, pad: 'same' },
+      { x: [1, 9, 6, 2], f: [2, 3, 2, 3], stride: 1, pad: 'valid' },
+      { x: [2, 4, 4, 3], f: [4, 4, 2, 3], stride: 2, pad: 'same', transpose: true },
+    ];
+    for (const c of cases) {
+      const xv = Array.from({ length: c.x.reduce((a, b) => a * b) }, (_, i) => Math.sin(i * 0.37));
+      const fv = Array.from({ length: c.f.reduce((a, b) => a * b) }, (_, i) => Math.cos(i * 0.11));
+      const grad = () =>
+        tf.tidy(() => {
+          const x = tf.tensor4d(xv, c.x as [number, number, number, number]);
+          const f = tf.tensor4d(fv, c.f as [number, number, number, number]);
+          const loss = (xi: tf.Tensor, w: tf.Tensor) => {
+            const y = c.transpose
+              ? tf.conv2dTranspose(xi as tf.Tensor4D, w as tf.Tensor4D, [c.x[0], c.x[1] * 2, c.x[2] * 2, c.f[2]], c.stride, c.pad)
+              : tf.conv2d(xi as tf.Tensor4D, w as tf.Tensor4D, c.stride, c.pad);
+            return tf.sum(tf.mul(y, tf.sin(tf.range(0, y.size).reshape(y.shape))));
+          };
+          // forward value, d/dx (Conv2DBackpropInput, or Conv2D for a transposed conv), d/dw
+          const value = loss(x, f).arraySync();
+          const [dx, dw] = tf.grads(loss)([x, f]);
+          return [[value], dx.flatten().arraySync(), dw.flatten().arraySync()];
+        });
+      const w = (await on('wasm', grad)) as number[][];
+      const cpu = (await on('cpu', grad)) as number[][];
+      for (let k = 0; k < 3; k++) {
+        expect(w[k].length).toBe(cpu[k].length);
+        for (let i = 0; i < w[k].length; i++) expect(w[k][i]).toBeCloseTo(cpu[k][i], 2);
+      }
+    }
+    await tf.setBackend('wasm');
+  });
+});
+}
