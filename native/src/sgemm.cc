@@ -1,11 +1,13 @@
 // A packed, cache-blocked SGEMM (the Goto/BLIS loop structure): B is packed in
 // KC×NR panels, A in MR×KC panels, and an MR×NR micro-kernel keeps the C tile
-// in registers. AVX2+FMA when the CPU has it (chosen at run time, so the binary
-// stays portable), plain C++ otherwise. Threads split the columns (or the rows
+// in registers. AVX-512 or AVX2+FMA when the CPU has them (chosen at run time, so
+// the binary stays portable; LATENTLAB_SGEMM=avx2|portable forces a narrower
+// path), plain C++ otherwise. Threads split the columns (or the rows
 // when there are few columns) so each owns a disjoint part of C: no locks.
 #include "sgemm.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <thread>
@@ -20,10 +22,9 @@ namespace latentlab {
 namespace {
 
 constexpr int MR = 6;
-constexpr int NR = 16;
 constexpr int KC = 256;
 constexpr int MC = 120;   // multiple of MR
-constexpr int NC = 2048;  // multiple of NR
+constexpr int NC = 2048;  // multiple of every NR below
 
 struct Operands {
   bool transA, transB;
@@ -37,6 +38,7 @@ inline float a_at(const Operands& o, int i, int p) { return o.transA ? o.A[(size
 inline float b_at(const Operands& o, int p, int j) { return o.transB ? o.B[(size_t)j * o.k + p] : o.B[(size_t)p * o.n + j]; }
 
 // B[pc:pc+kc, jc:jc+nc] → panels of NR columns, each kc×NR, zero-padded.
+template <int NR>
 void pack_b(const Operands& o, int pc, int kc, int jc, int nc, float* dst) {
   for (int j0 = 0; j0 < nc; j0 += NR) {
     const int w = std::min(NR, nc - j0);
@@ -67,6 +69,7 @@ void pack_a(const Operands& o, int ic, int mc, int pc, int kc, float* dst) {
 }
 
 // Writes (or adds) a full MR×NR tile held in `tile` into C, clipped to h×w.
+template <int NR>
 inline void store_tile(const float* tile, float* C, int ldc, int h, int w, bool add) {
   for (int r = 0; r < h; r++) {
     float* c = C + (size_t)r * ldc;
@@ -78,7 +81,9 @@ inline void store_tile(const float* tile, float* C, int ldc, int h, int w, bool 
   }
 }
 
+constexpr int NR_PORTABLE = 16;
 void kernel_portable(int kc, const float* Ap, const float* Bp, float* C, int ldc, int h, int w, bool add) {
+  constexpr int NR = NR_PORTABLE;
   float acc[MR * NR] = {0};
   for (int p = 0; p < kc; p++) {
     const float* b = Bp + p * NR;
@@ -86,11 +91,13 @@ void kernel_portable(int kc, const float* Ap, const float* Bp, float* C, int ldc
     for (int r = 0; r < MR; r++)
       for (int j = 0; j < NR; j++) acc[r * NR + j] += a[r] * b[j];
   }
-  store_tile(acc, C, ldc, h, w, add);
+  store_tile<NR>(acc, C, ldc, h, w, add);
 }
 
 #ifdef LL_X86
+constexpr int NR_AVX2 = 16;
 __attribute__((target("avx2,fma"))) void kernel_avx2(int kc, const float* Ap, const float* Bp, float* C, int ldc, int h, int w, bool add) {
+  constexpr int NR = NR_AVX2;
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
   __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
   __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
@@ -130,7 +137,49 @@ __attribute__((target("avx2,fma"))) void kernel_avx2(int kc, const float* Ap, co
     _mm256_store_ps(tile + r * NR, rows[r][0]);
     _mm256_store_ps(tile + r * NR + 8, rows[r][1]);
   }
-  store_tile(tile, C, ldc, h, w, add);
+  store_tile<NR>(tile, C, ldc, h, w, add);
+}
+
+// The same 6-row tile, 32 columns wide in two 16-float registers per row.
+constexpr int NR_AVX512 = 32;
+__attribute__((target("avx512f"))) void kernel_avx512(int kc, const float* Ap, const float* Bp, float* C, int ldc, int h, int w, bool add) {
+  constexpr int NR = NR_AVX512;
+  __m512 c[MR][2];
+  for (int r = 0; r < MR; r++) c[r][0] = c[r][1] = _mm512_setzero_ps();
+  for (int p = 0; p < kc; p++) {
+    const __m512 b0 = _mm512_loadu_ps(Bp + p * NR);
+    const __m512 b1 = _mm512_loadu_ps(Bp + p * NR + 16);
+    const float* a = Ap + p * MR;
+    for (int r = 0; r < MR; r++) {
+      const __m512 x = _mm512_set1_ps(a[r]);
+      c[r][0] = _mm512_fmadd_ps(x, b0, c[r][0]);
+      c[r][1] = _mm512_fmadd_ps(x, b1, c[r][1]);
+    }
+  }
+  if (h == MR && w == NR) {
+    for (int r = 0; r < MR; r++) {
+      float* out = C + (size_t)r * ldc;
+      if (add) {
+        _mm512_storeu_ps(out, _mm512_add_ps(_mm512_loadu_ps(out), c[r][0]));
+        _mm512_storeu_ps(out + 16, _mm512_add_ps(_mm512_loadu_ps(out + 16), c[r][1]));
+      } else {
+        _mm512_storeu_ps(out, c[r][0]);
+        _mm512_storeu_ps(out + 16, c[r][1]);
+      }
+    }
+    return;
+  }
+  alignas(64) float tile[MR * NR];
+  for (int r = 0; r < MR; r++) {
+    _mm512_store_ps(tile + r * NR, c[r][0]);
+    _mm512_store_ps(tile + r * NR + 16, c[r][1]);
+  }
+  store_tile<NR>(tile, C, ldc, h, w, add);
+}
+
+bool has_avx512() {
+  static const bool yes = __builtin_cpu_supports("avx512f");
+  return yes;
 }
 
 bool has_avx2() {
@@ -141,16 +190,9 @@ bool has_avx2() {
 
 using Kernel = void (*)(int, const float*, const float*, float*, int, int, int, bool);
 
-Kernel pick_kernel() {
-#ifdef LL_X86
-  if (has_avx2()) return kernel_avx2;
-#endif
-  return kernel_portable;
-}
-
 // C[i0:i1, j0:j1] of the product, with its own packing buffers.
+template <int NR, Kernel kernel>
 void compute_block(const Operands& o, int i0, int i1, int j0, int j1) {
-  const Kernel kernel = pick_kernel();
   // uninitialized: packing writes every element it later reads
   const int ncMax = std::min(NC, ((j1 - j0 + NR - 1) / NR) * NR);
   std::unique_ptr<float[]> bpBuf(new float[(size_t)KC * ncMax]);
@@ -161,7 +203,7 @@ void compute_block(const Operands& o, int i0, int i1, int j0, int j1) {
     const int nc = std::min(NC, j1 - jc);
     for (int pc = 0; pc < o.k; pc += KC) {
       const int kc = std::min(KC, o.k - pc);
-      pack_b(o, pc, kc, jc, nc, bp);
+      pack_b<NR>(o, pc, kc, jc, nc, bp);
       for (int ic = i0; ic < i1; ic += MC) {
         const int mc = std::min(MC, i1 - ic);
         pack_a(o, ic, mc, pc, kc, ap);
@@ -177,14 +219,35 @@ void compute_block(const Operands& o, int i0, int i1, int j0, int j1) {
   }
 }
 
+// The widest code path this CPU runs, and its column-panel width.
+struct Path {
+  int nr;
+  void (*block)(const Operands&, int, int, int, int);
+  const char* name;
+};
+
+Path pick_path() {
+  if (const char* force = std::getenv("LATENTLAB_SGEMM")) {
+    if (std::strcmp(force, "portable") == 0) return {NR_PORTABLE, compute_block<NR_PORTABLE, kernel_portable>, "portable"};
+#ifdef LL_X86
+    if (std::strcmp(force, "avx2") == 0 && has_avx2()) return {NR_AVX2, compute_block<NR_AVX2, kernel_avx2>, "avx2-fma"};
+#endif
+  }
+#ifdef LL_X86
+  if (has_avx512()) return {NR_AVX512, compute_block<NR_AVX512, kernel_avx512>, "avx512f"};
+  if (has_avx2()) return {NR_AVX2, compute_block<NR_AVX2, kernel_avx2>, "avx2-fma"};
+#endif
+  return {NR_PORTABLE, compute_block<NR_PORTABLE, kernel_portable>, "portable"};
+}
+
+const Path& path() {
+  static const Path p = pick_path();
+  return p;
+}
+
 }  // namespace
 
-const char* sgemm_path() {
-#ifdef LL_X86
-  if (has_avx2()) return "avx2-fma";
-#endif
-  return "portable";
-}
+const char* sgemm_path() { return path().name; }
 
 void sgemm(bool transA, bool transB, int m, int n, int k, const float* A, const float* B, float* C, int threads) {
   if (m <= 0 || n <= 0) return;
@@ -197,20 +260,22 @@ void sgemm(bool transA, bool transB, int m, int n, int k, const float* A, const 
   int t = std::max(1, threads);
   if (flops < 4e6) t = 1;  // a thread costs more than it saves on small products
   // split the columns in NR-wide panels when there are enough, else the rows
+  const Path& p = path();
+  const int NR = p.nr;
   const int colPanels = (n + NR - 1) / NR;
   const int rowPanels = (m + MR - 1) / MR;
   const bool byCols = colPanels >= 2 * t || colPanels >= rowPanels;
   const int panels = byCols ? colPanels : rowPanels;
   t = std::min(t, panels);
   if (t == 1) {
-    compute_block(o, 0, m, 0, n);
+    p.block(o, 0, m, 0, n);
     return;
   }
   std::vector<std::thread> pool;
   auto range = [&](int w) {
     const int p0 = (int)((long long)panels * w / t), p1 = (int)((long long)panels * (w + 1) / t);
-    if (byCols) compute_block(o, 0, m, p0 * NR, std::min(n, p1 * NR));
-    else compute_block(o, p0 * MR, std::min(m, p1 * MR), 0, n);
+    if (byCols) p.block(o, 0, m, p0 * NR, std::min(n, p1 * NR));
+    else p.block(o, p0 * MR, std::min(m, p1 * MR), 0, n);
   };
   for (int w = 1; w < t; w++) pool.emplace_back(range, w);
   range(0);

@@ -48,4 +48,29 @@ describe('native kernels', () => {
     expect(() => kernels!.sgemm(false, false, 3, 3, 3, a, new Float32Array(9), new Float32Array(9), 1)).toThrow(/too short/);
     expect(() => kernels!.sgemm(false, false, 1, 1, 1, [1] as unknown as Float32Array, a, a, 1)).toThrow(/Float32Array/);
   });
+
+  it.skipIf(!kernels)('every code path this CPU has gives the same numbers (LATENTLAB_SGEMM forces a narrower one)', () => {
+    // each path is fixed per process, so each runs in a child
+    const addon = require.resolve('../../native/build/Release/latentlab_kernels.node');
+    const check = `
+      const k = require(${JSON.stringify(addon)});
+      let worst = 0;
+      for (const [m, n, kk] of [[13, 37, 300], [130, 70, 260], [6, 100, 5]]) for (const tA of [false, true]) for (const tB of [false, true]) {
+        const A = Float32Array.from({ length: m * kk }, (_, i) => Math.sin(i * 0.7));
+        const B = Float32Array.from({ length: kk * n }, (_, i) => Math.cos(i * 0.3));
+        const C = new Float32Array(m * n); k.sgemm(tA, tB, m, n, kk, A, B, C, 2);
+        for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+          let s = 0; for (let p = 0; p < kk; p++) s += (tA ? A[p * m + i] : A[i * kk + p]) * (tB ? B[j * kk + p] : B[p * n + j]);
+          worst = Math.max(worst, Math.abs(C[i * n + j] - s) / (1 + Math.abs(s)));
+        }
+      }
+      console.log(JSON.stringify({ path: k.info().sgemm, worst }));`;
+    for (const force of ['', 'avx2', 'portable']) {
+      const r = spawnSync(process.execPath, ['-e', check], { env: { ...process.env, LATENTLAB_SGEMM: force }, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout) as { path: string; worst: number };
+      if (force === 'portable') expect(out.path).toBe('portable');
+      expect(out.worst).toBeLessThan(1e-5);
+    }
+  });
 });

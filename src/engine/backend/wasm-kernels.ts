@@ -319,7 +319,9 @@ function nativeConv(native: NativeKernels, which: 'Conv2D' | 'Conv2DBackpropFilt
 export function wasmKernelsDetail(): string {
   if (process.env.LATENTLAB_WASM_KERNELS === 'off') return "tfjs's own wasm kernels (LATENTLAB_WASM_KERNELS=off)";
   const { kernels, why } = nativeKernels();
-  return kernels ? `native sgemm (${kernels.info().sgemm}, ${nativeThreads(kernels)} threads)` : why;
+  if (!kernels) return why;
+  const path = kernels.info().sgemm;
+  return path === 'portable' ? 'no SIMD path for the native kernels on this CPU' : `native sgemm (${path}, ${nativeThreads(kernels)} threads)`;
 }
 
 /** Installs our wasm kernels once per process; call after the wasm backend module has loaded. */
@@ -337,9 +339,10 @@ export function installWasmKernels(): void {
     if (getKernel(kernelName, 'wasm')) unregisterKernel(kernelName, 'wasm');
     registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
   }
-  // the native addon, where it was built, takes over the products and convolutions
+  // the native addon, where it was built, takes over the products and convolutions;
+  // its portable C++ path is slower than XNNPACK's SIMD, so only a vector path counts
   const { kernels } = nativeKernels();
-  if (kernels) {
+  if (kernels && kernels.info().sgemm !== 'portable') {
     const wasmPath = getKernel('BatchMatMul', 'wasm')!;
     unregisterKernel('BatchMatMul', 'wasm');
     registerKernel({ ...wasmPath, kernelFunc: nativeMatMul(kernels, wasmPath.kernelFunc) });
