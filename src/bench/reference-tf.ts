@@ -3,6 +3,7 @@
 // training step (forward, backward, Adam update) on a fixed batch. These are
 // timing twins, not the model-zoo implementations: plain variables and ops.
 import * as tf from '@tensorflow/tfjs';
+import { adam } from '../engine/train/fused-adam';
 
 export interface BenchModel {
   name: string;
@@ -84,7 +85,7 @@ export function mlpVae(batch = 128): BenchModel {
     const kl = tf.mul(0.5, tf.sum(tf.sub(tf.add(tf.square(mu), tf.exp(logvar)), tf.add(1, logvar)))).div(batch);
     return tf.add(bce(logits, x), kl) as tf.Scalar;
   };
-  return owned('mlp-vae', batch, tf.train.adam(1e-3), loss, vars(e1, e2, e3, d1, d2, d3), [x]);
+  return owned('mlp-vae', batch, adam(1e-3), loss, vars(e1, e2, e3, d1, d2, d3), [x]);
 }
 
 /** Conv VAE on 28×28: two stride-2 convs (32, 64), z = 16, two stride-2 transposed convs. */
@@ -106,7 +107,7 @@ export function convVae(batch = 128): BenchModel {
     const kl = tf.mul(0.5, tf.sum(tf.sub(tf.add(tf.square(mu), tf.exp(logvar)), tf.add(1, logvar)))).div(batch);
     return tf.add(bce(tf.reshape(logits, [batch, 784]), x), kl) as tf.Scalar;
   };
-  return owned('conv-vae', batch, tf.train.adam(1e-3), loss, vars(c1, c2, fc, fd, t1, t2), [x]);
+  return owned('conv-vae', batch, adam(1e-3), loss, vars(c1, c2, fc, fd, t1, t2), [x]);
 }
 
 /** DCGAN-small on 28×28: G z64 → 7×7×64 → convT 32 → convT 1; D conv 32 → conv 64 → dense 1. One D and one G step. */
@@ -115,8 +116,8 @@ export function dcganSmall(batch = 128): BenchModel {
   const x = tf.reshape(binaryBatch(batch, r), [batch, 28, 28, 1]) as tf.Tensor4D;
   const g0 = dense(64, 7 * 7 * 64, r), g1 = deconv(4, 64, 32, r), g2 = deconv(4, 32, 1, r);
   const d1 = conv(4, 1, 32, r), d2 = conv(4, 32, 64, r), d3 = dense(7 * 7 * 64, 1, r);
-  const optD = tf.train.adam(2e-4, 0.5);
-  const optG = tf.train.adam(2e-4, 0.5);
+  const optD = adam(2e-4, 0.5);
+  const optG = adam(2e-4, 0.5);
   let seed = 0;
   const G = (z: tf.Tensor2D) => {
     const h0 = tf.reshape(tf.relu(lin(z, g0)), [batch, 7, 7, 64]) as tf.Tensor4D;
@@ -170,7 +171,7 @@ export function realNvp(batch = 128): BenchModel {
     const logpz = tf.sum(tf.mul(-0.5, tf.add(tf.square(h), Math.log(2 * Math.PI))), 1);
     return tf.neg(tf.mean(tf.add(logpz, logdet))) as tf.Scalar;
   };
-  return owned('realnvp', batch, tf.train.adam(1e-4), loss, nets.flatMap((n) => vars(n.h, n.o)), [x, ...masks]);
+  return owned('realnvp', batch, adam(1e-4), loss, nets.flatMap((n) => vars(n.h, n.o)), [x, ...masks]);
 }
 
 /** PixelCNN-small: masked 7×7 type A conv, three masked 3×3 type B convs, 1×1 output; 32 channels, Bernoulli pixels. */
@@ -201,7 +202,7 @@ export function pixelCnnSmall(batch = 128): BenchModel {
     });
     return bce(tf.reshape(h, [batch, 784]), tf.reshape(x, [batch, 784]));
   };
-  return owned('pixelcnn-small', batch, tf.train.adam(1e-3), loss, layers.flatMap((l) => vars(l.p)), [x, ...layers.map((l) => l.m)]);
+  return owned('pixelcnn-small', batch, adam(1e-3), loss, layers.flatMap((l) => vars(l.p)), [x, ...layers.map((l) => l.m)]);
 }
 
 /** RBM 784-500 trained by CD-1 (no autodiff: the update is the positive minus the negative phase). */

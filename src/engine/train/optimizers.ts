@@ -1,6 +1,7 @@
 // Optimizers from tf.train, stepped by hand (computeGradients → clip → apply) so that
 // global-norm clipping, decoupled weight decay and schedules work with every one.
 import * as tf from '@tensorflow/tfjs';
+import { adam } from './fused-adam';
 
 export type OptimizerName = 'sgd' | 'momentum' | 'rmsprop' | 'adagrad' | 'adam';
 
@@ -27,7 +28,7 @@ export function createOptimizer(s: OptimizerSettings): tf.Optimizer {
     case 'adagrad':
       return tf.train.adagrad(s.lr);
     case 'adam':
-      return tf.train.adam(s.lr, s.beta1, s.beta2);
+      return adam(s.lr, s.beta1, s.beta2);
     default:
       throw new Error(`unknown optimizer '${String(s.optimizer)}' (sgd, momentum, rmsprop, adagrad, adam)`);
   }

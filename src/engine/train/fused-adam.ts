@@ -1,0 +1,97 @@
+// Adam as one fused loop per variable, for the wasm backend. tf.train.adam costs
+// ~10 small kernels per variable per step (multiply, add, div, sqrt, assign...);
+// on wasm each is a dispatch plus a pass over memory, and together they took
+// about 40% of an MLP-VAE step. Here the gradient and the weights are read where
+// they lie in the wasm heap, the moments live in our own arrays, and the new
+// weights are written into one fresh heap buffer that the variable then takes
+// (assign, never an in-place write: other tensors may share a variable's buffer).
+// Same update and bias correction as tf.train.adam.
+import * as tf from '@tensorflow/tfjs';
+
+/** tfjs-core's { name, tensor } pair (not re-exported by @tensorflow/tfjs) */
+interface NamedTensor {
+  name: string;
+  tensor: tf.Tensor;
+}
+
+interface WasmBackend {
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+}
+
+export class FusedAdam extends tf.Optimizer {
+  static get className(): string {
+    return 'LatentLabFusedAdam';
+  }
+
+  private moments = new Map<string, { m: Float32Array; v: Float32Array }>();
+  private t = 0;
+
+  constructor(
+    public learningRate: number,
+    readonly beta1 = 0.9,
+    readonly beta2 = 0.999,
+    readonly epsilon = tf.backend().epsilon(),
+  ) {
+    super();
+  }
+
+  applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
+    const list = Array.isArray(variableGradients) ? variableGradients : Object.entries(variableGradients).map(([name, tensor]) => ({ name, tensor }));
+    const backend = tf.backend() as unknown as WasmBackend;
+    this.t++;
+    const c1 = 1 - Math.pow(this.beta1, this.t);
+    const c2 = 1 - Math.pow(this.beta2, this.t);
+    const { beta1: b1, beta2: b2, epsilon: eps, learningRate: lr } = this;
+    for (const { name, tensor: grad } of list) {
+      if (!grad) continue;
+      const variable = tf.engine().registeredVariables[name];
+      if (!variable) throw new Error(`FusedAdam: no variable named ${name}`);
+      let state = this.moments.get(name);
+      if (!state || state.m.length !== variable.size) {
+        state = { m: new Float32Array(variable.size), v: new Float32Array(variable.size) };
+        this.moments.set(name, state);
+      }
+      const out = backend.makeOutput(variable.shape, 'float32');
+      // views after the allocation: growing the heap detaches older views
+      const g = backend.typedArrayFromHeap(grad);
+      const w = backend.typedArrayFromHeap(variable);
+      const next = backend.typedArrayFromHeap(out);
+      const { m, v } = state;
+      for (let i = 0; i < next.length; i++) {
+        const gi = g[i];
+        const mi = b1 * m[i] + (1 - b1) * gi;
+        const vi = b2 * v[i] + (1 - b2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        next[i] = w[i] - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + eps);
+      }
+      const updated = tf.engine().makeTensorFromTensorInfo(out);
+      variable.assign(updated);
+      updated.dispose();
+    }
+    this.incrementIterations();
+  }
+
+  override dispose(): void {
+    this.moments.clear();
+  }
+
+  override async getWeights(): Promise<NamedTensor[]> {
+    return [];
+  }
+
+  override async setWeights(): Promise<void> {
+    throw new Error('FusedAdam keeps its moments outside tensors; it does not load optimizer state');
+  }
+
+  getConfig(): tf.serialization.ConfigDict {
+    return { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
+  }
+}
+
+/** Adam for the current backend: the fused loop on wasm, tf.train.adam elsewhere. */
+export function adam(lr: number, beta1 = 0.9, beta2 = 0.999): tf.Optimizer {
+  if (tf.getBackend() === 'wasm' && process.env.LATENTLAB_FUSED_ADAM !== 'off') return new FusedAdam(lr, beta1, beta2);
+  return tf.train.adam(lr, beta1, beta2);
+}
