@@ -19,8 +19,14 @@ void im2col(const ConvGeometry& g, const float* x, float* cols) {
           }
           for (int j = 0; j < g.fw; j++) {
             const int ix = xo * g.sw + j - g.left;
-            if (ix < 0 || ix >= g.w) std::memset(dst + j * g.c, 0, sizeof(float) * g.c);
-            else std::memcpy(dst + j * g.c, x + ((size_t)(n * g.h + iy) * g.w + ix) * g.c, sizeof(float) * g.c);
+            float* d = dst + j * g.c;
+            if (ix < 0 || ix >= g.w) {
+              for (int ch = 0; ch < g.c; ch++) d[ch] = 0.f;
+            } else {
+              const float* s = x + ((size_t)(n * g.h + iy) * g.w + ix) * g.c;
+              // a loop, not memcpy: runs of a few channels (a first layer's 1) are the common case
+              for (int ch = 0; ch < g.c; ch++) d[ch] = s[ch];
+            }
           }
         }
       }

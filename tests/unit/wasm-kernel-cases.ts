@@ -55,6 +55,23 @@ describe(`wasm kernels: ${label}`, () => {
     await tf.setBackend('wasm');
   });
 
+  it('sum like the cpu backend, the bias-gradient fast path (all axes but the last) and the others', async () => {
+    await selectBackend('wasm');
+    const x = Array.from({ length: 2 * 3 * 4 * 5 }, (_, i) => Math.sin(i * 0.9));
+    const cases: [number | number[], boolean][] = [[[0, 1, 2], false], [[0, 1, 2], true], [[2, 0, 1], false], [[-4, -3, -2], false], [[0, 1], false], [3, false], [[1, 2, 3], false]];
+    for (const [axis, keepDims] of cases) {
+      const run = () => tf.tidy(() => {
+        const s = tf.sum(tf.tensor4d(x, [2, 3, 4, 5]), axis, keepDims);
+        return { shape: s.shape, values: Array.from(s.dataSync()) };
+      });
+      const w = await on('wasm', run);
+      const c = await on('cpu', run);
+      expect(w.shape).toEqual(c.shape);
+      for (let i = 0; i < w.values.length; i++) expect(w.values[i]).toBeCloseTo(c.values[i], 4);
+    }
+    await tf.setBackend('wasm');
+  });
+
   it('leak no tensors through the temporary transposes', async () => {
     await tf.setBackend('wasm');
     const a = tf.randomNormal([64, 32]);
