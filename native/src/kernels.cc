@@ -29,15 +29,18 @@ bool float_array(napi_env env, napi_value v, float** data, size_t* length) {
   return true;
 }
 
-// sgemm(transA, transB, m, n, k, a, b, c, threads): c = op(a) · op(b), row-major.
+// sgemm(transA, transB, m, n, k, a, b, c, threads[, accumulate]): c = op(a) · op(b)
+// (or c += … when accumulate), row-major.
 napi_value Sgemm(napi_env env, napi_callback_info info) {
-  size_t argc = 9;
-  napi_value argv[9];
+  size_t argc = 10;
+  napi_value argv[10];
   CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (argc != 9) {
-    napi_throw_type_error(env, nullptr, "sgemm(transA, transB, m, n, k, a, b, c, threads)");
+  if (argc != 9 && argc != 10) {
+    napi_throw_type_error(env, nullptr, "sgemm(transA, transB, m, n, k, a, b, c, threads[, accumulate])");
     return nullptr;
   }
+  bool accumulate = false;
+  if (argc == 10) CHECK(napi_get_value_bool(env, argv[9], &accumulate));
   bool transA, transB;
   int32_t m, n, k, threads;
   CHECK(napi_get_value_bool(env, argv[0], &transA));
@@ -56,7 +59,7 @@ napi_value Sgemm(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, nullptr, "sgemm: array too short for the given m, n, k");
     return nullptr;
   }
-  latentlab::sgemm(transA, transB, m, n, k, a, b, c, threads);
+  latentlab::sgemm(transA, transB, m, n, k, a, b, c, threads, accumulate);
   return nullptr;
 }
 

@@ -27,7 +27,7 @@ constexpr int MC = 120;   // multiple of MR
 constexpr int NC = 2048;  // multiple of every NR below
 
 struct Operands {
-  bool transA, transB;
+  bool transA, transB, accumulate;
   int m, n, k;
   const float* A;
   const float* B;
@@ -211,7 +211,7 @@ void compute_block(const Operands& o, int i0, int i1, int j0, int j1) {
           const float* bpanel = bp + (size_t)(jr / NR) * kc * NR;
           for (int ir = 0; ir < mc; ir += MR) {
             kernel(kc, ap + (size_t)(ir / MR) * kc * MR, bpanel, o.C + (size_t)(ic + ir) * o.n + jc + jr, o.n,
-                   std::min(MR, mc - ir), std::min(NR, nc - jr), pc > 0);
+                   std::min(MR, mc - ir), std::min(NR, nc - jr), pc > 0 || o.accumulate);
           }
         }
       }
@@ -249,13 +249,13 @@ const Path& path() {
 
 const char* sgemm_path() { return path().name; }
 
-void sgemm(bool transA, bool transB, int m, int n, int k, const float* A, const float* B, float* C, int threads) {
+void sgemm(bool transA, bool transB, int m, int n, int k, const float* A, const float* B, float* C, int threads, bool accumulate) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
-    std::fill(C, C + (size_t)m * n, 0.f);
+    if (!accumulate) std::fill(C, C + (size_t)m * n, 0.f);
     return;
   }
-  const Operands o{transA, transB, m, n, k, A, B, C};
+  const Operands o{transA, transB, accumulate, m, n, k, A, B, C};
   const double flops = 2.0 * m * n * k;
   int t = std::max(1, threads);
   if (flops < 4e6) t = 1;  // a thread costs more than it saves on small products

@@ -55,6 +55,34 @@ describe(`wasm kernels: ${label}`, () => {
     await tf.setBackend('wasm');
   });
 
+  it('convolve a batch larger than one patch-matrix chunk (the native path splits it) like the cpu backend', async () => {
+    await selectBackend('wasm');
+    const xs = [20, 28, 28, 32] as [number, number, number, number];
+    const fs = [3, 3, 32, 4] as [number, number, number, number];
+    const xv = Float32Array.from({ length: xs.reduce((a, b) => a * b) }, (_, i) => Math.sin(i * 0.013));
+    const fv = Float32Array.from({ length: fs.reduce((a, b) => a * b) }, (_, i) => Math.cos(i * 0.07));
+    const run = () =>
+      tf.tidy(() => {
+        const x = tf.tensor4d(xv, xs);
+        const f = tf.tensor4d(fv, fs);
+        const loss = (xi: tf.Tensor, w: tf.Tensor) => {
+          const y = tf.conv2d(xi as tf.Tensor4D, w as tf.Tensor4D, 1, 'same');
+          return tf.sum(tf.mul(y, tf.cos(tf.range(0, y.size).reshape(y.shape))));
+        };
+        const [dx, dw] = tf.grads(loss)([x, f]);
+        return [tf.conv2d(x, f, 1, 'same').dataSync(), dx.dataSync(), dw.dataSync()].map((a) => Float32Array.from(a));
+      });
+    const w = await on('wasm', run);
+    const c = await on('cpu', run);
+    for (let k = 0; k < 3; k++) {
+      expect(w[k].length).toBe(c[k].length);
+      let worst = 0;
+      for (let i = 0; i < w[k].length; i++) worst = Math.max(worst, Math.abs(w[k][i] - c[k][i]) / (1 + Math.abs(c[k][i])));
+      expect(worst).toBeLessThan(1e-3);
+    }
+    await tf.setBackend('wasm');
+  });
+
   it('sum like the cpu backend, the bias-gradient fast path (all axes but the last) and the others', async () => {
     await selectBackend('wasm');
     const x = Array.from({ length: 2 * 3 * 4 * 5 }, (_, i) => Math.sin(i * 0.9));

@@ -49,6 +49,9 @@ export function nativeMatMul(native: NativeKernels, fallback: KernelFunc): Kerne
  *   dW       dW[K, Co] = colsᵀ · dY
  *   dX       dX = col2im(dY · Wᵀ)
  */
+/** Floats of patch matrix per chunk of images (4M floats = 16 MB). */
+const PATCH_FLOATS = 4 << 20;
+
 export function nativeConv(native: NativeKernels, which: 'Conv2D' | 'Conv2DBackpropFilter' | 'Conv2DBackpropInput', fallback: KernelFunc): KernelFunc {
   const threads = nativeThreads(native);
   return (call) => {
@@ -63,29 +66,44 @@ export function nativeConv(native: NativeKernels, which: 'Conv2D' | 'Conv2DBackp
     const inShape = which === 'Conv2DBackpropInput' ? attrs.inputShape! : inputs.x.shape;
     const filterShape = which === 'Conv2DBackpropFilter' ? attrs.filterShape! : inputs.filter.shape;
     const info = convInfo(inShape, filterShape, attrs, which);
-    const { P, K } = patchDims(info);
+    const { K } = patchDims(info);
     const Co = info.outChannels;
+    const N = info.batchSize;
+    const perImage = info.outHeight * info.outWidth; // patch rows of one image
+    const inImage = info.inHeight * info.inWidth * info.inChannels;
+    // Images go through in chunks whose patch matrix stays under ~16 MB: memory
+    // stays bounded at any batch size, and the matrix stays in cache between
+    // im2col and the product.
+    const chunk = Math.max(1, Math.min(N, Math.floor(PATCH_FLOATS / (perImage * K))));
+    const scratch = wasm.makeOutput([chunk * perImage * K], 'float32');
     const geometry = geometryOf(info);
-    const scratch = wasm.makeOutput([P * K], 'float32');
     try {
-      if (which === 'Conv2D') {
-        const out = wasm.makeOutput([info.batchSize, info.outHeight, info.outWidth, Co], 'float32');
-        const cols = wasm.typedArrayFromHeap(scratch);
-        native.im2col(geometry, wasm.typedArrayFromHeap(inputs.x), cols);
-        native.sgemm(false, false, P, Co, K, cols, wasm.typedArrayFromHeap(inputs.filter), wasm.typedArrayFromHeap(out), threads);
-        return out;
-      }
-      if (which === 'Conv2DBackpropFilter') {
-        const out = wasm.makeOutput(filterShape, 'float32');
-        const cols = wasm.typedArrayFromHeap(scratch);
-        native.im2col(geometry, wasm.typedArrayFromHeap(inputs.x), cols);
-        native.sgemm(true, false, K, Co, P, cols, wasm.typedArrayFromHeap(inputs.dy), wasm.typedArrayFromHeap(out), threads);
-        return out;
-      }
-      const out = wasm.makeOutput(inShape, 'float32');
+      const out = wasm.makeOutput(which === 'Conv2D' ? [N, info.outHeight, info.outWidth, Co] : which === 'Conv2DBackpropFilter' ? filterShape : inShape, 'float32');
+      // views after every allocation: growing the heap detaches older views
       const cols = wasm.typedArrayFromHeap(scratch);
-      native.sgemm(false, true, P, K, Co, wasm.typedArrayFromHeap(inputs.dy), wasm.typedArrayFromHeap(inputs.filter), cols, threads);
-      native.col2im(geometry, cols, wasm.typedArrayFromHeap(out));
+      const y = wasm.typedArrayFromHeap(out);
+      const x = which === 'Conv2DBackpropInput' ? null : wasm.typedArrayFromHeap(inputs.x);
+      const dy = which === 'Conv2D' ? null : wasm.typedArrayFromHeap(inputs.dy);
+      const w = which === 'Conv2DBackpropFilter' ? null : wasm.typedArrayFromHeap(inputs.filter);
+      for (let n0 = 0; n0 < N; n0 += chunk) {
+        const n = Math.min(chunk, N - n0);
+        const P = n * perImage;
+        geometry[0] = n;
+        const rows = (a: Float32Array, width: number) => a.subarray(n0 * width, (n0 + n) * width);
+        if (which === 'Conv2D') {
+          // Y[P, Co] = cols[P, K] · W[K, Co]
+          native.im2col(geometry, rows(x!, inImage), cols);
+          native.sgemm(false, false, P, Co, K, cols, w!, rows(y, perImage * Co), threads);
+        } else if (which === 'Conv2DBackpropFilter') {
+          // dW[K, Co] += colsᵀ · dY, summed over the chunks
+          native.im2col(geometry, rows(x!, inImage), cols);
+          native.sgemm(true, false, K, Co, P, cols, rows(dy!, perImage * Co), y, threads, n0 > 0);
+        } else {
+          // dX = col2im(dY · Wᵀ)
+          native.sgemm(false, true, P, K, Co, rows(dy!, perImage * Co), w!, cols, threads);
+          native.col2im(geometry, cols, rows(y, inImage));
+        }
+      }
       return out;
     } finally {
       wasm.disposeData(scratch.dataId);

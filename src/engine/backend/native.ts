@@ -6,8 +6,8 @@ import { dirname, join } from 'node:path';
 import { nodeRequire } from '../util/node-require';
 
 export interface NativeKernels {
-  /** c = op(a) · op(b), row-major, written in place (arrays may view the wasm heap) */
-  sgemm(transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float32Array, b: Float32Array, c: Float32Array, threads: number): void;
+  /** c = op(a) · op(b) (or c += … when accumulate), row-major, in place (arrays may view the wasm heap) */
+  sgemm(transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float32Array, b: Float32Array, c: Float32Array, threads: number, accumulate?: boolean): void;
   info(): { sgemm: string; cores: number };
   /** geometry = [n, h, w, c, fh, fw, sh, sw, top, left, ho, wo]; NHWC patches, row per output position */
   im2col(geometry: number[], x: Float32Array, cols: Float32Array): void;
