@@ -3,6 +3,7 @@
 // the wasm backend's heap, so no data is copied.
 #include <node_api.h>
 
+#include <cmath>
 #include <thread>
 
 #include "im2col.h"
@@ -100,6 +101,47 @@ napi_value Patches(napi_env env, napi_callback_info info, bool forward) {
 napi_value Im2col(napi_env env, napi_callback_info info) { return Patches(env, info, true); }
 napi_value Col2im(napi_env env, napi_callback_info info) { return Patches(env, info, false); }
 
+// adam(w, g, m, v, out, [lr, beta1, beta2, epsilon, c1, c2]): one Adam step for
+// one variable; m and v are updated in place, the new weights go to `out`.
+// c1 = 1 − beta1^t and c2 = 1 − beta2^t are the bias corrections.
+napi_value Adam(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  float* a[5];
+  size_t len[5];
+  bool ok = argc == 6;
+  for (int i = 0; ok && i < 5; i++) ok = float_array(env, argv[i], &a[i], &len[i]);
+  double h[6];
+  for (uint32_t i = 0; ok && i < 6; i++) {
+    napi_value e;
+    ok = napi_get_element(env, argv[5], i, &e) == napi_ok && napi_get_value_double(env, e, &h[i]) == napi_ok;
+  }
+  if (!ok) {
+    napi_throw_type_error(env, nullptr, "adam(w, g, m, v, out: Float32Array, [lr, beta1, beta2, epsilon, c1, c2])");
+    return nullptr;
+  }
+  const size_t n = len[0];
+  for (int i = 1; i < 5; i++) {
+    if (len[i] != n) {
+      napi_throw_range_error(env, nullptr, "adam: arrays of different lengths");
+      return nullptr;
+    }
+  }
+  const float lr = (float)h[0], b1 = (float)h[1], b2 = (float)h[2], eps = (float)h[3];
+  const float ic1 = (float)(1.0 / h[4]), ic2 = (float)(1.0 / h[5]);
+  const float *w = a[0], *g = a[1];
+  float *m = a[2], *v = a[3], *out = a[4];
+  for (size_t i = 0; i < n; i++) {
+    const float mi = b1 * m[i] + (1.f - b1) * g[i];
+    const float vi = b2 * v[i] + (1.f - b2) * g[i] * g[i];
+    m[i] = mi;
+    v[i] = vi;
+    out[i] = w[i] - lr * (mi * ic1) / (std::sqrt(vi * ic2) + eps);
+  }
+  return nullptr;
+}
+
 napi_value Info(napi_env env, napi_callback_info) {
   napi_value out, path, cores;
   CHECK(napi_create_object(env, &out));
@@ -116,6 +158,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"im2col", nullptr, Im2col, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"col2im", nullptr, Col2im, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

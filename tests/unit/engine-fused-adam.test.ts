@@ -2,7 +2,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/engine/backend/select';
-import { FusedAdam } from '../../src/engine/train/fused-adam';
+import { nativeKernels } from '../../src/engine/backend/native';
+import { adamStep, FusedAdam } from '../../src/engine/train/fused-adam';
 import { createOptimizer } from '../../src/engine/train/optimizers';
 
 function train(opt: tf.Optimizer, steps: number): number[][] {
@@ -42,5 +43,22 @@ describe('fused Adam (wasm)', () => {
     for (let i = 0; i < 5; i++) step();
     expect(buffers()).toBe(before);
     tf.dispose([W, x]);
+  });
+
+  it.skipIf(!nativeKernels().kernels)('native and TypeScript Adam loops agree', () => {
+    const n = 1003;
+    const arrays = () => ({
+      w: Float32Array.from({ length: n }, (_, i) => Math.sin(i)),
+      m: Float32Array.from({ length: n }, (_, i) => 0.01 * Math.cos(i)),
+      v: Float32Array.from({ length: n }, (_, i) => 0.001 * (1 + Math.sin(3 * i))),
+      out: new Float32Array(n),
+    });
+    const g = Float32Array.from({ length: n }, (_, i) => Math.cos(i * 0.3));
+    const a = arrays();
+    const b = arrays();
+    nativeKernels().kernels!.adam(a.w, g, a.m, a.v, a.out, [0.01, 0.9, 0.999, 1e-7, 1 - 0.9 ** 3, 1 - 0.999 ** 3]);
+    adamStep(b.w, g, b.m, b.v, b.out, 0.01, 0.9, 0.999, 1e-7, 1 - 0.9 ** 3, 1 - 0.999 ** 3);
+    for (const k of ['out', 'm', 'v'] as const) for (let i = 0; i < n; i++) expect(a[k][i]).toBeCloseTo(b[k][i], 5);
+    expect(a.out[0]).not.toBe(a.w[0]);
   });
 });

@@ -5,8 +5,10 @@
 // they lie in the wasm heap, the moments live in our own arrays, and the new
 // weights are written into one fresh heap buffer that the variable then takes
 // (assign, never an in-place write: other tensors may share a variable's buffer).
-// Same update and bias correction as tf.train.adam.
+// Same update and bias correction as tf.train.adam; the loop runs in the native
+// addon where it is built, in TypeScript otherwise.
 import * as tf from '@tensorflow/tfjs';
+import { nativeKernels } from '../backend/native';
 
 /** tfjs-core's { name, tensor } pair (not re-exported by @tensorflow/tfjs) */
 interface NamedTensor {
@@ -17,6 +19,21 @@ interface NamedTensor {
 interface WasmBackend {
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+}
+
+/** One Adam step over flat arrays: m and v in place, the new weights into `out`. */
+export function adamStep(
+  w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, out: Float32Array,
+  lr: number, b1: number, b2: number, eps: number, c1: number, c2: number,
+): void {
+  for (let i = 0; i < out.length; i++) {
+    const gi = g[i];
+    const mi = b1 * m[i] + (1 - b1) * gi;
+    const vi = b2 * v[i] + (1 - b2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    out[i] = w[i] - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + eps);
+  }
 }
 
 export class FusedAdam extends tf.Optimizer {
@@ -43,6 +60,7 @@ export class FusedAdam extends tf.Optimizer {
     const c1 = 1 - Math.pow(this.beta1, this.t);
     const c2 = 1 - Math.pow(this.beta2, this.t);
     const { beta1: b1, beta2: b2, epsilon: eps, learningRate: lr } = this;
+    const native = nativeKernels().kernels;
     for (const { name, tensor: grad } of list) {
       if (!grad) continue;
       const variable = tf.engine().registeredVariables[name];
@@ -58,14 +76,8 @@ export class FusedAdam extends tf.Optimizer {
       const w = backend.typedArrayFromHeap(variable);
       const next = backend.typedArrayFromHeap(out);
       const { m, v } = state;
-      for (let i = 0; i < next.length; i++) {
-        const gi = g[i];
-        const mi = b1 * m[i] + (1 - b1) * gi;
-        const vi = b2 * v[i] + (1 - b2) * gi * gi;
-        m[i] = mi;
-        v[i] = vi;
-        next[i] = w[i] - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + eps);
-      }
+      if (native) native.adam(w, g, m, v, next, [lr, b1, b2, eps, c1, c2]);
+      else adamStep(w, g, m, v, next, lr, b1, b2, eps, c1, c2);
       const updated = tf.engine().makeTensorFromTensorInfo(out);
       variable.assign(updated);
       updated.dispose();
