@@ -18,6 +18,8 @@ interface Execution {
   cellId: string;
   outputs: CellOutput[];
   resolve: (r: { executionId: string; status: ExecStatus; outputs: CellOutput[] }) => void;
+  /** settles when the cell has ended, however it ended */
+  finished: Promise<unknown>;
 }
 
 export interface LabServiceOptions {
@@ -42,6 +44,8 @@ export class LabService {
   /** bumped by Stop and Restart: cells queued before it never start */
   private generation = 0;
   private liveRuns = new Set<string>();
+  private lastRunUpdate = new Map<string, number>();
+  private handlerTable: LabHandlers | null = null;
   private listeners = new Set<Emit>();
   private readonly grace: number;
 
@@ -143,6 +147,7 @@ export class LabService {
 
   private endRun(runId: string, status: 'finished' | 'stopped' | 'failed', steps: number, error: string | null): void {
     this.liveRuns.delete(runId);
+    this.lastRunUpdate.delete(runId);
     this.tracker.endRun(runId, status, steps, error);
     const run = this.tracker.getRun(runId);
     if (run) this.emit('run.updated', { run });
@@ -169,11 +174,18 @@ export class LabService {
         return;
       }
       case 'run.metrics': {
-        if (!this.tracker.getRun(msg.runId)) return;
+        if (!this.liveRuns.has(msg.runId)) return;
         this.tracker.addMetrics(msg.runId, msg.points, msg.steps);
         this.emit('run.metrics', { runId: msg.runId, points: msg.points });
-        const run = this.tracker.getRun(msg.runId);
-        if (run) this.emit('run.updated', { run });
+        // the run record (steps, final metrics) is re-read from SQL at most twice a
+        // second per run: batches come four times a second and the runs list does
+        // not need more; run.end always sends the final record
+        const now = Date.now();
+        if (now - (this.lastRunUpdate.get(msg.runId) ?? 0) >= 500) {
+          this.lastRunUpdate.set(msg.runId, now);
+          const run = this.tracker.getRun(msg.runId);
+          if (run) this.emit('run.updated', { run });
+        }
         return;
       }
       case 'run.artifact': {
@@ -218,12 +230,13 @@ export class LabService {
         this.emit('cell.status', { notebook, cellId, executionId: id, status: 'error' });
         return { executionId: id, status: 'error' as ExecStatus, outputs: [out] };
       }
-      return new Promise<{ executionId: string; status: ExecStatus; outputs: CellOutput[] }>((resolve) => {
-        this.executions.set(id, { id, notebook, cellId, outputs: [], resolve });
-        this.setInfo({ status: 'busy' });
-        this.emit('cell.status', { notebook, cellId, executionId: id, status: 'running' });
-        this.engine?.send({ type: 'execute', execId: id, notebook, cellId, code });
-      });
+      let resolve!: Execution['resolve'];
+      const finished = new Promise<{ executionId: string; status: ExecStatus; outputs: CellOutput[] }>((r) => (resolve = r));
+      this.executions.set(id, { id, notebook, cellId, outputs: [], resolve, finished });
+      this.setInfo({ status: 'busy' });
+      this.emit('cell.status', { notebook, cellId, executionId: id, status: 'running' });
+      this.engine?.send({ type: 'execute', execId: id, notebook, cellId, code });
+      return finished;
     });
     this.queue = result.catch(() => undefined);
     return result;
@@ -237,18 +250,12 @@ export class LabService {
     this.generation++;
     if (!this.engine || this.executions.size === 0) return;
     this.engine.send({ type: 'interrupt' });
-    const pending = [...this.executions.values()];
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const stopped = await Promise.race([
-      Promise.all(pending.map((ex) => new Promise<void>((r) => {
-        const check = setInterval(() => {
-          if (!this.executions.has(ex.id)) {
-            clearInterval(check);
-            r();
-          }
-        }, 50);
-      }))).then(() => true),
-      new Promise<boolean>((r) => setTimeout(() => r(false), this.grace)),
+      Promise.all([...this.executions.values()].map((ex) => ex.finished)).then(() => true),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(false), this.grace))),
     ]);
+    clearTimeout(timer);
     if (!stopped) await this.restart(undefined, 'the cell did not stop in time, so the engine was restarted');
   }
 
@@ -291,6 +298,10 @@ export class LabService {
 
   /** The LabApi handlers, for any transport. */
   handlers(): LabHandlers {
+    return (this.handlerTable ??= this.makeHandlers());
+  }
+
+  private makeHandlers(): LabHandlers {
     const ws = this.opts.workspace;
     return {
       'workspace.info': async () => ({ path: ws.dir, name: ws.name, artifactBase: ws.artifactsDir }),
