@@ -1,5 +1,6 @@
 #include "im2col.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace latentlab {
@@ -30,6 +31,41 @@ void im2col(const ConvGeometry& g, const float* x, float* cols) {
           }
         }
       }
+    }
+  }
+}
+
+void patch_segment(const ConvGeometry& g, const float* x, long p, int k0, int len, float* dst) {
+  const int ox = (int)(p % g.wo);
+  const long t = p / g.wo;
+  const int oy = (int)(t % g.ho);
+  const int n = (int)(t / g.ho);
+  int ch = k0 % g.c;
+  const int tap = k0 / g.c;
+  int j = tap % g.fw, i = tap / g.fw;
+  const float* image = x + (size_t)n * g.h * g.w * g.c;
+  while (len > 0) {
+    const int iy = oy * g.sh + i - g.top, ix = ox * g.sw + j - g.left;
+    int run;
+    if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) {
+      run = std::min(g.c - ch, len);
+      for (int q = 0; q < run; q++) dst[q] = 0.f;
+    } else {
+      // with unit stride, the taps j, j+1, … of one filter row that stay inside
+      // the image are one contiguous run of the input row
+      const int jEnd = g.sw == 1 ? std::min(g.fw, g.w + g.left - ox * g.sw) : j + 1;
+      run = std::min((jEnd - j) * g.c - ch, len);
+      const float* s = image + ((size_t)iy * g.w + ix) * g.c + ch;
+      for (int q = 0; q < run; q++) dst[q] = s[q];
+    }
+    dst += run;
+    len -= run;
+    const int offset = ch + run;
+    j += offset / g.c;
+    ch = offset % g.c;
+    if (j >= g.fw) {
+      j -= g.fw;
+      i++;
     }
   }
 }

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <thread>
 
+#include "elementwise.h"
 #include "im2col.h"
 #include "sgemm.h"
 
@@ -64,6 +65,130 @@ napi_value Sgemm(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+bool byte_array(napi_env env, napi_value v, uint8_t** data, size_t* length) {
+  bool is = false;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return false;
+  napi_typedarray_type type;
+  void* ptr = nullptr;
+  if (napi_get_typedarray_info(env, v, &type, length, &ptr, nullptr, nullptr) != napi_ok) return false;
+  if (type != napi_uint8_array) return false;
+  *data = static_cast<uint8_t*>(ptr);
+  return true;
+}
+
+bool int_arg(napi_env env, napi_value v, int32_t* out) { return napi_get_value_int32(env, v, out) == napi_ok; }
+
+// unary(op, x, out, alpha, threads): out = f(x) elementwise (elementwise.h's Unary order).
+napi_value UnaryOp(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  int32_t op, threads;
+  double alpha;
+  float *x, *out;
+  size_t lx, lo;
+  if (argc != 5 || !int_arg(env, argv[0], &op) || op < 0 || op > (int)latentlab::Unary::Abs || !float_array(env, argv[1], &x, &lx) ||
+      !float_array(env, argv[2], &out, &lo) || napi_get_value_double(env, argv[3], &alpha) != napi_ok || !int_arg(env, argv[4], &threads)) {
+    napi_throw_type_error(env, nullptr, "unary(op, x, out: Float32Array, alpha, threads)");
+    return nullptr;
+  }
+  if (lo < lx) {
+    napi_throw_range_error(env, nullptr, "unary: out shorter than x");
+    return nullptr;
+  }
+  latentlab::unary((latentlab::Unary)op, x, out, lx, (float)alpha, threads);
+  return nullptr;
+}
+
+// binary(op, a, b, out, swap, threads): out = a ∘ b, b repeating along a (see elementwise.h).
+napi_value BinaryOp(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  int32_t op, threads;
+  bool swap;
+  float *a, *b, *out;
+  size_t la, lb, lo;
+  if (argc != 6 || !int_arg(env, argv[0], &op) || op < 0 || op > (int)latentlab::Binary::SquaredDiff || !float_array(env, argv[1], &a, &la) ||
+      !float_array(env, argv[2], &b, &lb) || !float_array(env, argv[3], &out, &lo) || napi_get_value_bool(env, argv[4], &swap) != napi_ok ||
+      !int_arg(env, argv[5], &threads)) {
+    napi_throw_type_error(env, nullptr, "binary(op, a, b, out: Float32Array, swap, threads)");
+    return nullptr;
+  }
+  if (lb == 0 || la % lb != 0 || lo < la) {
+    napi_throw_range_error(env, nullptr, "binary: b must repeat a whole number of times along a, and out be as long as a");
+    return nullptr;
+  }
+  latentlab::binary((latentlab::Binary)op, a, b, out, la, lb, swap, threads);
+  return nullptr;
+}
+
+// greater(a, b, out: Uint8Array, swap, threads)
+napi_value GreaterOp(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  int32_t threads;
+  bool swap;
+  float *a, *b;
+  uint8_t* out;
+  size_t la, lb, lo;
+  if (argc != 5 || !float_array(env, argv[0], &a, &la) || !float_array(env, argv[1], &b, &lb) || !byte_array(env, argv[2], &out, &lo) ||
+      napi_get_value_bool(env, argv[3], &swap) != napi_ok || !int_arg(env, argv[4], &threads)) {
+    napi_throw_type_error(env, nullptr, "greater(a, b: Float32Array, out: Uint8Array, swap, threads)");
+    return nullptr;
+  }
+  if (lb == 0 || la % lb != 0 || lo < la) {
+    napi_throw_range_error(env, nullptr, "greater: b must repeat a whole number of times along a, and out be as long as a");
+    return nullptr;
+  }
+  latentlab::greater(a, b, out, la, lb, swap, threads);
+  return nullptr;
+}
+
+// select(cond: Uint8Array, a, b, out, threads)
+napi_value SelectOp(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  int32_t threads;
+  uint8_t* cond;
+  float *a, *b, *out;
+  size_t lc, la, lb, lo;
+  if (argc != 5 || !byte_array(env, argv[0], &cond, &lc) || !float_array(env, argv[1], &a, &la) || !float_array(env, argv[2], &b, &lb) ||
+      !float_array(env, argv[3], &out, &lo) || !int_arg(env, argv[4], &threads)) {
+    napi_throw_type_error(env, nullptr, "select(cond: Uint8Array, a, b, out: Float32Array, threads)");
+    return nullptr;
+  }
+  if (la != lc || lb != lc || lo < lc) {
+    napi_throw_range_error(env, nullptr, "select: cond, a and b must have one length, out at least as long");
+    return nullptr;
+  }
+  latentlab::select(cond, a, b, out, lc, threads);
+  return nullptr;
+}
+
+// sumRows(x, cols, out, threads): out[c] = Σ_r x[r·cols + c]
+napi_value SumRows(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  int32_t cols, threads;
+  float *x, *out;
+  size_t lx, lo;
+  if (argc != 4 || !float_array(env, argv[0], &x, &lx) || !int_arg(env, argv[1], &cols) || cols <= 0 || !float_array(env, argv[2], &out, &lo) ||
+      !int_arg(env, argv[3], &threads)) {
+    napi_throw_type_error(env, nullptr, "sumRows(x: Float32Array, cols > 0, out: Float32Array, threads)");
+    return nullptr;
+  }
+  if (lx % cols != 0 || lo < (size_t)cols) {
+    napi_throw_range_error(env, nullptr, "sumRows: x must hold whole rows of cols, and out cols elements");
+    return nullptr;
+  }
+  latentlab::sum_rows(x, lx / cols, cols, out, threads);
+  return nullptr;
+}
+
 // Reads the 12 geometry numbers [n,h,w,c, fh,fw, sh,sw, top,left, ho,wo].
 bool geometry(napi_env env, napi_value v, latentlab::ConvGeometry* g) {
   int32_t a[12];
@@ -95,6 +220,36 @@ napi_value Patches(napi_env env, napi_callback_info info, bool forward) {
   }
   if (forward) latentlab::im2col(g, src, dst);
   else latentlab::col2im(g, src, dst);
+  return nullptr;
+}
+
+// conv(geometry, filterGrad, co, x, b, c, threads[, accumulate]): the implicit-GEMM
+// convolution of sgemm.h's conv_gemm (forward: b = filter K×co, c = y P×co;
+// filterGrad: b = dy P×co, c = dW K×co).
+napi_value Conv(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  latentlab::ConvGeometry g;
+  bool filterGrad = false, accumulate = false;
+  int32_t co = 0, threads = 1;
+  float *x, *b, *c;
+  size_t lx, lb, lc;
+  const bool ok = (argc == 7 || argc == 8) && geometry(env, argv[0], &g) && napi_get_value_bool(env, argv[1], &filterGrad) == napi_ok &&
+                  napi_get_value_int32(env, argv[2], &co) == napi_ok && co > 0 && float_array(env, argv[3], &x, &lx) &&
+                  float_array(env, argv[4], &b, &lb) && float_array(env, argv[5], &c, &lc) &&
+                  napi_get_value_int32(env, argv[6], &threads) == napi_ok && (argc == 7 || napi_get_value_bool(env, argv[7], &accumulate) == napi_ok);
+  if (!ok) {
+    napi_throw_type_error(env, nullptr, "conv(geometry[12], filterGrad, co, x, b, c: Float32Array, threads[, accumulate])");
+    return nullptr;
+  }
+  const size_t P = (size_t)g.n * g.ho * g.wo, K = (size_t)g.fh * g.fw * g.c, image = (size_t)g.n * g.h * g.w * g.c;
+  const size_t needB = filterGrad ? P * co : K * co, needC = filterGrad ? K * co : P * co;
+  if (lx < image || lb < needB || lc < needC) {
+    napi_throw_range_error(env, nullptr, "conv: array too short for the geometry");
+    return nullptr;
+  }
+  latentlab::conv_gemm(g, filterGrad, co, x, b, c, threads, accumulate);
   return nullptr;
 }
 
@@ -157,6 +312,12 @@ napi_value Init(napi_env env, napi_value exports) {
       {"sgemm", nullptr, Sgemm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"im2col", nullptr, Im2col, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv", nullptr, Conv, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"unary", nullptr, UnaryOp, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"binary", nullptr, BinaryOp, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"greater", nullptr, GreaterOp, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"select", nullptr, SelectOp, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sumRows", nullptr, SumRows, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"col2im", nullptr, Col2im, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

@@ -6,6 +6,9 @@
 // when there are few columns) so each owns a disjoint part of C: no locks.
 #include "sgemm.h"
 
+#include "im2col.h"
+#include "parallel.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -32,7 +35,20 @@ struct Operands {
   const float* A;
   const float* B;
   float* C;
+  // Implicit A: the patch matrix of a convolution (cols, P×K; or colsᵀ when
+  // transA), gathered from the image block by block, never stored whole.
+  const ConvGeometry* conv = nullptr;
 };
+
+// A[ic:ic+mc, pc:pc+kc] of an implicit patch matrix into dst, laid out for the
+// kernel's strides: row-major mc×kc (rsa = kc, csa = 1) for cols, or kc×mc
+// (rsa = 1, csa = mc) for colsᵀ. Both are runs of one patch row.
+void gather_a(const Operands& o, int ic, int mc, int pc, int kc, float* dst) {
+  if (!o.transA)
+    for (int r = 0; r < mc; r++) patch_segment(*o.conv, o.A, ic + r, pc, kc, dst + (size_t)r * kc);
+  else
+    for (int q = 0; q < kc; q++) patch_segment(*o.conv, o.A, pc + q, ic, mc, dst + (size_t)q * mc);
+}
 
 inline float a_at(const Operands& o, int i, int p) { return o.transA ? o.A[(size_t)p * o.m + i] : o.A[(size_t)i * o.k + p]; }
 inline float b_at(const Operands& o, int p, int j) { return o.transB ? o.B[(size_t)j * o.k + p] : o.B[(size_t)p * o.n + j]; }
@@ -82,40 +98,41 @@ inline void store_tile(const float* tile, float* C, int ldc, int h, int w, bool 
 }
 
 constexpr int NR_PORTABLE = 16;
-void kernel_portable(int kc, const float* Ap, const float* Bp, float* C, int ldc, int h, int w, bool add) {
+void kernel_portable(int kc, const float* A, int rsa, int csa, const float* Bp, float* C, int ldc, int h, int w, bool add) {
   constexpr int NR = NR_PORTABLE;
   float acc[MR * NR] = {0};
   for (int p = 0; p < kc; p++) {
     const float* b = Bp + p * NR;
-    const float* a = Ap + p * MR;
+    const float* a = A + (size_t)p * csa;
     for (int r = 0; r < MR; r++)
-      for (int j = 0; j < NR; j++) acc[r * NR + j] += a[r] * b[j];
+      for (int j = 0; j < NR; j++) acc[r * NR + j] += a[(size_t)r * rsa] * b[j];
   }
   store_tile<NR>(acc, C, ldc, h, w, add);
 }
 
 #ifdef LL_X86
 constexpr int NR_AVX2 = 16;
-__attribute__((target("avx2,fma"))) void kernel_avx2(int kc, const float* Ap, const float* Bp, float* C, int ldc, int h, int w, bool add) {
+__attribute__((target("avx2,fma"))) void kernel_avx2(int kc, const float* A, int rsa, int csa, const float* Bp, float* C, int ldc, int h, int w, bool add) {
   constexpr int NR = NR_AVX2;
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
   __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
   __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+  const size_t r1 = rsa, r2 = 2 * r1, r3 = 3 * r1, r4 = 4 * r1, r5 = 5 * r1;
   for (int p = 0; p < kc; p++) {
     const __m256 b0 = _mm256_loadu_ps(Bp + p * NR);
     const __m256 b1 = _mm256_loadu_ps(Bp + p * NR + 8);
-    const float* a = Ap + p * MR;
-    __m256 x = _mm256_broadcast_ss(a + 0);
+    const float* a = A + (size_t)p * csa;
+    __m256 x = _mm256_broadcast_ss(a);
     c00 = _mm256_fmadd_ps(x, b0, c00); c01 = _mm256_fmadd_ps(x, b1, c01);
-    x = _mm256_broadcast_ss(a + 1);
+    x = _mm256_broadcast_ss(a + r1);
     c10 = _mm256_fmadd_ps(x, b0, c10); c11 = _mm256_fmadd_ps(x, b1, c11);
-    x = _mm256_broadcast_ss(a + 2);
+    x = _mm256_broadcast_ss(a + r2);
     c20 = _mm256_fmadd_ps(x, b0, c20); c21 = _mm256_fmadd_ps(x, b1, c21);
-    x = _mm256_broadcast_ss(a + 3);
+    x = _mm256_broadcast_ss(a + r3);
     c30 = _mm256_fmadd_ps(x, b0, c30); c31 = _mm256_fmadd_ps(x, b1, c31);
-    x = _mm256_broadcast_ss(a + 4);
+    x = _mm256_broadcast_ss(a + r4);
     c40 = _mm256_fmadd_ps(x, b0, c40); c41 = _mm256_fmadd_ps(x, b1, c41);
-    x = _mm256_broadcast_ss(a + 5);
+    x = _mm256_broadcast_ss(a + r5);
     c50 = _mm256_fmadd_ps(x, b0, c50); c51 = _mm256_fmadd_ps(x, b1, c51);
   }
   const __m256 rows[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
@@ -142,16 +159,18 @@ __attribute__((target("avx2,fma"))) void kernel_avx2(int kc, const float* Ap, co
 
 // The same 6-row tile, 32 columns wide in two 16-float registers per row.
 constexpr int NR_AVX512 = 32;
-__attribute__((target("avx512f"))) void kernel_avx512(int kc, const float* Ap, const float* Bp, float* C, int ldc, int h, int w, bool add) {
+__attribute__((target("avx512f"))) void kernel_avx512(int kc, const float* A, int rsa, int csa, const float* Bp, float* C, int ldc, int h, int w, bool add) {
   constexpr int NR = NR_AVX512;
   __m512 c[MR][2];
   for (int r = 0; r < MR; r++) c[r][0] = c[r][1] = _mm512_setzero_ps();
+  size_t off[MR];
+  for (int r = 0; r < MR; r++) off[r] = (size_t)r * rsa;
   for (int p = 0; p < kc; p++) {
     const __m512 b0 = _mm512_loadu_ps(Bp + p * NR);
     const __m512 b1 = _mm512_loadu_ps(Bp + p * NR + 16);
-    const float* a = Ap + p * MR;
+    const float* a = A + (size_t)p * csa;
     for (int r = 0; r < MR; r++) {
-      const __m512 x = _mm512_set1_ps(a[r]);
+      const __m512 x = _mm512_set1_ps(a[off[r]]);
       c[r][0] = _mm512_fmadd_ps(x, b0, c[r][0]);
       c[r][1] = _mm512_fmadd_ps(x, b1, c[r][1]);
     }
@@ -188,7 +207,7 @@ bool has_avx2() {
 }
 #endif
 
-using Kernel = void (*)(int, const float*, const float*, float*, int, int, int, bool);
+using Kernel = void (*)(int, const float*, int, int, const float*, float*, int, int, int, bool);
 
 // C[i0:i1, j0:j1] of the product, with its own packing buffers.
 template <int NR, Kernel kernel>
@@ -196,7 +215,9 @@ void compute_block(const Operands& o, int i0, int i1, int j0, int j1) {
   // uninitialized: packing writes every element it later reads
   const int ncMax = std::min(NC, ((j1 - j0 + NR - 1) / NR) * NR);
   std::unique_ptr<float[]> bpBuf(new float[(size_t)KC * ncMax]);
-  std::unique_ptr<float[]> apBuf(new float[(size_t)KC * MC]);
+  // a gathered block of an implicit A is MC×KC (rows past mc are never stored)
+  const size_t apSize = o.conv ? (size_t)KC * (MC + MR) : (size_t)KC * MR;
+  std::unique_ptr<float[]> apBuf(new float[apSize]());
   float* bp = bpBuf.get();
   float* ap = apBuf.get();
   for (int jc = j0; jc < j1; jc += NC) {
@@ -206,13 +227,34 @@ void compute_block(const Operands& o, int i0, int i1, int j0, int j1) {
       pack_b<NR>(o, pc, kc, jc, nc, bp);
       for (int ic = i0; ic < i1; ic += MC) {
         const int mc = std::min(MC, i1 - ic);
-        pack_a(o, ic, mc, pc, kc, ap);
+        // Full MR-row panels read A in place through its strides (a packed copy
+        // would cost as much as the product when C is narrow); only a last
+        // partial panel is packed, zero-padded, so the kernel never reads past A.
+        const int full = o.conv ? 0 : (mc / MR) * MR;
+        if (o.conv) {
+          gather_a(o, ic, mc, pc, kc, ap);
+          for (int jr = 0; jr < nc; jr += NR) {
+            const float* bpanel = bp + (size_t)(jr / NR) * kc * NR;
+            const int w = std::min(NR, nc - jr);
+            for (int ir = 0; ir < mc; ir += MR) {
+              const float* a = o.transA ? ap + ir : ap + (size_t)ir * kc;
+              kernel(kc, a, o.transA ? 1 : kc, o.transA ? mc : 1, bpanel, o.C + (size_t)(ic + ir) * o.n + jc + jr, o.n,
+                     std::min(MR, mc - ir), w, pc > 0 || o.accumulate);
+            }
+          }
+          continue;
+        }
+        if (full < mc) pack_a(o, ic + full, mc - full, pc, kc, ap);
         for (int jr = 0; jr < nc; jr += NR) {
           const float* bpanel = bp + (size_t)(jr / NR) * kc * NR;
-          for (int ir = 0; ir < mc; ir += MR) {
-            kernel(kc, ap + (size_t)(ir / MR) * kc * MR, bpanel, o.C + (size_t)(ic + ir) * o.n + jc + jr, o.n,
-                   std::min(MR, mc - ir), std::min(NR, nc - jr), pc > 0 || o.accumulate);
+          const bool add = pc > 0 || o.accumulate;
+          const int w = std::min(NR, nc - jr);
+          for (int ir = 0; ir < full; ir += MR) {
+            const int i = ic + ir;
+            const float* a = o.transA ? o.A + (size_t)pc * o.m + i : o.A + (size_t)i * o.k + pc;
+            kernel(kc, a, o.transA ? 1 : o.k, o.transA ? o.m : 1, bpanel, o.C + (size_t)i * o.n + jc + jr, o.n, MR, w, add);
           }
+          if (full < mc) kernel(kc, ap, 1, MR, bpanel, o.C + (size_t)(ic + full) * o.n + jc + jr, o.n, mc - full, w, add);
         }
       }
     }
@@ -249,13 +291,15 @@ const Path& path() {
 
 const char* sgemm_path() { return path().name; }
 
-void sgemm(bool transA, bool transB, int m, int n, int k, const float* A, const float* B, float* C, int threads, bool accumulate) {
+namespace {
+
+void run(const Operands& o, int threads) {
+  const int m = o.m, n = o.n, k = o.k;
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
-    if (!accumulate) std::fill(C, C + (size_t)m * n, 0.f);
+    if (!o.accumulate) std::fill(o.C, o.C + (size_t)m * n, 0.f);
     return;
   }
-  const Operands o{transA, transB, accumulate, m, n, k, A, B, C};
   const double flops = 2.0 * m * n * k;
   int t = std::max(1, threads);
   if (flops < 4e6) t = 1;  // a thread costs more than it saves on small products
@@ -271,15 +315,24 @@ void sgemm(bool transA, bool transB, int m, int n, int k, const float* A, const 
     p.block(o, 0, m, 0, n);
     return;
   }
-  std::vector<std::thread> pool;
-  auto range = [&](int w) {
+  parallel_for(t, t, [&](int w) {
     const int p0 = (int)((long long)panels * w / t), p1 = (int)((long long)panels * (w + 1) / t);
     if (byCols) p.block(o, 0, m, p0 * NR, std::min(n, p1 * NR));
     else p.block(o, p0 * MR, std::min(m, p1 * MR), 0, n);
-  };
-  for (int w = 1; w < t; w++) pool.emplace_back(range, w);
-  range(0);
-  for (auto& th : pool) th.join();
+  });
+}
+
+}  // namespace
+
+void sgemm(bool transA, bool transB, int m, int n, int k, const float* A, const float* B, float* C, int threads, bool accumulate) {
+  run(Operands{transA, transB, accumulate, m, n, k, A, B, C}, threads);
+}
+
+void conv_gemm(const ConvGeometry& g, bool filterGrad, int co, const float* x, const float* b, float* c, int threads, bool accumulate) {
+  const int P = g.n * g.ho * g.wo, K = g.fh * g.fw * g.c;
+  Operands o = filterGrad ? Operands{true, false, accumulate, K, co, P, x, b, c} : Operands{false, false, accumulate, P, co, K, x, b, c};
+  o.conv = &g;
+  run(o, threads);
 }
 
 }  // namespace latentlab

@@ -10,6 +10,15 @@ namespace latentlab {
 // to when `accumulate` (C += op(A)·op(B)).
 void sgemm(bool transA, bool transB, int m, int n, int k, const float* A, const float* B, float* C, int threads, bool accumulate = false);
 
+struct ConvGeometry;
+
+// A convolution (NHWC) as one product whose patch matrix cols[P, K] is gathered
+// from the image x block by block and never stored whole (P = n·ho·wo output
+// positions, K = fh·fw·c taps):
+//   forward     c[P, co] = cols · b, b = the filter as K×co;
+//   filterGrad  c[K, co] = colsᵀ · b, b = dy as P×co.
+void conv_gemm(const ConvGeometry& g, bool filterGrad, int co, const float* x, const float* b, float* c, int threads, bool accumulate = false);
+
 // Which code path sgemm takes on this CPU ("avx2-fma" or "portable").
 const char* sgemm_path();
 

@@ -147,14 +147,15 @@ async function profile(step: () => Promise<unknown>): Promise<string> {
   const by = new Map<string, { n: number; ms: number }>();
   for (const k of info.kernels) {
     const ms = Number(await k.kernelTimeMs) || 0;
+    if (process.env.LATENTLAB_PROFILE_DETAIL && k.name === process.env.LATENTLAB_PROFILE_DETAIL) log(`    ${k.name} ${JSON.stringify(k.inputShapes)} ${ms.toFixed(3)} ms`);
     const e = by.get(k.name) ?? { n: 0, ms: 0 };
     e.n++;
     e.ms += ms;
     by.set(k.name, e);
   }
   const total = [...by.values()].reduce((a, e) => a + e.ms, 0);
-  const top = [...by.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8);
-  return `  profile: ${total.toFixed(0)} ms in kernels; ` + top.map(([k, e]) => `${k} ×${e.n} ${e.ms.toFixed(1)} ms`).join(', ');
+  const top = [...by.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, Number(process.env.LATENTLAB_PROFILE_TOP ?? 8));
+  return `  profile: ${total.toFixed(0)} ms in ${info.kernels.length} kernels; ` + top.map(([k, e]) => `${k} ×${e.n} ${e.ms.toFixed(1)} ms`).join(', ');
 }
 
 function fmtRow(r: Row): string {

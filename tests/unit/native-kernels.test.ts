@@ -73,4 +73,48 @@ describe('native kernels', () => {
       expect(out.worst).toBeLessThan(1e-5);
     }
   });
+
+  it.skipIf(!kernels)('the implicit-GEMM convolution and its filter gradient match a direct loop on every code path', () => {
+    const addon = require.resolve('../../native/build/Release/latentlab_kernels.node');
+    // [n, h, w, c, fh, fw, sh, sw, top, left, ho, wo], co: unit and double strides,
+    // padding on one side only, one channel, more rows than one block
+    const check = `
+      const k = require(${JSON.stringify(addon)});
+      const cases = [[[2, 7, 6, 3, 3, 3, 1, 1, 1, 1, 7, 6], 5], [[1, 9, 9, 1, 7, 7, 1, 1, 3, 3, 9, 9], 4],
+        [[3, 8, 8, 4, 4, 4, 2, 2, 1, 1, 4, 4], 7], [[2, 6, 7, 2, 4, 2, 1, 1, 1, 0, 6, 7], 3], [[4, 12, 12, 9, 3, 3, 1, 1, 0, 0, 10, 10], 33]];
+      let worst = 0;
+      for (const [g, co] of cases) {
+        const [n, h, w, c, fh, fw, sh, sw, top, left, ho, wo] = g;
+        const P = n * ho * wo, K = fh * fw * c;
+        const x = Float32Array.from({ length: n * h * w * c }, (_, i) => Math.sin(i * 0.37));
+        const f = Float32Array.from({ length: K * co }, (_, i) => Math.cos(i * 0.11));
+        const dy = Float32Array.from({ length: P * co }, (_, i) => Math.sin(i * 0.05 + 1));
+        const patch = (p, q) => {
+          const ox = p % wo, oy = Math.floor(p / wo) % ho, b = Math.floor(p / (wo * ho));
+          const ch = q % c, j = Math.floor(q / c) % fw, i = Math.floor(q / (c * fw));
+          const iy = oy * sh + i - top, ix = ox * sw + j - left;
+          return iy < 0 || iy >= h || ix < 0 || ix >= w ? 0 : x[((b * h + iy) * w + ix) * c + ch];
+        };
+        for (const threads of [1, 2]) {
+          const y = new Float32Array(P * co), dw = new Float32Array(K * co).fill(1);
+          k.conv(g, false, co, x, f, y, threads);
+          k.conv(g, true, co, x, dy, dw, threads, true); // accumulates onto the ones
+          for (let p = 0; p < P; p++) for (let o = 0; o < co; o++) {
+            let s = 0; for (let q = 0; q < K; q++) s += patch(p, q) * f[q * co + o];
+            worst = Math.max(worst, Math.abs(y[p * co + o] - s) / (1 + Math.abs(s)));
+          }
+          for (let q = 0; q < K; q++) for (let o = 0; o < co; o++) {
+            let s = 1; for (let p = 0; p < P; p++) s += patch(p, q) * dy[p * co + o];
+            worst = Math.max(worst, Math.abs(dw[q * co + o] - s) / (1 + Math.abs(s)));
+          }
+        }
+      }
+      console.log(JSON.stringify({ worst }));`;
+    for (const force of ['', 'avx2', 'portable']) {
+      const r = spawnSync(process.execPath, ['-e', check], { env: { ...process.env, LATENTLAB_SGEMM: force }, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      expect((JSON.parse(r.stdout) as { worst: number }).worst).toBeLessThan(1e-5);
+    }
+    expect(() => kernels!.conv([1, 4, 4, 1, 3, 3, 1, 1, 1, 1, 4, 4], false, 2, new Float32Array(16), new Float32Array(18), new Float32Array(31), 1)).toThrow(/too short/);
+  });
 });

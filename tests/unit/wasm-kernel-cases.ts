@@ -123,6 +123,12 @@ describe(`wasm kernels: ${label}`, () => {
       { x: [2, 8, 8, 2], f: [3, 3, 2, 5], stride: 2, pad: 'same' },
       { x: [1, 9, 6, 2], f: [2, 3, 2, 3], stride: 1, pad: 'valid' },
       { x: [2, 4, 4, 3], f: [4, 4, 2, 3], stride: 2, pad: 'same', transpose: true },
+      // even taps: 'same' pads one more after than before
+      { x: [2, 6, 7, 3], f: [4, 2, 3, 2], stride: 1, pad: 'same' },
+      { x: [2, 5, 5, 3], f: [3, 3, 2, 3], stride: 1, pad: 'same', transpose: true },
+      // a 1-channel first layer of a PixelCNN (7×7) and its wide 3×3 successor
+      { x: [2, 9, 9, 1], f: [7, 7, 1, 8], stride: 1, pad: 'same' },
+      { x: [3, 9, 9, 16], f: [3, 3, 16, 16], stride: 1, pad: 'same' },
     ];
     for (const c of cases) {
       const xv = Array.from({ length: c.x.reduce((a, b) => a * b) }, (_, i) => Math.sin(i * 0.37));
@@ -133,7 +139,7 @@ describe(`wasm kernels: ${label}`, () => {
           const f = tf.tensor4d(fv, c.f as [number, number, number, number]);
           const loss = (xi: tf.Tensor, w: tf.Tensor) => {
             const y = c.transpose
-              ? tf.conv2dTranspose(xi as tf.Tensor4D, w as tf.Tensor4D, [c.x[0], c.x[1] * 2, c.x[2] * 2, c.f[2]], c.stride, c.pad)
+              ? tf.conv2dTranspose(xi as tf.Tensor4D, w as tf.Tensor4D, [c.x[0], c.x[1] * c.stride, c.x[2] * c.stride, c.f[2]], c.stride, c.pad)
               : tf.conv2d(xi as tf.Tensor4D, w as tf.Tensor4D, c.stride, c.pad);
             return tf.sum(tf.mul(y, tf.sin(tf.range(0, y.size).reshape(y.shape))));
           };

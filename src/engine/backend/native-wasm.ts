@@ -42,12 +42,15 @@ export function nativeMatMul(native: NativeKernels, fallback: KernelFunc): Kerne
 }
 
 /**
- * The three convolution kernels on the native addon: im2col / col2im in C++ and
- * one SGEMM each, all on the wasm heap in place. NHWC float32 without dilation;
- * anything else goes to `fallback`.
+ * The three convolution kernels on the native addon, on the wasm heap in place.
+ * NHWC float32 without dilation; anything else goes to `fallback`.
  *   forward  Y[P, Co] = cols[P, K] · W[K, Co]
  *   dW       dW[K, Co] = colsᵀ · dY
- *   dX       dX = col2im(dY · Wᵀ)
+ *   dX       stride 1: the forward convolution of dY with the filter turned
+ *            180° and its channels swapped; larger strides: col2im(dY · Wᵀ)
+ * The patch matrix cols is implicit in the first two (native conv: gathered
+ * block by block inside the product, never stored whole), so they read the
+ * image about once; only strided dX stores patches, in bounded chunks.
  */
 /** Floats of patch matrix per chunk of images (4M floats = 16 MB). */
 const PATCH_FLOATS = 4 << 20;
@@ -66,47 +69,71 @@ export function nativeConv(native: NativeKernels, which: 'Conv2D' | 'Conv2DBackp
     const inShape = which === 'Conv2DBackpropInput' ? attrs.inputShape! : inputs.x.shape;
     const filterShape = which === 'Conv2DBackpropFilter' ? attrs.filterShape! : inputs.filter.shape;
     const info = convInfo(inShape, filterShape, attrs, which);
-    const { K } = patchDims(info);
     const Co = info.outChannels;
-    const N = info.batchSize;
-    const perImage = info.outHeight * info.outWidth; // patch rows of one image
-    const inImage = info.inHeight * info.inWidth * info.inChannels;
-    // Images go through in chunks whose patch matrix stays under ~16 MB: memory
-    // stays bounded at any batch size, and the matrix stays in cache between
-    // im2col and the product.
-    const chunk = Math.max(1, Math.min(N, Math.floor(PATCH_FLOATS / (perImage * K))));
-    const scratch = wasm.makeOutput([chunk * perImage * K], 'float32');
     const geometry = geometryOf(info);
-    try {
-      const out = wasm.makeOutput(which === 'Conv2D' ? [N, info.outHeight, info.outWidth, Co] : which === 'Conv2DBackpropFilter' ? filterShape : inShape, 'float32');
-      // views after every allocation: growing the heap detaches older views
-      const cols = wasm.typedArrayFromHeap(scratch);
-      const y = wasm.typedArrayFromHeap(out);
-      const x = which === 'Conv2DBackpropInput' ? null : wasm.typedArrayFromHeap(inputs.x);
-      const dy = which === 'Conv2D' ? null : wasm.typedArrayFromHeap(inputs.dy);
-      const w = which === 'Conv2DBackpropFilter' ? null : wasm.typedArrayFromHeap(inputs.filter);
-      for (let n0 = 0; n0 < N; n0 += chunk) {
-        const n = Math.min(chunk, N - n0);
-        const P = n * perImage;
-        geometry[0] = n;
-        const rows = (a: Float32Array, width: number) => a.subarray(n0 * width, (n0 + n) * width);
-        if (which === 'Conv2D') {
-          // Y[P, Co] = cols[P, K] · W[K, Co]
-          native.im2col(geometry, rows(x!, inImage), cols);
-          native.sgemm(false, false, P, Co, K, cols, w!, rows(y, perImage * Co), threads);
-        } else if (which === 'Conv2DBackpropFilter') {
-          // dW[K, Co] += colsᵀ · dY, summed over the chunks
-          native.im2col(geometry, rows(x!, inImage), cols);
-          native.sgemm(true, false, K, Co, P, cols, rows(dy!, perImage * Co), y, threads, n0 > 0);
-        } else {
-          // dX = col2im(dY · Wᵀ)
-          native.sgemm(false, true, P, K, Co, rows(dy!, perImage * Co), w!, cols, threads);
-          native.col2im(geometry, cols, rows(y, inImage));
-        }
-      }
-      return out;
-    } finally {
-      wasm.disposeData(scratch.dataId);
+    const out = wasm.makeOutput(which === 'Conv2D' ? [info.batchSize, info.outHeight, info.outWidth, Co] : which === 'Conv2DBackpropFilter' ? filterShape : inShape, 'float32');
+    if (which === 'Conv2D') {
+      native.conv(geometry, false, Co, wasm.typedArrayFromHeap(inputs.x), wasm.typedArrayFromHeap(inputs.filter), wasm.typedArrayFromHeap(out), threads);
+    } else if (which === 'Conv2DBackpropFilter') {
+      native.conv(geometry, true, Co, wasm.typedArrayFromHeap(inputs.x), wasm.typedArrayFromHeap(inputs.dy), wasm.typedArrayFromHeap(out), threads);
+    } else if (info.strideHeight === 1 && info.strideWidth === 1) {
+      inputGradStride1(native, threads, wasm, info, inputs.dy, inputs.filter, out);
+    } else {
+      inputGradCol2im(native, threads, wasm, info, inputs.dy, inputs.filter, out);
     }
+    return out;
   };
+}
+
+/**
+ * dX of a stride-1 convolution: dX[n, y, x, ci] = Σ dY[n, y − i + top, x − j + left, co] · W[i, j, ci, co],
+ * the forward convolution of dY (Co channels) with W′[i′, j′, co, ci] = W[fh−1−i′, fw−1−j′, ci, co]
+ * and padding fh−1−top, fw−1−left, whose output is the input's size.
+ */
+function inputGradStride1(native: NativeKernels, threads: number, wasm: Backend, info: ReturnType<typeof convInfo>, dy: TensorInfo, filter: TensorInfo, out: TensorInfo): void {
+  const { filterHeight: fh, filterWidth: fw, inChannels: Ci, outChannels: Co } = info;
+  const turned = wasm.makeOutput([fh * fw * Co * Ci], 'float32');
+  try {
+    const w = wasm.typedArrayFromHeap(filter);
+    const t = wasm.typedArrayFromHeap(turned);
+    for (let i = 0; i < fh; i++) {
+      for (let j = 0; j < fw; j++) {
+        const src = ((fh - 1 - i) * fw + (fw - 1 - j)) * Ci * Co;
+        const dst = (i * fw + j) * Co * Ci;
+        for (let ci = 0; ci < Ci; ci++) for (let co = 0; co < Co; co++) t[dst + co * Ci + ci] = w[src + ci * Co + co];
+      }
+    }
+    const geometry = [info.batchSize, info.outHeight, info.outWidth, Co, fh, fw, 1, 1,
+      fh - 1 - info.padInfo.top, fw - 1 - info.padInfo.left, info.inHeight, info.inWidth];
+    native.conv(geometry, false, Ci, wasm.typedArrayFromHeap(dy), t, wasm.typedArrayFromHeap(out), threads);
+  } finally {
+    wasm.disposeData(turned.dataId);
+  }
+}
+
+/** dX = col2im(dY · Wᵀ) for strided convolutions, in chunks of images whose patches stay under PATCH_FLOATS. */
+function inputGradCol2im(native: NativeKernels, threads: number, wasm: Backend, info: ReturnType<typeof convInfo>, dy: TensorInfo, filter: TensorInfo, out: TensorInfo): void {
+  const { K } = patchDims(info);
+  const Co = info.outChannels;
+  const N = info.batchSize;
+  const perImage = info.outHeight * info.outWidth; // patch rows of one image
+  const inImage = info.inHeight * info.inWidth * info.inChannels;
+  const chunk = Math.max(1, Math.min(N, Math.floor(PATCH_FLOATS / (perImage * K))));
+  const scratch = wasm.makeOutput([chunk * perImage * K], 'float32');
+  const geometry = geometryOf(info);
+  try {
+    // views after every allocation: growing the heap detaches older views
+    const cols = wasm.typedArrayFromHeap(scratch);
+    const y = wasm.typedArrayFromHeap(out);
+    const g = wasm.typedArrayFromHeap(dy);
+    const w = wasm.typedArrayFromHeap(filter);
+    for (let n0 = 0; n0 < N; n0 += chunk) {
+      const n = Math.min(chunk, N - n0);
+      geometry[0] = n;
+      native.sgemm(false, true, n * perImage, K, Co, g.subarray(n0 * perImage * Co, (n0 + n) * perImage * Co), w, cols, threads);
+      native.col2im(geometry, cols, y.subarray(n0 * inImage, (n0 + n) * inImage));
+    }
+  } finally {
+    wasm.disposeData(scratch.dataId);
+  }
 }

@@ -11,6 +11,19 @@ export interface NativeKernels {
   info(): { sgemm: string; cores: number };
   /** geometry = [n, h, w, c, fh, fw, sh, sw, top, left, ho, wo]; NHWC patches, row per output position */
   im2col(geometry: number[], x: Float32Array, cols: Float32Array): void;
+  /**
+   * Implicit-GEMM convolution: forward c[P, co] = cols(x) · b (b = filter K×co), or
+   * filterGrad c[K, co] = cols(x)ᵀ · b (b = dy P×co); cols is never stored.
+   */
+  conv(geometry: number[], filterGrad: boolean, co: number, x: Float32Array, b: Float32Array, c: Float32Array, threads: number, accumulate?: boolean): void;
+  /** out = f(x) elementwise; op: elementwise.h's Unary (Relu, Step, LeakyRelu, Neg, Square, Sigmoid, Tanh, Exp, Softplus, Log, Sqrt, Abs) */
+  unary(op: number, x: Float32Array, out: Float32Array, alpha: number, threads: number): void;
+  /** out = a ∘ b (b ∘ a when swap), b repeating along a; op: Add, Sub, Mul, Div, Max, Min, SquaredDiff */
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, swap: boolean, threads: number): void;
+  greater(a: Float32Array, b: Float32Array, out: Uint8Array, swap: boolean, threads: number): void;
+  select(cond: Uint8Array, a: Float32Array, b: Float32Array, out: Float32Array, threads: number): void;
+  /** out[c] = Σ_r x[r·cols + c] */
+  sumRows(x: Float32Array, cols: number, out: Float32Array, threads: number): void;
   /** the adjoint of im2col: sums patch rows back into the image (dx is overwritten) */
   col2im(geometry: number[], cols: Float32Array, dx: Float32Array): void;
   /** one Adam step: m, v in place, new weights into out; hyper = [lr, beta1, beta2, epsilon, 1 − beta1^t, 1 − beta2^t] */

@@ -4,7 +4,9 @@ import { getKernel, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
 
 export interface Backend {
   disposeData(dataId: object): void;
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  incRef(dataId: object): void;
+  makeOutput(shape: number[], dtype: 'float32' | 'bool'): TensorInfo;
+  /** a view of the tensor's heap bytes: Float32Array for float32, Uint8Array for bool */
   typedArrayFromHeap(t: TensorInfo): Float32Array;
 }
 

@@ -11,6 +11,7 @@
 // products and convolutions run on it instead: native-wasm.ts.
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
 import { nativeKernels, nativeThreads } from './native';
+import { installNativeElementwise, nativeSumRows } from './native-elementwise';
 import { nativeConv, nativeMatMul } from './native-wasm';
 import { conv2dBackpropFilter, conv2dBackpropInput } from './wasm-conv';
 import type { Backend, Call } from './wasm-heap';
@@ -74,6 +75,11 @@ function sumLeadingAxes(fallback: KernelFunc): KernelFunc {
     const C = x.shape[r - 1];
     const out = wasm.makeOutput(keepDims ? [...Array(r - 1).fill(1), C] : [C], 'float32');
     const xs = wasm.typedArrayFromHeap(x);
+    const native = nativeKernels().kernels;
+    if (native) {
+      nativeSumRows(native, xs, C, wasm.typedArrayFromHeap(out));
+      return out;
+    }
     const acc = new Float64Array(C);
     for (let i = 0; i < xs.length; i += C) for (let c = 0; c < C; c++) acc[c] += xs[i + c];
     wasm.typedArrayFromHeap(out).set(acc);
@@ -103,6 +109,7 @@ export function installWasmKernels(): void {
   // the native addon, where it was built, takes over the products and convolutions;
   // its portable C++ path is slower than XNNPACK's SIMD, so only a vector path counts
   const { kernels } = nativeKernels();
+  if (kernels) installNativeElementwise(kernels);
   if (kernels && kernels.info().sgemm !== 'portable') {
     const wasmPath = getKernel('BatchMatMul', 'wasm')!;
     unregisterKernel('BatchMatMul', 'wasm');

@@ -1,0 +1,29 @@
+// Elementwise kernels and the bias-gradient sum for the wasm backend's heap:
+// memory-bound loops, split over the cores for large tensors.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace latentlab {
+
+enum class Unary { Relu, Step, LeakyRelu, Neg, Square, Sigmoid, Tanh, Exp, Softplus, Log, Sqrt, Abs };
+enum class Binary { Add, Sub, Mul, Div, Max, Min, SquaredDiff };
+
+// out[i] = f(x[i]) (alpha: Step's value for x ≤ 0, LeakyRelu's slope).
+void unary(Unary op, const float* x, float* out, size_t n, float alpha, int threads);
+
+// out[i] = a[i] ∘ b[i]; with nb < n, b repeats every nb elements (a trailing
+// broadcast, nb = 1 for a scalar); `swap` computes b ∘ a instead (the broadcast
+// operand was on the left).
+void binary(Binary op, const float* a, const float* b, float* out, size_t n, size_t nb, bool swap, int threads);
+
+// out[c] = Σ_r x[r·cols + c]: a bias gradient (every axis but the last).
+void sum_rows(const float* x, size_t rows, size_t cols, float* out, int threads);
+
+// out[i] = cond[i] ? a[i] : b[i]
+void select(const uint8_t* cond, const float* a, const float* b, float* out, size_t n, int threads);
+
+// out[i] = a[i] > b[i] (b broadcast as in `binary`; `swap`: b > a)
+void greater(const float* a, const float* b, uint8_t* out, size_t n, size_t nb, bool swap, int threads);
+
+}  // namespace latentlab
