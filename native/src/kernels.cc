@@ -253,6 +253,30 @@ napi_value Conv(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// convInputGrad(geometry, co, dy, w, dx, threads): sgemm.h's conv_input_grad.
+napi_value ConvInputGrad(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  latentlab::ConvGeometry g;
+  int32_t co = 0, threads = 1;
+  float *dy, *w, *dx;
+  size_t ly, lw, lx;
+  const bool ok = argc == 6 && geometry(env, argv[0], &g) && napi_get_value_int32(env, argv[1], &co) == napi_ok && co > 0 &&
+                  float_array(env, argv[2], &dy, &ly) && float_array(env, argv[3], &w, &lw) && float_array(env, argv[4], &dx, &lx) &&
+                  napi_get_value_int32(env, argv[5], &threads) == napi_ok;
+  if (!ok) {
+    napi_throw_type_error(env, nullptr, "convInputGrad(geometry[12], co, dy, w, dx: Float32Array, threads)");
+    return nullptr;
+  }
+  if (ly < (size_t)g.n * g.ho * g.wo * co || lw < (size_t)g.fh * g.fw * g.c * co || lx < (size_t)g.n * g.h * g.w * g.c) {
+    napi_throw_range_error(env, nullptr, "convInputGrad: array too short for the geometry");
+    return nullptr;
+  }
+  latentlab::conv_input_grad(g, co, dy, w, dx, threads);
+  return nullptr;
+}
+
 napi_value Im2col(napi_env env, napi_callback_info info) { return Patches(env, info, true); }
 napi_value Col2im(napi_env env, napi_callback_info info) { return Patches(env, info, false); }
 
@@ -318,6 +342,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"greater", nullptr, GreaterOp, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"select", nullptr, SelectOp, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumRows", nullptr, SumRows, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"convInputGrad", nullptr, ConvInputGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"col2im", nullptr, Col2im, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

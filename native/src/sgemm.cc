@@ -222,11 +222,16 @@ void compute_block(const Operands& o, int i0, int i1, int j0, int j1) {
   float* ap = apBuf.get();
   for (int jc = j0; jc < j1; jc += NC) {
     const int nc = std::min(NC, j1 - jc);
-    for (int pc = 0; pc < o.k; pc += KC) {
-      const int kc = std::min(KC, o.k - pc);
+    // equal depth blocks (784 = 4 × 196, not 3 × 256 + 16): no short last block
+    const int kBlock = (o.k + (o.k + KC - 1) / KC - 1) / ((o.k + KC - 1) / KC);
+    for (int pc = 0; pc < o.k; pc += kBlock) {
+      const int kc = std::min(kBlock, o.k - pc);
       pack_b<NR>(o, pc, kc, jc, nc, bp);
-      for (int ic = i0; ic < i1; ic += MC) {
-        const int mc = std::min(MC, i1 - ic);
+      // row blocks of equal height too, in whole MR panels (128 = 66 + 62, not 120 + 8)
+      const int rows = i1 - i0, nBlocks = (rows + MC - 1) / MC;
+      const int mBlock = std::min(MC, ((rows + nBlocks - 1) / nBlocks + MR - 1) / MR * MR);
+      for (int ic = i0; ic < i1; ic += mBlock) {
+        const int mc = std::min(mBlock, i1 - ic);
         // Full MR-row panels read A in place through its strides (a packed copy
         // would cost as much as the product when C is narrow); only a last
         // partial panel is packed, zero-padded, so the kernel never reads past A.
@@ -333,6 +338,43 @@ void conv_gemm(const ConvGeometry& g, bool filterGrad, int co, const float* x, c
   Operands o = filterGrad ? Operands{true, false, accumulate, K, co, P, x, b, c} : Operands{false, false, accumulate, P, co, K, x, b, c};
   o.conv = &g;
   run(o, threads);
+}
+
+void conv_input_grad(const ConvGeometry& g, int co, const float* dy, const float* w, float* dx, int threads) {
+  const int s_h = g.sh, s_w = g.sw, ci = g.c;
+  // Each phase (y0, x0) of the input grid, y = y0 + sh·ty, x = x0 + sw·tx, is
+  // reached only by the taps i ≡ (y0 + top) mod sh, j ≡ (x0 + left) mod sw: a
+  // stride-1 convolution of dy with that sub-filter, turned 180° and with its
+  // channels swapped (the sub-pixel view of a transposed convolution).
+  std::vector<float> turned, part;
+  for (int y0 = 0; y0 < std::min(s_h, g.h); y0++) {
+    for (int x0 = 0; x0 < std::min(s_w, g.w); x0++) {
+      const int hs = (g.h - y0 + s_h - 1) / s_h, ws = (g.w - x0 + s_w - 1) / s_w;
+      const int i0 = (y0 + g.top) % s_h, j0 = (x0 + g.left) % s_w;
+      const int A = i0 < g.fh ? (g.fh - i0 + s_h - 1) / s_h : 0;
+      const int B = j0 < g.fw ? (g.fw - j0 + s_w - 1) / s_w : 0;
+      const size_t cells = (size_t)g.n * hs * ws * ci;
+      part.assign(cells, 0.f);
+      if (A > 0 && B > 0) {
+        const int by = (y0 + g.top - i0) / s_h, bx = (x0 + g.left - j0) / s_w;
+        turned.resize((size_t)A * B * co * ci);
+        for (int a = 0; a < A; a++)
+          for (int b = 0; b < B; b++) {
+            const float* src = w + ((size_t)(i0 + s_h * (A - 1 - a)) * g.fw + (j0 + s_w * (B - 1 - b))) * ci * co;
+            float* dst = turned.data() + ((size_t)a * B + b) * co * ci;
+            for (int c = 0; c < ci; c++)
+              for (int o = 0; o < co; o++) dst[(size_t)o * ci + c] = src[(size_t)c * co + o];
+          }
+        const ConvGeometry sub{g.n, g.ho, g.wo, co, A, B, 1, 1, A - 1 - by, B - 1 - bx, hs, ws};
+        conv_gemm(sub, false, ci, dy, turned.data(), part.data(), threads);
+      }
+      for (int n = 0; n < g.n; n++)
+        for (int ty = 0; ty < hs; ty++)
+          for (int tx = 0; tx < ws; tx++)
+            std::memcpy(dx + (((size_t)n * g.h + y0 + s_h * ty) * g.w + x0 + s_w * tx) * ci,
+                        part.data() + (((size_t)n * hs + ty) * ws + tx) * ci, sizeof(float) * ci);
+    }
+  }
 }
 
 }  // namespace latentlab

@@ -19,6 +19,11 @@ struct ConvGeometry;
 //   filterGrad  c[K, co] = colsᵀ · b, b = dy as P×co.
 void conv_gemm(const ConvGeometry& g, bool filterGrad, int co, const float* x, const float* b, float* c, int threads, bool accumulate = false);
 
+// The input gradient of that convolution (a transposed convolution's forward):
+// dx[n, h, w, c] from dy[n, ho, wo, co] and the filter w[fh, fw, c, co], any
+// stride, one implicit product per phase of the stride.
+void conv_input_grad(const ConvGeometry& g, int co, const float* dy, const float* w, float* dx, int threads);
+
 // Which code path sgemm takes on this CPU ("avx2-fma" or "portable").
 const char* sgemm_path();
 

@@ -129,6 +129,11 @@ describe(`wasm kernels: ${label}`, () => {
       // a 1-channel first layer of a PixelCNN (7×7) and its wide 3×3 successor
       { x: [2, 9, 9, 1], f: [7, 7, 1, 8], stride: 1, pad: 'same' },
       { x: [3, 9, 9, 16], f: [3, 3, 16, 16], stride: 1, pad: 'same' },
+      // strided, with enough channels for the per-phase input gradient; a stride
+      // larger than the filter leaves phases no tap reaches
+      { x: [2, 9, 8, 6], f: [3, 3, 6, 5], stride: 2, pad: 'same' },
+      { x: [2, 10, 10, 4], f: [2, 2, 4, 3], stride: 3, pad: 'valid' },
+      { x: [2, 4, 4, 8], f: [4, 4, 6, 8], stride: 2, pad: 'same', transpose: true },
     ];
     for (const c of cases) {
       const xv = Array.from({ length: c.x.reduce((a, b) => a * b) }, (_, i) => Math.sin(i * 0.37));

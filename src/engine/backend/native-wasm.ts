@@ -47,7 +47,9 @@ export function nativeMatMul(native: NativeKernels, fallback: KernelFunc): Kerne
  *   forward  Y[P, Co] = cols[P, K] · W[K, Co]
  *   dW       dW[K, Co] = colsᵀ · dY
  *   dX       stride 1: the forward convolution of dY with the filter turned
- *            180° and its channels swapped; larger strides: col2im(dY · Wᵀ)
+ *            180° and its channels swapped; larger strides: the same per phase
+ *            of the stride (native convInputGrad), or col2im(dY · Wᵀ) for
+ *            images of few channels
  * The patch matrix cols is implicit in the first two (native conv: gathered
  * block by block inside the product, never stored whole), so they read the
  * image about once; only strided dX stores patches, in bounded chunks.
@@ -78,6 +80,10 @@ export function nativeConv(native: NativeKernels, which: 'Conv2D' | 'Conv2DBackp
       native.conv(geometry, true, Co, wasm.typedArrayFromHeap(inputs.x), wasm.typedArrayFromHeap(inputs.dy), wasm.typedArrayFromHeap(out), threads);
     } else if (info.strideHeight === 1 && info.strideWidth === 1) {
       inputGradStride1(native, threads, wasm, info, inputs.dy, inputs.filter, out);
+    } else if (info.inChannels >= 4) {
+      // one implicit product per phase of the stride; its width is the input's
+      // channels, so a 1-channel image is better served by col2im
+      native.convInputGrad(geometry, Co, wasm.typedArrayFromHeap(inputs.dy), wasm.typedArrayFromHeap(inputs.filter), wasm.typedArrayFromHeap(out), threads);
     } else {
       inputGradCol2im(native, threads, wasm, info, inputs.dy, inputs.filter, out);
     }

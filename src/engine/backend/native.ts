@@ -16,6 +16,8 @@ export interface NativeKernels {
    * filterGrad c[K, co] = cols(x)ᵀ · b (b = dy P×co); cols is never stored.
    */
   conv(geometry: number[], filterGrad: boolean, co: number, x: Float32Array, b: Float32Array, c: Float32Array, threads: number, accumulate?: boolean): void;
+  /** dx of conv(x, w) with geometry g (any stride) from dy [n, ho, wo, co] and w [fh, fw, c, co] */
+  convInputGrad(geometry: number[], co: number, dy: Float32Array, w: Float32Array, dx: Float32Array, threads: number): void;
   /** out = f(x) elementwise; op: elementwise.h's Unary (Relu, Step, LeakyRelu, Neg, Square, Sigmoid, Tanh, Exp, Softplus, Log, Sqrt, Abs) */
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number, threads: number): void;
   /** out = a ∘ b (b ∘ a when swap), b repeating along a; op: Add, Sub, Mul, Div, Max, Min, SquaredDiff */
