@@ -194,6 +194,21 @@ void binary(Binary op, const float* a, const float* b, float* out, size_t n, siz
   }
 }
 
+void activation_grad(ActivationGrad op, const float* dy, const float* v, float* out, size_t n, float alpha, int threads) {
+  // the same values as tfjs's own gradients: relu's mask is step(x), NaN for
+  // NaN; leaky relu's is x > 0, false for NaN
+  switch (op) {
+    case ActivationGrad::Relu:
+      return zip(dy, v, out, n, n, false, threads, [](float g, float x) { return x > 0.f ? g : (x == x ? 0.f * g : x); });
+    case ActivationGrad::LeakyRelu:
+      return zip(dy, v, out, n, n, false, threads, [alpha](float g, float x) { return x > 0.f ? g : g * alpha; });
+    case ActivationGrad::Sigmoid:
+      return zip(dy, v, out, n, n, false, threads, [](float g, float y) { return g * (y * (1.f - y)); });
+    case ActivationGrad::Tanh:
+      return zip(dy, v, out, n, n, false, threads, [](float g, float y) { return (1.f - y * y) * g; });
+  }
+}
+
 void sum_rows(const float* x, size_t rows, size_t cols, float* out, int threads) {
   // each task sums a band of rows into its own partial row (double, as the
   // JS path did), then the partials are added in task order: the same result

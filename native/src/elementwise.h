@@ -17,6 +17,12 @@ void unary(Unary op, const float* x, float* out, size_t n, float alpha, int thre
 // operand was on the left).
 void binary(Binary op, const float* a, const float* b, float* out, size_t n, size_t nb, bool swap, int threads);
 
+enum class ActivationGrad { Relu, LeakyRelu, Sigmoid, Tanh };
+
+// The gradient through an activation in one pass: out = dy · f′, where v is the
+// activation's input x (Relu, LeakyRelu) or its output y (Sigmoid, Tanh).
+void activation_grad(ActivationGrad op, const float* dy, const float* v, float* out, size_t n, float alpha, int threads);
+
 // out[c] = Σ_r x[r·cols + c]: a bias gradient (every axis but the last).
 void sum_rows(const float* x, size_t rows, size_t cols, float* out, int threads);
 

@@ -123,6 +123,29 @@ napi_value BinaryOp(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// activationGrad(op, dy, v, out, alpha, threads): elementwise.h's activation_grad.
+napi_value ActivationGradOp(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  int32_t op, threads;
+  double alpha;
+  float *dy, *v, *out;
+  size_t ld, lv, lo;
+  if (argc != 6 || !int_arg(env, argv[0], &op) || op < 0 || op > (int)latentlab::ActivationGrad::Tanh || !float_array(env, argv[1], &dy, &ld) ||
+      !float_array(env, argv[2], &v, &lv) || !float_array(env, argv[3], &out, &lo) || napi_get_value_double(env, argv[4], &alpha) != napi_ok ||
+      !int_arg(env, argv[5], &threads)) {
+    napi_throw_type_error(env, nullptr, "activationGrad(op, dy, v, out: Float32Array, alpha, threads)");
+    return nullptr;
+  }
+  if (lv != ld || lo < ld) {
+    napi_throw_range_error(env, nullptr, "activationGrad: dy and v must have one length, out at least as long");
+    return nullptr;
+  }
+  latentlab::activation_grad((latentlab::ActivationGrad)op, dy, v, out, ld, (float)alpha, threads);
+  return nullptr;
+}
+
 // greater(a, b, out: Uint8Array, swap, threads)
 napi_value GreaterOp(napi_env env, napi_callback_info info) {
   size_t argc = 5;
@@ -339,6 +362,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"conv", nullptr, Conv, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"unary", nullptr, UnaryOp, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"binary", nullptr, BinaryOp, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"activationGrad", nullptr, ActivationGradOp, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"greater", nullptr, GreaterOp, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"select", nullptr, SelectOp, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumRows", nullptr, SumRows, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -162,5 +162,50 @@ describe(`wasm kernels: ${label}`, () => {
     }
     await tf.setBackend('wasm');
   });
+
+  it('compute elementwise ops, broadcasts, masks and activation gradients (second order too) like the cpu backend', async () => {
+    await selectBackend('wasm');
+    // values across every branch: large, tiny, zero, signs, NaN, ±Infinity; a
+    // tensor large enough to be split over threads
+    const special = [0, -0, 1e-30, -1e-30, 1e-6, -1e-6, 0.25, -0.25, 0.31, -0.29, 3, -3, 15, -15, 20, -20, 88, -88, 100, -100, NaN, Infinity, -Infinity];
+    const n = 70_000;
+    const xs = Float32Array.from({ length: n }, (_, i) => (i < special.length ? special[i] : 12 * Math.sin(i * 0.37) * Math.cos(i * 0.011)));
+    const ys = Float32Array.from({ length: n }, (_, i) => Math.cos(i * 0.7) * 3 + 0.5);
+    const cases: [string, (x: tf.Tensor, y: tf.Tensor) => tf.Tensor][] = [
+      ['relu', (x) => tf.relu(x)], ['step', (x) => tf.step(x, 0.3)], ['leakyRelu', (x) => tf.leakyRelu(x, 0.2)], ['neg', (x) => tf.neg(x)],
+      ['square', (x) => tf.square(x)], ['sigmoid', (x) => tf.sigmoid(x)], ['tanh', (x) => tf.tanh(x)], ['exp', (x) => tf.exp(x)],
+      ['softplus', (x) => tf.softplus(x)], ['log', (x) => tf.log(tf.abs(x))], ['sqrt', (x) => tf.sqrt(tf.abs(x))], ['abs', (x) => tf.abs(x)],
+      ['add', (x, y) => tf.add(x, y)], ['sub', (x, y) => tf.sub(x, y)], ['mul', (x, y) => tf.mul(x, y)], ['div', (x, y) => tf.div(x, y)],
+      ['maximum', (x, y) => tf.maximum(x, y)], ['minimum', (x, y) => tf.minimum(x, y)], ['squaredDifference', (x, y) => tf.squaredDifference(x, y)],
+      // broadcasts: a trailing row either side, a scalar either side, and a general one (not native)
+      ['add row', (x, y) => tf.add(x.reshape([700, 100]), y.slice(0, 100))], ['sub row left', (x, y) => tf.sub(y.slice(0, 100).reshape([1, 100]), x.reshape([700, 100]))],
+      ['div scalar', (x) => tf.div(x, 3)], ['sub scalar left', (x) => tf.sub(2, x)], ['mul column', (x, y) => tf.mul(x.reshape([700, 100]), y.slice(0, 700).reshape([700, 1]))],
+      ['greater', (x, y) => tf.cast(tf.greater(x, y), 'float32')], ['greater row', (x, y) => tf.cast(tf.greater(x.reshape([700, 100]), y.slice(0, 100)), 'float32')],
+      ['where', (x, y) => tf.where(tf.greater(x, 0), x, y)], ['clone', (x) => tf.clone(x)], ['cast', (x) => tf.cast(x, 'float32')],
+      ['sum rows', (x) => tf.sum(x.reshape([70, 10, 100]), [0, 1])],
+      // gradients through the activations, and the gradient of a gradient
+      ...(['relu', 'leakyRelu', 'sigmoid', 'tanh'] as const).map((f): [string, (x: tf.Tensor, y: tf.Tensor) => tf.Tensor] => {
+        const act = (t: tf.Tensor) => (f === 'leakyRelu' ? tf.leakyRelu(t, 0.2) : tf[f](t));
+        return [`d ${f}`, (x, y) => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(act(t), y.slice(0, 8000))))(x.slice(0, 8000))];
+      }),
+      ...(['sigmoid', 'tanh'] as const).map((f): [string, (x: tf.Tensor, y: tf.Tensor) => tf.Tensor] => {
+        const act = (t: tf.Tensor) => tf[f](t);
+        const first = (t: tf.Tensor) => tf.grad((u: tf.Tensor) => tf.sum(tf.mul(act(u), tf.square(u))))(t);
+        return [`d² ${f}`, (x) => tf.grad((t: tf.Tensor) => tf.sum(first(t)))(tf.mul(tf.sin(x.slice(0, 8000)), 5))];
+      }),
+    ];
+    for (const [name, f] of cases) {
+      const run = () => tf.tidy(() => Float32Array.from(f(tf.tensor1d(xs), tf.tensor1d(ys)).dataSync()));
+      const w = await on('wasm', run);
+      const c = await on('cpu', run);
+      expect(w.length, name).toBe(c.length);
+      // the first element out of tolerance, if any (one expect per case, not per element)
+      const tol = name.startsWith('d²') ? 1e-4 : 2e-6; // a second derivative cancels terms: float32 rounding shows more
+      const bad = Array.from(w).findIndex((v, i) =>
+        Number.isNaN(c[i]) ? !Number.isNaN(v) : !Number.isFinite(c[i]) ? v !== c[i] : !(Math.abs(v - c[i]) <= tol * Math.max(1, Math.abs(c[i]))));
+      expect(bad, bad < 0 ? name : `${name}[${bad}] (x = ${xs[bad]}): wasm ${w[bad]}, cpu ${c[bad]}`).toBe(-1);
+    }
+    await tf.setBackend('wasm');
+  });
 });
 }

@@ -5,6 +5,7 @@
 // convolutional model's activations are tens of megabytes per step, each
 // elementwise op one pass over them. Shapes the kernels do not cover (general
 // broadcasting, other dtypes) go to the previous kernel.
+import * as tf from '@tensorflow/tfjs';
 import { backend_util, getKernel, registerKernel, unregisterKernel, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
 import { nativeThreads, type NativeKernels } from './native';
 import type { Backend } from './wasm-heap';
@@ -99,4 +100,68 @@ export function installNativeElementwise(native: NativeKernels): void {
 /** Sum over every axis but the last of a float32 tensor: out[c] = Σ x[…, c]. */
 export function nativeSumRows(native: NativeKernels, x: Float32Array, cols: number, out: Float32Array): void {
   native.sumRows(x, cols, out, nativeThreads(native));
+}
+
+/** elementwise.h's ActivationGrad, in order */
+const ACTIVATION_GRAD = { Relu: 0, LeakyRelu: 1, Sigmoid: 2, Tanh: 3 } as const;
+type Activation = keyof typeof ACTIVATION_GRAD;
+const GRAD_KERNEL = 'LatentlabActivationGrad';
+
+/**
+ * dy · f′ for an activation f, from its input x (Relu, LeakyRelu) or output y
+ * (Sigmoid, Tanh): one native pass on wasm, tfjs's own formula elsewhere.
+ */
+function activationGrad(op: Activation, dy: tf.Tensor, v: tf.Tensor, alpha = 0): tf.Tensor {
+  if (tf.getBackend() === 'wasm' && getKernel(GRAD_KERNEL, 'wasm') && dy.dtype === 'float32' && v.dtype === 'float32' && sameShape(dy.shape, v.shape)) {
+    return tf.engine().runKernel(GRAD_KERNEL, { dy, v }, { op, alpha }) as tf.Tensor;
+  }
+  switch (op) {
+    case 'Relu': return tf.mul(dy, tf.cast(tf.step(v), 'float32'));
+    case 'LeakyRelu': return tf.where(tf.greater(v, 0), dy, tf.mul(dy, alpha));
+    case 'Sigmoid': return tf.mul(dy, tf.mul(v, tf.sub(tf.scalar(1), v)));
+    case 'Tanh': return tf.mul(tf.sub(tf.scalar(1), tf.square(v)), dy);
+  }
+}
+
+/**
+ * Gradients of Relu, LeakyRelu, Sigmoid and Tanh as one kernel each instead of
+ * tfjs's two or three (a mask, a cast, a product: each a pass over the
+ * activations). The kernel has its own gradient, so second derivatives (a
+ * gradient penalty) still work.
+ */
+export function installActivationGradients(native: NativeKernels): void {
+  if (getKernel(GRAD_KERNEL, 'wasm')) return;
+  const threads = nativeThreads(native);
+  registerKernel({
+    kernelName: GRAD_KERNEL,
+    backendName: 'wasm',
+    kernelFunc: (call) => {
+      const { dy, v } = call.inputs as { dy: TensorInfo; v: TensorInfo };
+      const { op, alpha } = call.attrs as unknown as { op: Activation; alpha: number };
+      const wasm = call.backend as unknown as Backend;
+      const out = wasm.makeOutput(dy.shape, 'float32');
+      native.activationGrad(ACTIVATION_GRAD[op], wasm.typedArrayFromHeap(dy), wasm.typedArrayFromHeap(v), wasm.typedArrayFromHeap(out), alpha, threads);
+      return out;
+    },
+  });
+  tf.registerGradient({
+    kernelName: GRAD_KERNEL,
+    inputsToSave: ['dy', 'v'],
+    gradFunc: (ddy, saved, attrs) => {
+      const [dy, v] = saved;
+      const { op, alpha } = attrs as unknown as { op: Activation; alpha: number };
+      const g = ddy as tf.Tensor;
+      return {
+        dy: () => activationGrad(op, g, v, alpha),
+        // f′ is piecewise constant in x for the relus; for sigmoid and tanh it is a function of y
+        v: () => (op === 'Sigmoid' ? tf.mul(tf.mul(g, dy), tf.sub(1, tf.mul(2, v))) : op === 'Tanh' ? tf.mul(tf.mul(g, dy), tf.mul(-2, v)) : tf.zerosLike(v)),
+      };
+    },
+  });
+  for (const op of ['Relu', 'LeakyRelu'] as const) {
+    tf.registerGradient({ kernelName: op, inputsToSave: ['x'], gradFunc: (dy, [x], attrs) => ({ x: () => activationGrad(op, dy as tf.Tensor, x, Number((attrs as { alpha?: number })?.alpha ?? 0)) }) });
+  }
+  for (const op of ['Sigmoid', 'Tanh'] as const) {
+    tf.registerGradient({ kernelName: op, outputsToSave: [true], gradFunc: (dy, [y]) => ({ x: () => activationGrad(op, dy as tf.Tensor, y) }) });
+  }
 }

@@ -22,6 +22,8 @@ export interface NativeKernels {
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number, threads: number): void;
   /** out = a ∘ b (b ∘ a when swap), b repeating along a; op: Add, Sub, Mul, Div, Max, Min, SquaredDiff */
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, swap: boolean, threads: number): void;
+  /** out = dy · f′ (op: Relu, LeakyRelu from x; Sigmoid, Tanh from y) */
+  activationGrad(op: number, dy: Float32Array, v: Float32Array, out: Float32Array, alpha: number, threads: number): void;
   greater(a: Float32Array, b: Float32Array, out: Uint8Array, swap: boolean, threads: number): void;
   select(cond: Uint8Array, a: Float32Array, b: Float32Array, out: Float32Array, threads: number): void;
   /** out[c] = Σ_r x[r·cols + c] */

@@ -11,7 +11,7 @@
 // products and convolutions run on it instead: native-wasm.ts.
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
 import { nativeKernels, nativeThreads } from './native';
-import { installNativeElementwise, nativeSumRows } from './native-elementwise';
+import { installActivationGradients, installNativeElementwise, nativeSumRows } from './native-elementwise';
 import { nativeConv, nativeMatMul } from './native-wasm';
 import { conv2dBackpropFilter, conv2dBackpropInput } from './wasm-conv';
 import type { Backend, Call } from './wasm-heap';
@@ -109,7 +109,10 @@ export function installWasmKernels(): void {
   // the native addon, where it was built, takes over the products and convolutions;
   // its portable C++ path is slower than XNNPACK's SIMD, so only a vector path counts
   const { kernels } = nativeKernels();
-  if (kernels) installNativeElementwise(kernels);
+  if (kernels) {
+    installNativeElementwise(kernels);
+    installActivationGradients(kernels);
+  }
   if (kernels && kernels.info().sgemm !== 'portable') {
     const wasmPath = getKernel('BatchMatMul', 'wasm')!;
     unregisterKernel('BatchMatMul', 'wasm');
