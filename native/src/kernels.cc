@@ -3,11 +3,13 @@
 // the wasm backend's heap, so no data is copied.
 #include <node_api.h>
 
+#include <algorithm>
 #include <cmath>
 #include <thread>
 
 #include "elementwise.h"
 #include "im2col.h"
+#include "parallel.h"
 #include "sgemm.h"
 
 namespace {
@@ -303,16 +305,18 @@ napi_value ConvInputGrad(napi_env env, napi_callback_info info) {
 napi_value Im2col(napi_env env, napi_callback_info info) { return Patches(env, info, true); }
 napi_value Col2im(napi_env env, napi_callback_info info) { return Patches(env, info, false); }
 
-// adam(w, g, m, v, out, [lr, beta1, beta2, epsilon, c1, c2]): one Adam step for
+// adam(w, g, m, v, out, [lr, beta1, beta2, epsilon, c1, c2][, threads]): one Adam step for
 // one variable; m and v are updated in place, the new weights go to `out`.
 // c1 = 1 − beta1^t and c2 = 1 − beta2^t are the bias corrections.
 napi_value Adam(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
+  size_t argc = 7;
+  napi_value argv[7];
   CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   float* a[5];
   size_t len[5];
-  bool ok = argc == 6;
+  bool ok = argc == 6 || argc == 7;
+  const bool argc7 = argc == 7;
+  napi_value argv7 = argc7 ? argv[6] : nullptr;
   for (int i = 0; ok && i < 5; i++) ok = float_array(env, argv[i], &a[i], &len[i]);
   double h[6];
   for (uint32_t i = 0; ok && i < 6; i++) {
@@ -334,13 +338,21 @@ napi_value Adam(napi_env env, napi_callback_info info) {
   const float ic1 = (float)(1.0 / h[4]), ic2 = (float)(1.0 / h[5]);
   const float *w = a[0], *g = a[1];
   float *m = a[2], *v = a[3], *out = a[4];
-  for (size_t i = 0; i < n; i++) {
-    const float mi = b1 * m[i] + (1.f - b1) * g[i];
-    const float vi = b2 * v[i] + (1.f - b2) * g[i] * g[i];
-    m[i] = mi;
-    v[i] = vi;
-    out[i] = w[i] - lr * (mi * ic1) / (std::sqrt(vi * ic2) + eps);
-  }
+  int32_t threads = 1;
+  if (argc7 && napi_get_value_int32(env, argv7, &threads) != napi_ok) threads = 1;
+  // five arrays of every weight: memory-bound, so both cores help on big layers
+  constexpr size_t GRAIN = 1 << 15;
+  const int tasks = (int)((n + GRAIN - 1) / GRAIN);
+  latentlab::parallel_for(tasks, n >= 2 * GRAIN ? threads : 1, [&](int t) {
+    const size_t i1 = std::min(n, (size_t)(t + 1) * GRAIN);
+    for (size_t i = (size_t)t * GRAIN; i < i1; i++) {
+      const float mi = b1 * m[i] + (1.f - b1) * g[i];
+      const float vi = b2 * v[i] + (1.f - b2) * g[i] * g[i];
+      m[i] = mi;
+      v[i] = vi;
+      out[i] = w[i] - lr * (mi * ic1) / (std::sqrt(vi * ic2) + eps);
+    }
+  });
   return nullptr;
 }
 

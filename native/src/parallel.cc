@@ -2,14 +2,27 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <thread>
-#include <vector>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define LL_PAUSE() _mm_pause()
+#else
+#define LL_PAUSE() std::this_thread::yield()
+#endif
 
 namespace latentlab {
 namespace {
+
+// How long an idle worker keeps polling for the next job before it sleeps. A
+// training step issues its kernels microseconds apart, and waking a sleeping
+// thread costs ~50 µs on a virtual machine (more than a 70k-element kernel
+// takes), so workers poll through a step and sleep only between steps.
+constexpr auto SPIN = std::chrono::milliseconds(2);
 
 class Pool {
  public:
@@ -20,51 +33,60 @@ class Pool {
       return;
     }
     std::lock_guard<std::mutex> one(running_);  // one job at a time
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      // workers are detached and sleep forever between jobs: nothing to join at exit
-      while ((int)started_ < helpers) {
-        // a new worker starts from the generation before this job's, so it joins it
-        std::thread([this, g = generation_] { work(g); }).detach();
-        started_++;
-      }
-      job_ = &fn;
-      tasks_ = tasks;
-      next_.store(0);
-      want_ = helpers;
-      pending_ = helpers;
-      generation_++;
+    while ((int)started_ < helpers) {
+      // workers are detached and idle forever between jobs: nothing to join at exit.
+      // A new worker starts from the generation before this job's, so it joins it.
+      std::thread([this, g = generation_.load()] { work(g); }).detach();
+      started_++;
     }
-    wake_.notify_all();
+    // everything a helper reads is set before want_, its ticket to join: a worker
+    // still looking at the last generation may take a ticket as soon as it exists
+    job_ = &fn;
+    tasks_ = tasks;
+    next_.store(0);
+    pending_.store(helpers);
+    want_.store(helpers);
+    generation_.fetch_add(1);  // wakes the pollers (seq_cst)
+    if (sleeping_.load() > 0) {
+      std::lock_guard<std::mutex> l(mu_);
+      wake_.notify_all();
+    }
     for (int t; (t = next_.fetch_add(1)) < tasks;) fn(t);
-    std::unique_lock<std::mutex> l(mu_);
-    done_.wait(l, [this] { return pending_ == 0; });
+    while (pending_.load() != 0) LL_PAUSE();
   }
 
  private:
   void work(uint64_t seen) {
     for (;;) {
-      std::unique_lock<std::mutex> l(mu_);
-      wake_.wait(l, [&] { return generation_ != seen; });
-      seen = generation_;
-      if (want_ <= 0) continue;  // enough helpers joined this job already
-      want_--;
+      // poll, then sleep until a new generation
+      const auto until = std::chrono::steady_clock::now() + SPIN;
+      unsigned polls = 0;
+      while (generation_.load() == seen) {
+        LL_PAUSE();
+        if (++polls % 256 == 0 && std::chrono::steady_clock::now() > until) {
+          std::unique_lock<std::mutex> l(mu_);
+          sleeping_.fetch_add(1);
+          wake_.wait(l, [&] { return generation_.load() != seen; });
+          sleeping_.fetch_sub(1);
+          break;
+        }
+      }
+      seen = generation_.load();
+      if (want_.fetch_sub(1) <= 0) continue;  // enough helpers joined this job already
       const std::function<void(int)>* fn = job_;
       const int tasks = tasks_;
-      l.unlock();
       for (int t; (t = next_.fetch_add(1)) < tasks;) (*fn)(t);
-      l.lock();
-      if (--pending_ == 0) done_.notify_one();
+      pending_.fetch_sub(1);
     }
   }
 
   std::mutex running_, mu_;
-  std::condition_variable wake_, done_;
+  std::condition_variable wake_;
   unsigned started_ = 0;
   const std::function<void(int)>* job_ = nullptr;
-  int tasks_ = 0, want_ = 0, pending_ = 0;
-  uint64_t generation_ = 0;
-  std::atomic<int> next_{0};
+  int tasks_ = 0;
+  std::atomic<int> next_{0}, want_{0}, pending_{0}, sleeping_{0};
+  std::atomic<uint64_t> generation_{0};
 };
 
 }  // namespace

@@ -58,13 +58,24 @@ template <int NR>
 void pack_b(const Operands& o, int pc, int kc, int jc, int nc, float* dst) {
   for (int j0 = 0; j0 < nc; j0 += NR) {
     const int w = std::min(NR, nc - j0);
-    for (int p = 0; p < kc; p++) {
-      float* d = dst + p * NR;
-      if (!o.transB && w == NR) {
-        std::memcpy(d, o.B + (size_t)(pc + p) * o.n + jc + j0, NR * sizeof(float));
-      } else {
-        for (int jj = 0; jj < w; jj++) d[jj] = b_at(o, pc + p, jc + j0 + jj);
-        for (int jj = w; jj < NR; jj++) d[jj] = 0.f;
+    if (o.transB) {
+      // Bᵀ: each column of the panel is a contiguous run of a row of B; read it
+      // in order (the strided writes land in the panel, which stays in cache)
+      for (int jj = 0; jj < w; jj++) {
+        const float* src = o.B + (size_t)(jc + j0 + jj) * o.k + pc;
+        for (int p = 0; p < kc; p++) dst[p * NR + jj] = src[p];
+      }
+      for (int jj = w; jj < NR; jj++)
+        for (int p = 0; p < kc; p++) dst[p * NR + jj] = 0.f;
+    } else {
+      for (int p = 0; p < kc; p++) {
+        float* d = dst + p * NR;
+        if (w == NR) {
+          std::memcpy(d, o.B + (size_t)(pc + p) * o.n + jc + j0, NR * sizeof(float));
+        } else {
+          for (int jj = 0; jj < w; jj++) d[jj] = b_at(o, pc + p, jc + j0 + jj);
+          for (int jj = w; jj < NR; jj++) d[jj] = 0.f;
+        }
       }
     }
     dst += (size_t)kc * NR;

@@ -1,10 +1,12 @@
-// `npm run bench [-- --json] [-- --quick] [-- --backends wasm,cpu] [-- --models a,b]`
+// `npm run bench [-- --json] [-- --quick] [-- --backends wasm,cpu] [-- --models a,b] [-- --rounds N]`
 // Trains the reference set (src/bench/reference-tf.ts) for a fixed number of steps
 // after warm-up on every backend the engine can load, and the same models in
 // PyTorch on the CPU (src/bench/torch_reference.py, Debian's python3-torch) in the
-// same run; then a large matmul against the machine's BLAS. Prints a table (or
-// one JSON object with --json). Numbers, not pass/fail.
-import { spawnSync } from 'node:child_process';
+// same run, the two taking turns for N rounds (default 3; the median counts);
+// then a large matmul against the machine's BLAS. Prints a table (or one JSON
+// object with --json). Numbers, not pass/fail.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -50,26 +52,63 @@ async function timed(step: () => Promise<unknown>, warmup: number, minSteps: num
   }
 }
 
-function torchReference(): { rows: Record<string, number>; gemm: number | null; threads: number | null; note: string | null } {
-  const script = join(appRoot(), 'src', 'bench', 'torch_reference.py');
-  const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-  const args = [script, '--models', models.join(',')];
-  if (quick) args.push('--min-steps', '3', '--min-seconds', '0.5', '--max-seconds', '5');
-  const threads = option('--torch-threads');
-  if (threads) args.push('--threads', threads);
-  const r = spawnSync(python, args, { encoding: 'utf8', timeout: 600_000 });
-  if (r.status !== 0) {
-    const why = /No module named 'torch'/.test(r.stderr) ? 'PyTorch is not installed (apt-get install python3-torch libopenblas0-pthread)' : (r.stderr || r.error?.message || 'failed').trim().split('\n').pop();
-    return { rows: {}, gemm: null, threads: null, note: `PyTorch skipped: ${why}` };
+/**
+ * PyTorch twins in one long-lived python process (torch_reference.py --serve),
+ * asked for one timing at a time, so that its rounds interleave with ours and a
+ * machine that speeds up or slows down affects both sides of a ratio alike.
+ */
+class TorchPeer {
+  private child: ChildProcessWithoutNullStreams | null = null;
+  private lines: AsyncIterableIterator<string> | null = null;
+  note: string | null = null;
+
+  async start(): Promise<boolean> {
+    const script = join(appRoot(), 'src', 'bench', 'torch_reference.py');
+    const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+    const args = [script, '--serve'];
+    const threads = option('--torch-threads');
+    if (threads) args.push('--threads', threads);
+    let stderr = '';
+    try {
+      const child = spawn(python, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+      child.stderr.on('data', (d) => (stderr += String(d)));
+      child.on('error', (e) => (stderr += e.message));
+      this.child = child;
+      this.lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+      const hello = await this.lines.next();
+      if (hello.done) throw new Error('exited');
+      const h = JSON.parse(hello.value) as { torch: string; threads: number };
+      this.note = `PyTorch ${h.torch} on the CPU, ${h.threads} intra-op thread(s) (its BLAS picks its own)`;
+      return true;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+      const why = /No module named 'torch'/.test(stderr) ? 'PyTorch is not installed (apt-get install python3-torch libopenblas0-pthread)' : (stderr.trim().split('\n').pop() || 'python3 did not start');
+      this.note = `PyTorch skipped: ${why}`;
+      this.stop();
+      return false;
+    }
   }
-  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { rows: { model: string; samples_per_s: number }[]; gemm_gflops: number; threads: number; torch: string };
-  return {
-    rows: Object.fromEntries(out.rows.map((x) => [x.model, x.samples_per_s])),
-    gemm: out.gemm_gflops,
-    threads: out.threads,
-    note: `PyTorch ${out.torch} on the CPU, ${out.threads} thread(s)`,
-  };
+
+  async ask<T>(request: object): Promise<T | null> {
+    if (!this.child || !this.lines) return null;
+    this.child.stdin.write(JSON.stringify(request) + '\n');
+    const r = await this.lines.next();
+    if (r.done) return null;
+    const out = JSON.parse(r.value) as T & { error?: string };
+    if (out.error) throw new Error(out.error);
+    return out;
+  }
+
+  stop(): void {
+    this.child?.stdin.end();
+    this.child = null;
+  }
 }
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+};
 
 async function gemmGflops(m = 1024): Promise<number> {
   const a = tf.randomNormal([m, m], 0, 1, 'float32', 1);
@@ -90,8 +129,11 @@ async function main(): Promise<void> {
   const first = await selectBackend(option('--backend') ?? null);
   const backends = option('--backends')?.split(',') ?? first.available;
   log(`tfjs backends: ${first.available.join(', ')} (${first.detail})`);
-  const torch = torchReference();
-  if (torch.note) log(torch.note);
+  const torch = new TorchPeer();
+  await torch.start();
+  log(torch.note!);
+  const rounds = Math.max(1, Number(option('--rounds') ?? (quick ? 1 : 3)));
+  log(`each figure: the median of ${rounds} round(s), tfjs and PyTorch taking turns`);
 
   const rows: Row[] = [];
   let bestGemm = 0;
@@ -102,26 +144,37 @@ async function main(): Promise<void> {
       log(`${backend}: not available here`);
       continue;
     }
-    // the plain-JS cpu backend is orders of magnitude slower: fewer steps there
+    // the plain-JS cpu backend is orders of magnitude slower: fewer steps and one round there
     const slow = backend === 'cpu';
+    const budget = slow || quick ? { warmup: 1, min_steps: 2, min_seconds: 0.5, max_seconds: slow ? 30 : 5 } : { warmup: 3, min_steps: 10, min_seconds: 2, max_seconds: 20 };
     for (const name of models) {
       const make = REFERENCE_SET[name];
       if (!make) throw new Error(`unknown model ${name}; the reference set is ${Object.keys(REFERENCE_SET).join(', ')}`);
       const model = make();
       let row: Row;
       try {
-        const { n, dt } = await timed(() => model.step(), slow || quick ? 1 : 3, slow || quick ? 2 : 10, slow || quick ? 0.5 : 2, slow ? 30 : 20);
-        const sps = (n * model.batch) / dt;
-        const ref = torch.rows[name] ?? null;
+        const ours: number[] = [];
+        const theirs: number[] = [];
+        const ratios: number[] = [];
+        for (let r = 0; r < (slow ? 1 : rounds); r++) {
+          const peer = await torch.ask<{ samples_per_s: number }>({ model: name, ...(slow || quick ? { warmup: 1, min_steps: 3, min_seconds: 0.5, max_seconds: 5 } : budget) });
+          const { n, dt } = await timed(() => model.step(), r === 0 ? budget.warmup : 1, budget.min_steps, budget.min_seconds, budget.max_seconds);
+          ours.push((n * model.batch) / dt);
+          if (peer) {
+            theirs.push(peer.samples_per_s);
+            ratios.push(ours[r] / peer.samples_per_s);
+          }
+        }
+        const sps = median(ours);
         row = {
-          model: name, backend, samples_per_s: sps, ms_per_step: (1000 * dt) / n,
-          peak_rss_mb: process.resourceUsage().maxRSS / 1024, torch_samples_per_s: ref, ratio: ref ? sps / ref : null,
+          model: name, backend, samples_per_s: sps, ms_per_step: (1000 * model.batch) / sps,
+          peak_rss_mb: process.resourceUsage().maxRSS / 1024, torch_samples_per_s: theirs.length ? median(theirs) : null, ratio: ratios.length ? median(ratios) : null,
         };
         if (flag('--profile')) log(await profile(() => model.step()));
       } catch (e) {
         row = {
           model: name, backend, samples_per_s: null, ms_per_step: null, peak_rss_mb: process.resourceUsage().maxRSS / 1024,
-          torch_samples_per_s: torch.rows[name] ?? null, ratio: null, note: String((e as Error).message).split('\n')[0],
+          torch_samples_per_s: null, ratio: null, note: String((e as Error).message).split('\n')[0],
         };
       } finally {
         model.dispose();
@@ -133,8 +186,10 @@ async function main(): Promise<void> {
     log(`  gemm 1024³ on ${backend}: ${g.toFixed(1)} GFLOP/s`);
     if (g > bestGemm) [bestGemm, bestGemmBackend] = [g, backend];
   }
-  const gemm = { gflops: bestGemm, backend: bestGemmBackend, blas_gflops: torch.gemm };
-  log(`gemm 1024³: ${bestGemm.toFixed(1)} GFLOP/s (${bestGemmBackend}) vs ${torch.gemm ? torch.gemm.toFixed(1) + ' GFLOP/s PyTorch/BLAS' : 'no BLAS peer'}${torch.gemm ? ` = ${((100 * bestGemm) / torch.gemm).toFixed(0)}%` : ''}`);
+  const blas = (await torch.ask<{ gflops: number }>({ gemm: 1024, min_seconds: quick ? 0.3 : 1 }))?.gflops ?? null;
+  torch.stop();
+  const gemm = { gflops: bestGemm, backend: bestGemmBackend, blas_gflops: blas };
+  log(`gemm 1024³: ${bestGemm.toFixed(1)} GFLOP/s (${bestGemmBackend}) vs ${blas ? blas.toFixed(1) + ' GFLOP/s PyTorch/BLAS' : 'no BLAS peer'}${blas ? ` = ${((100 * bestGemm) / blas).toFixed(0)}%` : ''}`);
   if (json) process.stdout.write(JSON.stringify({ rows, gemm, torch: torch.note }) + '\n');
 }
 

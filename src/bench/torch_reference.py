@@ -180,6 +180,37 @@ def timed(step, warmup, min_steps, min_seconds, max_seconds):
             return n, dt
 
 
+def serve(a, gen):
+    """{"model": name} → {"samples_per_s", "ms_per_step", "steps"}; {"gemm": m} → {"gflops"}; first line says hello."""
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads()}), flush=True)
+    steppers = {}
+    for line in iter(input_line, None):
+        req = json.loads(line)
+        try:
+            if "gemm" in req:
+                m = int(req["gemm"])
+                A, B = torch.randn(m, m, generator=gen), torch.randn(m, m, generator=gen)
+                n, dt = timed(lambda: A @ B, 2, 5, req.get("min_seconds", 1.0), 10.0)
+                out = {"gflops": 2 * m ** 3 * n / dt / 1e9}
+            else:
+                name = req["model"]
+                if name not in steppers:
+                    steppers[name] = make_stepper(name, a.batch, gen)
+                n, dt = timed(steppers[name], req.get("warmup", a.warmup), req.get("min_steps", a.min_steps),
+                              req.get("min_seconds", a.min_seconds), req.get("max_seconds", a.max_seconds))
+                out = {"samples_per_s": n * a.batch / dt, "ms_per_step": 1000 * dt / n, "steps": n}
+        except SystemExit as e:
+            out = {"error": str(e)}
+        print(json.dumps(out), flush=True)
+
+
+def input_line():
+    try:
+        return input()
+    except EOFError:
+        return None
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--models", default="mlp-vae,conv-vae,dcgan-small,realnvp,pixelcnn-small,rbm-cd1")
@@ -190,11 +221,15 @@ def main():
     ap.add_argument("--min-seconds", type=float, default=2.0)
     ap.add_argument("--max-seconds", type=float, default=20.0)
     ap.add_argument("--gemm", type=int, default=1024)
+    ap.add_argument("--serve", action="store_true", help="answer one JSON request per stdin line (the bench interleaves rounds with tfjs)")
     a = ap.parse_args()
     if a.threads > 0:
         torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(0)
+    if a.serve:
+        serve(a, gen)
+        return
     rows = []
     for name in a.models.split(","):
         step = make_stepper(name, a.batch, gen)

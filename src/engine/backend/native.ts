@@ -31,7 +31,7 @@ export interface NativeKernels {
   /** the adjoint of im2col: sums patch rows back into the image (dx is overwritten) */
   col2im(geometry: number[], cols: Float32Array, dx: Float32Array): void;
   /** one Adam step: m, v in place, new weights into out; hyper = [lr, beta1, beta2, epsilon, 1 − beta1^t, 1 − beta2^t] */
-  adam(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, out: Float32Array, hyper: number[]): void;
+  adam(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, out: Float32Array, hyper: number[], threads?: number): void;
 }
 
 const ADDON = join('native', 'build', 'Release', 'latentlab_kernels.node');

@@ -8,7 +8,7 @@
 // Same update and bias correction as tf.train.adam; the loop runs in the native
 // addon where it is built, in TypeScript otherwise.
 import * as tf from '@tensorflow/tfjs';
-import { nativeKernels } from '../backend/native';
+import { nativeKernels, nativeThreads } from '../backend/native';
 
 /** tfjs-core's { name, tensor } pair (not re-exported by @tensorflow/tfjs) */
 interface NamedTensor {
@@ -76,7 +76,7 @@ export class FusedAdam extends tf.Optimizer {
       const w = backend.typedArrayFromHeap(variable);
       const next = backend.typedArrayFromHeap(out);
       const { m, v } = state;
-      if (native) native.adam(w, g, m, v, next, [lr, b1, b2, eps, c1, c2]);
+      if (native) native.adam(w, g, m, v, next, [lr, b1, b2, eps, c1, c2], nativeThreads(native));
       else adamStep(w, g, m, v, next, lr, b1, b2, eps, c1, c2);
       const updated = tf.engine().makeTensorFromTensorInfo(out);
       variable.assign(updated);
