@@ -209,6 +209,42 @@ void activation_grad(ActivationGrad op, const float* dy, const float* v, float* 
   }
 }
 
+namespace {
+inline uint32_t fmix32(uint32_t h) {
+  h ^= h >> 16;
+  h *= 0x85ebca6bu;
+  h ^= h >> 13;
+  h *= 0xc2b2ae35u;
+  h ^= h >> 16;
+  return h;
+}
+inline uint32_t draw(uint32_t key, uint32_t i) { return fmix32((i * 0x9e3779b9u) ^ key); }
+inline float unit(uint32_t bits) { return (float)(bits >> 8) * (1.f / 16777216.f); }
+}  // namespace
+
+void random(Distribution d, uint32_t seed, float* out, size_t n, const float* p, int threads) {
+  const uint32_t key = fmix32(seed ^ 0x5bd1e995u);
+  chunks(n, threads, [&](size_t i0, size_t i1) {
+    switch (d) {
+      case Distribution::Uniform:
+        for (size_t i = i0; i < i1; i++) out[i] = unit(draw(key, (uint32_t)i));
+        break;
+      case Distribution::Bernoulli:
+        for (size_t i = i0; i < i1; i++) out[i] = unit(draw(key, (uint32_t)i)) < p[i] ? 1.f : 0.f;
+        break;
+      case Distribution::Normal:
+        for (size_t i = i0; i < i1; i++) {
+          const uint32_t j = (uint32_t)(i & ~(size_t)1);
+          const double u1 = ((draw(key, j) >> 8) + 1) * (1.0 / 16777216.0);  // (0, 1]
+          const double u2 = (draw(key, j + 1) >> 8) * (1.0 / 16777216.0);
+          const double r = std::sqrt(-2.0 * std::log(u1)), a = 6.283185307179586 * u2;
+          out[i] = (float)(r * ((i & 1) ? std::sin(a) : std::cos(a)));
+        }
+        break;
+    }
+  });
+}
+
 void sum_rows(const float* x, size_t rows, size_t cols, float* out, int threads) {
   // each task sums a band of rows into its own partial row (double, as the
   // JS path did), then the partials are added in task order: the same result

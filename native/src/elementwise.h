@@ -23,6 +23,14 @@ enum class ActivationGrad { Relu, LeakyRelu, Sigmoid, Tanh };
 // activation's input x (Relu, LeakyRelu) or its output y (Sigmoid, Tanh).
 void activation_grad(ActivationGrad op, const float* dy, const float* v, float* out, size_t n, float alpha, int threads);
 
+enum class Distribution { Uniform, Normal, Bernoulli };
+
+// Counter-based random draws: element i depends only on (seed, i), so the
+// numbers do not depend on the thread count, and src/engine/ops/random.ts makes
+// the same ones in JS. Uniform in [0, 1); Normal(0, 1) by Box–Muller on pairs;
+// Bernoulli(p[i]) as 1 where the uniform draw is below p[i].
+void random(Distribution d, uint32_t seed, float* out, size_t n, const float* p, int threads);
+
 // out[c] = Σ_r x[r·cols + c]: a bias gradient (every axis but the last).
 void sum_rows(const float* x, size_t rows, size_t cols, float* out, int threads);
 

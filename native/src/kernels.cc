@@ -148,6 +148,26 @@ napi_value ActivationGradOp(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// random(dist, seed, out, p | null, threads): elementwise.h's random.
+napi_value RandomOp(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  int32_t dist, threads;
+  uint32_t seed;
+  float *out, *p = nullptr;
+  size_t lo, lp = 0;
+  bool ok = argc == 5 && int_arg(env, argv[0], &dist) && dist >= 0 && dist <= (int)latentlab::Distribution::Bernoulli &&
+            napi_get_value_uint32(env, argv[1], &seed) == napi_ok && float_array(env, argv[2], &out, &lo) && int_arg(env, argv[4], &threads);
+  if (ok && dist == (int)latentlab::Distribution::Bernoulli) ok = float_array(env, argv[3], &p, &lp) && lp == lo;
+  if (!ok) {
+    napi_throw_type_error(env, nullptr, "random(dist, seed, out: Float32Array, p: Float32Array (Bernoulli, as long as out) | null, threads)");
+    return nullptr;
+  }
+  latentlab::random((latentlab::Distribution)dist, seed, out, lo, p, threads);
+  return nullptr;
+}
+
 // greater(a, b, out: Uint8Array, swap, threads)
 napi_value GreaterOp(napi_env env, napi_callback_info info) {
   size_t argc = 5;
@@ -375,6 +395,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"unary", nullptr, UnaryOp, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"binary", nullptr, BinaryOp, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"activationGrad", nullptr, ActivationGradOp, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"random", nullptr, RandomOp, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"greater", nullptr, GreaterOp, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"select", nullptr, SelectOp, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumRows", nullptr, SumRows, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -3,6 +3,7 @@
 // training step (forward, backward, Adam update) on a fixed batch. These are
 // timing twins, not the model-zoo implementations: plain variables and ops.
 import * as tf from '@tensorflow/tfjs';
+import { bernoulli } from '../engine/ops/random';
 import { adam } from '../engine/train/fused-adam';
 
 export interface BenchModel {
@@ -205,7 +206,7 @@ export function pixelCnnSmall(batch = 128): BenchModel {
   return owned('pixelcnn-small', batch, adam(1e-3), loss, layers.flatMap((l) => vars(l.p)), [x, ...layers.map((l) => l.m)]);
 }
 
-/** RBM 784-500 trained by CD-1 (no autodiff: the update is the positive minus the negative phase). */
+/** RBM 784-500 trained by CD-1 (no autodiff: the update is the positive minus the negative phase); binary samples from the engine's Bernoulli draw (the twin compares torch.rand_like with p, which beats torch.bernoulli there). */
 export function rbmCd1(batch = 128): BenchModel {
   const r = rand(6);
   const v0 = binaryBatch(batch, r);
@@ -220,9 +221,9 @@ export function rbmCd1(batch = 128): BenchModel {
     async step() {
       const err = tf.tidy(() => {
         const ph0 = tf.sigmoid(tf.add(tf.matMul(v0, W), c));
-        const h0 = tf.cast(tf.less(tf.randomUniform(ph0.shape, 0, 1, 'float32', ++seed), ph0), 'float32');
+        const h0 = bernoulli(ph0, ++seed);
         const pv1 = tf.sigmoid(tf.add(tf.matMul(h0, W, false, true), b));
-        const v1 = tf.cast(tf.less(tf.randomUniform(pv1.shape, 0, 1, 'float32', ++seed), pv1), 'float32');
+        const v1 = bernoulli(pv1, ++seed);
         const ph1 = tf.sigmoid(tf.add(tf.matMul(v1, W), c));
         const dW = tf.sub(tf.matMul(v0, ph0, true, false), tf.matMul(v1, ph1, true, false));
         W.assign(tf.add(W, tf.mul(dW, lr / batch)));

@@ -155,7 +155,7 @@ def make_stepper(name, batch, gen):
         def step():
             nonlocal W, b, c
             ph0 = torch.sigmoid(x @ W + c)
-            h0 = (torch.rand_like(ph0) < ph0).float()
+            h0 = (torch.rand_like(ph0) < ph0).float()  # faster than torch.bernoulli here
             pv1 = torch.sigmoid(h0 @ W.t() + b)
             v1 = (torch.rand_like(pv1) < pv1).float()
             ph1 = torch.sigmoid(v1 @ W + c)

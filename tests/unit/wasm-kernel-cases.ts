@@ -182,7 +182,8 @@ describe(`wasm kernels: ${label}`, () => {
       ['div scalar', (x) => tf.div(x, 3)], ['sub scalar left', (x) => tf.sub(2, x)], ['mul column', (x, y) => tf.mul(x.reshape([700, 100]), y.slice(0, 700).reshape([700, 1]))],
       ['greater', (x, y) => tf.cast(tf.greater(x, y), 'float32')], ['greater row', (x, y) => tf.cast(tf.greater(x.reshape([700, 100]), y.slice(0, 100)), 'float32')],
       ['where', (x, y) => tf.where(tf.greater(x, 0), x, y)], ['clone', (x) => tf.clone(x)], ['cast', (x) => tf.cast(x, 'float32')],
-      ['sum rows', (x) => tf.sum(x.reshape([70, 10, 100]), [0, 1])],
+      ['sum rows', (x) => tf.sum(x.reshape([70, 10, 100]), [0, 1])], ['mean rows', (x) => tf.mean(x.reshape([700, 100]), 0)],
+      ['mean rows kept', (x) => tf.mean(x.reshape([70, 10, 100]), [0, 1], true)],
       // gradients through the activations, and the gradient of a gradient
       ...(['relu', 'leakyRelu', 'sigmoid', 'tanh'] as const).map((f): [string, (x: tf.Tensor, y: tf.Tensor) => tf.Tensor] => {
         const act = (t: tf.Tensor) => (f === 'leakyRelu' ? tf.leakyRelu(t, 0.2) : tf[f](t));

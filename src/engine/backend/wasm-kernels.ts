@@ -63,21 +63,27 @@ export function wasmKernelsDetail(): string {
  * pass over the heap. tfjs-wasm transposes the reduced axes to the back first,
  * which made these sums ~13 ms each in a PixelCNN step. Other sums: `fallback`.
  */
-function sumLeadingAxes(fallback: KernelFunc): KernelFunc {
+function sumLeadingAxes(fallback: KernelFunc, mean = false): KernelFunc {
   return (call) => {
     const { x } = call.inputs as { x: TensorInfo };
     const { axis, keepDims } = call.attrs as { axis: number | number[]; keepDims: boolean };
     const r = x.shape.length;
     const axes = (Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + r : a)).sort((a, b) => a - b);
     const leading = r >= 2 && axes.length === r - 1 && axes.every((a, i) => a === i);
-    if (x.dtype !== 'float32' || !leading) return fallback(call);
+    const native = nativeKernels().kernels;
+    // a mean only where the native sum is (tfjs's own Mean is no slower than a JS loop)
+    if (x.dtype !== 'float32' || !leading || (mean && !native)) return fallback(call);
     const wasm = call.backend as unknown as Backend;
     const C = x.shape[r - 1];
     const out = wasm.makeOutput(keepDims ? [...Array(r - 1).fill(1), C] : [C], 'float32');
     const xs = wasm.typedArrayFromHeap(x);
-    const native = nativeKernels().kernels;
     if (native) {
-      nativeSumRows(native, xs, C, wasm.typedArrayFromHeap(out));
+      const o = wasm.typedArrayFromHeap(out);
+      nativeSumRows(native, xs, C, o);
+      if (mean) {
+        const rows = xs.length / C;
+        for (let c = 0; c < C; c++) o[c] /= rows;
+      }
       return out;
     }
     const acc = new Float64Array(C);
@@ -106,6 +112,9 @@ export function installWasmKernels(): void {
   const sum = getKernel('Sum', 'wasm')!;
   unregisterKernel('Sum', 'wasm');
   registerKernel({ ...sum, kernelFunc: sumLeadingAxes(sum.kernelFunc) });
+  const mean = getKernel('Mean', 'wasm')!;
+  unregisterKernel('Mean', 'wasm');
+  registerKernel({ ...mean, kernelFunc: sumLeadingAxes(mean.kernelFunc, true) });
   // the native addon, where it was built, takes over the products and convolutions;
   // its portable C++ path is slower than XNNPACK's SIMD, so only a vector path counts
   const { kernels } = nativeKernels();
