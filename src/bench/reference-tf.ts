@@ -3,7 +3,7 @@
 // training step (forward, backward, Adam update) on a fixed batch. These are
 // timing twins, not the model-zoo implementations: plain variables and ops.
 import * as tf from '@tensorflow/tfjs';
-import { bernoulli } from '../engine/ops/random';
+import { bernoulli, normal } from '../engine/ops/random';
 import { adam } from '../engine/train/fused-adam';
 
 export interface BenchModel {
@@ -81,7 +81,7 @@ export function mlpVae(batch = 128): BenchModel {
   const loss = () => {
     const h = lin(tf.relu(lin(tf.relu(lin(x, e1)), e2)) as tf.Tensor2D, e3);
     const [mu, logvar] = tf.split(h, 2, 1);
-    const z = tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logvar)), tf.randomNormal(mu.shape, 0, 1, 'float32', ++seed)));
+    const z = tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logvar)), normal(mu.shape, ++seed)));
     const logits = lin(tf.relu(lin(tf.relu(lin(z as tf.Tensor2D, d1)), d2)) as tf.Tensor2D, d3);
     const kl = tf.mul(0.5, tf.sum(tf.sub(tf.add(tf.square(mu), tf.exp(logvar)), tf.add(1, logvar)))).div(batch);
     return tf.add(bce(logits, x), kl) as tf.Scalar;
@@ -101,7 +101,7 @@ export function convVae(batch = 128): BenchModel {
     const h1 = tf.relu(tf.add(tf.conv2d(img, c1.W as tf.Tensor4D, 2, 'same'), c1.b)) as tf.Tensor4D;
     const h2 = tf.relu(tf.add(tf.conv2d(h1, c2.W as tf.Tensor4D, 2, 'same'), c2.b));
     const [mu, logvar] = tf.split(lin(tf.reshape(h2, [batch, 7 * 7 * 64]), fc), 2, 1);
-    const z = tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logvar)), tf.randomNormal(mu.shape, 0, 1, 'float32', ++seed)));
+    const z = tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logvar)), normal(mu.shape, ++seed)));
     const g0 = tf.reshape(tf.relu(lin(z as tf.Tensor2D, fd)), [batch, 7, 7, 64]) as tf.Tensor4D;
     const g1 = tf.relu(tf.add(tf.conv2dTranspose(g0, t1.W as tf.Tensor4D, [batch, 14, 14, 32], 2, 'same'), t1.b)) as tf.Tensor4D;
     const logits = tf.add(tf.conv2dTranspose(g1, t2.W as tf.Tensor4D, [batch, 28, 28, 1], 2, 'same'), t2.b);
@@ -136,7 +136,7 @@ export function dcganSmall(batch = 128): BenchModel {
     name: 'dcgan-small',
     batch,
     async step() {
-      const z = tf.randomNormal([batch, 64], 0, 1, 'float32', ++seed) as tf.Tensor2D;
+      const z = normal([batch, 64], ++seed) as tf.Tensor2D;
       const dl = optD.minimize(() => tf.add(tf.losses.sigmoidCrossEntropy(ones, D(x)), tf.losses.sigmoidCrossEntropy(zerosT, D(G(z)))) as tf.Scalar, true, vars(d1, d2, d3))!;
       const gl = optG.minimize(() => tf.losses.sigmoidCrossEntropy(ones, D(G(z))) as tf.Scalar, true, vars(g0, g1, g2))!;
       const v = (await gl.data())[0] + (await dl.data())[0];

@@ -4,6 +4,7 @@
 // E log D(G(z)) ('nonsaturating'). A GAN gives no likelihood: its evaluations are
 // sample-based (mode distance / coverage on toy mixtures).
 import * as tf from '@tensorflow/tfjs';
+import { normal } from '../ops/random';
 import { modeStats } from '../eval/modes';
 import type { Rng } from '../util/rng';
 import { Mlp } from './mlp';
@@ -133,7 +134,7 @@ export class Gan implements Model {
   }
 
   noise(n: number, seed: number): tf.Tensor2D {
-    return tf.randomNormal([n, this.latentDim], 0, 1, 'float32', seed) as tf.Tensor2D;
+    return normal([n, this.latentDim], seed) as tf.Tensor2D;
   }
 
   sample(n: number, noise?: tf.Tensor2D, seed = 0): tf.Tensor2D {

@@ -3,6 +3,7 @@
 // reparameterized z = mu + sigma * eps, closed-form KL to N(0, I).
 // ELBO = E_q[log p(x|z)] - KL(q(z|x) || p(z)) <= log p(x): reported as a *bound*.
 import * as tf from '@tensorflow/tfjs';
+import { normal } from '../ops/random';
 import type { Rng } from '../util/rng';
 import { Mlp } from './mlp';
 import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext } from './types';
@@ -119,7 +120,7 @@ export class Vae implements Model {
       'vae',
       () => {
         const { mu, logvar } = this.encode(x);
-        const eps = tf.randomNormal(mu.shape, 0, 1, 'float32', seed);
+        const eps = normal(mu.shape, seed);
         const z = tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logvar)), eps)) as tf.Tensor2D;
         const r = tf.mean(this.nll(x, z));
         const k = tf.mean(gaussianKl(mu, logvar));
@@ -146,7 +147,7 @@ export class Vae implements Model {
       const [r, k, kd] = tf.tidy(() => {
         const x = tf.slice(val, [s, 0], [m, -1]) as tf.Tensor2D;
         const { mu, logvar } = this.encode(x);
-        const eps = tf.randomNormal(mu.shape, 0, 1, 'float32', seed + s);
+        const eps = normal(mu.shape, seed + s);
         const z = tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logvar)), eps)) as tf.Tensor2D;
         const klRows = tf.mul(0.5, tf.sub(tf.add(tf.square(mu), tf.exp(logvar)), tf.add(1, logvar)));
         return [tf.sum(this.nll(x, z)), tf.sum(klRows), tf.sum(klRows, 0)];
@@ -173,7 +174,7 @@ export class Vae implements Model {
   }
 
   noise(n: number, seed: number): tf.Tensor2D {
-    return tf.randomNormal([n, this.config.latentDim], 0, 1, 'float32', seed) as tf.Tensor2D;
+    return normal([n, this.config.latentDim], seed) as tf.Tensor2D;
   }
 
   sample(n: number, noise?: tf.Tensor2D, seed = 0): tf.Tensor2D {
@@ -183,7 +184,7 @@ export class Vae implements Model {
       if (this.likelihood === 'bernoulli') return tf.sigmoid(out) as tf.Tensor2D;
       if (this.data?.kind === 'image') return tf.clipByValue(out, 0, 1) as tf.Tensor2D;
       // points: a draw from p(x|z), not just its mean
-      const eps = tf.randomNormal(out.shape, 0, 1, 'float32', seed + 1);
+      const eps = normal(out.shape, seed + 1);
       return tf.add(out, tf.mul(this.sigma(), eps)) as tf.Tensor2D;
     });
   }
