@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 
@@ -22,7 +23,14 @@ namespace {
 // training step issues its kernels microseconds apart, and waking a sleeping
 // thread costs ~50 µs on a virtual machine (more than a 70k-element kernel
 // takes), so workers poll through a step and sleep only between steps.
-constexpr auto SPIN = std::chrono::milliseconds(2);
+// LATENTLAB_SPIN_US sets it (0: sleep at once).
+std::chrono::microseconds spin() {
+  static const std::chrono::microseconds us([] {
+    const char* env = std::getenv("LATENTLAB_SPIN_US");
+    return env ? std::max(0L, std::atol(env)) : 2000L;
+  }());
+  return us;
+}
 
 class Pool {
  public:
@@ -59,7 +67,7 @@ class Pool {
   void work(uint64_t seen) {
     for (;;) {
       // poll, then sleep until a new generation
-      const auto until = std::chrono::steady_clock::now() + SPIN;
+      const auto until = std::chrono::steady_clock::now() + spin();
       unsigned polls = 0;
       while (generation_.load() == seen) {
         LL_PAUSE();
