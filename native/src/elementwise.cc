@@ -245,6 +245,19 @@ void random(Distribution d, uint32_t seed, float* out, size_t n, const float* p,
   });
 }
 
+void copy_rows(const float* src, size_t srcStride, float* dst, size_t dstStride, size_t rows, size_t cols, int threads) {
+  const size_t per = std::max<size_t>(1, GRAIN / std::max<size_t>(1, cols));
+  auto run = [&](size_t r0, size_t r1) {
+    for (size_t r = r0; r < r1; r++) std::memcpy(dst + r * dstStride, src + r * srcStride, cols * sizeof(float));
+  };
+  if (rows * cols < PARALLEL_MIN || threads <= 1 || rows < 2) {
+    run(0, rows);
+    return;
+  }
+  const int tasks = (int)((rows + per - 1) / per);
+  parallel_for(tasks, threads, [&](int t) { run((size_t)t * per, std::min(rows, (size_t)(t + 1) * per)); });
+}
+
 void sum_rows(const float* x, size_t rows, size_t cols, float* out, int threads) {
   // each task sums a band of rows into its own partial row (double, as the
   // JS path did), then the partials are added in task order: the same result

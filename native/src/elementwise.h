@@ -31,6 +31,9 @@ enum class Distribution { Uniform, Normal, Bernoulli };
 // Bernoulli(p[i]) as 1 where the uniform draw is below p[i].
 void random(Distribution d, uint32_t seed, float* out, size_t n, const float* p, int threads);
 
+// rows × cols block copy between strided row-major views (split and concat).
+void copy_rows(const float* src, size_t srcStride, float* dst, size_t dstStride, size_t rows, size_t cols, int threads);
+
 // out[c] = Σ_r x[r·cols + c]: a bias gradient (every axis but the last).
 void sum_rows(const float* x, size_t rows, size_t cols, float* out, int threads);
 

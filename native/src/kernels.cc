@@ -168,6 +168,28 @@ napi_value RandomOp(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// copyRows(src, srcStride, dst, dstStride, rows, cols, threads): elementwise.h's copy_rows.
+napi_value CopyRows(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  float *src, *dst;
+  size_t ls, ld;
+  int32_t ss, ds, rows, cols, threads;
+  if (argc != 7 || !float_array(env, argv[0], &src, &ls) || !int_arg(env, argv[1], &ss) || !float_array(env, argv[2], &dst, &ld) ||
+      !int_arg(env, argv[3], &ds) || !int_arg(env, argv[4], &rows) || !int_arg(env, argv[5], &cols) || !int_arg(env, argv[6], &threads) ||
+      ss < 0 || ds < 0 || rows < 0 || cols < 0) {
+    napi_throw_type_error(env, nullptr, "copyRows(src, srcStride, dst, dstStride, rows, cols, threads)");
+    return nullptr;
+  }
+  if (rows > 0 && cols > 0 && ((size_t)(rows - 1) * ss + cols > ls || (size_t)(rows - 1) * ds + cols > ld)) {
+    napi_throw_range_error(env, nullptr, "copyRows: array too short for the rows");
+    return nullptr;
+  }
+  if (rows > 0 && cols > 0) latentlab::copy_rows(src, ss, dst, ds, rows, cols, threads);
+  return nullptr;
+}
+
 // greater(a, b, out: Uint8Array, swap, threads)
 napi_value GreaterOp(napi_env env, napi_callback_info info) {
   size_t argc = 5;
@@ -396,6 +418,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"binary", nullptr, BinaryOp, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"activationGrad", nullptr, ActivationGradOp, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"random", nullptr, RandomOp, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"copyRows", nullptr, CopyRows, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"greater", nullptr, GreaterOp, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"select", nullptr, SelectOp, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumRows", nullptr, SumRows, nullptr, nullptr, nullptr, napi_default, nullptr},

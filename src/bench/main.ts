@@ -146,7 +146,7 @@ async function main(): Promise<void> {
     }
     // the plain-JS cpu backend is orders of magnitude slower: fewer steps and one round there
     const slow = backend === 'cpu';
-    const budget = slow || quick ? { warmup: 1, min_steps: 2, min_seconds: 0.5, max_seconds: slow ? 30 : 5 } : { warmup: 3, min_steps: 10, min_seconds: 2, max_seconds: 20 };
+    const budget = slow || quick ? { warmup: 1, min_steps: slow ? 1 : 2, min_seconds: 0.5, max_seconds: slow ? 30 : 5 } : { warmup: 3, min_steps: 10, min_seconds: 2, max_seconds: 20 };
     for (const name of models) {
       const make = REFERENCE_SET[name];
       if (!make) throw new Error(`unknown model ${name}; the reference set is ${Object.keys(REFERENCE_SET).join(', ')}`);
@@ -214,7 +214,8 @@ async function profile(step: () => Promise<unknown>): Promise<string> {
 }
 
 function fmtRow(r: Row): string {
-  const n = (v: number | null, d = 0) => (v === null ? '—' : v.toFixed(d));
+  // small rates (the plain-JS backend) keep two significant digits
+  const n = (v: number | null, d = 0) => (v === null ? '—' : v < 10 && d === 0 ? v.toPrecision(2) : v.toFixed(d));
   return [
     r.model.padEnd(15), r.backend.padEnd(6),
     `${n(r.samples_per_s)} samples/s`.padStart(18), `${n(r.ms_per_step, 1)} ms/step`.padStart(16),

@@ -184,6 +184,11 @@ describe(`wasm kernels: ${label}`, () => {
       ['where', (x, y) => tf.where(tf.greater(x, 0), x, y)], ['clone', (x) => tf.clone(x)], ['cast', (x) => tf.cast(x, 'float32')],
       ['sum rows', (x) => tf.sum(x.reshape([70, 10, 100]), [0, 1])], ['mean rows', (x) => tf.mean(x.reshape([700, 100]), 0)],
       ['mean rows kept', (x) => tf.mean(x.reshape([70, 10, 100]), [0, 1], true)],
+      // split and concat along the last, a middle and the first axis (and their gradients)
+      ['split last', (x) => { const [a, b] = tf.split(x.reshape([700, 100]), [30, 70], 1); return tf.concat([b, a], 1); }],
+      ['split middle', (x) => { const [a, b, c] = tf.split(x.reshape([70, 10, 100]), [2, 5, 3], 1); return tf.concat([c, a, b], 1); }],
+      ['split first', (x) => { const [a, b] = tf.split(x.reshape([700, 100]), [699, 1], 0); return tf.concat([b, a, b], 0); }],
+      ['d split', (x, y) => tf.grad((t: tf.Tensor) => { const [a, b] = tf.split(t.reshape([700, 100]), 2, 1); return tf.sum(tf.mul(tf.concat([tf.exp(tf.sin(a)), b], 1), y.reshape([700, 100]))); })(x)],
       // gradients through the activations, and the gradient of a gradient
       ...(['relu', 'leakyRelu', 'sigmoid', 'tanh'] as const).map((f): [string, (x: tf.Tensor, y: tf.Tensor) => tf.Tensor] => {
         const act = (t: tf.Tensor) => (f === 'leakyRelu' ? tf.leakyRelu(t, 0.2) : tf[f](t));

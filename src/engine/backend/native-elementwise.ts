@@ -18,9 +18,9 @@ const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b
 const size = (s: readonly number[]) => s.reduce((x, y) => x * y, 1);
 
 /**
- * How `small` repeats along `big` when broadcasting the two: 'same' shapes, or
- * `small` a trailing block (leading 1s dropped; a scalar is the empty block) of
- * a `big` that is also the output's shape; null for any other broadcast.
+ * Whether `small` broadcasts along `big` as a repeated trailing block: its shape,
+ * leading 1s dropped, is the end of `big`'s (a scalar is the empty block), so
+ * its flat data repeats every `small.size` elements of `big`'s.
  */
 function repeats(big: readonly number[], small: readonly number[]): boolean {
   let s = 0;
@@ -84,6 +84,47 @@ export function installNativeElementwise(native: NativeKernels): void {
     const wasm = call.backend as unknown as Backend;
     const out = wasm.makeOutput(t.shape, 'float32');
     native.select(wasm.typedArrayFromHeap(condition) as unknown as Uint8Array, wasm.typedArrayFromHeap(t), wasm.typedArrayFromHeap(e), wasm.typedArrayFromHeap(out), threads);
+    return out;
+  });
+  // SplitV and Concat along any axis: for the axis a, each part is `outer` rows of
+  // (its extent · inner) contiguous floats, strided by the whole's extent · inner
+  const blocks = (shape: readonly number[], axis: number) => ({
+    outer: size(shape.slice(0, axis)),
+    inner: size(shape.slice(axis + 1)),
+  });
+  replace('SplitV', (previous) => (call) => {
+    const { x } = call.inputs as { x: TensorInfo };
+    if (x.dtype !== 'float32' || size(x.shape) === 0) return previous(call);
+    const { numOrSizeSplits, axis } = call.attrs as unknown as { numOrSizeSplits: number | number[]; axis: number | number[] };
+    const a = tf.util.parseAxisParam(axis, x.shape)[0];
+    const sizes = backend_util.prepareSplitSize(x as unknown as tf.Tensor, numOrSizeSplits, a);
+    const { outer, inner } = blocks(x.shape, a);
+    const wasm = call.backend as unknown as Backend;
+    const outs = sizes.map((s) => wasm.makeOutput(x.shape.map((d, i) => (i === a ? s : d)), 'float32'));
+    const xs = wasm.typedArrayFromHeap(x); // after the allocations: growing the heap detaches older views
+    let begin = 0;
+    for (let i = 0; i < sizes.length; i++) {
+      if (sizes[i] > 0) native.copyRows(xs.subarray(begin * inner), x.shape[a] * inner, wasm.typedArrayFromHeap(outs[i]), sizes[i] * inner, outer, sizes[i] * inner, threads);
+      begin += sizes[i];
+    }
+    return outs;
+  });
+  replace('Concat', (previous) => (call) => {
+    const inputs = (Array.isArray(call.inputs) ? call.inputs : Object.values(call.inputs)) as TensorInfo[];
+    if (inputs.length === 0 || inputs.some((t) => t.dtype !== 'float32')) return previous(call);
+    const a = tf.util.parseAxisParam((call.attrs as { axis: number }).axis, inputs[0].shape)[0];
+    const outShape = backend_util.computeOutShape(inputs.map((t) => t.shape), a);
+    const parts = inputs.filter((t) => size(t.shape) > 0);
+    if (parts.length === 0 || parts.some((t) => t.shape.length !== outShape.length || t.shape.some((d, i) => i !== a && d !== outShape[i]))) return previous(call);
+    const { outer, inner } = blocks(outShape, a);
+    const wasm = call.backend as unknown as Backend;
+    const out = wasm.makeOutput(outShape, 'float32');
+    const o = wasm.typedArrayFromHeap(out);
+    let begin = 0;
+    for (const t of parts) {
+      native.copyRows(wasm.typedArrayFromHeap(t), t.shape[a] * inner, o.subarray(begin * inner), outShape[a] * inner, outer, t.shape[a] * inner, threads);
+      begin += t.shape[a];
+    }
     return out;
   });
   // Identity and a same-dtype Cast share the input's buffer, as Reshape does: no

@@ -26,6 +26,8 @@ export interface NativeKernels {
   activationGrad(op: number, dy: Float32Array, v: Float32Array, out: Float32Array, alpha: number, threads: number): void;
   /** counter-based draws (dist 0 uniform [0,1), 1 normal, 2 Bernoulli(p)); element i depends only on (seed, i) */
   random(dist: number, seed: number, out: Float32Array, p: Float32Array | null, threads: number): void;
+  /** rows × cols block copy between strided row-major views */
+  copyRows(src: Float32Array, srcStride: number, dst: Float32Array, dstStride: number, rows: number, cols: number, threads: number): void;
   greater(a: Float32Array, b: Float32Array, out: Uint8Array, swap: boolean, threads: number): void;
   select(cond: Uint8Array, a: Float32Array, b: Float32Array, out: Float32Array, threads: number): void;
   /** out[c] = Σ_r x[r·cols + c] */
