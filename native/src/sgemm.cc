@@ -1,9 +1,12 @@
-// A packed, cache-blocked SGEMM (the Goto/BLIS loop structure): B is packed in
-// KC×NR panels, A in MR×KC panels, and an MR×NR micro-kernel keeps the C tile
-// in registers. AVX-512 or AVX2+FMA when the CPU has them (chosen at run time, so
-// the binary stays portable; LATENTLAB_SGEMM=avx2|portable forces a narrower
-// path), plain C++ otherwise. Threads split the columns (or the rows
-// when there are few columns) so each owns a disjoint part of C: no locks.
+// A cache-blocked SGEMM (the Goto/BLIS loop structure): B is packed in KC×NR
+// panels; A is read in place through its strides, or packed in MR×KC panels where
+// that pays (Aᵀ feeding several B panels, a last partial panel); an MR×NR
+// micro-kernel keeps the C tile in registers: 8×32 with AVX-512, 6×16 with
+// AVX2+FMA (chosen at run time, so the binary stays portable;
+// LATENTLAB_SGEMM=avx2|portable forces a narrower path), 6×16 plain C++
+// otherwise. The pool's threads split the columns (or the rows when there are
+// few columns) so each owns a disjoint part of C: no locks. The same loops run
+// convolutions whose patch matrix A is gathered block by block (conv_gemm).
 #include "sgemm.h"
 
 #include "im2col.h"
@@ -26,7 +29,7 @@ namespace {
 
 constexpr int MR = 6;
 constexpr int KC = 256;
-constexpr int MC = 120;   // multiple of MR
+constexpr int MC = 120;   // a multiple of every MR (6, 8)
 constexpr int NC = 2048;  // multiple of every NR below
 
 struct Operands {
@@ -83,6 +86,7 @@ void pack_b(const Operands& o, int pc, int kc, int jc, int nc, float* dst) {
 }
 
 // A[ic:ic+mc, pc:pc+kc] → panels of MR rows, each kc×MR, zero-padded.
+template <int MR>
 void pack_a(const Operands& o, int ic, int mc, int pc, int kc, float* dst) {
   for (int i0 = 0; i0 < mc; i0 += MR) {
     const int h = std::min(MR, mc - i0);
@@ -97,7 +101,7 @@ void pack_a(const Operands& o, int ic, int mc, int pc, int kc, float* dst) {
 
 // Writes (or adds) a full MR×NR tile held in `tile` into C, clipped to h×w.
 template <int NR>
-inline void store_tile(const float* tile, float* C, int ldc, int h, int w, bool add) {
+inline void store_tile(const float* tile, float* C, int ldc, int h, int w, bool add) {  // h ≤ the tile's rows
   for (int r = 0; r < h; r++) {
     float* c = C + (size_t)r * ldc;
     const float* t = tile + r * NR;
@@ -168,26 +172,28 @@ __attribute__((target("avx2,fma"))) void kernel_avx2(int kc, const float* A, int
   store_tile<NR>(tile, C, ldc, h, w, add);
 }
 
-// The same 6-row tile, 32 columns wide in two 16-float registers per row.
+// An 8-row tile, 32 columns wide in two 16-float registers per row: 16
+// accumulators of the 32 registers, and a batch of 128 is 16 whole panels.
 constexpr int NR_AVX512 = 32;
+constexpr int MR_AVX512 = 8;
 __attribute__((target("avx512f"))) void kernel_avx512(int kc, const float* A, int rsa, int csa, const float* Bp, float* C, int ldc, int h, int w, bool add) {
   constexpr int NR = NR_AVX512;
-  __m512 c[MR][2];
-  for (int r = 0; r < MR; r++) c[r][0] = c[r][1] = _mm512_setzero_ps();
-  size_t off[MR];
-  for (int r = 0; r < MR; r++) off[r] = (size_t)r * rsa;
+  __m512 c[MR_AVX512][2];
+  for (int r = 0; r < MR_AVX512; r++) c[r][0] = c[r][1] = _mm512_setzero_ps();
+  size_t off[MR_AVX512];
+  for (int r = 0; r < MR_AVX512; r++) off[r] = (size_t)r * rsa;
   for (int p = 0; p < kc; p++) {
     const __m512 b0 = _mm512_loadu_ps(Bp + p * NR);
     const __m512 b1 = _mm512_loadu_ps(Bp + p * NR + 16);
     const float* a = A + (size_t)p * csa;
-    for (int r = 0; r < MR; r++) {
+    for (int r = 0; r < MR_AVX512; r++) {
       const __m512 x = _mm512_set1_ps(a[off[r]]);
       c[r][0] = _mm512_fmadd_ps(x, b0, c[r][0]);
       c[r][1] = _mm512_fmadd_ps(x, b1, c[r][1]);
     }
   }
-  if (h == MR && w == NR) {
-    for (int r = 0; r < MR; r++) {
+  if (h == MR_AVX512 && w == NR) {
+    for (int r = 0; r < MR_AVX512; r++) {
       float* out = C + (size_t)r * ldc;
       if (add) {
         _mm512_storeu_ps(out, _mm512_add_ps(_mm512_loadu_ps(out), c[r][0]));
@@ -199,8 +205,8 @@ __attribute__((target("avx512f"))) void kernel_avx512(int kc, const float* A, in
     }
     return;
   }
-  alignas(64) float tile[MR * NR];
-  for (int r = 0; r < MR; r++) {
+  alignas(64) float tile[MR_AVX512 * NR];
+  for (int r = 0; r < MR_AVX512; r++) {
     _mm512_store_ps(tile + r * NR, c[r][0]);
     _mm512_store_ps(tile + r * NR + 16, c[r][1]);
   }
@@ -221,13 +227,13 @@ bool has_avx2() {
 using Kernel = void (*)(int, const float*, int, int, const float*, float*, int, int, int, bool);
 
 // C[i0:i1, j0:j1] of the product, with its own packing buffers.
-template <int NR, Kernel kernel>
+template <int MR, int NR, Kernel kernel>
 void compute_block(const Operands& o, int i0, int i1, int j0, int j1) {
   // uninitialized: packing writes every element it later reads
   const int ncMax = std::min(NC, ((j1 - j0 + NR - 1) / NR) * NR);
   std::unique_ptr<float[]> bpBuf(new float[(size_t)KC * ncMax]);
   // a gathered block of an implicit A is MC×KC (rows past mc are never stored)
-  const size_t apSize = (size_t)KC * (MC + MR);
+  const size_t apSize = (size_t)KC * (MC + MR);  // MC is a multiple of every MR
   std::unique_ptr<float[]> apBuf(new float[apSize]());
   float* bp = bpBuf.get();
   float* ap = apBuf.get();
@@ -264,7 +270,7 @@ void compute_block(const Operands& o, int i0, int i1, int j0, int j1) {
           // Aᵀ read in place gives the kernel 6 floats of a cache line per step;
           // when each A panel serves several B panels, a packed copy (contiguous,
           // zero-padded) pays for itself (dW = Xᵀ·dY: 177 → 235 GFLOP/s)
-          pack_a(o, ic, mc, pc, kc, ap);
+          pack_a<MR>(o, ic, mc, pc, kc, ap);
           for (int jr = 0; jr < nc; jr += NR) {
             const float* bpanel = bp + (size_t)(jr / NR) * kc * NR;
             const int w = std::min(NR, nc - jr);
@@ -274,7 +280,7 @@ void compute_block(const Operands& o, int i0, int i1, int j0, int j1) {
           }
           continue;
         }
-        if (full < mc) pack_a(o, ic + full, mc - full, pc, kc, ap);
+        if (full < mc) pack_a<MR>(o, ic + full, mc - full, pc, kc, ap);
         for (int jr = 0; jr < nc; jr += NR) {
           const float* bpanel = bp + (size_t)(jr / NR) * kc * NR;
           const bool add = pc > 0 || o.accumulate;
@@ -293,23 +299,23 @@ void compute_block(const Operands& o, int i0, int i1, int j0, int j1) {
 
 // The widest code path this CPU runs, and its column-panel width.
 struct Path {
-  int nr;
+  int mr, nr;
   void (*block)(const Operands&, int, int, int, int);
   const char* name;
 };
 
 Path pick_path() {
   if (const char* force = std::getenv("LATENTLAB_SGEMM")) {
-    if (std::strcmp(force, "portable") == 0) return {NR_PORTABLE, compute_block<NR_PORTABLE, kernel_portable>, "portable"};
+    if (std::strcmp(force, "portable") == 0) return {MR, NR_PORTABLE, compute_block<MR, NR_PORTABLE, kernel_portable>, "portable"};
 #ifdef LL_X86
-    if (std::strcmp(force, "avx2") == 0 && has_avx2()) return {NR_AVX2, compute_block<NR_AVX2, kernel_avx2>, "avx2-fma"};
+    if (std::strcmp(force, "avx2") == 0 && has_avx2()) return {MR, NR_AVX2, compute_block<MR, NR_AVX2, kernel_avx2>, "avx2-fma"};
 #endif
   }
 #ifdef LL_X86
-  if (has_avx512()) return {NR_AVX512, compute_block<NR_AVX512, kernel_avx512>, "avx512f"};
-  if (has_avx2()) return {NR_AVX2, compute_block<NR_AVX2, kernel_avx2>, "avx2-fma"};
+  if (has_avx512()) return {MR_AVX512, NR_AVX512, compute_block<MR_AVX512, NR_AVX512, kernel_avx512>, "avx512f"};
+  if (has_avx2()) return {MR, NR_AVX2, compute_block<MR, NR_AVX2, kernel_avx2>, "avx2-fma"};
 #endif
-  return {NR_PORTABLE, compute_block<NR_PORTABLE, kernel_portable>, "portable"};
+  return {MR, NR_PORTABLE, compute_block<MR, NR_PORTABLE, kernel_portable>, "portable"};
 }
 
 const Path& path() {
@@ -337,6 +343,7 @@ void run(const Operands& o, int threads) {
   const Path& p = path();
   const int NR = p.nr;
   const int colPanels = (n + NR - 1) / NR;
+  const int MR = p.mr;
   const int rowPanels = (m + MR - 1) / MR;
   const bool byCols = colPanels >= 2 * t || colPanels >= rowPanels;
   const int panels = byCols ? colPanels : rowPanels;
