@@ -1,8 +1,9 @@
-// The `latentlab` command: serve | run | runs. Plain Node, no electron.
-import { readFileSync } from 'node:fs';
+// The `latentlab` command: serve | run | runs | export. Plain Node, no electron.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { Notebook, type CellOutput } from '../../shared/domain';
+import { ExportError, exportGridPng, exportMetricsCsv, findRun } from '../services/exports';
 import { LabService } from '../services/lab-service';
 import { injectParameters, parseParameterValue, runNotebook } from '../services/notebook-runner';
 import { appRoot, examplesDir, rendererDir } from '../services/paths';
@@ -21,6 +22,11 @@ Usage:
       (default: the notebook's folder). -p sets a parameter (papermill style).
   latentlab runs [--workspace DIR] [--json]
       List the runs tracked in a workspace.
+  latentlab export metrics RUN... --out FILE.csv [--workspace DIR]
+      Every metric point of the runs as CSV (run_id,run_name,key,step,value,wall_time).
+  latentlab export grid RUN --out FILE.png [--step N] [--rows R] [--cols C] [--pad P] [--scale K] [--workspace DIR]
+      A run's sample grid at step N (default: the last) as PNG, laid out R×C with P
+      pixels between images, upscaled K times. RUN is an id or a unique prefix of one.
 
 Backends: tensorflow-gpu, tensorflow, wasm, cpu (default: the best that loads).
 Default workspace for serve: $LATENTLAB_WORKSPACE or ~/LatentLab.`;
@@ -39,7 +45,7 @@ export function parseArgs(argv: string[]): Args {
   const positional: string[] = [];
   const params: Record<string, unknown> = {};
   const flags = new Map<string, string | true>();
-  const valued = new Set(['--workspace', '--port', '--host', '--backend']);
+  const valued = new Set(['--workspace', '--port', '--host', '--backend', '--out', '--step', '--rows', '--cols', '--pad', '--scale']);
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
     if (a === '-p' || a === '--parameter') {
@@ -183,6 +189,46 @@ function cmdRuns(a: Args): void {
   }
 }
 
+function intFlag(a: Args, name: string): number | undefined {
+  const v = str(a.flags.get(name));
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v)) throw new UsageError(`${name} takes a whole number (got '${v}')`);
+  return Number(v);
+}
+
+async function cmdExport(a: Args): Promise<number> {
+  const [what, ...refs] = a.positional;
+  const out = str(a.flags.get('--out'));
+  if (what !== 'metrics' && what !== 'grid') throw new UsageError(`export what? metrics or grid (got ${what ?? 'nothing'})`);
+  if (refs.length === 0) throw new UsageError(`export ${what} needs a RUN`);
+  if (!out) throw new UsageError(`export ${what} needs --out FILE`);
+  const workspace = new Workspace(str(a.flags.get('--workspace')) ?? defaultWorkspace());
+  const tracker = new Tracker(workspace.trackerFile);
+  try {
+    const runs = refs.map((r) => findRun(tracker, r));
+    if (what === 'metrics') {
+      const n = await exportMetricsCsv(tracker, runs, resolve(out));
+      process.stderr.write(`wrote ${n} metric points of ${runs.length} run(s) to ${out}\n`);
+      return 0;
+    }
+    if (runs.length !== 1) throw new UsageError('export grid takes one RUN');
+    const grid = exportGridPng(tracker, workspace.artifactsDir, runs[0], {
+      step: intFlag(a, '--step'), rows: intFlag(a, '--rows'), cols: intFlag(a, '--cols'), pad: intFlag(a, '--pad'), scale: intFlag(a, '--scale'),
+    });
+    writeFileSync(resolve(out), grid.png);
+    process.stderr.write(`wrote the step-${grid.step} grid of ${runs[0].id} (${grid.width}×${grid.height}) to ${out}\n`);
+    return 0;
+  } catch (e) {
+    if (e instanceof ExportError) {
+      process.stderr.write(`latentlab: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  } finally {
+    tracker.close();
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   let a: Args;
   try {
@@ -204,6 +250,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'runs':
         cmdRuns(a);
         return 0;
+      case 'export':
+        return await cmdExport(a);
       default:
         throw new UsageError(`unknown command ${a.command}`);
     }

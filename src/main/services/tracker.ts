@@ -191,6 +191,12 @@ export class Tracker {
     return { key, steps: rows.map((r) => r.step), values: rows.map((r) => r.value) };
   }
 
+  /** Every metric point of a run, by key then step, without loading them all at once. */
+  *iterateMetrics(runId: string): IterableIterator<{ key: string; step: number; value: number; wallTime: number }> {
+    const rows = this.db.prepare('SELECT key, step, value, wall_time AS wallTime FROM metrics WHERE run_id = ? ORDER BY key, step').iterate(runId);
+    yield* rows as IterableIterator<{ key: string; step: number; value: number; wallTime: number }>;
+  }
+
   /** first, last and min of every metric of a run (for `latentlab run --json`). */
   metricSummary(runId: string): Record<string, { first: number; last: number; min: number }> {
     const rows = this.db

@@ -1,0 +1,78 @@
+// `latentlab export metrics|grid` on a real run: the VAE example trained for a few
+// steps by `latentlab run`, then exported the way a user would.
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodePng } from '../../src/main/services/exports';
+import { Tracker } from '../../src/main/services/tracker';
+import { Workspace } from '../../src/main/services/workspace';
+
+const root = join(__dirname, '..', '..');
+const bin = join(root, 'bin', 'latentlab.js');
+const dir = mkdtempSync(join(tmpdir(), 'latentlab-export-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const cli = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', timeout: 300_000 });
+
+let runId = '';
+beforeAll(() => {
+  copyFileSync(join(root, 'resources/notebooks/vae-mnist.ipynb'), join(dir, 'vae-mnist.ipynb'));
+  const r = cli('run', join(dir, 'vae-mnist.ipynb'), '-p', 'steps', '30', '--json');
+  expect(r.status, r.stderr).toBe(0);
+  runId = JSON.parse(r.stdout.trim()).runs[0].id;
+}, 300_000);
+
+describe('latentlab export', () => {
+  it('writes every metric point of a run as CSV', () => {
+    const out = join(dir, 'metrics.csv');
+    const r = cli('export', 'metrics', runId.slice(0, 8), '--out', out, '--workspace', dir);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = readFileSync(out, 'utf8').trimEnd().split('\n');
+    expect(lines[0]).toBe('run_id,run_name,key,step,value,wall_time');
+    const tracker = new Tracker(new Workspace(dir).trackerFile);
+    try {
+      const keys = tracker.metricKeys(runId);
+      const points = keys.reduce((n, k) => n + tracker.series(runId, k, 1e9).steps.length, 0);
+      expect(points).toBeGreaterThan(30);
+      expect(lines.length - 1).toBe(points);
+      // a row as written: the run, a key, its step and value as numbers, an ISO time
+      const row = lines.find((l) => l.includes(',train/loss,'))!.split(',');
+      expect(row[0]).toBe(runId);
+      expect(Number.isFinite(Number(row[4]))).toBe(true);
+      expect(new Date(row[5]).getTime()).toBeGreaterThan(0);
+      const loss = tracker.series(runId, 'train/loss', 1e9);
+      const csvLoss = lines.filter((l) => l.split(',')[2] === 'train/loss').map((l) => Number(l.split(',')[4]));
+      expect(csvLoss).toEqual(loss.values);
+    } finally {
+      tracker.close();
+    }
+  });
+
+  it('writes the sample grid laid out, padded and upscaled as asked, as a PNG that decodes', () => {
+    const out = join(dir, 'grid.png');
+    const r = cli('export', 'grid', runId, '--out', out, '--rows', '2', '--cols', '4', '--pad', '2', '--scale', '3', '--workspace', dir);
+    expect(r.status, r.stderr).toBe(0);
+    const png = decodePng(readFileSync(out));
+    // 28×28 MNIST tiles: (4·(28+2)+2)·3 wide, (2·(28+2)+2)·3 high
+    expect([png.width, png.height, png.channels]).toEqual([366, 186, 1]);
+    // ink: not one flat colour
+    expect(new Set(png.pixels).size).toBeGreaterThan(10);
+    const plain = join(dir, 'plain.png');
+    expect(cli('export', 'grid', runId, '--out', plain, '--step', '1000000', '--workspace', dir).status).toBe(0);
+    const p = decodePng(readFileSync(plain));
+    expect(p.width).toBe(8 * 29 + 1); // as stored: 8 columns, 1-pixel borders
+  });
+
+  it('says what is wrong, with a non-zero exit, for a bad run, step or option', () => {
+    const none = cli('export', 'metrics', 'no-such-run', '--out', join(dir, 'x.csv'), '--workspace', dir);
+    expect(none.status).toBe(1);
+    expect(none.stderr).toContain("no run 'no-such-run'");
+    const early = cli('export', 'grid', runId, '--out', join(dir, 'x.png'), '--step', '0', '--workspace', dir);
+    if (early.status !== 0) expect(early.stderr).toMatch(/no sample grid at or before step 0/);
+    expect(cli('export', 'grid', runId, '--workspace', dir).stderr).toContain('needs --out FILE');
+    expect(cli('export', 'grid', runId, '--out', join(dir, 'x.png'), '--scale', 'big', '--workspace', dir).stderr).toContain('--scale takes a whole number');
+    expect(cli('export', 'grid', runId, '--out', join(dir, 'x.png'), '--scale', '0', '--workspace', dir).stderr).toContain('--scale must be an integer from 1 to 64');
+    expect(cli('export', 'pictures', runId).status).toBe(2);
+  });
+});
