@@ -1,13 +1,16 @@
 // `latentlab export metrics|grid` on a real run: the VAE example trained for a few
 // steps by `latentlab run`, then exported the way a user would.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePng } from '../../src/main/services/exports';
 import { Tracker } from '../../src/main/services/tracker';
 import { Workspace } from '../../src/main/services/workspace';
+import { chromiumArgs, chromiumPath } from '../e2e/serve-fixture';
 
 const root = join(__dirname, '..', '..');
 const bin = join(root, 'bin', 'latentlab.js');
@@ -63,6 +66,52 @@ describe('latentlab export', () => {
     const p = decodePng(readFileSync(plain));
     expect(p.width).toBe(8 * 29 + 1); // as stored: 8 columns, 1-pixel borders
   });
+
+  it('writes a self-contained HTML report that shows every curve and grid in Chromium, and a Markdown one with its images', async () => {
+    // a second run to compare with the first
+    copyFileSync(join(root, 'resources/notebooks/vae-mnist.ipynb'), join(dir, 'vae-small.ipynb'));
+    const second = cli('run', join(dir, 'vae-small.ipynb'), '-p', 'steps', '20', '-p', 'latentDim', '4', '--json');
+    expect(second.status, second.stderr).toBe(0);
+    const other = JSON.parse(second.stdout.trim()).runs[0].id as string;
+    const html = join(dir, 'report.html');
+    const r = cli('export', 'report', runId, other, '--out', html, '--workspace', dir);
+    expect(r.status, r.stderr).toBe(0);
+    const text = readFileSync(html, 'utf8');
+    expect(text).not.toMatch(/(src|href)="(?!data:)[^"#]/); // nothing outside the file
+    const tracker = new Tracker(new Workspace(dir).trackerFile);
+    const keys = [...new Set([...tracker.metricKeys(runId), ...tracker.metricKeys(other)])];
+    tracker.close();
+    expect(text).toContain('val/elbo <small>(bound)</small>');
+    expect(text).toContain('lab.models.vae'); // the model code
+
+    const exe = chromiumPath();
+    if (!exe) console.log('[export] Chromium not found (CHROMIUM_PATH or /usr/bin/chromium): the report was checked as text only');
+    else {
+      const browser = await chromium.launch({ executablePath: exe, args: chromiumArgs });
+      try {
+        const page = await browser.newPage();
+        await page.goto(pathToFileURL(html).href);
+        const shown = await page.evaluate(() => ({
+          charts: [...document.querySelectorAll('svg[data-metric]')].map((s) => s.getAttribute('data-metric')),
+          lines: document.querySelectorAll('svg[data-metric] polyline').length,
+          images: [...document.images].map((i) => i.complete && i.naturalWidth > 0),
+        }));
+        expect(shown.charts.sort()).toEqual(keys.sort());
+        expect(shown.lines).toBeGreaterThanOrEqual(keys.length);
+        expect(shown.images).toEqual([true, true]);
+      } finally {
+        await browser.close();
+      }
+    }
+
+    const md = join(dir, 'report.md');
+    expect(cli('export', 'report', runId, other, '--out', md, '--workspace', dir).status).toBe(0);
+    const mdText = readFileSync(md, 'utf8');
+    const linked = [...mdText.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((m) => m[1]);
+    expect(linked.length).toBe(keys.length + 2);
+    for (const f of linked) expect(existsSync(join(dir, f)), f).toBe(true);
+    expect(cli('export', 'report', runId, '--out', join(dir, 'r.pdf'), '--format', 'pdf', '--workspace', dir).stderr).toContain('--format is html or md');
+  }, 300_000);
 
   it('says what is wrong, with a non-zero exit, for a bad run, step or option', () => {
     const none = cli('export', 'metrics', 'no-such-run', '--out', join(dir, 'x.csv'), '--workspace', dir);

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { Notebook, type CellOutput } from '../../shared/domain';
-import { ExportError, exportGridPng, exportMetricsCsv, findRun } from '../services/exports';
+import { ExportError, exportGridPng, exportMetricsCsv, exportReport, findRun } from '../services/exports';
 import { LabService } from '../services/lab-service';
 import { injectParameters, parseParameterValue, runNotebook } from '../services/notebook-runner';
 import { appRoot, examplesDir, rendererDir } from '../services/paths';
@@ -27,6 +27,9 @@ Usage:
   latentlab export grid RUN --out FILE.png [--step N] [--rows R] [--cols C] [--pad P] [--scale K] [--workspace DIR]
       A run's sample grid at step N (default: the last) as PNG, laid out R×C with P
       pixels between images, upscaled K times. RUN is an id or a unique prefix of one.
+  latentlab export report RUN... --out PATH [--format html|md] [--workspace DIR]
+      A report of the runs: curves, sample grids, settings, final metrics, model code
+      and environment; one self-contained HTML file, or Markdown with PATH_files/.
 
 Backends: tensorflow-gpu, tensorflow, wasm, cpu (default: the best that loads).
 Default workspace for serve: $LATENTLAB_WORKSPACE or ~/LatentLab.`;
@@ -45,7 +48,7 @@ export function parseArgs(argv: string[]): Args {
   const positional: string[] = [];
   const params: Record<string, unknown> = {};
   const flags = new Map<string, string | true>();
-  const valued = new Set(['--workspace', '--port', '--host', '--backend', '--out', '--step', '--rows', '--cols', '--pad', '--scale']);
+  const valued = new Set(['--workspace', '--port', '--host', '--backend', '--out', '--step', '--rows', '--cols', '--pad', '--scale', '--format']);
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
     if (a === '-p' || a === '--parameter') {
@@ -199,7 +202,7 @@ function intFlag(a: Args, name: string): number | undefined {
 async function cmdExport(a: Args): Promise<number> {
   const [what, ...refs] = a.positional;
   const out = str(a.flags.get('--out'));
-  if (what !== 'metrics' && what !== 'grid') throw new UsageError(`export what? metrics or grid (got ${what ?? 'nothing'})`);
+  if (what !== 'metrics' && what !== 'grid' && what !== 'report') throw new UsageError(`export what? metrics, grid or report (got ${what ?? 'nothing'})`);
   if (refs.length === 0) throw new UsageError(`export ${what} needs a RUN`);
   if (!out) throw new UsageError(`export ${what} needs --out FILE`);
   const workspace = new Workspace(str(a.flags.get('--workspace')) ?? defaultWorkspace());
@@ -209,6 +212,16 @@ async function cmdExport(a: Args): Promise<number> {
     if (what === 'metrics') {
       const n = await exportMetricsCsv(tracker, runs, resolve(out));
       process.stderr.write(`wrote ${n} metric points of ${runs.length} run(s) to ${out}\n`);
+      return 0;
+    }
+    if (what === 'report') {
+      const format = str(a.flags.get('--format')) ?? (/\.md$/i.test(out) ? 'md' : 'html');
+      if (format !== 'html' && format !== 'md') {
+        throw new UsageError(`--format is html or md${format === 'pdf' ? ' (PDF: open the HTML report in a browser and print it; a PDF export is still to come)' : ''} (got ${format})`);
+      }
+      const version = JSON.parse(readFileSync(resolve(appRoot(), 'package.json'), 'utf8')).version as string;
+      const files = exportReport(tracker, workspace.artifactsDir, runs, format, resolve(out), { appVersion: version, node: process.version, generatedAt: Date.now() });
+      process.stderr.write(`wrote a ${format} report of ${runs.length} run(s) to ${out}${files.length > 1 ? ` (+${files.length - 1} image files)` : ''}\n`);
       return 0;
     }
     if (runs.length !== 1) throw new UsageError('export grid takes one RUN');

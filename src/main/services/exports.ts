@@ -1,8 +1,9 @@
-// Exports of tracked runs that need no renderer: every metric point as CSV, and
-// a run's sample grid at a step as a PNG (re-laid out, padded, upscaled).
+// Exports of tracked runs that need no renderer: every metric point as CSV, a
+// run's sample grid at a step as a PNG (re-laid out, padded, upscaled), and a
+// report of runs as self-contained HTML or as Markdown with an images folder.
 // Used by `latentlab export` and by the hosts' export requests.
-import { createWriteStream, readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, isAbsolute, join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { encodeGrayPng, PNG_SIGNATURE } from '../../engine/util/png';
 import type { RunRecord } from '../../shared/domain';
@@ -157,4 +158,131 @@ export function exportGridPng(tracker: Tracker, artifactsDir: string, run: RunRe
     }
   }
   return { png: encodeGrayPng(W, H, out), step: at.step, width: W, height: H };
+}
+
+/**
+ * The kind of a metric as the runs recorded it (exact, bound, estimate, …), for
+ * a table header; where the runs disagree the header says so.
+ */
+function kindOf(runs: RunRecord[], key: string): string {
+  const kinds = new Set(runs.map((r) => (r.config.metricKinds as Record<string, string> | undefined)?.[key]).filter(Boolean));
+  if (kinds.size === 0) return '';
+  return kinds.size === 1 ? ` <small>(${esc([...kinds][0]!)})</small>` : ` <small>(kinds differ: ${esc([...kinds].join(', '))} — not comparable)</small>`;
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2'];
+const fmt = (v: number) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : Number(v.toPrecision(5)).toString());
+
+/** One metric of several runs as a self-contained SVG line chart (min/max-downsampled). */
+export function curveSvg(title: string, series: { label: string; steps: number[]; values: number[] }[], width = 560, height = 250): string {
+  const pts = series.flatMap((s) => s.values.filter(Number.isFinite));
+  const steps = series.flatMap((s) => s.steps);
+  const [y0, y1] = pts.length ? [Math.min(...pts), Math.max(...pts)] : [0, 1];
+  const [x0, x1] = steps.length ? [Math.min(...steps), Math.max(...steps)] : [0, 1];
+  const legendRows = Math.ceil(series.length / 3);
+  const L = 64, R = 12, T = 30 + 13 * legendRows, B = 32;
+  const sx = (x: number) => L + ((x - x0) / (x1 - x0 || 1)) * (width - L - R);
+  const sy = (y: number) => T + (1 - (y - y0) / (y1 - y0 || 1)) * (height - T - B);
+  const lines = series.map((s, i) => {
+    const d = s.steps.map((x, k) => (Number.isFinite(s.values[k]) ? `${sx(x).toFixed(1)},${sy(s.values[k]).toFixed(1)}` : '')).filter(Boolean).join(' ');
+    return `<polyline fill="none" stroke="${PALETTE[i % PALETTE.length]}" stroke-width="1.5" points="${d}"><title>${esc(s.label)}</title></polyline>`;
+  });
+  const legend = series.map((s, i) => `<text x="${L + (i % 3) * 160}" y="${32 + Math.floor(i / 3) * 13}" font-size="11" fill="${PALETTE[i % PALETTE.length]}">— ${esc(s.label.slice(0, 24))}</text>`);
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" data-metric="${esc(title)}">`,
+    `<rect width="${width}" height="${height}" fill="#fff"/>`,
+    `<text x="${L}" y="14" font-size="12" font-weight="bold">${esc(title)}</text>`,
+    `<line x1="${L}" y1="${height - B}" x2="${width - R}" y2="${height - B}" stroke="#999"/><line x1="${L}" y1="${T}" x2="${L}" y2="${height - B}" stroke="#999"/>`,
+    `<text x="${L - 4}" y="${T + 4}" font-size="10" text-anchor="end">${fmt(y1)}</text><text x="${L - 4}" y="${height - B}" font-size="10" text-anchor="end">${fmt(y0)}</text>`,
+    `<text x="${L}" y="${height - B + 14}" font-size="10">${x0}</text><text x="${width - R}" y="${height - B + 14}" font-size="10" text-anchor="end">${x1}</text>`,
+    `<text x="${(L + width - R) / 2}" y="${height - 4}" font-size="10" text-anchor="middle">step</text>`,
+    ...lines, ...legend, '</svg>',
+  ].join('\n');
+}
+
+export interface ReportEnvironment {
+  appVersion: string;
+  node: string;
+  generatedAt: number;
+}
+
+/**
+ * A report of runs: curves (one chart per metric, the runs overlaid), each run's
+ * last sample grid, its settings, final metrics, model code and environment.
+ * 'html' is one self-contained file (inline SVG, PNGs as data URIs); 'md' is
+ * Markdown beside a folder of the same images. Returns the files written.
+ */
+export function exportReport(tracker: Tracker, artifactsDir: string, runs: RunRecord[], format: 'html' | 'md', out: string, env: ReportEnvironment): string[] {
+  const keys = [...new Set(runs.flatMap((r) => tracker.metricKeys(r.id)))].sort();
+  const charts = keys.map((key) => ({
+    key,
+    svg: curveSvg(key, runs.filter((r) => tracker.metricKeys(r.id).includes(key)).map((r) => ({ label: `${r.name} ${r.id.slice(-4)}`, ...tracker.series(r.id, key, 600) }))),
+  }));
+  const grids = runs.map((r) => {
+    try {
+      const g = exportGridPng(tracker, artifactsDir, r, { scale: 2 });
+      return { run: r, png: g.png, step: g.step };
+    } catch {
+      return { run: r, png: null, step: null };
+    }
+  });
+  const when = (t: number | null) => (t ? new Date(t).toISOString().replace('T', ' ').slice(0, 19) : '—');
+  const title = runs.length === 1 ? `Run ${runs[0].name} (${runs[0].id})` : `${runs.length} runs: ${runs.map((r) => r.name).join(', ')}`;
+  const files: string[] = [];
+  if (format === 'html') {
+    const parts = [
+      '<!doctype html><html><head><meta charset="utf-8">',
+      `<title>${esc(title)}</title>`,
+      '<style>body{font-family:sans-serif;max-width:1200px;margin:24px auto;color:#222}table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;font-size:13px}pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px}.charts{display:flex;flex-wrap:wrap;gap:8px}h2{border-bottom:1px solid #ddd}</style>',
+      '</head><body>',
+      `<h1>${esc(title)}</h1>`,
+      `<p>Latent Lab ${esc(env.appVersion)} · Node ${esc(env.node)} · generated ${when(env.generatedAt)} UTC</p>`,
+      '<h2>Curves</h2><div class="charts">', ...charts.map((c) => c.svg), '</div>',
+      '<h2>Summary</h2><table><tr><th>run</th><th>status</th><th>steps</th><th>family</th><th>backend</th><th>seed</th><th>data</th>' +
+        keys.filter((k) => k.startsWith('val/')).map((k) => `<th>${esc(k)}${kindOf(runs, k)}</th>`).join('') + '</tr>',
+      ...runs.map((r) => `<tr><td>${esc(r.name)} <small>${esc(r.id)}</small></td><td>${r.status}</td><td>${r.steps}/${r.totalSteps}</td><td>${esc(r.family)}</td><td>${esc(r.backend)}</td><td>${r.seed}</td><td>${esc(r.dataName)} <small>${esc(r.dataFingerprint.slice(0, 12))}</small></td>` +
+        keys.filter((k) => k.startsWith('val/')).map((k) => `<td>${k in r.finalMetrics ? fmt(r.finalMetrics[k]) : '—'}</td>`).join('') + '</tr>'),
+      '</table>',
+      ...runs.flatMap((r, i) => [
+        `<h2>${esc(r.name)} <small>${esc(r.id)}</small></h2>`,
+        `<p>${r.status}, ${r.steps} of ${r.totalSteps} steps, ${when(r.startedAt)} → ${when(r.endedAt)} UTC; backend ${esc(r.backend)}; seed ${r.seed}; data ${esc(r.dataName)} (${esc(r.dataFingerprint)}); notebook ${esc(r.notebook || '—')}</p>`,
+        grids[i].png ? `<figure><img alt="samples of ${esc(r.name)} at step ${grids[i].step}" src="data:image/png;base64,${grids[i].png!.toString('base64')}"><figcaption>samples at step ${grids[i].step}</figcaption></figure>` : '<p>(no sample grid)</p>',
+        '<h3>Settings</h3><table>', ...Object.entries(r.config).map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(JSON.stringify(v))}</td></tr>`), '</table>',
+        '<h3>Final metrics</h3><table>', ...Object.entries(r.finalMetrics).map(([k, v]) => `<tr><td>${esc(k)}</td><td>${fmt(v)}</td></tr>`), '</table>',
+        `<h3>Model code</h3><pre>${esc(r.code)}</pre>`,
+      ]),
+      '</body></html>',
+    ];
+    writeFileSync(out, parts.join('\n'));
+    files.push(out);
+  } else {
+    const dir = out.replace(/\.md$/i, '') + '_files';
+    mkdirSync(dir, { recursive: true });
+    const rel = basename(dir);
+    const lines = [`# ${title}`, '', `Latent Lab ${env.appVersion} · Node ${env.node} · generated ${when(env.generatedAt)} UTC`, '', '## Curves', ''];
+    charts.forEach((c, i) => {
+      const f = `curve-${i + 1}.svg`;
+      writeFileSync(join(dir, f), c.svg);
+      files.push(join(dir, f));
+      lines.push(`![${c.key}](${rel}/${f})`, '');
+    });
+    lines.push('## Summary', '', '| run | status | steps | family | backend | seed | data |', '|---|---|---|---|---|---|---|');
+    for (const r of runs) lines.push(`| ${r.name} \`${r.id}\` | ${r.status} | ${r.steps}/${r.totalSteps} | ${r.family} | ${r.backend} | ${r.seed} | ${r.dataName} \`${r.dataFingerprint.slice(0, 12)}\` |`);
+    runs.forEach((r, i) => {
+      lines.push('', `## ${r.name} \`${r.id}\``, '');
+      if (grids[i].png) {
+        const f = `samples-${i + 1}.png`;
+        writeFileSync(join(dir, f), grids[i].png!);
+        files.push(join(dir, f));
+        lines.push(`![samples at step ${grids[i].step}](${rel}/${f})`, '');
+      }
+      lines.push('| setting | value |', '|---|---|', ...Object.entries(r.config).map(([k, v]) => `| ${k} | \`${JSON.stringify(v)}\` |`), '');
+      lines.push('| metric | final |', '|---|---|', ...Object.entries(r.finalMetrics).map(([k, v]) => `| ${k} | ${fmt(v)} |`), '');
+      lines.push('```ts', r.code, '```');
+    });
+    writeFileSync(out, lines.join('\n') + '\n');
+    files.unshift(out);
+  }
+  return files;
 }
