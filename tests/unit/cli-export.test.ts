@@ -21,7 +21,7 @@ const cli = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], {
 let runId = '';
 beforeAll(() => {
   copyFileSync(join(root, 'resources/notebooks/vae-mnist.ipynb'), join(dir, 'vae-mnist.ipynb'));
-  const r = cli('run', join(dir, 'vae-mnist.ipynb'), '-p', 'steps', '30', '--json');
+  const r = cli('run', join(dir, 'vae-mnist.ipynb'), '-p', 'steps', '210', '--json'); // grids at 200 and 210
   expect(r.status, r.stderr).toBe(0);
   runId = JSON.parse(r.stdout.trim()).runs[0].id;
 }, 300_000);
@@ -113,6 +113,48 @@ describe('latentlab export', () => {
     expect(cli('export', 'report', runId, '--out', join(dir, 'r.pdf'), '--format', 'pdf', '--workspace', dir).stderr).toContain('--format is html or md');
   }, 300_000);
 
+  it('writes the grid over training as an animated GIF, a frame per logged grid, that decodes to the grids', async () => {
+    const out = join(dir, 'evolution.gif');
+    const r = cli('export', 'gif', runId, '--out', out, '--delay', '250', '--workspace', dir);
+    expect(r.status, r.stderr).toBe(0);
+    const gif = readFileSync(out);
+    const tracker = new Tracker(new Workspace(dir).trackerFile);
+    const steps = tracker.artifacts(runId, 'samples').map((a) => a.step);
+    tracker.close();
+    const frames = readGif(gif);
+    expect(gif.toString('ascii', 0, 6)).toBe('GIF89a');
+    expect(steps.length).toBeGreaterThanOrEqual(2);
+    expect(frames.length).toBe(steps.length);
+    for (const [i, step] of steps.entries()) {
+      const png = join(dir, `step-${step}.png`);
+      expect(cli('export', 'grid', runId, '--step', String(step), '--out', png, '--workspace', dir).status).toBe(0);
+      const expected = decodePng(readFileSync(png));
+      expect([frames[i].width, frames[i].height]).toEqual([expected.width, expected.height]);
+      expect(Buffer.from(frames[i].pixels).equals(Buffer.from(expected.pixels))).toBe(true);
+    }
+    // and a real decoder agrees: Chromium shows the first frame as the first grid
+    const exe = chromiumPath();
+    if (!exe) return console.log('[export] Chromium not found: the GIF was checked with the test decoder only');
+    const browser = await chromium.launch({ executablePath: exe, args: chromiumArgs });
+    try {
+      const page = await browser.newPage();
+      const first = decodePng(readFileSync(join(dir, `step-${steps[0]}.png`)));
+      const shown = await page.evaluate(async (b64) => {
+        const img = new Image();
+        img.src = `data:image/gif;base64,${b64}`;
+        await img.decode();
+        const c = document.createElement('canvas');
+        [c.width, c.height] = [img.width, img.height];
+        const g = c.getContext('2d')!;
+        g.drawImage(img, 0, 0);
+        return Array.from(g.getImageData(0, 0, c.width, c.height).data.filter((_, k) => k % 4 === 0));
+      }, gif.toString('base64'));
+      expect(Buffer.from(shown).equals(Buffer.from(first.pixels))).toBe(true);
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
+
   it('says what is wrong, with a non-zero exit, for a bad run, step or option', () => {
     const none = cli('export', 'metrics', 'no-such-run', '--out', join(dir, 'x.csv'), '--workspace', dir);
     expect(none.status).toBe(1);
@@ -125,3 +167,59 @@ describe('latentlab export', () => {
     expect(cli('export', 'pictures', runId).status).toBe(2);
   });
 });
+
+/** The frames of a GIF with a 256-entry gray palette, by the format's block structure and LZW. */
+function readGif(buf: Buffer): { width: number; height: number; pixels: Uint8Array }[] {
+  let off = 13 + (buf[10] & 0x80 ? 3 * (1 << ((buf[10] & 7) + 1)) : 0);
+  const frames: { width: number; height: number; pixels: Uint8Array }[] = [];
+  const subBlocks = () => {
+    const parts: Buffer[] = [];
+    while (buf[off] !== 0) {
+      parts.push(buf.subarray(off + 1, off + 1 + buf[off]));
+      off += 1 + buf[off];
+    }
+    off++;
+    return Buffer.concat(parts);
+  };
+  while (off < buf.length && buf[off] !== 0x3b) {
+    if (buf[off] === 0x21) {
+      off += 2;
+      subBlocks();
+    } else if (buf[off] === 0x2c) {
+      const width = buf.readUInt16LE(off + 5), height = buf.readUInt16LE(off + 7);
+      const min = buf[off + 10];
+      off += 11;
+      frames.push({ width, height, pixels: unlzw(subBlocks(), min, width * height) });
+    } else throw new Error(`bad GIF block 0x${buf[off].toString(16)} at ${off}`);
+  }
+  return frames;
+}
+
+function unlzw(data: Buffer, min: number, n: number): Uint8Array {
+  const clear = 1 << min, end = clear + 1;
+  const out = new Uint8Array(n);
+  let o = 0, pos = 0, size = min + 1;
+  let dict: number[][] = [];
+  const reset = () => {
+    dict = Array.from({ length: clear + 2 }, (_, i) => [i]);
+    size = min + 1;
+  };
+  reset();
+  let prev: number[] | null = null;
+  for (;;) {
+    let code = 0;
+    for (let b = 0; b < size; b++, pos++) code |= ((data[pos >> 3] >> (pos & 7)) & 1) << b;
+    if (code === clear) {
+      reset();
+      prev = null;
+      continue;
+    }
+    if (code === end) break;
+    const entry: number[] = code < dict.length ? dict[code] : [...prev!, prev![0]];
+    if (prev) dict.push([...prev, entry[0]]);
+    for (const v of entry) out[o++] = v;
+    prev = entry;
+    if (dict.length === 1 << size && size < 12) size++;
+  }
+  return out;
+}

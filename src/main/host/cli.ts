@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { Notebook, type CellOutput } from '../../shared/domain';
-import { ExportError, exportGridPng, exportMetricsCsv, exportReport, findRun } from '../services/exports';
+import { ExportError, exportGridGif, exportGridPng, exportMetricsCsv, exportReport, findRun } from '../services/exports';
 import { LabService } from '../services/lab-service';
 import { injectParameters, parseParameterValue, runNotebook } from '../services/notebook-runner';
 import { appRoot, examplesDir, rendererDir } from '../services/paths';
@@ -27,6 +27,8 @@ Usage:
   latentlab export grid RUN --out FILE.png [--step N] [--rows R] [--cols C] [--pad P] [--scale K] [--workspace DIR]
       A run's sample grid at step N (default: the last) as PNG, laid out R×C with P
       pixels between images, upscaled K times. RUN is an id or a unique prefix of one.
+  latentlab export gif RUN --out FILE.gif [--scale K] [--delay MS] [--workspace DIR]
+      The run's sample grid over training as an animated GIF, a frame per logged grid.
   latentlab export report RUN... --out PATH [--format html|md] [--workspace DIR]
       A report of the runs: curves, sample grids, settings, final metrics, model code
       and environment; one self-contained HTML file, or Markdown with PATH_files/.
@@ -48,7 +50,7 @@ export function parseArgs(argv: string[]): Args {
   const positional: string[] = [];
   const params: Record<string, unknown> = {};
   const flags = new Map<string, string | true>();
-  const valued = new Set(['--workspace', '--port', '--host', '--backend', '--out', '--step', '--rows', '--cols', '--pad', '--scale', '--format']);
+  const valued = new Set(['--workspace', '--port', '--host', '--backend', '--out', '--step', '--rows', '--cols', '--pad', '--scale', '--format', '--delay']);
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
     if (a === '-p' || a === '--parameter') {
@@ -202,7 +204,7 @@ function intFlag(a: Args, name: string): number | undefined {
 async function cmdExport(a: Args): Promise<number> {
   const [what, ...refs] = a.positional;
   const out = str(a.flags.get('--out'));
-  if (what !== 'metrics' && what !== 'grid' && what !== 'report') throw new UsageError(`export what? metrics, grid or report (got ${what ?? 'nothing'})`);
+  if (!['metrics', 'grid', 'gif', 'report'].includes(what)) throw new UsageError(`export what? metrics, grid, gif or report (got ${what ?? 'nothing'})`);
   if (refs.length === 0) throw new UsageError(`export ${what} needs a RUN`);
   if (!out) throw new UsageError(`export ${what} needs --out FILE`);
   const workspace = new Workspace(str(a.flags.get('--workspace')) ?? defaultWorkspace());
@@ -224,7 +226,13 @@ async function cmdExport(a: Args): Promise<number> {
       process.stderr.write(`wrote a ${format} report of ${runs.length} run(s) to ${out}${files.length > 1 ? ` (+${files.length - 1} image files)` : ''}\n`);
       return 0;
     }
-    if (runs.length !== 1) throw new UsageError('export grid takes one RUN');
+    if (runs.length !== 1) throw new UsageError(`export ${what} takes one RUN`);
+    if (what === 'gif') {
+      const gif = exportGridGif(tracker, workspace.artifactsDir, runs[0], { scale: intFlag(a, '--scale'), delay: intFlag(a, '--delay') });
+      writeFileSync(resolve(out), gif.gif);
+      process.stderr.write(`wrote ${gif.frames} frames of ${runs[0].id} (${gif.width}×${gif.height}) to ${out}\n`);
+      return 0;
+    }
     const grid = exportGridPng(tracker, workspace.artifactsDir, runs[0], {
       step: intFlag(a, '--step'), rows: intFlag(a, '--rows'), cols: intFlag(a, '--cols'), pad: intFlag(a, '--pad'), scale: intFlag(a, '--scale'),
     });

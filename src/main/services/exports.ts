@@ -286,3 +286,93 @@ export function exportReport(tracker: Tracker, artifactsDir: string, runs: RunRe
   }
   return files;
 }
+
+/**
+ * GIF LZW of 8-bit indices (minimum code size 8), as data sub-blocks. Codes grow
+ * to 12 bits; the table is reset (clear code) when full.
+ */
+function lzw(indices: Uint8Array): Buffer {
+  const clear = 256, end = 257;
+  const out: number[] = [];
+  let bitBuf = 0, bitLen = 0, size = 9;
+  const emit = (code: number) => {
+    bitBuf |= code << bitLen;
+    bitLen += size;
+    while (bitLen >= 8) {
+      out.push(bitBuf & 0xff);
+      bitBuf >>>= 8;
+      bitLen -= 8;
+    }
+  };
+  let table = new Map<number, number>();
+  let next = 258;
+  emit(clear);
+  let prefix = indices.length ? indices[0] : -1;
+  for (let i = 1; i < indices.length; i++) {
+    const k = indices[i];
+    const key = (prefix << 8) | k;
+    const hit = table.get(key);
+    if (hit !== undefined) {
+      prefix = hit;
+      continue;
+    }
+    emit(prefix);
+    if (next < 4096) {
+      table.set(key, next++);
+      if (next > 1 << size && size < 12) size++;
+    } else {
+      emit(clear);
+      table = new Map();
+      next = 258;
+      size = 9;
+    }
+    prefix = k;
+  }
+  if (prefix >= 0) emit(prefix);
+  emit(end);
+  if (bitLen > 0) out.push(bitBuf & 0xff);
+  const blocks: number[] = [8]; // minimum code size
+  for (let i = 0; i < out.length; i += 255) {
+    const n = Math.min(255, out.length - i);
+    blocks.push(n, ...out.slice(i, i + n));
+  }
+  blocks.push(0);
+  return Buffer.from(blocks);
+}
+
+/**
+ * The evolution of a run's sample grid over training as an animated GIF: one
+ * frame per logged grid (gray, 256 levels), `delay` ms each, looping, the last
+ * frame held three times as long.
+ */
+export function exportGridGif(tracker: Tracker, artifactsDir: string, run: RunRecord, opts: { scale?: number; delay?: number } = {}): { gif: Buffer; frames: number; width: number; height: number } {
+  const steps = tracker.artifacts(run.id, 'samples').map((a) => a.step);
+  if (steps.length === 0) throw new ExportError(`run ${run.id} has no sample grids`);
+  const delay = opts.delay ?? 400;
+  if (!Number.isInteger(delay) || delay < 20 || delay > 60_000) throw new ExportError(`--delay must be whole milliseconds from 20 to 60000 (got ${delay})`);
+  const frames = steps.map((step) => {
+    const g = exportGridPng(tracker, artifactsDir, run, { step, scale: opts.scale ?? 1 });
+    return decodePng(g.png);
+  });
+  const { width, height } = frames[0];
+  const head = Buffer.alloc(13);
+  head.write('GIF89a', 0, 'ascii');
+  head.writeUInt16LE(width, 6);
+  head.writeUInt16LE(height, 8);
+  head[10] = 0xf7; // global colour table of 256 entries
+  const palette = Buffer.alloc(768);
+  for (let i = 0; i < 256; i++) palette.fill(i, i * 3, i * 3 + 3);
+  const loop = Buffer.from([0x21, 0xff, 0x0b, ...Buffer.from('NETSCAPE2.0'), 0x03, 0x01, 0x00, 0x00, 0x00]);
+  const parts: Buffer[] = [head, palette, loop];
+  frames.forEach((f, i) => {
+    const cs = Math.round((i === frames.length - 1 ? 3 * delay : delay) / 10);
+    parts.push(Buffer.from([0x21, 0xf9, 0x04, 0x00, cs & 0xff, cs >> 8, 0x00, 0x00]));
+    const desc = Buffer.alloc(10);
+    desc[0] = 0x2c;
+    desc.writeUInt16LE(f.width, 5);
+    desc.writeUInt16LE(f.height, 7);
+    parts.push(desc, lzw(f.pixels));
+  });
+  parts.push(Buffer.from([0x3b]));
+  return { gif: Buffer.concat(parts), frames: frames.length, width, height };
+}
