@@ -84,6 +84,12 @@ export interface LabApi {
   on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
   /** URL the renderer can put in <img src> for an artifact path (lab:// or http). */
   artifactUrl(path: string): string;
+  /**
+   * URL of an export of runs (metrics CSV, grid PNG, grid GIF, HTML report) for a
+   * download link: the browser host answers it with an attachment, the desktop's
+   * lab:// protocol too (Electron then asks where to save it).
+   */
+  exportUrl(kind: 'metrics' | 'grid' | 'gif' | 'report', runIds: string[], params?: Record<string, string | number>): string;
 }
 
 export const isRequestName = (n: unknown): n is RequestName => typeof n === 'string' && Object.hasOwn(requests, n);

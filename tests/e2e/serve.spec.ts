@@ -3,7 +3,9 @@
 // run finished in the runs panel, and finds it again after a restart.
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { chromium } from '@playwright/test';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { decodePng } from '../../src/main/services/exports';
 import { chromiumArgs, chromiumPath, makeWorkspace, root, startServe } from './serve-fixture';
 
 const exe = chromiumPath();
@@ -111,6 +113,25 @@ test('VAE notebook: Shift+Enter trains live, Stop, change the latent size, run a
     const img = again.locator('[data-testid="sample-image"]').first();
     await expect.poll(() => img.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth), { timeout: 60_000 }).toBeGreaterThan(0);
     await again.screenshot({ path: join(root, 'test-results', 'e2e-run-detail.png') });
+
+    // the run's exports download from its page: a grid PNG that decodes, an HTML report with its curves and grid
+    const download = async (testId: string) => {
+      const [d] = await Promise.all([again.waitForEvent('download'), again.locator(`[data-testid="${testId}"]`).click()]);
+      const file = join(workspace, d.suggestedFilename());
+      await d.saveAs(file);
+      return { name: d.suggestedFilename(), bytes: readFileSync(file) };
+    };
+    const grid = await download('export-grid');
+    expect(grid.name).toMatch(new RegExp(`^${firstId}-samples-step\\d+\\.png$`));
+    const png = decodePng(grid.bytes);
+    expect(png.width).toBe((8 * 29 + 1) * 3); // 8 columns of 28-pixel digits, 1-pixel borders, upscaled 3×
+    const report = await download('export-report');
+    expect(report.name).toBe(`${firstId}-report.html`);
+    const html = report.bytes.toString('utf8');
+    expect(html).toContain('data-metric="train/loss"');
+    expect(html).toContain('data:image/png;base64,');
+    const csv = await download('export-metrics');
+    expect(csv.bytes.toString('utf8').split('\n')[0]).toBe('run_id,run_name,key,step,value,wall_time');
   } finally {
     await server.stop();
   }

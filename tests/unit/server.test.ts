@@ -69,6 +69,12 @@ describe('latentlab serve', () => {
     expect((await fetch(`${base}/artifacts/r1/grid.png?token=wrong`)).status).toBe(403);
     expect((await fetch(`${base}/artifacts/r1/grid.png`)).status).toBe(403);
     expect((await fetch(`${base}/artifacts/..%2F..%2Ftracking.sqlite?token=${server.token}`)).status).toBe(404);
+    // exports need the token too, and say what is wrong with a request
+    expect((await fetch(`${base}/export/metrics?runs=r1`)).status).toBe(403);
+    const unknown = await fetch(`${base}/export/metrics?runs=no-such-run&token=${server.token}`);
+    expect(unknown.status).toBe(400);
+    expect(await unknown.text()).toContain("no run 'no-such-run'");
+    expect((await fetch(`${base}/export/pictures?runs=r1&token=${server.token}`)).status).toBe(400);
     expect((await fetch(`${base}/..%2F..%2Fpackage.json`)).status).toBe(404);
     expect((await fetch(`${base}/%E0%A4%A`)).status).toBe(400);
     expect((await fetch(base + '/')).status).toBe(200); // still up

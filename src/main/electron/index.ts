@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, shell } from 'electron';
+import { ExportError, exportEnv, renderExport } from '../services/exports';
 import { dispatch } from '../../shared/channel';
 import { LabService } from '../services/lab-service';
 import { appRoot, examplesDir } from '../services/paths';
@@ -86,8 +87,18 @@ function buildMenu(): void {
 
 app.whenReady().then(() => {
   // lab://artifacts/<run>/<file> → a file under the workspace's artifacts folder
-  protocol.handle('lab', (req) => {
+  // lab://export/<kind>?runs=… → a download (Electron asks where to save it)
+  protocol.handle('lab', async (req) => {
     const url = new URL(req.url);
+    if (service && url.host === 'export') {
+      const q = Object.fromEntries(url.searchParams);
+      try {
+        const e = await renderExport(service.tracker, service.workspace.artifactsDir, url.pathname.replace(/^\/+/, ''), (q.runs ?? '').split(',').filter(Boolean), q, exportEnv());
+        return new Response(new Uint8Array(e.body), { headers: { 'content-type': e.contentType, 'content-disposition': `attachment; filename="${e.filename}"` } });
+      } catch (err) {
+        return new Response((err as Error).message, { status: err instanceof ExportError ? 400 : 500 });
+      }
+    }
     if (!service || url.host !== 'artifacts') return new Response('not found', { status: 404 });
     const root = resolve(service.workspace.artifactsDir);
     const abs = resolve(root, decodeURIComponent(url.pathname).replace(/^\/+/, ''));

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { Notebook, type CellOutput } from '../../shared/domain';
-import { ExportError, exportGridGif, exportGridPng, exportMetricsCsv, exportReport, findRun } from '../services/exports';
+import { ExportError, exportEnv, exportGridGif, exportGridPng, exportMetricsCsv, exportReport, findRun } from '../services/exports';
 import { LabService } from '../services/lab-service';
 import { injectParameters, parseParameterValue, runNotebook } from '../services/notebook-runner';
 import { appRoot, examplesDir, rendererDir } from '../services/paths';
@@ -221,8 +221,7 @@ async function cmdExport(a: Args): Promise<number> {
       if (format !== 'html' && format !== 'md') {
         throw new UsageError(`--format is html or md${format === 'pdf' ? ' (PDF: open the HTML report in a browser and print it; a PDF export is still to come)' : ''} (got ${format})`);
       }
-      const version = JSON.parse(readFileSync(resolve(appRoot(), 'package.json'), 'utf8')).version as string;
-      const files = exportReport(tracker, workspace.artifactsDir, runs, format, resolve(out), { appVersion: version, node: process.version, generatedAt: Date.now() });
+      const files = exportReport(tracker, workspace.artifactsDir, runs, format, resolve(out), exportEnv());
       process.stderr.write(`wrote a ${format} report of ${runs.length} run(s) to ${out}${files.length > 1 ? ` (+${files.length - 1} image files)` : ''}\n`);
       return 0;
     }

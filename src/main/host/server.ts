@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { handleWireRequest } from '../../shared/channel';
+import { ExportError, exportEnv, renderExport } from '../services/exports';
 import type { LabService } from '../services/lab-service';
 
 const TYPES: Record<string, string> = {
@@ -88,6 +89,22 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
         return;
       }
       sendFile(res, artifactsRoot, decodeURIComponent(url.pathname.slice('/artifacts/'.length)));
+      return;
+    }
+    if (url.pathname.startsWith('/export/')) {
+      if (!sameToken(url.searchParams.get('token'), token)) {
+        res.writeHead(403, { 'content-type': 'text/plain' }).end('bad or missing token');
+        return;
+      }
+      const q = Object.fromEntries(url.searchParams);
+      renderExport(service.tracker, service.workspace.artifactsDir, url.pathname.slice('/export/'.length), (q.runs ?? '').split(',').filter(Boolean), q, exportEnv())
+        .then((e) => {
+          res.writeHead(200, { 'content-type': e.contentType, 'content-disposition': `attachment; filename="${e.filename}"`, 'content-length': e.body.length });
+          res.end(req.method === 'HEAD' ? undefined : e.body);
+        })
+        .catch((err: Error) => {
+          res.writeHead(err instanceof ExportError ? 400 : 500, { 'content-type': 'text/plain; charset=utf-8' }).end(err.message);
+        });
       return;
     }
     const path = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname.slice(1));

@@ -2,11 +2,13 @@
 // run's sample grid at a step as a PNG (re-laid out, padded, upscaled), and a
 // report of runs as self-contained HTML or as Markdown with an images folder.
 // Used by `latentlab export` and by the hosts' export requests.
-import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { encodeGrayPng, PNG_SIGNATURE } from '../../engine/util/png';
 import type { RunRecord } from '../../shared/domain';
+import { appRoot } from './paths';
 import type { Tracker } from './tracker';
 
 export class ExportError extends Error {}
@@ -207,6 +209,17 @@ export interface ReportEnvironment {
   generatedAt: number;
 }
 
+/** This app's version and Node's, now. */
+export function exportEnv(): ReportEnvironment {
+  let appVersion = 'unknown';
+  try {
+    appVersion = (JSON.parse(readFileSync(join(appRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    // a packaged app without its package.json still exports
+  }
+  return { appVersion, node: process.version, generatedAt: Date.now() };
+}
+
 /**
  * A report of runs: curves (one chart per metric, the runs overlaid), each run's
  * last sample grid, its settings, final metrics, model code and environment.
@@ -375,4 +388,48 @@ export function exportGridGif(tracker: Tracker, artifactsDir: string, run: RunRe
   });
   parts.push(Buffer.from([0x3b]));
   return { gif: Buffer.concat(parts), frames: frames.length, width, height };
+}
+
+export type ExportKind = 'metrics' | 'grid' | 'gif' | 'report';
+export const EXPORT_KINDS: readonly ExportKind[] = ['metrics', 'grid', 'gif', 'report'];
+
+/**
+ * One export as bytes for a host to send (the browser host as a download, the
+ * desktop through lab://export, which Electron saves through its dialog).
+ * `params`: step, rows, cols, pad, scale, delay as the CLI takes them.
+ */
+export async function renderExport(
+  tracker: Tracker, artifactsDir: string, kind: string, runIds: string[], params: Record<string, string | undefined>, env: ReportEnvironment,
+): Promise<{ body: Buffer; filename: string; contentType: string }> {
+  if (!(EXPORT_KINDS as readonly string[]).includes(kind)) throw new ExportError(`no export '${kind}' (${EXPORT_KINDS.join(', ')})`);
+  if (runIds.length === 0) throw new ExportError('no run given');
+  const runs = runIds.map((r) => findRun(tracker, r));
+  const int = (k: string) => {
+    const v = params[k];
+    if (v === undefined || v === '') return undefined;
+    if (!/^\d+$/.test(v)) throw new ExportError(`${k} takes a whole number (got '${v}')`);
+    return Number(v);
+  };
+  const base = runs.length === 1 ? runs[0].id : `${runs.length}-runs`;
+  if (kind === 'grid' || kind === 'gif') {
+    if (runs.length !== 1) throw new ExportError(`a ${kind} export takes one run`);
+    if (kind === 'gif') {
+      const g = exportGridGif(tracker, artifactsDir, runs[0], { scale: int('scale'), delay: int('delay') });
+      return { body: g.gif, filename: `${base}-samples.gif`, contentType: 'image/gif' };
+    }
+    const g = exportGridPng(tracker, artifactsDir, runs[0], { step: int('step'), rows: int('rows'), cols: int('cols'), pad: int('pad'), scale: int('scale') });
+    return { body: g.png, filename: `${base}-samples-step${g.step}.png`, contentType: 'image/png' };
+  }
+  // the file writers, through a temporary folder
+  const tmp = mkdtempSync(join(tmpdir(), 'latentlab-export-'));
+  try {
+    if (kind === 'metrics') {
+      await exportMetricsCsv(tracker, runs, join(tmp, 'm.csv'));
+      return { body: readFileSync(join(tmp, 'm.csv')), filename: `${base}-metrics.csv`, contentType: 'text/csv; charset=utf-8' };
+    }
+    exportReport(tracker, artifactsDir, runs, 'html', join(tmp, 'r.html'), env);
+    return { body: readFileSync(join(tmp, 'r.html')), filename: `${base}-report.html`, contentType: 'text/html; charset=utf-8' };
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }

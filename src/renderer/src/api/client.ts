@@ -45,7 +45,14 @@ export function createBridgeApi(bridge: PreloadBridge): LabApi {
     },
     on: (event, listener) => emitter.on(event, listener as Listener),
     artifactUrl: (path) => bridge.artifactBase + path.split('/').map(encodeURIComponent).join('/'),
+    exportUrl: (kind, runIds, params = {}) => `lab://export/${kind}?${exportQuery(runIds, params)}`,
   };
+}
+
+function exportQuery(runIds: string[], params: Record<string, string | number>): string {
+  const q = new URLSearchParams({ runs: runIds.join(',') });
+  for (const [k, v] of Object.entries(params)) q.set(k, String(v));
+  return q.toString();
 }
 
 export function createWebSocketApi(origin: string, token: string): LabApi {
@@ -112,6 +119,7 @@ export function createWebSocketApi(origin: string, token: string): LabApi {
     },
     artifactUrl: (path) =>
       origin + '/artifacts/' + path.split('/').map(encodeURIComponent).join('/') + '?token=' + encodeURIComponent(token),
+    exportUrl: (kind, runIds, params = {}) => `${origin}/export/${kind}?${exportQuery(runIds, params)}&token=${encodeURIComponent(token)}`,
   };
 }
 
