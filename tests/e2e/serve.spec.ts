@@ -3,6 +3,7 @@
 // run finished in the runs panel, and finds it again after a restart.
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { chromium } from '@playwright/test';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodePng } from '../../src/main/services/exports';
@@ -153,6 +154,48 @@ test('GAN notebook shows data and generated points together', async () => {
     const row = page.locator('[data-testid="runs-panel"] [data-testid="run-row"]').first();
     await expect(row).toHaveAttribute('data-status', 'finished', { timeout: 240_000 });
     await page.screenshot({ path: join(root, 'test-results', 'e2e-gan.png') });
+  } finally {
+    await server.stop();
+  }
+});
+
+test('compare two runs: curves overlaid, what differs, both grids at the same step, one slider moving both', async () => {
+  test.skip(!exe, 'Chromium is not installed (apt-get install -y chromium); .ci/run installs it');
+  const workspace = makeWorkspace();
+  // two VAE runs that differ in their latent size, trained headlessly: grids at steps 200 and 210
+  for (const latent of ['16', '4']) {
+    const r = spawnSync(process.execPath, [join(root, 'bin', 'latentlab.js'), 'run', join(workspace, 'vae-mnist.ipynb'), '-p', 'steps', '210', '-p', 'latentDim', latent, '--json'], { cwd: root, encoding: 'utf8', timeout: 240_000 });
+    expect(r.status, r.stderr).toBe(0);
+  }
+  const server = await startServe(workspace);
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await page.goto(server.url);
+    const ticks = page.locator('[data-testid="runs-panel"] [data-testid="compare-tick"]');
+    await expect(ticks).toHaveCount(2);
+    await ticks.nth(0).check();
+    await ticks.nth(1).check();
+    await page.locator('[data-testid="compare-open"]').click();
+    await expect(page.locator('[data-testid="compare-page"]')).toBeVisible();
+    // both grids, loaded, at one step: the last common one
+    const grids = page.locator('[data-testid="compare-grid"]');
+    await expect(grids).toHaveCount(2);
+    const steps = () => grids.evaluateAll((els) => els.map((e) => e.getAttribute('data-step')));
+    await expect.poll(steps).toEqual(['210', '210']);
+    await expect.poll(() => grids.evaluateAll((els) => els.every((e) => (e as HTMLImageElement).complete && (e as HTMLImageElement).naturalWidth > 0))).toBe(true);
+    // the slider moves both
+    await page.locator('[data-testid="compare-slider"]').fill('0');
+    await expect.poll(steps).toEqual(['200', '200']);
+    // the latent size is the setting that differs; the data is the same
+    await expect(page.locator('[data-testid="compare-diff"] tr[data-key="model.latentDim"]')).toHaveAttribute('data-differs', 'true');
+    await expect(page.locator('[data-testid="compare-diff"] tr[data-key="data"]')).toHaveAttribute('data-differs', 'false');
+    await expect(page.locator('[data-testid="compare-diff"] tr[data-key="seed"]')).toHaveAttribute('data-differs', 'false');
+    // one chart per metric with both runs in it, and the evaluation table with its kinds
+    const charts = page.locator('[data-testid="compare-chart"]');
+    await expect.poll(() => charts.count()).toBeGreaterThan(3);
+    await expect.poll(() => page.locator('[data-testid="compare-chart"][data-metric="train/loss"] .scatterlayer .trace').count()).toBe(2);
+    await expect(page.locator('[data-testid="compare-eval"]')).toContainText('bound');
+    await page.screenshot({ path: join(root, 'test-results', 'e2e-compare.png'), fullPage: true });
   } finally {
     await server.stop();
   }

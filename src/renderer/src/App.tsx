@@ -5,6 +5,7 @@ import { Banners } from './layout/Banners';
 import { Sidebar } from './layout/Sidebar';
 import { TopBar } from './layout/TopBar';
 import { NotebookView } from './notebook/NotebookView';
+import { ComparePage } from './runs/ComparePage';
 import { RunDetail } from './runs/RunDetail';
 import { notebookTitle, useLab } from './store';
 
@@ -56,6 +57,7 @@ export function App() {
               <NotebookView />
             </div>
             {view.kind === 'run' && <RunDetail key={view.runId} runId={view.runId} />}
+            {view.kind === 'compare' && <ComparePage key={view.runIds.join(',')} runIds={view.runIds} />}
           </div>
         </main>
       </div>

@@ -213,3 +213,12 @@ export async function restartKernel(backend?: string | null): Promise<void> {
 export function openRun(runId: string): void {
   useLab.getState().setView({ kind: 'run', runId });
 }
+
+/** The compare view of 2 to 8 runs. */
+export function openCompare(runIds: string[]): void {
+  if (runIds.length < 2 || runIds.length > 8) {
+    reportError('Compare', new Error(`it takes 2 to 8 runs (${runIds.length} ticked)`));
+    return;
+  }
+  useLab.getState().setView({ kind: 'compare', runIds });
+}

@@ -20,7 +20,7 @@ export interface OpenNotebook {
   dirty: boolean;
 }
 
-export type View = { kind: 'notebook' } | { kind: 'run'; runId: string };
+export type View = { kind: 'notebook' } | { kind: 'run'; runId: string } | { kind: 'compare'; runIds: string[] };
 
 export interface BannerMessage {
   id: number;
@@ -36,6 +36,9 @@ export interface LabState {
   engine: EngineInfo | null;
   disconnected: boolean;
   view: View;
+  /** runs ticked in the runs panel for the compare view */
+  compareSel: string[];
+  toggleCompare(runId: string): void;
   errors: BannerMessage[];
   /** A request to move keyboard focus to a cell; seq makes repeated requests distinct. */
   focus: { cellId: string; seq: number } | null;
@@ -88,6 +91,8 @@ export const useLab = create<LabState>()((set, get) => {
     engine: null,
     disconnected: false,
     view: { kind: 'notebook' },
+    compareSel: [],
+    toggleCompare: (runId) => set((s) => ({ compareSel: s.compareSel.includes(runId) ? s.compareSel.filter((r) => r !== runId) : [...s.compareSel, runId] })),
     errors: [],
     focus: null,
     execCounter: 0,

@@ -1,5 +1,5 @@
 // The sidebar's runs list, newest first, kept live by run.updated events.
-import { openRun, refreshRuns } from '../actions';
+import { openCompare, openRun, refreshRuns } from '../actions';
 import { useLab } from '../store';
 import { configSummary, formatNumber, keyMetric } from './format';
 import { StatusChip } from './StatusChip';
@@ -7,11 +7,24 @@ import { StatusChip } from './StatusChip';
 export function RunsPanel() {
   const runs = useLab((s) => s.runs);
   const selected = useLab((s) => (s.view.kind === 'run' ? s.view.runId : null));
+  const ticked = useLab((s) => s.compareSel);
+  const toggle = useLab((s) => s.toggleCompare);
   return (
     <div className="side-section runs-section">
       <div className="side-title">
         Runs <span className="ll-count">{runs.length}</span>
         <span className="spacer" />
+        {ticked.length > 0 && (
+          <button
+            className="ll-btn ll-small"
+            data-testid="compare-open"
+            disabled={ticked.length < 2 || ticked.length > 8}
+            title="Compare the ticked runs (2 to 8)"
+            onClick={() => openCompare(ticked.filter((id) => runs.some((r) => r.id === id)))}
+          >
+            Compare {ticked.length}
+          </button>
+        )}
         <button className="ll-icon-btn" title="Refresh runs" onClick={() => void refreshRuns()}>
           ⟳
         </button>
@@ -31,6 +44,15 @@ export function RunsPanel() {
               title={r.id}
             >
               <div className="run-row-top">
+                <input
+                  type="checkbox"
+                  className="compare-tick"
+                  data-testid="compare-tick"
+                  title="Tick to compare"
+                  checked={ticked.includes(r.id)}
+                  onClick={(e) => e.stopPropagation()}
+                  onChange={() => toggle(r.id)}
+                />
                 <span className="run-row-name">{r.name}</span>
                 <StatusChip status={r.status} />
               </div>
