@@ -186,6 +186,18 @@ test('compare two runs: curves overlaid, what differs, both grids at the same st
     // the slider moves both
     await page.locator('[data-testid="compare-slider"]').fill('0');
     await expect.poll(steps).toEqual(['200', '200']);
+    // two grids: their absolute difference (two models differ somewhere), a wipe, a flicker
+    await expect(page.locator('[data-testid="diff-mean"]')).toContainText('%');
+    const mean = Number((await page.locator('[data-testid="diff-mean"]').innerText()).match(/([\d.]+) %/)![1]);
+    expect(mean).toBeGreaterThan(0);
+    expect(await page.locator('[data-testid="diff-canvas"]').evaluate((c: HTMLCanvasElement) => c.width)).toBeGreaterThan(100);
+    await page.locator('[data-testid="diff-wipe"]').check();
+    await expect(page.locator('.grid-wipe img')).toHaveCount(2);
+    await page.locator('[data-testid="diff-flicker"]').check();
+    const flicker = page.locator('[data-testid="grid-diff"] img[data-showing]');
+    await expect(flicker).toHaveAttribute('data-showing', 'b', { timeout: 3000 });
+    await expect(flicker).toHaveAttribute('data-showing', 'a', { timeout: 3000 });
+    await page.locator('[data-testid="diff-difference"]').check();
     // the latent size is the setting that differs; the data is the same
     await expect(page.locator('[data-testid="compare-diff"] tr[data-key="model.latentDim"]')).toHaveAttribute('data-differs', 'true');
     await expect(page.locator('[data-testid="compare-diff"] tr[data-key="data"]')).toHaveAttribute('data-differs', 'false');

@@ -129,6 +129,12 @@ export function ComparePage({ runIds }: { runIds: string[] }) {
               );
             })}
           </div>
+          {loaded.length === 2 && (
+            <GridDiff
+              a={getApi().artifactUrl(loaded[0].grids.find((x) => x.step === step)!.path)}
+              b={getApi().artifactUrl(loaded[1].grids.find((x) => x.step === step)!.path)}
+            />
+          )}
           <div className="step-slider">
             <input
               type="range" min={0} max={common.length - 1} value={index} disabled={common.length < 2}
@@ -194,6 +200,87 @@ export function ComparePage({ runIds }: { runIds: string[] }) {
           <CompareChart key={c.key} metric={c.key} items={c.items} />
         ))}
       </div>
+    </div>
+  );
+}
+
+type DiffMode = 'difference' | 'wipe' | 'flicker';
+
+/**
+ * Two grids on top of each other: the absolute difference per pixel (white where
+ * they differ most), a wipe (drag to reveal the second), or a flicker between
+ * them. Grids drawn from the same sample seed put the same latent in the same
+ * cell, so what differs is the model, not the noise.
+ */
+function GridDiff({ a, b }: { a: string; b: string }) {
+  const [mode, setMode] = useState<DiffMode>('difference');
+  const [wipe, setWipe] = useState(50);
+  const [showB, setShowB] = useState(false);
+  const canvas = useRef<HTMLCanvasElement>(null);
+  const [meanDiff, setMeanDiff] = useState<number | null>(null);
+  useEffect(() => {
+    if (mode !== 'difference') return;
+    let live = true;
+    const load = (src: string) =>
+      new Promise<HTMLImageElement>((resolve, reject) => {
+        const img = new Image();
+        img.crossOrigin = 'anonymous';
+        img.onload = () => resolve(img);
+        img.onerror = () => reject(new Error(`cannot load ${src}`));
+        img.src = src;
+      });
+    void Promise.all([load(a), load(b)])
+      .then(([ia, ib]) => {
+        const c = canvas.current;
+        if (!live || !c) return;
+        const w = Math.min(ia.width, ib.width), h = Math.min(ia.height, ib.height);
+        [c.width, c.height] = [w, h];
+        const g = c.getContext('2d')!;
+        const pixels = (img: HTMLImageElement) => {
+          g.clearRect(0, 0, w, h);
+          g.drawImage(img, 0, 0);
+          return g.getImageData(0, 0, w, h);
+        };
+        const pa = pixels(ia), pb = pixels(ib);
+        let sum = 0;
+        for (let i = 0; i < pa.data.length; i += 4) {
+          const d = Math.abs(pa.data[i] - pb.data[i]);
+          sum += d;
+          pa.data[i] = pa.data[i + 1] = pa.data[i + 2] = d;
+          pa.data[i + 3] = 255;
+        }
+        g.putImageData(pa, 0, 0);
+        setMeanDiff(sum / (w * h) / 255);
+      })
+      .catch(() => setMeanDiff(null));
+    return () => {
+      live = false;
+    };
+  }, [a, b, mode]);
+  useEffect(() => {
+    if (mode !== 'flicker') return;
+    const t = setInterval(() => setShowB((v) => !v), 500);
+    return () => clearInterval(t);
+  }, [mode]);
+  return (
+    <div className="grid-diff" data-testid="grid-diff" data-mode={mode}>
+      <div className="grid-diff-modes">
+        {(['difference', 'wipe', 'flicker'] as const).map((m) => (
+          <label key={m}>
+            <input type="radio" name="grid-diff" checked={mode === m} onChange={() => setMode(m)} data-testid={`diff-${m}`} /> {m}
+          </label>
+        ))}
+        {mode === 'difference' && meanDiff !== null && <span className="muted" data-testid="diff-mean">mean |difference| {(100 * meanDiff).toFixed(1)} %</span>}
+        {mode === 'wipe' && <input type="range" min={0} max={100} value={wipe} onChange={(e) => setWipe(Number(e.target.value))} aria-label="wipe" />}
+      </div>
+      {mode === 'difference' && <canvas ref={canvas} data-testid="diff-canvas" />}
+      {mode === 'wipe' && (
+        <div className="grid-wipe">
+          <img src={a} alt="first run" />
+          <img src={b} alt="second run" style={{ clipPath: `inset(0 0 0 ${wipe}%)` }} />
+        </div>
+      )}
+      {mode === 'flicker' && <img src={showB ? b : a} alt={showB ? 'second run' : 'first run'} data-showing={showB ? 'b' : 'a'} />}
     </div>
   );
 }
