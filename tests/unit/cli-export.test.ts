@@ -110,7 +110,20 @@ describe('latentlab export', () => {
     const linked = [...mdText.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((m) => m[1]);
     expect(linked.length).toBe(keys.length + 2);
     for (const f of linked) expect(existsSync(join(dir, f)), f).toBe(true);
-    expect(cli('export', 'report', runId, '--out', join(dir, 'r.pdf'), '--format', 'pdf', '--workspace', dir).stderr).toContain('--format is html or md');
+    // PDF, printed by headless Chromium where there is one: pages, each a real page object
+    const pdf = join(dir, 'report.pdf');
+    const printed = cli('export', 'report', runId, other, '--out', pdf, '--workspace', dir);
+    if (!exe) expect(printed.stderr).toContain('a PDF needs Chromium');
+    else {
+      expect(printed.status, printed.stderr).toBe(0);
+      const bytes = readFileSync(pdf);
+      expect(bytes.toString('latin1', 0, 5)).toBe('%PDF-');
+      const pages = (bytes.toString('latin1').match(/\/Type\s*\/Page[^s]/g) ?? []).length;
+      expect(pages).toBeGreaterThan(1);
+      const info = spawnSync('pdfinfo', [pdf], { encoding: 'utf8' });
+      if (info.status === 0) expect(Number(/Pages:\s+(\d+)/.exec(info.stdout)![1])).toBe(pages);
+    }
+    expect(cli('export', 'report', runId, '--out', join(dir, 'r.txt'), '--format', 'txt', '--workspace', dir).stderr).toContain('--format is html, md or pdf');
   }, 300_000);
 
   it('writes the grid over training as an animated GIF, a frame per logged grid, that decodes to the grids', async () => {

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { Notebook, type CellOutput } from '../../shared/domain';
-import { ExportError, exportEnv, exportGridGif, exportGridPng, exportMetricsCsv, exportReport, findRun } from '../services/exports';
+import { ExportError, exportEnv, exportGridGif, exportGridPng, exportMetricsCsv, exportReport, exportReportPdf, findRun } from '../services/exports';
 import { LabService } from '../services/lab-service';
 import { injectParameters, parseParameterValue, runNotebook } from '../services/notebook-runner';
 import { appRoot, examplesDir, rendererDir } from '../services/paths';
@@ -29,9 +29,10 @@ Usage:
       pixels between images, upscaled K times. RUN is an id or a unique prefix of one.
   latentlab export gif RUN --out FILE.gif [--scale K] [--delay MS] [--workspace DIR]
       The run's sample grid over training as an animated GIF, a frame per logged grid.
-  latentlab export report RUN... --out PATH [--format html|md] [--workspace DIR]
+  latentlab export report RUN... --out PATH [--format html|md|pdf] [--workspace DIR]
       A report of the runs: curves, sample grids, settings, final metrics, model code
-      and environment; one self-contained HTML file, or Markdown with PATH_files/.
+      and environment; one self-contained HTML file, Markdown with PATH_files/, or a
+      PDF printed by headless Chromium.
 
 Backends: tensorflow-gpu, tensorflow, wasm, cpu (default: the best that loads).
 Default workspace for serve: $LATENTLAB_WORKSPACE or ~/LatentLab.`;
@@ -217,9 +218,12 @@ async function cmdExport(a: Args): Promise<number> {
       return 0;
     }
     if (what === 'report') {
-      const format = str(a.flags.get('--format')) ?? (/\.md$/i.test(out) ? 'md' : 'html');
-      if (format !== 'html' && format !== 'md') {
-        throw new UsageError(`--format is html or md${format === 'pdf' ? ' (PDF: open the HTML report in a browser and print it; a PDF export is still to come)' : ''} (got ${format})`);
+      const format = str(a.flags.get('--format')) ?? (/\.md$/i.test(out) ? 'md' : /\.pdf$/i.test(out) ? 'pdf' : 'html');
+      if (format !== 'html' && format !== 'md' && format !== 'pdf') throw new UsageError(`--format is html, md or pdf (got ${format})`);
+      if (format === 'pdf') {
+        exportReportPdf(tracker, workspace.artifactsDir, runs, resolve(out), exportEnv());
+        process.stderr.write(`wrote a PDF report of ${runs.length} run(s) to ${out}\n`);
+        return 0;
       }
       const files = exportReport(tracker, workspace.artifactsDir, runs, format, resolve(out), exportEnv());
       process.stderr.write(`wrote a ${format} report of ${runs.length} run(s) to ${out}${files.length > 1 ? ` (+${files.length - 1} image files)` : ''}\n`);

@@ -3,7 +3,10 @@
 // report of runs as self-contained HTML or as Markdown with an images folder.
 // Used by `latentlab export` and by the hosts' export requests.
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { basename, isAbsolute, join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { encodeGrayPng, PNG_SIGNATURE } from '../../engine/util/png';
@@ -427,8 +430,36 @@ export async function renderExport(
       await exportMetricsCsv(tracker, runs, join(tmp, 'm.csv'));
       return { body: readFileSync(join(tmp, 'm.csv')), filename: `${base}-metrics.csv`, contentType: 'text/csv; charset=utf-8' };
     }
+    if (params.format === 'pdf') {
+      exportReportPdf(tracker, artifactsDir, runs, join(tmp, 'r.pdf'), env);
+      return { body: readFileSync(join(tmp, 'r.pdf')), filename: `${base}-report.pdf`, contentType: 'application/pdf' };
+    }
     exportReport(tracker, artifactsDir, runs, 'html', join(tmp, 'r.html'), env);
     return { body: readFileSync(join(tmp, 'r.html')), filename: `${base}-report.html`, contentType: 'text/html; charset=utf-8' };
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Chromium for printing reports to PDF: CHROMIUM_PATH, else the usual places; null where there is none. */
+export function findChromium(): string | null {
+  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome'];
+  return candidates.find((p): p is string => !!p && existsSync(p)) ?? null;
+}
+
+/**
+ * The HTML report printed to PDF by headless Chromium (the desktop app has its
+ * own printer, Electron's printToPDF). A clear error where no Chromium is found.
+ */
+export function exportReportPdf(tracker: Tracker, artifactsDir: string, runs: RunRecord[], out: string, env: ReportEnvironment): void {
+  const chromium = findChromium();
+  if (!chromium) throw new ExportError('a PDF needs Chromium (apt-get install chromium, or set CHROMIUM_PATH); the HTML report prints to PDF from any browser');
+  const tmp = mkdtempSync(join(tmpdir(), 'latentlab-pdf-'));
+  try {
+    const html = join(tmp, 'report.html');
+    exportReport(tracker, artifactsDir, runs, 'html', html, env);
+    const r = spawnSync(chromium, ['--headless', '--no-sandbox', '--disable-gpu', '--no-pdf-header-footer', `--user-data-dir=${join(tmp, 'profile')}`, `--print-to-pdf=${out}`, pathToFileURL(html).href], { encoding: 'utf8', timeout: 120_000 });
+    if (r.status !== 0 || !existsSync(out)) throw new ExportError(`Chromium could not print the report: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').pop()}`);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
