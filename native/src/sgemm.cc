@@ -391,8 +391,11 @@ void conv_input_grad(const ConvGeometry& g, int co, const float* dy, const float
       const int i0 = (y0 + g.top) % s_h, j0 = (x0 + g.left) % s_w;
       const int A = i0 < g.fh ? (g.fh - i0 + s_h - 1) / s_h : 0;
       const int B = j0 < g.fw ? (g.fw - j0 + s_w - 1) / s_w : 0;
+      // one phase (unit stride) is all of dx: the product writes there directly
+      const bool whole = s_h == 1 && s_w == 1;
       const size_t cells = (size_t)g.n * hs * ws * ci;
-      part.assign(cells, 0.f);
+      float* target = whole ? dx : (part.resize(cells), part.data());
+      if (A == 0 || B == 0) std::fill(target, target + cells, 0.f);
       if (A > 0 && B > 0) {
         const int by = (y0 + g.top - i0) / s_h, bx = (x0 + g.left - j0) / s_w;
         turned.resize((size_t)A * B * co * ci);
@@ -404,8 +407,9 @@ void conv_input_grad(const ConvGeometry& g, int co, const float* dy, const float
               for (int o = 0; o < co; o++) dst[(size_t)o * ci + c] = src[(size_t)c * co + o];
           }
         const ConvGeometry sub{g.n, g.ho, g.wo, co, A, B, 1, 1, A - 1 - by, B - 1 - bx, hs, ws};
-        conv_gemm(sub, false, ci, dy, turned.data(), part.data(), threads);
+        conv_gemm(sub, false, ci, dy, turned.data(), target, threads);
       }
+      if (whole) continue;
       for (int n = 0; n < g.n; n++)
         for (int ty = 0; ty < hs; ty++)
           for (int tx = 0; tx < ws; tx++)

@@ -78,43 +78,16 @@ export function nativeConv(native: NativeKernels, which: 'Conv2D' | 'Conv2DBackp
       native.conv(geometry, false, Co, wasm.typedArrayFromHeap(inputs.x), wasm.typedArrayFromHeap(inputs.filter), wasm.typedArrayFromHeap(out), threads);
     } else if (which === 'Conv2DBackpropFilter') {
       native.conv(geometry, true, Co, wasm.typedArrayFromHeap(inputs.x), wasm.typedArrayFromHeap(inputs.dy), wasm.typedArrayFromHeap(out), threads);
-    } else if (info.strideHeight === 1 && info.strideWidth === 1) {
-      inputGradStride1(native, threads, wasm, info, inputs.dy, inputs.filter, out);
-    } else if (info.inChannels >= 4) {
-      // one implicit product per phase of the stride; its width is the input's
-      // channels, so a 1-channel image is better served by col2im
+    } else if ((info.strideHeight === 1 && info.strideWidth === 1) || info.inChannels >= 4) {
+      // one implicit product per phase of the stride (stride 1: one, straight into
+      // dX); its width is the input's channels, so a strided 1-channel image is
+      // better served by col2im
       native.convInputGrad(geometry, Co, wasm.typedArrayFromHeap(inputs.dy), wasm.typedArrayFromHeap(inputs.filter), wasm.typedArrayFromHeap(out), threads);
     } else {
       inputGradCol2im(native, threads, wasm, info, inputs.dy, inputs.filter, out);
     }
     return out;
   };
-}
-
-/**
- * dX of a stride-1 convolution: dX[n, y, x, ci] = Σ dY[n, y − i + top, x − j + left, co] · W[i, j, ci, co],
- * the forward convolution of dY (Co channels) with W′[i′, j′, co, ci] = W[fh−1−i′, fw−1−j′, ci, co]
- * and padding fh−1−top, fw−1−left, whose output is the input's size.
- */
-function inputGradStride1(native: NativeKernels, threads: number, wasm: Backend, info: ReturnType<typeof convInfo>, dy: TensorInfo, filter: TensorInfo, out: TensorInfo): void {
-  const { filterHeight: fh, filterWidth: fw, inChannels: Ci, outChannels: Co } = info;
-  const turned = wasm.makeOutput([fh * fw * Co * Ci], 'float32');
-  try {
-    const w = wasm.typedArrayFromHeap(filter);
-    const t = wasm.typedArrayFromHeap(turned);
-    for (let i = 0; i < fh; i++) {
-      for (let j = 0; j < fw; j++) {
-        const src = ((fh - 1 - i) * fw + (fw - 1 - j)) * Ci * Co;
-        const dst = (i * fw + j) * Co * Ci;
-        for (let ci = 0; ci < Ci; ci++) for (let co = 0; co < Co; co++) t[dst + co * Ci + ci] = w[src + ci * Co + co];
-      }
-    }
-    const geometry = [info.batchSize, info.outHeight, info.outWidth, Co, fh, fw, 1, 1,
-      fh - 1 - info.padInfo.top, fw - 1 - info.padInfo.left, info.inHeight, info.inWidth];
-    native.conv(geometry, false, Ci, wasm.typedArrayFromHeap(dy), t, wasm.typedArrayFromHeap(out), threads);
-  } finally {
-    wasm.disposeData(turned.dataId);
-  }
 }
 
 /** dX = col2im(dY · Wᵀ) for strided convolutions, in chunks of images whose patches stay under PATCH_FLOATS. */

@@ -62,7 +62,12 @@ export function nativeKernels(): { kernels: NativeKernels | null; why: string } 
 }
 
 /** Threads for the native kernels: LATENTLAB_THREADS, else every core. */
+let threads: number | null = null;
 export function nativeThreads(k: NativeKernels): number {
-  const env = Number(process.env.LATENTLAB_THREADS);
-  return Number.isInteger(env) && env > 0 ? env : Math.max(1, k.info().cores);
+  // once per process: kernels on the hot path (bias sums, Adam per variable) ask every call
+  if (threads === null) {
+    const env = Number(process.env.LATENTLAB_THREADS);
+    threads = Number.isInteger(env) && env > 0 ? env : Math.max(1, k.info().cores);
+  }
+  return threads;
 }

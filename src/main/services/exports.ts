@@ -130,6 +130,12 @@ export interface GridOptions {
  * records rows and cols; tiles are separated by 1 pixel) and laid out again.
  */
 export function exportGridPng(tracker: Tracker, artifactsDir: string, run: RunRecord, opts: GridOptions = {}): { png: Buffer; step: number; width: number; height: number } {
+  const g = gridPixels(tracker, artifactsDir, run, opts);
+  return { png: encodeGrayPng(g.width, g.height, g.pixels), step: g.step, width: g.width, height: g.height };
+}
+
+/** The re-laid-out grid as gray pixels (what exportGridPng encodes, and each GIF frame). */
+function gridPixels(tracker: Tracker, artifactsDir: string, run: RunRecord, opts: GridOptions): { pixels: Uint8Array; step: number; width: number; height: number } {
   const grids = tracker.artifacts(run.id, 'samples');
   if (grids.length === 0) throw new ExportError(`run ${run.id} has no sample grids`);
   const at = opts.step === undefined ? grids[grids.length - 1] : [...grids].reverse().find((g) => g.step <= opts.step!);
@@ -162,7 +168,7 @@ export function exportGridPng(tracker: Tracker, artifactsDir: string, run: RunRe
       }
     }
   }
-  return { png: encodeGrayPng(W, H, out), step: at.step, width: W, height: H };
+  return { pixels: out, step: at.step, width: W, height: H };
 }
 
 /**
@@ -230,10 +236,11 @@ export function exportEnv(): ReportEnvironment {
  * Markdown beside a folder of the same images. Returns the files written.
  */
 export function exportReport(tracker: Tracker, artifactsDir: string, runs: RunRecord[], format: 'html' | 'md', out: string, env: ReportEnvironment): string[] {
-  const keys = [...new Set(runs.flatMap((r) => tracker.metricKeys(r.id)))].sort();
+  const runKeys = new Map(runs.map((r) => [r.id, tracker.metricKeys(r.id)]));
+  const keys = [...new Set([...runKeys.values()].flat())].sort();
   const charts = keys.map((key) => ({
     key,
-    svg: curveSvg(key, runs.filter((r) => tracker.metricKeys(r.id).includes(key)).map((r) => ({ label: `${r.name} ${r.id.slice(-4)}`, ...tracker.series(r.id, key, 600) }))),
+    svg: curveSvg(key, runs.filter((r) => runKeys.get(r.id)!.includes(key)).map((r) => ({ label: `${r.name} ${r.id.slice(-4)}`, ...tracker.series(r.id, key, 600) }))),
   }));
   const grids = runs.map((r) => {
     try {
@@ -367,8 +374,7 @@ export function exportGridGif(tracker: Tracker, artifactsDir: string, run: RunRe
   const delay = opts.delay ?? 400;
   if (!Number.isInteger(delay) || delay < 20 || delay > 60_000) throw new ExportError(`--delay must be whole milliseconds from 20 to 60000 (got ${delay})`);
   const frames = steps.map((step) => {
-    const g = exportGridPng(tracker, artifactsDir, run, { step, scale: opts.scale ?? 1 });
-    return decodePng(g.png);
+    return gridPixels(tracker, artifactsDir, run, { step, scale: opts.scale ?? 1 });
   });
   const { width, height } = frames[0];
   const head = Buffer.alloc(13);
