@@ -17,6 +17,7 @@ export default defineConfig({
           engine: resolve(__dirname, 'src/engine/main.ts'),
           cli: resolve(__dirname, 'src/main/host/cli.ts'),
           bench: resolve(__dirname, 'src/bench/main.ts'),
+          'bench-compare': resolve(__dirname, 'src/bench/compare.ts'),
         },
       },
     },

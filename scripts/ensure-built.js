@@ -5,7 +5,7 @@ const { existsSync, readdirSync, statSync } = require('node:fs');
 const { join } = require('node:path');
 
 const root = join(__dirname, '..');
-const outputs = ['out/main/cli.js', 'out/main/engine.js', 'out/main/bench.js', 'out/main/index.js', 'out/preload/index.js', 'out/renderer/index.html'].map((p) => join(root, p));
+const outputs = ['out/main/cli.js', 'out/main/engine.js', 'out/main/bench.js', 'out/main/bench-compare.js', 'out/main/index.js', 'out/preload/index.js', 'out/renderer/index.html'].map((p) => join(root, p));
 
 function newest(dir) {
   let t = 0;

@@ -66,6 +66,8 @@ export const events = {
   'run.metrics': z.object({ runId: z.string(), points: z.array(MetricPoint) }),
   'run.artifact': z.object({ artifact: Artifact }),
   'engine.status': EngineInfo,
+  /** a desktop menu item for the renderer to carry out (it knows which runs are open) */
+  'app.command': z.object({ command: z.enum(['export-report', 'export-pdf', 'export-grid', 'export-gif', 'export-metrics']) }),
 } as const;
 
 export type Requests = typeof requests;

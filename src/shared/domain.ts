@@ -52,7 +52,7 @@ export const RunRecord = z.object({
 });
 export type RunRecord = z.infer<typeof RunRecord>;
 
-export const ArtifactKind = z.enum(['samples', 'scatter2d', 'image', 'reconstructions']);
+export const ArtifactKind = z.enum(['samples', 'scatter2d', 'image', 'reconstructions', 'interpolation']);
 export const Artifact = z.object({
   runId: z.string(),
   step: z.number().int().nonnegative(),
@@ -86,6 +86,8 @@ export const CellOutput = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('run'), runId: z.string() }), // a live run view
   z.object({ type: z.literal('image'), path: z.string(), caption: z.string().optional() }),
+  // the runs one lab.sweep trained, with a button to compare them
+  z.object({ type: z.literal('sweep'), sweepId: z.string(), name: z.string(), runIds: z.array(z.string()) }),
 ]);
 export type CellOutput = z.infer<typeof CellOutput>;
 
@@ -119,5 +121,7 @@ export const SeriesData = z.object({
   key: z.string(),
   steps: z.array(z.number()),
   values: z.array(z.number()),
+  /** wall-clock ms of each point (for a wall-time axis) */
+  times: z.array(z.number()).optional(),
 });
 export type SeriesData = z.infer<typeof SeriesData>;

@@ -37,6 +37,18 @@ test('desktop window opens the VAE notebook and trains it', async () => {
     await expect(win.locator('[data-testid="run-row"]').first()).toHaveAttribute('data-status', 'finished', { timeout: 240_000 });
     // the sandboxed renderer sees only the bridge
     expect(await win.evaluate(() => typeof (globalThis as { require?: unknown }).require)).toBe('undefined');
+    // File → Export lists the exports of the runs on screen
+    const exportItems = await app.evaluate(({ Menu }) =>
+      Menu.getApplicationMenu()!.items.find((i) => i.label === 'File')!.submenu!.items.find((i) => i.label === 'Export')!.submenu!.items.map((i) => i.label));
+    expect(exportItems).toEqual(['Report (HTML)…', 'Report (PDF)…', 'Sample Grid (PNG)…', 'Grid over Training (GIF)…', 'Metrics (CSV)…']);
+    // the PDF of a run's report, printed by Electron itself (printToPDF), through lab://export
+    await win.locator('[data-testid="run-row"]').first().click();
+    const runId = await win.locator('[data-testid="run-row"]').first().getAttribute('data-run-id');
+    const pdfHead = await win.evaluate(async (id) => {
+      const r = await fetch(`lab://export/report?runs=${id}&format=pdf`);
+      return { status: r.status, type: r.headers.get('content-type'), head: new TextDecoder().decode((await r.arrayBuffer()).slice(0, 5)) };
+    }, runId);
+    expect(pdfHead).toEqual({ status: 200, type: 'application/pdf', head: '%PDF-' });
   } finally {
     await app.close();
   }

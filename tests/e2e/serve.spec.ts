@@ -4,7 +4,7 @@
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { chromium } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodePng } from '../../src/main/services/exports';
 import { chromiumArgs, chromiumPath, makeWorkspace, root, startServe } from './serve-fixture';
@@ -198,8 +198,15 @@ test('compare two runs: curves overlaid, what differs, both grids at the same st
     await expect(flicker).toHaveAttribute('data-showing', 'b', { timeout: 3000 });
     await expect(flicker).toHaveAttribute('data-showing', 'a', { timeout: 3000 });
     await page.locator('[data-testid="diff-difference"]').check();
-    // the latent size is the setting that differs; the data is the same
+    // an interpolation strip per run, at the slider's step, between the same two validation images
+    const strips = page.locator('[data-testid="compare-strip"]');
+    await expect(strips).toHaveCount(2);
+    await expect.poll(() => strips.evaluateAll((els) => els.map((e) => e.getAttribute('data-step')))).toEqual(['200', '200']);
+    await expect.poll(() => strips.evaluateAll((els) => els.every((e) => (e as HTMLImageElement).complete && (e as HTMLImageElement).naturalWidth === 12 * 29 + 1))).toBe(true);
+    // the latent size is the setting that differs, listed first; what is the same (data, seed) on request
     await expect(page.locator('[data-testid="compare-diff"] tr[data-key="model.latentDim"]')).toHaveAttribute('data-differs', 'true');
+    await expect(page.locator('[data-testid="compare-diff"] tr[data-key="seed"]')).toHaveCount(0);
+    await page.locator('[data-testid="compare-same-toggle"]').click();
     await expect(page.locator('[data-testid="compare-diff"] tr[data-key="data"]')).toHaveAttribute('data-differs', 'false');
     await expect(page.locator('[data-testid="compare-diff"] tr[data-key="seed"]')).toHaveAttribute('data-differs', 'false');
     // one chart per metric with both runs in it, and the evaluation table with its kinds
@@ -207,7 +214,88 @@ test('compare two runs: curves overlaid, what differs, both grids at the same st
     await expect.poll(() => charts.count()).toBeGreaterThan(3);
     await expect.poll(() => page.locator('[data-testid="compare-chart"][data-metric="train/loss"] .scatterlayer .trace').count()).toBe(2);
     await expect(page.locator('[data-testid="compare-eval"]')).toContainText('bound');
+    await expect(page.locator('[data-testid="compare-eval"]')).toContainText('nats');
+    // the shared x axis: epochs (steps × batch / training examples), then wall time; smoothing keeps the raw curve behind
+    const loss = page.locator('[data-testid="compare-chart"][data-metric="train/loss"]');
+    const lastX = () => loss.evaluate((el) => {
+      const d = (el as unknown as { data: { x: number[] }[] }).data;
+      return Math.max(...d.map((t) => t.x[t.x.length - 1]));
+    });
+    expect(await lastX()).toBe(210);
+    await page.locator('[data-testid="compare-axis"]').selectOption('epoch');
+    await expect(loss).toHaveAttribute('data-axis', 'epoch');
+    await expect.poll(lastX).toBeCloseTo((210 * 128) / 8000, 5);
+    await page.locator('[data-testid="compare-axis"]').selectOption('wall');
+    await expect.poll(lastX).toBeGreaterThan(0.5);
+    expect(await lastX()).toBeLessThan(600);
+    await page.locator('[data-testid="compare-smoothing"]').fill('0.9');
+    await expect.poll(() => loss.locator('.scatterlayer .trace').count()).toBe(4);
+    // all points (10,000 per curve at most) on request: the 210 points of each curve
+    await page.locator('[data-testid="compare-points"]').selectOption('10000');
+    await expect(loss).toHaveAttribute('data-points', '420');
     await page.screenshot({ path: join(root, 'test-results', 'e2e-compare.png'), fullPage: true });
+    // the report of both runs, downloaded from the compare view
+    const [d] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid="compare-export-report"]').click()]);
+    expect(d.suggestedFilename()).toBe('2-runs-report.html');
+    const html = readFileSync((await d.path())!, 'utf8');
+    expect(html).toContain('<h2>What differs</h2>');
+    expect(html.match(/interpolation at step 210/g)).toHaveLength(2);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('a sweep from a notebook cell: its runs grouped, compared in one click, settings against a metric in parallel coordinates', async () => {
+  test.skip(!exe, 'Chromium is not installed (apt-get install -y chromium); .ci/run installs it');
+  const workspace = makeWorkspace();
+  const code = [
+    "const data = lab.data.mnist({ limit: 1000 });",
+    "await lab.sweep({ grid: { latentDim: [2, 8], hidden: [32, 128] } }, (p) =>",
+    "  lab.train(lab.models.vae({ latentDim: p.latentDim, hidden: [p.hidden] }), data, { steps: 40, sampleEvery: 20, evalEvery: 20 }), { name: 'size-sweep' });",
+  ].join('\n');
+  writeFileSync(join(workspace, 'sweep.ipynb'), JSON.stringify({
+    nbformat: 4, nbformat_minor: 5, metadata: {},
+    cells: [
+      { cell_type: 'markdown', id: 'm1', metadata: {}, source: '# Sweep of sizes' },
+      { cell_type: 'code', id: 'c1', metadata: {}, source: code, outputs: [], execution_count: null },
+    ],
+  }));
+  const server = await startServe(workspace);
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await page.goto(server.url);
+    await page.getByText('Sweep of sizes').first().click();
+    await page.locator('[data-testid="run-all"]').click();
+    const out = page.locator('[data-testid="sweep-output"]');
+    await expect(out).toContainText('size-sweep · 4 runs', { timeout: 240_000 });
+    await expect(page.locator('[data-testid="runs-panel"] [data-testid="run-row"][data-status="finished"]')).toHaveCount(4);
+    await out.locator('[data-testid="sweep-compare"]').click();
+    await expect(page.locator('[data-testid="compare-page"] h1')).toContainText('Compare 4 runs · size-sweep');
+    // one axis per swept setting and one for the metric; one line per run
+    const pc = page.locator('[data-testid="parcoords"]');
+    await expect(pc.locator('[data-testid="parcoords-line"]')).toHaveCount(4);
+    await expect.poll(() => pc.locator('[data-testid="parcoords-axis"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-axis')))).toEqual([
+      'sweep.params.latentDim', 'sweep.params.hidden', 'val/elbo',
+    ]);
+    // lines end higher on the metric axis for a better ELBO: the colour follows the metric
+    const ends = await pc.locator('[data-testid="parcoords-line"]').evaluateAll((els) => els.map((e) => {
+      const pts = e.getAttribute('points')!.trim().split(' ');
+      return { y: Number(pts[pts.length - 1].split(',')[1]), stroke: e.getAttribute('stroke') };
+    }));
+    expect(new Set(ends.map((e) => e.y)).size).toBeGreaterThan(1);
+    await pc.locator('[data-testid="parcoords-metric"]').selectOption('val/kl');
+    await expect.poll(() => pc.locator('[data-testid="parcoords-axis"]').last().getAttribute('data-axis')).toBe('val/kl');
+    // the swept settings differ, the sweep's own bookkeeping is not listed as a difference
+    await expect(page.locator('[data-testid="compare-diff"] tr[data-key="model.latentDim"]')).toHaveAttribute('data-differs', 'true');
+    await expect(page.locator('[data-testid="compare-diff"] tr[data-key="sweep.index"]')).toHaveCount(0);
+    await page.screenshot({ path: join(root, 'test-results', 'e2e-sweep.png'), fullPage: true });
+    // from the runs panel too: a run's sweep chip opens the compare view of its sweep
+    await page.locator('[data-testid="runs-panel"] [data-testid="run-row"]').first().click();
+    await expect(page.locator('[data-testid="compare-page"]')).toHaveCount(0);
+    const chip = page.locator('[data-testid="runs-panel"] [data-testid="sweep-chip"]').first();
+    await expect(chip).toContainText('sweep size-sweep · 4/4');
+    await chip.click();
+    await expect(page.locator('[data-testid="compare-page"] h1')).toContainText('Compare 4 runs · size-sweep');
   } finally {
     await server.stop();
   }

@@ -65,6 +65,26 @@ describe('latentlab export', () => {
     expect(cli('export', 'grid', runId, '--out', plain, '--step', '1000000', '--workspace', dir).status).toBe(0);
     const p = decodePng(readFileSync(plain));
     expect(p.width).toBe(8 * 29 + 1); // as stored: 8 columns, 1-pixel borders
+    // labels: numbered rows on the left, named columns on top, in margins; the tiles unchanged
+    const labelled = join(dir, 'labelled.png');
+    const l = cli('export', 'grid', runId, '--out', labelled, '--rows', '2', '--cols', '4', '--pad', '2', '--scale', '3', '--row-labels', 'index', '--col-labels', 'a,b,c,d', '--workspace', dir);
+    expect(l.status, l.stderr).toBe(0);
+    const lp = decodePng(readFileSync(labelled));
+    const left = (5 + 4) * 3, top = (7 + 4) * 3; // one 5-pixel glyph + 4 pixels of margin; a 7-pixel line + 4, all at scale 3
+    expect([lp.width, lp.height]).toEqual([366 + left, 186 + top]);
+    const at = (img: typeof lp, x: number, y: number) => img.pixels[y * img.width + x];
+    let same = true;
+    for (let y = 0; y < 186 && same; y++) for (let x = 0; x < 366; x++) if (at(lp, x + left, y + top) !== at(png, x, y)) same = false;
+    expect(same).toBe(true);
+    const ink = (x0: number, y0: number, x1: number, y1: number) => {
+      let n = 0;
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) if (at(lp, x, y) > 200) n++;
+      return n;
+    };
+    expect(ink(0, top, left, lp.height)).toBeGreaterThan(20); // "1" and "2"
+    expect(ink(left, 0, lp.width, top)).toBeGreaterThan(40); // "A" to "D"
+    const tooMany = cli('export', 'grid', runId, '--out', join(dir, 'x.png'), '--rows', '2', '--row-labels', 'a,b,c', '--workspace', dir);
+    expect(tooMany.stderr).toContain('3 row labels for 2 rows');
   });
 
   it('writes a self-contained HTML report that shows every curve and grid in Chromium, and a Markdown one with its images', async () => {
@@ -81,8 +101,12 @@ describe('latentlab export', () => {
     const tracker = new Tracker(new Workspace(dir).trackerFile);
     const keys = [...new Set([...tracker.metricKeys(runId), ...tracker.metricKeys(other)])];
     tracker.close();
-    expect(text).toContain('val/elbo <small>(bound)</small>');
+    expect(text).toContain('val/elbo <small>(bound, nats)</small>');
     expect(text).toContain('lab.models.vae'); // the model code
+    // what differs between the two: the latent size, in a table
+    expect(text).toMatch(/<h2>What differs<\/h2>[\s\S]*<td>model\.latentDim<\/td><td><code>16<\/code><\/td><td><code>4<\/code><\/td>/);
+    // each run's interpolation strip, with where its endpoints come from
+    expect(text.match(/interpolation at step \d+, decoded between the codes of the first two validation images/g)).toHaveLength(2);
 
     const exe = chromiumPath();
     if (!exe) console.log('[export] Chromium not found (CHROMIUM_PATH or /usr/bin/chromium): the report was checked as text only');
@@ -98,7 +122,7 @@ describe('latentlab export', () => {
         }));
         expect(shown.charts.sort()).toEqual(keys.sort());
         expect(shown.lines).toBeGreaterThanOrEqual(keys.length);
-        expect(shown.images).toEqual([true, true]);
+        expect(shown.images).toEqual([true, true, true, true]); // two grids, two interpolation strips
       } finally {
         await browser.close();
       }
@@ -108,7 +132,7 @@ describe('latentlab export', () => {
     expect(cli('export', 'report', runId, other, '--out', md, '--workspace', dir).status).toBe(0);
     const mdText = readFileSync(md, 'utf8');
     const linked = [...mdText.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((m) => m[1]);
-    expect(linked.length).toBe(keys.length + 2);
+    expect(linked.length).toBe(keys.length + 4);
     for (const f of linked) expect(existsSync(join(dir, f)), f).toBe(true);
     // PDF, printed by headless Chromium where there is one: pages, each a real page object
     const pdf = join(dir, 'report.pdf');

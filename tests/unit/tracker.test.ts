@@ -46,7 +46,9 @@ describe('tracker (a real SQLite file)', () => {
     const r1 = again.getRun('r1')!;
     expect(r1).toMatchObject({ status: 'stopped', steps: 3, config: { latentDim: 16 }, seed: 1, backend: 'wasm' });
     expect(r1.finalMetrics).toEqual({ 'train/loss': 7, 'val/elbo': -120 });
-    expect(again.series('r1', 'train/loss')).toEqual({ key: 'train/loss', steps: [1, 2, 3], values: [9, 8, 7] });
+    expect(again.series('r1', 'train/loss')).toMatchObject({ key: 'train/loss', steps: [1, 2, 3], values: [9, 8, 7] });
+    // each point's wall time comes along (the compare view's wall-time axis)
+    expect(again.series('r1', 'train/loss').times).toHaveLength(3);
     expect(again.metricSummary('r1')['train/loss']).toEqual({ first: 9, last: 7, min: 7 });
     expect(again.artifacts('r1', 'samples')[0]).toMatchObject({ path: 'r1/samples/step-000003.png', meta: { n: 64 } });
     // the newer best checkpoint overwrote best.json: one row, the newer one

@@ -207,6 +207,30 @@ declare namespace LatentLab {
     samples(n?: number, seed?: number): ImageHandle;
   }
 
+  /** One point of a sweep: the settings the function receives. */
+  type SweepParams = Record<string, any>;
+
+  /**
+   * What a sweep runs: a list of configs, every combination of a grid, or `n` random
+   * draws (a list picks one value; `{ min, max, log?, int? }` draws from a range).
+   */
+  type SweepSpec =
+    | SweepParams[]
+    | { grid: Record<string, unknown[]> }
+    | { random: Record<string, unknown[] | { min: number; max: number; log?: boolean; int?: boolean }>; n: number; seed?: number };
+
+  interface SweepResult {
+    /** e.g. 's-mbx1k2-a1b2' */
+    readonly id: string;
+    readonly name: string;
+    /** the configs, in the order they ran */
+    readonly configs: SweepParams[];
+    /** every run trained during the sweep, in order */
+    readonly runs: Run[];
+    /** what each call of the function returned */
+    readonly results: unknown[];
+  }
+
   interface Lab {
     /** Datasets: MNIST, Fashion-MNIST, 2-D toy distributions. */
     readonly data: DataApi;
@@ -221,6 +245,16 @@ declare namespace LatentLab {
      * const run = await lab.train(lab.models.vae(), lab.data.mnist(), { steps: 2000 });
      */
     train(model: Model, data: Dataset, opts?: TrainOptions): Promise<Run>;
+    /**
+     * Run `fn` once per config of `spec`, in order, and group the runs it trains as one
+     * sweep: the cell shows a Compare button, and the compare view adds a
+     * parallel-coordinates plot of the settings against a metric. Runs are named
+     * after their settings unless `lab.train` gets a `name`.
+     * @example
+     * await lab.sweep({ grid: { latentDim: [4, 16], lr: [1e-3, 3e-4] } }, (p) =>
+     *   lab.train(lab.models.vae({ latentDim: p.latentDim }), lab.data.mnist(), { lr: p.lr, steps: 1000 }));
+     */
+    sweep(spec: SweepSpec, fn: (params: SweepParams, index: number) => unknown, opts?: { name?: string }): Promise<SweepResult>;
     /** Show a value under the cell: text, pretty JSON, an image handle or a run's live view. */
     show(x: unknown, caption?: string): void;
     /** The backend in use: 'tensorflow-gpu', 'tensorflow', 'wasm' or 'cpu'. */

@@ -3,14 +3,16 @@
 import { inspect } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { backendName } from '../backend/select';
-import type { EngineContext } from '../context';
 import { imageDataset, type ImageDataOptions } from '../data/mnist';
 import { toy2d, TOY2D_NAMES, type Toy2dOptions } from '../data/toy2d';
 import type { Dataset } from '../data/types';
 import { Gan, type GanConfig } from '../models/gan';
 import type { Model } from '../models/types';
 import { Vae, type VaeConfig } from '../models/vae';
+import { InterruptedError, type EngineContext } from '../context';
 import { isImageHandle, Run, train, type TrainOptions } from '../train/trainer';
+import { expandSweep, formatParams, newSweepId, type SweepParams, type SweepSpec, type SweepTag } from './sweep';
+
 
 export interface Lab {
   data: {
@@ -24,6 +26,7 @@ export interface Lab {
     gan(cfg?: GanConfig): Model;
   };
   train(model: Model, data: Dataset, opts?: TrainOptions): Promise<Run>;
+  sweep(spec: SweepSpec, fn: (params: SweepParams, index: number) => unknown, opts?: { name?: string }): Promise<SweepResult>;
   show(x: unknown, caption?: string): void;
   backend(): string;
 }
@@ -44,7 +47,19 @@ export function formatValue(x: unknown): string {
   return inspect(x, { depth: 3 });
 }
 
+export interface SweepResult {
+  id: string;
+  name: string;
+  configs: SweepParams[];
+  /** every run trained while the sweep ran, in order */
+  runs: Run[];
+  /** what each call of the function returned */
+  results: unknown[];
+}
+
 export function createLab(ctx: EngineContext): Lab {
+  // the sweep now running (runs trained meanwhile are tagged with it)
+  let current: { tag: SweepTag; runs: Run[] } | null = null;
   return {
     data: {
       mnist: (opts) => imageDataset('mnist', opts),
@@ -56,7 +71,36 @@ export function createLab(ctx: EngineContext): Lab {
       vae: (cfg) => new Vae(cfg),
       gan: (cfg) => new Gan(cfg),
     },
-    train: (model, data, opts) => train(ctx, model, data, opts),
+    async train(model, data, opts) {
+      const sweep = current;
+      const tag = sweep ? { ...sweep.tag, run: sweep.runs.length } : null;
+      const run = await train(ctx, model, data, opts, tag);
+      sweep?.runs.push(run);
+      return run;
+    },
+    async sweep(spec, fn, opts = {}) {
+      if (typeof fn !== 'function') throw new TypeError('lab.sweep: the second argument must be a function (params, index) => { ... lab.train(...) }');
+      if (current) throw new Error('lab.sweep: sweeps do not nest');
+      const configs = expandSweep(spec);
+      const id = newSweepId();
+      const name = typeof opts.name === 'string' && opts.name ? opts.name : `sweep-${id.slice(-4)}`;
+      const runs: Run[] = [];
+      const results: unknown[] = [];
+      const exec = ctx.exec();
+      exec?.emit({ type: 'text', text: `${name}: ${configs.length} configs\n` });
+      try {
+        for (let i = 0; i < configs.length; i++) {
+          if (exec?.signal.aborted) throw new InterruptedError();
+          current = { tag: { id, name, index: i, count: configs.length, params: configs[i] }, runs };
+          exec?.emit({ type: 'text', text: `[${i + 1}/${configs.length}] ${formatParams(configs[i])}\n` });
+          results.push(await fn({ ...configs[i] }, i));
+        }
+      } finally {
+        current = null;
+        if (runs.length > 0) exec?.emit({ type: 'sweep', sweepId: id, name, runIds: runs.map((r) => r.id) });
+      }
+      return { id, name, configs, runs, results };
+    },
     show(x, caption) {
       const exec = ctx.exec();
       if (!exec) return;

@@ -133,6 +133,8 @@ export class Gan implements Model {
     return out;
   }
 
+  readonly hasLatent = true;
+
   noise(n: number, seed: number): tf.Tensor2D {
     return normal([n, this.latentDim], seed) as tf.Tensor2D;
   }

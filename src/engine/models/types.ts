@@ -56,6 +56,13 @@ export interface Model {
   /** generated examples [n, D]; images in [0,1]. Uses `noise` when given. */
   sample(n: number, noise?: tf.Tensor2D, seed?: number): tf.Tensor2D;
   evaluate?(val: tf.Tensor2D, seed: number): Record<string, MetricValue>;
+  /**
+   * Where `noise` draws a latent code that `sample` decodes without further
+   * randomness, so codes between two endpoints can be decoded (interpolation strips).
+   */
+  readonly hasLatent?: boolean;
+  /** latent codes of examples (a VAE's posterior means): interpolation endpoints taken from data */
+  encodeMean?(x: tf.Tensor2D): tf.Tensor2D;
   getWeights(): NamedWeight[];
   setWeights(weights: NamedWeight[]): void;
   dispose(): void;

@@ -28,6 +28,8 @@ export function gaussianKl(mu: tf.Tensor2D, logvar: tf.Tensor2D): tf.Tensor1D {
   return tf.tidy(() => tf.mul(0.5, tf.sum(tf.sub(tf.add(tf.square(mu), tf.exp(logvar)), tf.add(1, logvar)), 1)) as tf.Tensor1D);
 }
 
+let logSigmaCount = 0;
+
 export class Vae implements Model {
   readonly family = 'vae';
   readonly config: Required<Omit<VaeConfig, 'likelihood'>> & { likelihood: 'bernoulli' | 'gaussian' | null };
@@ -82,7 +84,8 @@ export class Vae implements Model {
     const { hidden, latentDim } = this.config;
     this.enc = new Mlp('vae_enc', [this.D, ...hidden, 2 * latentDim], rng);
     this.dec = new Mlp('vae_dec', [latentDim, ...[...hidden].reverse(), this.D], rng);
-    if (this.likelihood === 'gaussian') this.logSigma = tf.variable(tf.zeros([this.D]), true, `vae_logsigma_${rng.seed()}`);
+    // tf's variable names are global: a counter keeps two models built from the same seed apart (a sweep builds many)
+    if (this.likelihood === 'gaussian') this.logSigma = tf.variable(tf.zeros([this.D]), true, `vae_logsigma_${rng.seed()}_${++logSigmaCount}`);
   }
 
   private encode(x: tf.Tensor2D): { mu: tf.Tensor2D; logvar: tf.Tensor2D } {
@@ -171,6 +174,19 @@ export class Vae implements Model {
       'val/kl': { value: kl, kind: 'info' },
       'val/active_units': { value: active, kind: 'info' },
     };
+  }
+
+  get hasLatent(): boolean {
+    // a Gaussian decoder on points adds noise in sample(): only the mean is a path
+    return this.likelihood === 'bernoulli' || this.data?.kind === 'image';
+  }
+
+  encodeMean(x: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => {
+      const { mu, logvar } = this.encode(x);
+      logvar.dispose();
+      return mu;
+    });
   }
 
   noise(n: number, seed: number): tf.Tensor2D {

@@ -13,6 +13,8 @@ import { rows } from '../data/types';
 import type { MetricKindName, Model, StepContext } from '../models/types';
 import { imageGridPng, scatterPng } from '../util/png';
 import { mulberry32, permutation } from '../util/rng';
+import { interpolationEndpoints, interpolationStrip, type Endpoints } from '../eval/interpolation';
+import { formatParams, type SweepTag } from '../lab/sweep';
 import { saveCheckpoint } from './checkpoints';
 import { createOptimizer, optimizerStep, type OptimizerName, type OptimizerSettings } from './optimizers';
 import { lrAt, normalizeSchedule, type ScheduleName, type ScheduleSpec } from './schedules';
@@ -165,7 +167,8 @@ function batchTensor(x: Float32Array, dim: number, idx: Int32Array, from: number
   return tf.tensor2d(buf, [B, dim]);
 }
 
-export async function train(ctx: EngineContext, model: Model, data: Dataset, opts: TrainOptions = {}): Promise<Run> {
+/** `sweep`: the lab.sweep this run belongs to (recorded in its config as `sweep`), with the run's place in that call */
+export async function train(ctx: EngineContext, model: Model, data: Dataset, opts: TrainOptions = {}, sweep: (SweepTag & { run: number }) | null = null): Promise<Run> {
   if (!model || typeof model.trainStep !== 'function') throw new TypeError('lab.train: the first argument must be a model from lab.models');
   if (!data || !data.train || typeof data.dim !== 'number') throw new TypeError('lab.train: the second argument must be a dataset from lab.data');
   const steps = Math.max(1, Math.floor(opts.steps ?? 2000));
@@ -199,7 +202,7 @@ export async function train(ctx: EngineContext, model: Model, data: Dataset, opt
 
   const exec = ctx.exec();
   const id = newRunId();
-  const name = opts.name ?? `${model.family}-${data.name}`;
+  const name = opts.name ?? `${model.family}-${data.name}${sweep ? ` ${formatParams(sweep.params)}` : ''}`;
   const run = new Run(id, name, model, data, ctx, sampleSeed);
   const metricKinds: Record<string, MetricKindName> = { ...model.metricKinds(), 'train/lr': 'info' };
   const startedAt = Date.now();
@@ -214,6 +217,7 @@ export async function train(ctx: EngineContext, model: Model, data: Dataset, opt
       train: { ...recordable(opts as Record<string, unknown>), steps, batchSize, seed, sampleSeed, evalEvery, sampleEvery, checkpointEvery, evalSize, schedule, ...settings, best },
       data: { name: data.name, ...data.settings, sizes: { train: data.train.n, val: data.val.n, test: data.test.n } },
       metricKinds,
+      ...(sweep ? { sweep } : {}),
     },
     code: exec?.code ?? '',
     dataFingerprint: data.fingerprint,
@@ -236,6 +240,8 @@ export async function train(ctx: EngineContext, model: Model, data: Dataset, opt
   const noiseBank = model.noise(bankSize, sampleSeed);
   const valX = tf.tensor2d(data.val.x.subarray(0, evalSize * data.dim), [evalSize, data.dim]);
   const valRows = data.kind === 'points' ? rows(data.val, data.dim, 1000) : [];
+  // interpolation strips need a decodable latent and images; endpoints are fixed for the run
+  let ends: Endpoints | null = null;
   ctx.send({ type: 'run.start', run: record });
   exec?.emit({ type: 'run', runId: id });
 
@@ -299,6 +305,14 @@ export async function train(ctx: EngineContext, model: Model, data: Dataset, opt
       const rel = `${id}/samples/step-${pad6(step)}.png`;
       writeFile(artifactsDir, rel, grid.png);
       ctx.send({ type: 'run.artifact', artifact: { runId: id, step, kind: 'samples', seed: sampleSeed, path: rel, meta: { n: bankSize, rows: grid.rows, cols: grid.cols } } });
+      if (model.hasLatent) {
+        ends ??= interpolationEndpoints(model, data.val.x, data.dim, sampleSeed + 104729);
+        const strip = interpolationStrip(model, ends, data.dim);
+        const img = imageGridPng(strip.values, strip.n, h, w, strip.n);
+        const irel = `${id}/interpolation/step-${pad6(step)}.png`;
+        writeFile(artifactsDir, irel, img.png);
+        ctx.send({ type: 'run.artifact', artifact: { runId: id, step, kind: 'interpolation', seed: sampleSeed, path: irel, meta: { n: strip.n, rows: 1, cols: strip.n, endpoints: ends.from } } });
+      }
     } else {
       const samples: number[][] = [];
       for (let i = 0; i < bankSize; i++) samples.push([values[2 * i], values[2 * i + 1]]);

@@ -1,6 +1,7 @@
 // Electron main process: one window, the LabApi over ipcMain, the engine in a
 // utility process, artifacts over the lab:// protocol.
-import { homedir } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, shell } from 'electron';
@@ -61,6 +62,21 @@ function createWindow(): void {
   else void win.loadFile(join(appRoot(), 'out', 'renderer', 'index.html'));
 }
 
+/** An HTML report printed to PDF by a hidden window (no scripts run in it). */
+async function printToPdf(html: Buffer): Promise<Buffer> {
+  const dir = mkdtempSync(join(tmpdir(), 'latentlab-pdf-'));
+  const file = join(dir, 'report.html');
+  writeFileSync(file, html);
+  const page = new BrowserWindow({ show: false, webPreferences: { sandbox: true, javascript: false, contextIsolation: true } });
+  try {
+    await page.loadFile(file);
+    return await page.webContents.printToPDF({ printBackground: true, pageSize: 'A4' });
+  } finally {
+    page.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function buildMenu(): void {
   const template: Electron.MenuItemConstructorOptions[] = [
     {
@@ -73,6 +89,21 @@ function buildMenu(): void {
             const r = await dialog.showOpenDialog({ properties: ['openDirectory', 'createDirectory'] });
             if (!r.canceled && r.filePaths[0]) openWorkspace(r.filePaths[0]);
           },
+        },
+        { type: 'separator' },
+        {
+          label: 'Export',
+          submenu: [
+            ['export-report', 'Report (HTML)…', 'CmdOrCtrl+Shift+E'],
+            ['export-pdf', 'Report (PDF)…', undefined],
+            ['export-grid', 'Sample Grid (PNG)…', undefined],
+            ['export-gif', 'Grid over Training (GIF)…', undefined],
+            ['export-metrics', 'Metrics (CSV)…', undefined],
+          ].map(([command, label, accelerator]) => ({
+            label, accelerator,
+            // the renderer knows which runs are on screen; it asks for the export, and the download below asks where to save it
+            click: () => win?.webContents.send('lab:event', 'app.command', { command }),
+          })),
         },
         { type: 'separator' },
         { role: 'quit' },
@@ -93,7 +124,15 @@ app.whenReady().then(() => {
     if (service && url.host === 'export') {
       const q = Object.fromEntries(url.searchParams);
       try {
-        const e = await renderExport(service.tracker, service.workspace.artifactsDir, url.pathname.replace(/^\/+/, ''), (q.runs ?? '').split(',').filter(Boolean), q, exportEnv());
+        const kind = url.pathname.replace(/^\/+/, '');
+        const runs = (q.runs ?? '').split(',').filter(Boolean);
+        if (kind === 'report' && q.format === 'pdf') {
+          // the desktop prints the HTML report itself (printToPDF), no Chromium needed
+          const html = await renderExport(service.tracker, service.workspace.artifactsDir, kind, runs, { ...q, format: 'html' }, exportEnv());
+          const pdf = await printToPdf(html.body);
+          return new Response(new Uint8Array(pdf), { headers: { 'content-type': 'application/pdf', 'content-disposition': `attachment; filename="${html.filename.replace(/\.html$/, '.pdf')}"` } });
+        }
+        const e = await renderExport(service.tracker, service.workspace.artifactsDir, kind, runs, q, exportEnv());
         return new Response(new Uint8Array(e.body), { headers: { 'content-type': e.contentType, 'content-disposition': `attachment; filename="${e.filename}"` } });
       } catch (err) {
         return new Response((err as Error).message, { status: err instanceof ExportError ? 400 : 500 });
@@ -113,6 +152,10 @@ app.whenReady().then(() => {
   });
   buildMenu();
   createWindow();
+  // every export is a download: ask where to save it, starting in Documents
+  win!.webContents.session.on('will-download', (_e, item) => {
+    item.setSaveDialogOptions({ title: 'Save export', defaultPath: join(app.getPath('documents'), item.getFilename()) });
+  });
   openWorkspace(process.env.LATENTLAB_WORKSPACE || resolve(homedir(), 'LatentLab'));
 });
 

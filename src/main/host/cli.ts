@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { Notebook, type CellOutput } from '../../shared/domain';
-import { ExportError, exportEnv, exportGridGif, exportGridPng, exportMetricsCsv, exportReport, exportReportPdf, findRun } from '../services/exports';
+import { ExportError, exportEnv, exportGridGif, parseLabels, exportGridPng, exportMetricsCsv, exportReport, exportReportPdf, findRun } from '../services/exports';
 import { LabService } from '../services/lab-service';
 import { injectParameters, parseParameterValue, runNotebook } from '../services/notebook-runner';
 import { appRoot, examplesDir, rendererDir } from '../services/paths';
@@ -24,9 +24,11 @@ Usage:
       List the runs tracked in a workspace.
   latentlab export metrics RUN... --out FILE.csv [--workspace DIR]
       Every metric point of the runs as CSV (run_id,run_name,key,step,value,wall_time).
-  latentlab export grid RUN --out FILE.png [--step N] [--rows R] [--cols C] [--pad P] [--scale K] [--workspace DIR]
+  latentlab export grid RUN --out FILE.png [--step N] [--rows R] [--cols C] [--pad P] [--scale K]
+                   [--row-labels A,B,..|index] [--col-labels A,B,..|index] [--workspace DIR]
       A run's sample grid at step N (default: the last) as PNG, laid out R×C with P
-      pixels between images, upscaled K times. RUN is an id or a unique prefix of one.
+      pixels between images, upscaled K times, with optional labels left of the rows
+      and above the columns ('index' numbers them). RUN is an id or a unique prefix of one.
   latentlab export gif RUN --out FILE.gif [--scale K] [--delay MS] [--workspace DIR]
       The run's sample grid over training as an animated GIF, a frame per logged grid.
   latentlab export report RUN... --out PATH [--format html|md|pdf] [--workspace DIR]
@@ -51,7 +53,7 @@ export function parseArgs(argv: string[]): Args {
   const positional: string[] = [];
   const params: Record<string, unknown> = {};
   const flags = new Map<string, string | true>();
-  const valued = new Set(['--workspace', '--port', '--host', '--backend', '--out', '--step', '--rows', '--cols', '--pad', '--scale', '--format', '--delay']);
+  const valued = new Set(['--workspace', '--port', '--host', '--backend', '--out', '--step', '--rows', '--cols', '--pad', '--scale', '--format', '--delay', '--row-labels', '--col-labels']);
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
     if (a === '-p' || a === '--parameter') {
@@ -85,6 +87,7 @@ function printOutput(o: CellOutput): void {
   if (o.type === 'text') process.stdout.write(o.text.endsWith('\n') ? o.text : o.text + '\n');
   else if (o.type === 'error') process.stderr.write(`${o.name}: ${o.message}${o.line ? ` (line ${o.line})` : ''}\n`);
   else if (o.type === 'image') process.stdout.write(`[image ${o.path}]\n`);
+  else if (o.type === 'sweep') process.stdout.write(`[sweep ${o.name} ${o.sweepId}: runs ${o.runIds.join(' ')}]\n`);
   else process.stdout.write(`[run ${o.runId}]\n`);
 }
 
@@ -236,8 +239,10 @@ async function cmdExport(a: Args): Promise<number> {
       process.stderr.write(`wrote ${gif.frames} frames of ${runs[0].id} (${gif.width}×${gif.height}) to ${out}\n`);
       return 0;
     }
+    const rows = intFlag(a, '--rows'), cols = intFlag(a, '--cols');
     const grid = exportGridPng(tracker, workspace.artifactsDir, runs[0], {
-      step: intFlag(a, '--step'), rows: intFlag(a, '--rows'), cols: intFlag(a, '--cols'), pad: intFlag(a, '--pad'), scale: intFlag(a, '--scale'),
+      step: intFlag(a, '--step'), rows, cols, pad: intFlag(a, '--pad'), scale: intFlag(a, '--scale'),
+      rowLabels: parseLabels(str(a.flags.get('--row-labels'))), colLabels: parseLabels(str(a.flags.get('--col-labels'))),
     });
     writeFileSync(resolve(out), grid.png);
     process.stderr.write(`wrote the step-${grid.step} grid of ${runs[0].id} (${grid.width}×${grid.height}) to ${out}\n`);

@@ -11,6 +11,8 @@ import { basename, isAbsolute, join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { encodeGrayPng, PNG_SIGNATURE } from '../../engine/util/png';
 import type { RunRecord } from '../../shared/domain';
+import { flattenConfig, isBookkeeping, lineDiff, unitOf } from '../../shared/compare';
+import { ADVANCE, drawText, GLYPH_H, textWidth } from './bitmap-font';
 import { appRoot } from './paths';
 import type { Tracker } from './tracker';
 
@@ -123,7 +125,19 @@ export interface GridOptions {
   pad?: number;
   /** integer upscaling for small images (default 1) */
   scale?: number;
+  /** a label left of each row (at most `rows`), or 'index' for 1, 2, … */
+  rowLabels?: string[] | 'index';
+  /** a label above each column (at most `cols`), or 'index' for 1, 2, … */
+  colLabels?: string[] | 'index';
 }
+
+/** `"a,b,c"` → labels; `"index"` → numbered */
+export function parseLabels(spec: string | undefined): string[] | 'index' | undefined {
+  if (spec === undefined || spec === '') return undefined;
+  return spec === 'index' ? 'index' : spec.split(',').map((s) => s.trim());
+}
+
+const numbered = (labels: string[] | 'index' | undefined, n: number) => (labels === 'index' ? Array.from({ length: n }, (_, i) => String(i + 1)) : labels);
 
 /**
  * A run's sample grid as PNG: the stored grid cut into its tiles (the artifact
@@ -152,7 +166,16 @@ function gridPixels(tracker: Tracker, artifactsDir: string, run: RunRecord, opts
   for (const [k, v, lo] of [['rows', rows, 1], ['cols', cols, 1], ['pad', pad, 0], ['scale', scale, 1]] as const) {
     if (!Number.isInteger(v) || v < lo || v > 64) throw new ExportError(`--${k} must be an integer from ${lo} to 64 (got ${v})`);
   }
-  const W = (cols * (w + pad) + pad) * scale, H = (rows * (h + pad) + pad) * scale;
+  const rowLabels = numbered(opts.rowLabels, rows), colLabels = numbered(opts.colLabels, cols);
+  for (const [k, labels, max] of [['row', rowLabels, rows], ['column', colLabels, cols]] as const) {
+    if (labels && labels.length > max) throw new ExportError(`${labels.length} ${k} labels for ${max} ${k}s`);
+    if (labels?.some((l) => l.length > 40)) throw new ExportError(`${k} labels are at most 40 characters`);
+  }
+  // labels sit in margins left of and above the tiles, in the 5×7 font at the grid's scale
+  const left = rowLabels?.length ? Math.max(...rowLabels.map((l) => textWidth(l, scale))) + 4 * scale : 0;
+  const top = colLabels?.length ? (GLYPH_H + 4) * scale : 0;
+  const gridW = (cols * (w + pad) + pad) * scale, gridH = (rows * (h + pad) + pad) * scale;
+  const W = left + gridW, H = top + gridH;
   const out = new Uint8Array(W * H).fill(40);
   const gray = (x: number, y: number) => {
     const i = (y * img.width + x) * img.channels;
@@ -164,12 +187,55 @@ function gridPixels(tracker: Tracker, artifactsDir: string, run: RunRecord, opts
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
         const v = gray(sx + x, sy + y);
-        for (let yy = 0; yy < scale; yy++) out.fill(v, ((dy + y) * scale + yy) * W + (dx + x) * scale, ((dy + y) * scale + yy) * W + (dx + x + 1) * scale);
+        for (let yy = 0; yy < scale; yy++) out.fill(v, (top + (dy + y) * scale + yy) * W + left + (dx + x) * scale, (top + (dy + y) * scale + yy) * W + left + (dx + x + 1) * scale);
       }
     }
   }
+  rowLabels?.forEach((label, r) => {
+    const cy = top + (pad + r * (h + pad) + h / 2) * scale;
+    drawText(out, W, H, label, left - 2 * scale - textWidth(label, scale), Math.round(cy - (GLYPH_H * scale) / 2), scale);
+  });
+  colLabels?.forEach((label, c) => {
+    // centred over its column; a label wider than the tile is cut to fit
+    const fit = Math.max(1, Math.floor(((w + pad) * scale + scale) / (ADVANCE * scale)));
+    const text = label.length > fit ? label.slice(0, fit) : label;
+    const cx = left + (pad + c * (w + pad) + w / 2) * scale;
+    drawText(out, W, H, text, Math.round(cx - textWidth(text, scale) / 2), 2 * scale, scale);
+  });
   return { pixels: out, step: at.step, width: W, height: H };
 }
+
+/** A run's last interpolation strip, upscaled `scale` times, as PNG (null where it logged none). */
+export function stripPng(tracker: Tracker, artifactsDir: string, run: RunRecord, scale = 2): { png: Buffer; step: number; endpoints: string } | null {
+  const strips = tracker.artifacts(run.id, 'interpolation');
+  const at = strips[strips.length - 1];
+  if (!at) return null;
+  const img = decodePng(readFileSync(isAbsolute(at.path) ? at.path : join(artifactsDir, at.path)));
+  const W = img.width * scale, H = img.height * scale;
+  const out = new Uint8Array(W * H);
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) out[y * W + x] = img.pixels[(Math.floor(y / scale) * img.width + Math.floor(x / scale)) * img.channels];
+  }
+  return { png: encodeGrayPng(W, H, out), step: at.step, endpoints: String(at.meta.endpoints ?? '') };
+}
+
+/** What differs between the runs: settings (flattened), seed, backend, data; the code is diffed separately. */
+function differences(runs: RunRecord[]): { key: string; values: string[] }[] {
+  const flat = runs.map((r) => flattenConfig(r.config));
+  const keys = [...new Set(flat.flatMap((f) => Object.keys(f)))].filter((k) => !isBookkeeping(k)).sort();
+  const rows = keys.map((key) => ({ key, values: flat.map((f) => f[key] ?? '—') }));
+  rows.push(
+    { key: 'seed', values: runs.map((r) => String(r.seed)) },
+    { key: 'backend', values: runs.map((r) => r.backend) },
+    { key: 'data', values: runs.map((r) => `${r.dataName} ${r.dataFingerprint.slice(0, 12)}`) },
+  );
+  return rows.filter((r) => new Set(r.values).size > 1);
+}
+
+const STRIP_NOTE: Record<string, string> = {
+  data: 'decoded between the codes of the first two validation images (shown at the ends)',
+  prior: 'decoded along a great circle between two prior draws of the sample seed',
+};
 
 /**
  * The kind of a metric as the runs recorded it (exact, bound, estimate, …), for
@@ -178,7 +244,9 @@ function gridPixels(tracker: Tracker, artifactsDir: string, run: RunRecord, opts
 function kindOf(runs: RunRecord[], key: string): string {
   const kinds = new Set(runs.map((r) => (r.config.metricKinds as Record<string, string> | undefined)?.[key]).filter(Boolean));
   if (kinds.size === 0) return '';
-  return kinds.size === 1 ? ` <small>(${esc([...kinds][0]!)})</small>` : ` <small>(kinds differ: ${esc([...kinds].join(', '))} — not comparable)</small>`;
+  const unit = unitOf(key, [...kinds] as string[]);
+  const u = unit ? `, ${unit}` : '';
+  return kinds.size === 1 ? ` <small>(${esc([...kinds][0]!)}${u})</small>` : ` <small>(kinds differ: ${esc([...kinds].join(', '))} — not comparable${u})</small>`;
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -191,7 +259,9 @@ export function curveSvg(title: string, series: { label: string; steps: number[]
   const steps = series.flatMap((s) => s.steps);
   const [y0, y1] = pts.length ? [Math.min(...pts), Math.max(...pts)] : [0, 1];
   const [x0, x1] = steps.length ? [Math.min(...steps), Math.max(...steps)] : [0, 1];
-  const legendRows = Math.ceil(series.length / 3);
+  // three legend entries a row, or one a row where labels are long (they differ at their ends)
+  const perRow = series.some((x) => x.label.length > 24) ? 1 : 3;
+  const legendRows = Math.ceil(series.length / perRow);
   const L = 64, R = 12, T = 30 + 13 * legendRows, B = 32;
   const sx = (x: number) => L + ((x - x0) / (x1 - x0 || 1)) * (width - L - R);
   const sy = (y: number) => T + (1 - (y - y0) / (y1 - y0 || 1)) * (height - T - B);
@@ -199,7 +269,7 @@ export function curveSvg(title: string, series: { label: string; steps: number[]
     const d = s.steps.map((x, k) => (Number.isFinite(s.values[k]) ? `${sx(x).toFixed(1)},${sy(s.values[k]).toFixed(1)}` : '')).filter(Boolean).join(' ');
     return `<polyline fill="none" stroke="${PALETTE[i % PALETTE.length]}" stroke-width="1.5" points="${d}"><title>${esc(s.label)}</title></polyline>`;
   });
-  const legend = series.map((s, i) => `<text x="${L + (i % 3) * 160}" y="${32 + Math.floor(i / 3) * 13}" font-size="11" fill="${PALETTE[i % PALETTE.length]}">— ${esc(s.label.slice(0, 24))}</text>`);
+  const legend = series.map((s, i) => `<text x="${L + (i % perRow) * 160}" y="${32 + Math.floor(i / perRow) * 13}" font-size="11" fill="${PALETTE[i % PALETTE.length]}">— ${esc(s.label.slice(0, 70))}</text>`);
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" data-metric="${esc(title)}">`,
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
@@ -237,7 +307,8 @@ export function exportEnv(): ReportEnvironment {
  */
 export function exportReport(tracker: Tracker, artifactsDir: string, runs: RunRecord[], format: 'html' | 'md', out: string, env: ReportEnvironment): string[] {
   const runKeys = new Map(runs.map((r) => [r.id, tracker.metricKeys(r.id)]));
-  const keys = [...new Set([...runKeys.values()].flat())].sort();
+  // evaluations first (what a reader looks for), then training curves
+  const keys = [...new Set([...runKeys.values()].flat())].sort((a, b) => Number(b.startsWith('val/')) - Number(a.startsWith('val/')) || a.localeCompare(b));
   const charts = keys.map((key) => ({
     key,
     svg: curveSvg(key, runs.filter((r) => runKeys.get(r.id)!.includes(key)).map((r) => ({ label: `${r.name} ${r.id.slice(-4)}`, ...tracker.series(r.id, key, 600) }))),
@@ -250,6 +321,15 @@ export function exportReport(tracker: Tracker, artifactsDir: string, runs: RunRe
       return { run: r, png: null, step: null };
     }
   });
+  const strips = runs.map((r) => {
+    try {
+      return stripPng(tracker, artifactsDir, r);
+    } catch {
+      return null;
+    }
+  });
+  const diffs = runs.length > 1 ? differences(runs) : [];
+  const codeDiffs = runs.slice(1).map((r) => (r.code === runs[0].code ? null : lineDiff(runs[0].code, r.code)));
   const when = (t: number | null) => (t ? new Date(t).toISOString().replace('T', ' ').slice(0, 19) : '—');
   const title = runs.length === 1 ? `Run ${runs[0].name} (${runs[0].id})` : `${runs.length} runs: ${runs.map((r) => r.name).join(', ')}`;
   const files: string[] = [];
@@ -257,7 +337,7 @@ export function exportReport(tracker: Tracker, artifactsDir: string, runs: RunRe
     const parts = [
       '<!doctype html><html><head><meta charset="utf-8">',
       `<title>${esc(title)}</title>`,
-      '<style>body{font-family:sans-serif;max-width:1200px;margin:24px auto;color:#222}table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;font-size:13px}pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px}.charts{display:flex;flex-wrap:wrap;gap:8px}h2{border-bottom:1px solid #ddd}</style>',
+      '<style>body{font-family:sans-serif;max-width:1200px;margin:24px auto;color:#222}table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;font-size:13px;overflow-wrap:anywhere}pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px}.charts{display:flex;flex-wrap:wrap;gap:8px}h2{border-bottom:1px solid #ddd}pre.diff .add{background:#e6ffec}pre.diff .del{background:#ffebe9}img{image-rendering:pixelated}@media print{body{margin:0;max-width:none}pre{white-space:pre-wrap;overflow-wrap:anywhere}.charts svg{width:49%;height:auto}h2{break-after:avoid}figure,table{break-inside:avoid}}</style>',
       '</head><body>',
       `<h1>${esc(title)}</h1>`,
       `<p>Latent Lab ${esc(env.appVersion)} · Node ${esc(env.node)} · generated ${when(env.generatedAt)} UTC</p>`,
@@ -267,10 +347,24 @@ export function exportReport(tracker: Tracker, artifactsDir: string, runs: RunRe
       ...runs.map((r) => `<tr><td>${esc(r.name)} <small>${esc(r.id)}</small></td><td>${r.status}</td><td>${r.steps}/${r.totalSteps}</td><td>${esc(r.family)}</td><td>${esc(r.backend)}</td><td>${r.seed}</td><td>${esc(r.dataName)} <small>${esc(r.dataFingerprint.slice(0, 12))}</small></td>` +
         keys.filter((k) => k.startsWith('val/')).map((k) => `<td>${k in r.finalMetrics ? fmt(r.finalMetrics[k]) : '—'}</td>`).join('') + '</tr>'),
       '</table>',
+      ...(runs.length > 1
+        ? [
+            '<h2>What differs</h2>',
+            diffs.length === 0 ? '<p>No setting, seed, backend or data differs.</p>' : '<table><tr><th>setting</th>' + runs.map((r) => `<th>${esc(r.id.slice(-4))}</th>`).join('') + '</tr>',
+            ...diffs.map((d) => `<tr><td>${esc(d.key)}</td>${d.values.map((v) => `<td><code>${esc(v)}</code></td>`).join('')}</tr>`),
+            diffs.length ? '</table>' : '',
+            ...codeDiffs.map((d, i) =>
+              d === null
+                ? `<p>Model code of ${esc(runs[i + 1].id)}: the same as ${esc(runs[0].id)}.</p>`
+                : `<h3>Model code: ${esc(runs[i + 1].id)} against ${esc(runs[0].id)}</h3><pre class="diff">${d.map((l) => `<span class="${l.op === '+' ? 'add' : l.op === '-' ? 'del' : ''}">${l.op} ${esc(l.text)}</span>`).join('\n')}</pre>`,
+            ),
+          ]
+        : []),
       ...runs.flatMap((r, i) => [
         `<h2>${esc(r.name)} <small>${esc(r.id)}</small></h2>`,
         `<p>${r.status}, ${r.steps} of ${r.totalSteps} steps, ${when(r.startedAt)} → ${when(r.endedAt)} UTC; backend ${esc(r.backend)}; seed ${r.seed}; data ${esc(r.dataName)} (${esc(r.dataFingerprint)}); notebook ${esc(r.notebook || '—')}</p>`,
         grids[i].png ? `<figure><img alt="samples of ${esc(r.name)} at step ${grids[i].step}" src="data:image/png;base64,${grids[i].png!.toString('base64')}"><figcaption>samples at step ${grids[i].step}</figcaption></figure>` : '<p>(no sample grid)</p>',
+        strips[i] ? `<figure><img alt="interpolation of ${esc(r.name)} at step ${strips[i]!.step}" src="data:image/png;base64,${strips[i]!.png.toString('base64')}"><figcaption>interpolation at step ${strips[i]!.step}, ${STRIP_NOTE[strips[i]!.endpoints] ?? ''}</figcaption></figure>` : '',
         '<h3>Settings</h3><table>', ...Object.entries(r.config).map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(JSON.stringify(v))}</td></tr>`), '</table>',
         '<h3>Final metrics</h3><table>', ...Object.entries(r.finalMetrics).map(([k, v]) => `<tr><td>${esc(k)}</td><td>${fmt(v)}</td></tr>`), '</table>',
         `<h3>Model code</h3><pre>${esc(r.code)}</pre>`,
@@ -292,6 +386,14 @@ export function exportReport(tracker: Tracker, artifactsDir: string, runs: RunRe
     });
     lines.push('## Summary', '', '| run | status | steps | family | backend | seed | data |', '|---|---|---|---|---|---|---|');
     for (const r of runs) lines.push(`| ${r.name} \`${r.id}\` | ${r.status} | ${r.steps}/${r.totalSteps} | ${r.family} | ${r.backend} | ${r.seed} | ${r.dataName} \`${r.dataFingerprint.slice(0, 12)}\` |`);
+    if (runs.length > 1) {
+      lines.push('', '## What differs', '');
+      if (diffs.length === 0) lines.push('No setting, seed, backend or data differs.');
+      else lines.push(`| setting | ${runs.map((r) => r.id.slice(-4)).join(' | ')} |`, `|---|${runs.map(() => '---|').join('')}`, ...diffs.map((d) => `| ${d.key} | ${d.values.map((v) => `\`${v}\``).join(' | ')} |`));
+      codeDiffs.forEach((d, i) => {
+        if (d) lines.push('', `Model code of \`${runs[i + 1].id}\` against \`${runs[0].id}\`:`, '', '```diff', ...d.map((l) => `${l.op}${l.text}`), '```');
+      });
+    }
     runs.forEach((r, i) => {
       lines.push('', `## ${r.name} \`${r.id}\``, '');
       if (grids[i].png) {
@@ -299,6 +401,12 @@ export function exportReport(tracker: Tracker, artifactsDir: string, runs: RunRe
         writeFileSync(join(dir, f), grids[i].png!);
         files.push(join(dir, f));
         lines.push(`![samples at step ${grids[i].step}](${rel}/${f})`, '');
+      }
+      if (strips[i]) {
+        const f = `interpolation-${i + 1}.png`;
+        writeFileSync(join(dir, f), strips[i]!.png);
+        files.push(join(dir, f));
+        lines.push(`![interpolation at step ${strips[i]!.step}](${rel}/${f})`, '', `Interpolation at step ${strips[i]!.step}, ${STRIP_NOTE[strips[i]!.endpoints] ?? ''}.`, '');
       }
       lines.push('| setting | value |', '|---|---|', ...Object.entries(r.config).map(([k, v]) => `| ${k} | \`${JSON.stringify(v)}\` |`), '');
       lines.push('| metric | final |', '|---|---|', ...Object.entries(r.finalMetrics).map(([k, v]) => `| ${k} | ${fmt(v)} |`), '');
@@ -426,7 +534,10 @@ export async function renderExport(
       const g = exportGridGif(tracker, artifactsDir, runs[0], { scale: int('scale'), delay: int('delay') });
       return { body: g.gif, filename: `${base}-samples.gif`, contentType: 'image/gif' };
     }
-    const g = exportGridPng(tracker, artifactsDir, runs[0], { step: int('step'), rows: int('rows'), cols: int('cols'), pad: int('pad'), scale: int('scale') });
+    const g = exportGridPng(tracker, artifactsDir, runs[0], {
+      step: int('step'), rows: int('rows'), cols: int('cols'), pad: int('pad'), scale: int('scale'),
+      rowLabels: parseLabels(params.rowLabels), colLabels: parseLabels(params.colLabels),
+    });
     return { body: g.png, filename: `${base}-samples-step${g.step}.png`, contentType: 'image/png' };
   }
   // the file writers, through a temporary folder

@@ -168,27 +168,27 @@ export class Tracker {
     const { n, lo, hi } = this.db
       .prepare('SELECT COUNT(*) AS n, MIN(step) AS lo, MAX(step) AS hi FROM metrics WHERE run_id = ? AND key = ?')
       .get(runId, key) as { n: number; lo: number | null; hi: number | null };
-    let rows: { step: number; value: number }[];
+    let rows: { step: number; value: number; t: number }[];
     if (n <= maxPoints || lo === null || hi === null) {
-      rows = this.db.prepare('SELECT step, value FROM metrics WHERE run_id = ? AND key = ? ORDER BY step').all(runId, key) as typeof rows;
+      rows = this.db.prepare('SELECT step, value, wall_time AS t FROM metrics WHERE run_id = ? AND key = ? ORDER BY step').all(runId, key) as typeof rows;
     } else {
       const buckets = Math.max(1, Math.floor(maxPoints / 2));
       const width = (hi - lo + 1) / buckets;
       rows = this.db
         .prepare(
           `WITH b AS (
-             SELECT step, value, CAST((step - @lo) / @width AS INTEGER) AS bucket FROM metrics
+             SELECT step, value, wall_time, CAST((step - @lo) / @width AS INTEGER) AS bucket FROM metrics
              WHERE run_id = @run AND key = @key),
            ranked AS (
-             SELECT step, value,
+             SELECT step, value, wall_time,
                ROW_NUMBER() OVER (PARTITION BY bucket ORDER BY value ASC, step) AS rmin,
                ROW_NUMBER() OVER (PARTITION BY bucket ORDER BY value DESC, step) AS rmax
              FROM b)
-           SELECT step, value FROM ranked WHERE rmin = 1 OR rmax = 1 ORDER BY step`,
+           SELECT step, value, wall_time AS t FROM ranked WHERE rmin = 1 OR rmax = 1 ORDER BY step`,
         )
         .all({ lo, width, run: runId, key }) as typeof rows;
     }
-    return { key, steps: rows.map((r) => r.step), values: rows.map((r) => r.value) };
+    return { key, steps: rows.map((r) => r.step), values: rows.map((r) => r.value), times: rows.map((r) => r.t) };
   }
 
   /** Every metric point of a run, by key then step, without loading them all at once. */

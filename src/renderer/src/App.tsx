@@ -1,6 +1,7 @@
 // The window: top bar, sidebar, banners, and the main area (notebook or run page).
 import { useEffect } from 'react';
-import { loadAll, saveNotebook } from './actions';
+import { exportCurrent, loadAll, saveNotebook } from './actions';
+import { getApi } from './api/client';
 import { Banners } from './layout/Banners';
 import { Sidebar } from './layout/Sidebar';
 import { TopBar } from './layout/TopBar';
@@ -16,9 +17,19 @@ function useGlobalKeys() {
         e.preventDefault();
         void saveNotebook();
       }
+      // Ctrl+Shift+E: the report of the runs on screen (the desktop menu has the same accelerator)
+      if ((e.ctrlKey || e.metaKey) && e.shiftKey && !e.altKey && e.key.toLowerCase() === 'e') {
+        e.preventDefault();
+        exportCurrent('export-report');
+      }
     };
     window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
+    // the desktop's File → Export menu
+    const off = getApi().on('app.command', ({ command }) => exportCurrent(command));
+    return () => {
+      window.removeEventListener('keydown', onKey);
+      off();
+    };
   }, []);
 }
 

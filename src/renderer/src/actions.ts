@@ -222,3 +222,32 @@ export function openCompare(runIds: string[]): void {
   }
   useLab.getState().setView({ kind: 'compare', runIds });
 }
+
+export type ExportCommand = 'export-report' | 'export-pdf' | 'export-grid' | 'export-gif' | 'export-metrics';
+
+/**
+ * Exports what is on screen: the open run, or the runs of the compare view (grid
+ * and GIF take one run: the first). A download in the browser; on the desktop the
+ * lab:// answer is a download too, and Electron asks where to save it.
+ */
+export function exportCurrent(command: ExportCommand): void {
+  const view = useLab.getState().view;
+  const runIds = view.kind === 'run' ? [view.runId] : view.kind === 'compare' ? view.runIds : [];
+  if (runIds.length === 0) {
+    useLab.getState().pushError('Export: open a run or the compare view first (exports are of the runs on screen)');
+    return;
+  }
+  const api = getApi();
+  const href =
+    command === 'export-report' ? api.exportUrl('report', runIds)
+    : command === 'export-pdf' ? api.exportUrl('report', runIds, { format: 'pdf' })
+    : command === 'export-metrics' ? api.exportUrl('metrics', runIds)
+    : command === 'export-gif' ? api.exportUrl('gif', runIds.slice(0, 1), { scale: 2 })
+    : api.exportUrl('grid', runIds.slice(0, 1), { scale: 3 });
+  const a = document.createElement('a');
+  a.href = href;
+  a.download = '';
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+}

@@ -1,6 +1,7 @@
 // What a code cell printed: text, errors, images and live runs.
 import type { CellOutput } from '../../../shared/domain';
 import { getApi } from '../api/client';
+import { openCompare } from '../actions';
 import { RunView } from '../runs/RunView';
 
 type Block = { kind: 'text'; text: string; key: string } | { kind: 'other'; out: Exclude<CellOutput, { type: 'text' }>; key: string };
@@ -50,6 +51,23 @@ export function CellOutputs({ outputs }: { outputs: CellOutput[] }) {
             );
           case 'run':
             return <RunView key={b.key} runId={o.runId} compact />;
+          case 'sweep':
+            return (
+              <div key={b.key} className="out-sweep" data-testid="sweep-output">
+                <span>
+                  Sweep <b>{o.name}</b> · {o.runIds.length} run{o.runIds.length === 1 ? '' : 's'}
+                </span>
+                <button
+                  className="ll-btn ll-small"
+                  data-testid="sweep-compare"
+                  disabled={o.runIds.length < 2}
+                  title={o.runIds.length > 8 ? 'Compare the first 8 runs (the parallel-coordinates plot shows them all)' : 'Compare these runs'}
+                  onClick={() => openCompare(o.runIds.slice(0, 8))}
+                >
+                  Compare
+                </button>
+              </div>
+            );
         }
       })}
     </div>

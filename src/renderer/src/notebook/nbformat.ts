@@ -12,6 +12,7 @@
 import type { CellOutput, NbCell, Notebook } from '../../../shared/domain';
 
 export const RUN_MIME = 'application/vnd.latentlab.run+json';
+export const SWEEP_MIME = 'application/vnd.latentlab.sweep+json';
 export const ARTIFACT_MIME = 'application/vnd.latentlab.artifact+json';
 const LINE_MARKER = /^at cell line (\d+)$/;
 
@@ -82,6 +83,15 @@ export function outputToNb(o: CellOutput): NbOutput {
         data: { 'text/plain': `Latent Lab run ${o.runId}`, [RUN_MIME]: { runId: o.runId } },
         metadata: {},
       };
+    case 'sweep':
+      return {
+        output_type: 'display_data',
+        data: {
+          'text/plain': `Latent Lab sweep ${o.name}: ${o.runIds.length} runs`,
+          [SWEEP_MIME]: { sweepId: o.sweepId, name: o.name, runIds: o.runIds },
+        },
+        metadata: {},
+      };
   }
 }
 
@@ -115,6 +125,10 @@ export function outputFromNb(raw: NbOutput): CellOutput {
       const data = isRecord(o.data) ? o.data : {};
       const run = data[RUN_MIME];
       if (isRecord(run) && typeof run.runId === 'string') return { type: 'run', runId: run.runId };
+      const sweep = data[SWEEP_MIME];
+      if (isRecord(sweep) && typeof sweep.sweepId === 'string' && Array.isArray(sweep.runIds)) {
+        return { type: 'sweep', sweepId: sweep.sweepId, name: String(sweep.name ?? sweep.sweepId), runIds: sweep.runIds.map(String) };
+      }
       const art = data[ARTIFACT_MIME];
       if (isRecord(art) && typeof art.path === 'string') {
         const img: CellOutput = { type: 'image', path: art.path };

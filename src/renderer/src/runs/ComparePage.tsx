@@ -1,61 +1,58 @@
 // Side by side: 2 to 8 runs' curves overlaid per metric, what differs between
-// them (settings, seed, backend, data, code), their evaluations with the kind of
-// each number, and their sample grids at one shared step.
-import Plotly from 'plotly.js-basic-dist-min';
+// them (settings, seed, backend, data, a diff of the code), their evaluations with
+// the kind of each number, their sample grids and interpolation strips at one
+// shared step, and for sweeps a parallel-coordinates plot.
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { Artifact, RunRecord, SeriesData } from '../../../shared/domain';
+import { flattenConfig as flatten, isBookkeeping, lineDiff, unitOf } from '../../../shared/compare';
 import { guard, openRun } from '../actions';
 import { getApi } from '../api/client';
+import { useLab } from '../store';
+import { CompareCurves, type CurveItem, type XAxis } from './CompareCurves';
 import { formatNumber } from './format';
+import { ParallelCoords } from './ParallelCoords';
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2'];
+const POINT_CHOICES = [500, 2000, 10_000] as const;
 
 interface Loaded {
   run: RunRecord;
-  series: SeriesData[];
   grids: Artifact[];
+  strips: Artifact[];
 }
 
-/** Settings flattened to dotted keys, values as JSON. */
-function flatten(o: unknown, prefix = '', out: Record<string, string> = {}): Record<string, string> {
-  if (o && typeof o === 'object' && !Array.isArray(o)) {
-    for (const [k, v] of Object.entries(o)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
-  } else out[prefix] = JSON.stringify(o);
-  return out;
-}
+const sweepOf = (r: RunRecord) => (r.config.sweep as { id?: string; name?: string; params?: Record<string, unknown> } | undefined) ?? null;
 
-function CompareChart({ metric, items }: { metric: string; items: { label: string; color: string; s: SeriesData }[] }) {
-  const el = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    const node = el.current;
-    if (!node) return;
-    const data = items.map(({ label, color, s }) => ({ x: s.steps, y: s.values, name: label, type: 'scatter' as const, mode: 'lines' as const, line: { color, width: 1.5 } }));
-    void Plotly.react(node, data, {
-      title: { text: metric, font: { size: 13 } }, height: 260, margin: { l: 50, r: 10, t: 30, b: 35 },
-      xaxis: { title: { text: 'step' } }, showlegend: true, legend: { orientation: 'h', y: -0.25 },
-    }, { displaylogo: false, responsive: true });
-    return () => {
-      void Plotly.purge(node);
-    };
-  }, [metric, items]);
-  return <div ref={el} className="compare-chart" data-testid="compare-chart" data-metric={metric} />;
+function CodeDiff({ a, b }: { a: string; b: string }) {
+  const lines = useMemo(() => lineDiff(a, b), [a, b]);
+  return (
+    <pre className="code-diff" data-testid="code-diff">
+      {lines.map((l, i) => (
+        <div key={i} className={l.op === '+' ? 'diff-add' : l.op === '-' ? 'diff-del' : ''}>
+          {l.op} {l.text}
+        </div>
+      ))}
+    </pre>
+  );
 }
 
 export function ComparePage({ runIds }: { runIds: string[] }) {
   const [loaded, setLoaded] = useState<Loaded[] | null>(null);
+  const [series, setSeries] = useState<SeriesData[][] | null>(null);
   const [stepIndex, setStepIndex] = useState<number | null>(null);
+  const [axis, setAxis] = useState<XAxis>('step');
+  const [smoothing, setSmoothing] = useState(0);
+  const [points, setPoints] = useState<number>(2000);
+  const [showSame, setShowSame] = useState(false);
+  const allRuns = useLab((s) => s.runs);
   useEffect(() => {
     let live = true;
     void guard('Loading the runs to compare', async () => {
       const api = getApi();
       const all = await Promise.all(
         runIds.map(async (id) => {
-          const [{ run }, { series }, { artifacts }] = await Promise.all([
-            api.call('runs.get', { id }),
-            api.call('runs.metrics', { id, maxPoints: 2000 }),
-            api.call('runs.artifacts', { id, kind: 'samples' }),
-          ]);
-          return { run, series, grids: artifacts };
+          const [{ run }, { artifacts }] = await Promise.all([api.call('runs.get', { id }), api.call('runs.artifacts', { id })]);
+          return { run, grids: artifacts.filter((a) => a.kind === 'samples'), strips: artifacts.filter((a) => a.kind === 'interpolation') };
         }),
       );
       if (live) setLoaded(all);
@@ -64,18 +61,25 @@ export function ComparePage({ runIds }: { runIds: string[] }) {
       live = false;
     };
   }, [runIds]);
+  useEffect(() => {
+    let live = true;
+    void guard('Loading the curves to compare', async () => {
+      const api = getApi();
+      const all = await Promise.all(runIds.map(async (id) => (await api.call('runs.metrics', { id, maxPoints: points })).series));
+      if (live) setSeries(all);
+    });
+    return () => {
+      live = false;
+    };
+  }, [runIds, points]);
 
-  const keys = useMemo(() => [...new Set((loaded ?? []).flatMap((l) => l.series.map((s) => s.key)))].sort(), [loaded]);
-  const charts = useMemo(
-    () =>
-      keys.map((key) => ({
-        key,
-        items: (loaded ?? []).flatMap((l, i) => {
-          const s = l.series.find((x) => x.key === key);
-          return s ? [{ label: `${l.run.name} ${l.run.id.slice(-4)}`, color: COLORS[i % COLORS.length], s }] : [];
-        }),
-      })),
-    [keys, loaded],
+  const keys = useMemo(() => [...new Set((series ?? []).flatMap((ss) => ss.map((s) => s.key)))].sort(), [series]);
+  const curveItems = useMemo(
+    (): CurveItem[][] =>
+      loaded && series
+        ? series.map((ss, i) => ss.map((s) => ({ run: loaded[i].run, label: `${loaded[i].run.name} ${loaded[i].run.id.slice(-4)}`, color: COLORS[i % COLORS.length], s })))
+        : [],
+    [loaded, series],
   );
   if (!loaded) return <div className="compare-page muted">Loading {runIds.length} runs…</div>;
 
@@ -86,22 +90,52 @@ export function ComparePage({ runIds }: { runIds: string[] }) {
   }, null) ?? []].sort((a, b) => a - b);
   const index = stepIndex === null || stepIndex >= common.length ? common.length - 1 : stepIndex;
   const step = common[index];
+  const hasStrips = loaded.some((l) => l.strips.length > 0);
 
   const settings = loaded.map((l) => flatten(l.run.config));
-  const settingKeys = [...new Set(settings.flatMap((s) => Object.keys(s)))].filter((k) => !k.startsWith('metricKinds')).sort();
+  const settingKeys = [...new Set(settings.flatMap((s) => Object.keys(s)))].filter((k) => !isBookkeeping(k)).sort();
   const facts: [string, (r: RunRecord) => string][] = [
     ['seed', (r) => String(r.seed)],
     ['backend', (r) => r.backend],
     ['data', (r) => `${r.dataName} ${r.dataFingerprint.slice(0, 12)}`],
     ['code', (r) => r.code],
   ];
-  const evalKeys = keys.filter((k) => k.startsWith('val/') || k.startsWith('test/'));
+  // what differs first, then (on request) what is the same
+  const diffRows = [
+    ...settingKeys.map((k): [string, string[]] => [k, settings.map((st) => st[k] ?? '—')]),
+    ...facts.map(([k, f]): [string, string[]] => [k, loaded.map((l) => f(l.run))]),
+  ]
+    .map(([k, values]): [string, string[], boolean] => [k, values, new Set(values).size > 1])
+    .sort((a, b) => Number(b[2]) - Number(a[2]));
+  const finalKeys = [...new Set(loaded.flatMap((l) => Object.keys(l.run.finalMetrics)))].sort();
+  const evalKeys = finalKeys.filter((k) => k.startsWith('val/') || k.startsWith('test/'));
   const kindOf = (r: RunRecord, k: string) => (r.config.metricKinds as Record<string, string> | undefined)?.[k] ?? '';
+
+  // parallel coordinates: every run of the sweep when the compared runs come from one,
+  // else the compared runs; axes are the settings that vary among them
+  const sweepIds = new Set(loaded.map((l) => sweepOf(l.run)?.id ?? ''));
+  const sweepId = sweepIds.size === 1 ? [...sweepIds][0] : '';
+  const pcRuns = sweepId ? allRuns.filter((r) => sweepOf(r)?.id === sweepId).reverse() : loaded.map((l) => l.run);
+  const pcRunsSafe = pcRuns.length >= loaded.length ? pcRuns : loaded.map((l) => l.run);
+  const pcSettings = pcRunsSafe.map((r) => flatten(r.config));
+  const pcKeys = sweepId
+    ? [...new Set(pcRunsSafe.flatMap((r) => Object.keys(sweepOf(r)?.params ?? {})))].map((k) => `sweep.params.${k}`)
+    : [...new Set(pcSettings.flatMap((s) => Object.keys(s)))].filter((k) => !isBookkeeping(k) && new Set(pcSettings.map((s) => s[k])).size > 1).sort();
+  // the metric the runs are judged by (their best-checkpoint metric) first
+  const judged = (loaded[0].run.config.train as { best?: { key?: string } } | undefined)?.best?.key;
+  const pcMetrics = [...evalKeys, ...finalKeys.filter((k) => !evalKeys.includes(k))].sort((a, b) => Number(b === judged) - Number(a === judged));
 
   return (
     <div className="compare-page" data-testid="compare-page">
       <div className="page-header">
-        <h1>Compare {loaded.length} runs</h1>
+        <h1>Compare {loaded.length} runs{sweepId ? ` · ${sweepOf(loaded[0].run)?.name ?? 'sweep'}` : ''}</h1>
+        <span className="spacer" />
+        <span className="export-links" data-testid="compare-exports">
+          <span className="muted">Export</span>
+          <a className="ll-btn" href={getApi().exportUrl('report', runIds)} download data-testid="compare-export-report" title="a self-contained HTML report of these runs">Report</a>
+          <a className="ll-btn" href={getApi().exportUrl('report', runIds, { format: 'pdf' })} download data-testid="compare-export-pdf" title="the report as PDF">PDF</a>
+          <a className="ll-btn" href={getApi().exportUrl('metrics', runIds)} download data-testid="compare-export-csv" title="every metric point of these runs">Metrics CSV</a>
+        </span>
       </div>
       <div className="compare-runs">
         {loaded.map((l, i) => (
@@ -129,12 +163,6 @@ export function ComparePage({ runIds }: { runIds: string[] }) {
               );
             })}
           </div>
-          {loaded.length === 2 && (
-            <GridDiff
-              a={getApi().artifactUrl(loaded[0].grids.find((x) => x.step === step)!.path)}
-              b={getApi().artifactUrl(loaded[1].grids.find((x) => x.step === step)!.path)}
-            />
-          )}
           <div className="step-slider">
             <input
               type="range" min={0} max={common.length - 1} value={index} disabled={common.length < 2}
@@ -143,6 +171,33 @@ export function ComparePage({ runIds }: { runIds: string[] }) {
             />
             <span className="step-label">step {step} ({index + 1}/{common.length})</span>
           </div>
+          {loaded.length === 2 && (
+            <GridDiff
+              a={getApi().artifactUrl(loaded[0].grids.find((x) => x.step === step)!.path)}
+              b={getApi().artifactUrl(loaded[1].grids.find((x) => x.step === step)!.path)}
+            />
+          )}
+          {hasStrips && (
+            <>
+              <div className="section-title">Interpolation · step {step}</div>
+              <div className="compare-strips" data-testid="compare-strips">
+                {loaded.map((l, i) => {
+                  // the strip at the slider's step, else the latest before it
+                  const strip = [...l.strips].reverse().find((x) => x.step <= step);
+                  return (
+                    <div key={l.run.id} className="strip-row">
+                      <span className="strip-label" style={{ color: COLORS[i % COLORS.length] }} title={l.run.name}>{l.run.name} {l.run.id.slice(-4)}</span>
+                      {strip ? (
+                        <img data-testid="compare-strip" data-step={strip.step} src={getApi().artifactUrl(strip.path)} alt={`interpolation of ${l.run.name} at step ${strip.step}`} title={strip.meta.endpoints === 'data' ? 'between the codes of the first two validation images (shown at the ends)' : 'between two prior draws of the sample seed (great-circle path)'} />
+                      ) : (
+                        <span className="muted">no latent space</span>
+                      )}
+                    </div>
+                  );
+                })}
+              </div>
+            </>
+          )}
         </>
       )}
 
@@ -154,6 +209,7 @@ export function ComparePage({ runIds }: { runIds: string[] }) {
             {loaded.map((l, i) => (
               <th key={l.run.id} style={{ color: COLORS[i % COLORS.length] }}>{l.run.id.slice(-4)}</th>
             ))}
+            <th>unit</th>
             <th>kind</th>
           </tr>
         </thead>
@@ -166,6 +222,7 @@ export function ComparePage({ runIds }: { runIds: string[] }) {
                 {loaded.map((l) => (
                   <td key={l.run.id} className="num">{k in l.run.finalMetrics ? formatNumber(l.run.finalMetrics[k]) : '—'}</td>
                 ))}
+                <td>{unitOf(k, kinds)}</td>
                 <td className={kinds.length > 1 ? 'differs' : ''}>{kinds.length > 1 ? `kinds differ (${kinds.join(', ')}): not comparable` : kinds[0] ?? ''}</td>
               </tr>
             );
@@ -176,30 +233,67 @@ export function ComparePage({ runIds }: { runIds: string[] }) {
       <div className="section-title">What differs</div>
       <table className="ll-table compare-diff" data-testid="compare-diff">
         <tbody>
-          {[...settingKeys.map((k): [string, string[]] => [k, settings.map((s) => s[k] ?? '—')]), ...facts.map(([k, f]): [string, string[]] => [k, loaded.map((l) => f(l.run))])].map(([k, values]) => {
-            const differs = new Set(values).size > 1;
-            return (
-              <tr key={k} className={differs ? "differs" : ""} data-differs={differs} data-key={k}>
-                <td>{k}</td>
-                {values.map((v, i) =>
-                  k === 'code' ? (
-                    <td key={i}>{differs ? <details><summary>{i === 0 ? 'code' : 'differs'}</summary><pre className="json">{v}</pre></details> : i === 0 ? 'same' : ''}</td>
-                  ) : (
-                    <td key={i} className="mono">{v}</td>
-                  ),
-                )}
-              </tr>
-            );
-          })}
+          {diffRows.filter(([, , differs]) => differs || showSame).map(([k, values, differs]) => (
+            <tr key={k} className={differs ? 'differs' : ''} data-differs={differs} data-key={k}>
+              <td>{k}</td>
+              {values.map((v, i) =>
+                k === 'code' ? (
+                  <td key={i}>
+                    {!differs ? (i === 0 ? 'same' : '') : i === 0 ? (
+                      <details><summary>code</summary><pre className="json">{v}</pre></details>
+                    ) : v === values[0] ? 'same as the first' : (
+                      <details open={loaded.length === 2}><summary>diff against the first</summary><CodeDiff a={values[0]} b={v} /></details>
+                    )}
+                  </td>
+                ) : (
+                  <td key={i} className="mono">{v}</td>
+                ),
+              )}
+            </tr>
+          ))}
+          <tr className="same-toggle" onClick={() => setShowSame((v) => !v)} data-testid="compare-same-toggle">
+            <td colSpan={loaded.length + 1}>{showSame ? '▾ hide' : '▸ show'} the {diffRows.filter(([, , d]) => !d).length} that are the same</td>
+          </tr>
         </tbody>
       </table>
 
+      {pcKeys.length > 0 && pcMetrics.length > 0 && (
+        <>
+          <div className="section-title">{sweepId ? `Sweep · ${pcRunsSafe.length} runs` : 'Settings against a metric'}</div>
+          <ParallelCoords runs={pcRunsSafe} settings={pcSettings} keys={pcKeys} metrics={pcMetrics} />
+        </>
+      )}
+
       <div className="section-title">Curves</div>
-      <div className="compare-charts">
-        {charts.map((c) => (
-          <CompareChart key={c.key} metric={c.key} items={c.items} />
+      <div className="curve-controls compare-curve-controls">
+        <label>
+          x axis{' '}
+          <select value={axis} onChange={(e) => setAxis(e.target.value as XAxis)} data-testid="compare-axis">
+            <option value="step">step</option>
+            <option value="epoch">epoch</option>
+            <option value="wall">wall time</option>
+          </select>
+        </label>
+        <label>
+          smoothing (train curves){' '}
+          <input type="range" min={0} max={0.99} step={0.01} value={smoothing} onChange={(e) => setSmoothing(Number(e.target.value))} data-testid="compare-smoothing" />
+          <span className="mono"> {smoothing.toFixed(2)}</span>
+        </label>
+        <label title="points per curve: longer curves are cut into buckets and each keeps its min and max, so spikes survive">
+          points per curve{' '}
+          <select value={points} onChange={(e) => setPoints(Number(e.target.value))} data-testid="compare-points">
+            {POINT_CHOICES.map((p) => (
+              <option key={p} value={p}>{p.toLocaleString('en')}</option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <div className="compare-legend">
+        {loaded.map((l, i) => (
+          <span key={l.run.id} style={{ color: COLORS[i % COLORS.length] }}>━ {l.run.name} <span className="mono">{l.run.id.slice(-4)}</span></span>
         ))}
       </div>
+      {series ? <CompareCurves keys={keys} series={curveItems} axis={axis} smoothing={smoothing} /> : <div className="muted">Loading curves…</div>}
     </div>
   );
 }

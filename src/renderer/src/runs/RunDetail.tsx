@@ -130,6 +130,7 @@ function ExportLinks({ runId }: { runId: string }) {
   const api = getApi();
   const links: [string, string, string][] = [
     ['report', 'Report', api.exportUrl('report', [runId])],
+    ['pdf', 'PDF', api.exportUrl('report', [runId], { format: 'pdf' })],
     ['grid', 'Grid PNG', api.exportUrl('grid', [runId], { scale: 3 })],
     ['gif', 'GIF', api.exportUrl('gif', [runId], { scale: 2 })],
     ['metrics', 'Metrics CSV', api.exportUrl('metrics', [runId])],

@@ -151,6 +151,7 @@ export function RunView({ runId, compact = false }: { runId: string; compact?: b
         {(byKind.samples || byKind.scatter2d || byKind.reconstructions || byKind.image) && (
           <div className="artifacts">
             {byKind.samples && <Gallery title="Samples" items={byKind.samples} testId="sample-image" />}
+            {byKind.interpolation && <Gallery title="Interpolation" items={byKind.interpolation} testId="interpolation-image" />}
             {byKind.scatter2d && <Scatter2d items={byKind.scatter2d} />}
             {byKind.reconstructions && <Gallery title="Reconstructions" items={byKind.reconstructions} testId="reconstruction-image" />}
             {byKind.image && <Gallery title="Images" items={byKind.image} testId="artifact-image" />}

@@ -1,8 +1,11 @@
 // The sidebar's runs list, newest first, kept live by run.updated events.
+import type { RunRecord } from '../../../shared/domain';
 import { openCompare, openRun, refreshRuns } from '../actions';
 import { useLab } from '../store';
 import { configSummary, formatNumber, keyMetric } from './format';
 import { StatusChip } from './StatusChip';
+
+const sweepOf = (r: RunRecord) => (r.config.sweep as { id: string; name: string; index: number; count: number } | undefined) ?? null;
 
 export function RunsPanel() {
   const runs = useLab((s) => s.runs);
@@ -68,6 +71,19 @@ export function RunsPanel() {
               <div className="run-row-config" data-testid="run-config">
                 {configSummary(r)}
               </div>
+              {sweepOf(r) && (
+                <button
+                  className="sweep-chip"
+                  data-testid="sweep-chip"
+                  title="Compare this sweep's runs (the first 8; the parallel-coordinates plot shows them all)"
+                  onClick={(e) => {
+                    e.stopPropagation();
+                    openCompare(runs.filter((x) => sweepOf(x)?.id === sweepOf(r)!.id).reverse().slice(0, 8).map((x) => x.id));
+                  }}
+                >
+                  sweep {sweepOf(r)!.name} · {sweepOf(r)!.index + 1}/{sweepOf(r)!.count}
+                </button>
+              )}
               {m && (
                 <div className="run-row-metric">
                   {m.key} <b>{formatNumber(m.value)}</b>
