@@ -154,6 +154,14 @@ test('GAN notebook shows data and generated points together', async () => {
     const row = page.locator('[data-testid="runs-panel"] [data-testid="run-row"]').first();
     await expect(row).toHaveAttribute('data-status', 'finished', { timeout: 240_000 });
     await page.screenshot({ path: join(root, 'test-results', 'e2e-gan.png') });
+    // an export that cannot be made says why, and nothing downloads: 2-D points have no sample grid
+    await row.click();
+    await page.locator('[data-testid="export-grid"]').click();
+    await expect(page.locator('[data-testid="error-banner"]')).toContainText('has no sample grids');
+    // the PDF of its report (headless Chromium on this host) arrives as a PDF
+    const [pdf] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid="export-pdf"]').click()]);
+    expect(pdf.suggestedFilename()).toMatch(/-report\.pdf$/);
+    expect(readFileSync((await pdf.path())!).toString('latin1', 0, 5)).toBe('%PDF-');
   } finally {
     await server.stop();
   }
@@ -296,6 +304,10 @@ test('a sweep from a notebook cell: its runs grouped, compared in one click, set
     await expect(chip).toContainText('sweep size-sweep · 4/4');
     await chip.click();
     await expect(page.locator('[data-testid="compare-page"] h1')).toContainText('Compare 4 runs · size-sweep');
+    // and every run of the open notebook in one click
+    await page.locator('[data-testid="runs-panel"] [data-testid="run-row"]').first().click();
+    await page.locator('[data-testid="compare-notebook"]').click();
+    await expect(page.locator('[data-testid="compare-page"] h1')).toContainText('Compare 4 runs');
   } finally {
     await server.stop();
   }

@@ -2,6 +2,7 @@
 // error banner (never swallowed) and leaves the store consistent.
 import { getApi } from './api/client';
 import { notebookFromNb, notebookToNb } from './notebook/nbformat';
+import { downloadExport, exportHref, type ExportChoice } from './runs/ExportLinks';
 import { useLab } from './store';
 
 const LAST_NOTEBOOK_KEY = 'latentlab.lastNotebook';
@@ -227,8 +228,7 @@ export type ExportCommand = 'export-report' | 'export-pdf' | 'export-grid' | 'ex
 
 /**
  * Exports what is on screen: the open run, or the runs of the compare view (grid
- * and GIF take one run: the first). A download in the browser; on the desktop the
- * lab:// answer is a download too, and Electron asks where to save it.
+ * and GIF take one run: the first). From the desktop's File → Export menu and Ctrl/Cmd+Shift+E.
  */
 export function exportCurrent(command: ExportCommand): void {
   const view = useLab.getState().view;
@@ -237,17 +237,6 @@ export function exportCurrent(command: ExportCommand): void {
     useLab.getState().pushError('Export: open a run or the compare view first (exports are of the runs on screen)');
     return;
   }
-  const api = getApi();
-  const href =
-    command === 'export-report' ? api.exportUrl('report', runIds)
-    : command === 'export-pdf' ? api.exportUrl('report', runIds, { format: 'pdf' })
-    : command === 'export-metrics' ? api.exportUrl('metrics', runIds)
-    : command === 'export-gif' ? api.exportUrl('gif', runIds.slice(0, 1), { scale: 2 })
-    : api.exportUrl('grid', runIds.slice(0, 1), { scale: 3 });
-  const a = document.createElement('a');
-  a.href = href;
-  a.download = '';
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
+  const choice = command.slice('export-'.length) as ExportChoice;
+  void downloadExport(exportHref(choice, runIds), `Export ${choice}`);
 }

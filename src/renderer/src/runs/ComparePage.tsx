@@ -10,6 +10,7 @@ import { getApi } from '../api/client';
 import { useLab } from '../store';
 import { CompareCurves, type CurveItem, type XAxis } from './CompareCurves';
 import { formatNumber } from './format';
+import { ExportLinks } from './ExportLinks';
 import { ParallelCoords } from './ParallelCoords';
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2'];
@@ -130,12 +131,7 @@ export function ComparePage({ runIds }: { runIds: string[] }) {
       <div className="page-header">
         <h1>Compare {loaded.length} runs{sweepId ? ` · ${sweepOf(loaded[0].run)?.name ?? 'sweep'}` : ''}</h1>
         <span className="spacer" />
-        <span className="export-links" data-testid="compare-exports">
-          <span className="muted">Export</span>
-          <a className="ll-btn" href={getApi().exportUrl('report', runIds)} download data-testid="compare-export-report" title="a self-contained HTML report of these runs">Report</a>
-          <a className="ll-btn" href={getApi().exportUrl('report', runIds, { format: 'pdf' })} download data-testid="compare-export-pdf" title="the report as PDF">PDF</a>
-          <a className="ll-btn" href={getApi().exportUrl('metrics', runIds)} download data-testid="compare-export-csv" title="every metric point of these runs">Metrics CSV</a>
-        </span>
+        <ExportLinks runIds={runIds} choices={['report', 'pdf', 'metrics']} testPrefix="compare-export" />
       </div>
       <div className="compare-runs">
         {loaded.map((l, i) => (

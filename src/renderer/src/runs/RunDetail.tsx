@@ -5,6 +5,7 @@ import { guard } from '../actions';
 import { getApi } from '../api/client';
 import { useLab } from '../store';
 import { formatDuration, formatNumber, formatTime } from './format';
+import { ExportLinks } from './ExportLinks';
 import { RunView } from './RunView';
 
 export function RunDetail({ runId }: { runId: string }) {
@@ -38,7 +39,7 @@ export function RunDetail({ runId }: { runId: string }) {
         )}
         <h1>{run?.name ?? runId}</h1>
         <span className="muted mono">{runId}</span>
-        <ExportLinks runId={runId} />
+        <ExportLinks runIds={[runId]} choices={['report', 'pdf', 'grid', 'gif', 'metrics']} testPrefix="export" />
       </div>
       {run && (
         <div className="run-facts">
@@ -122,27 +123,5 @@ export function RunDetail({ runId }: { runId: string }) {
         </section>
       )}
     </div>
-  );
-}
-
-/** Downloads of this run: the HTML report, the last sample grid, its GIF over training, every metric as CSV. */
-function ExportLinks({ runId }: { runId: string }) {
-  const api = getApi();
-  const links: [string, string, string][] = [
-    ['report', 'Report', api.exportUrl('report', [runId])],
-    ['pdf', 'PDF', api.exportUrl('report', [runId], { format: 'pdf' })],
-    ['grid', 'Grid PNG', api.exportUrl('grid', [runId], { scale: 3 })],
-    ['gif', 'GIF', api.exportUrl('gif', [runId], { scale: 2 })],
-    ['metrics', 'Metrics CSV', api.exportUrl('metrics', [runId])],
-  ];
-  return (
-    <span className="export-links" data-testid="export-links">
-      <span className="muted">Export</span>
-      {links.map(([kind, label, href]) => (
-        <a key={kind} className="ll-btn" href={href} download data-testid={`export-${kind}`} title={`download the ${label.toLowerCase()} of this run`}>
-          {label}
-        </a>
-      ))}
-    </span>
   );
 }

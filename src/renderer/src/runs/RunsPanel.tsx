@@ -12,11 +12,24 @@ export function RunsPanel() {
   const selected = useLab((s) => (s.view.kind === 'run' ? s.view.runId : null));
   const ticked = useLab((s) => s.compareSel);
   const toggle = useLab((s) => s.toggleCompare);
+  const notebook = useLab((s) => s.notebook?.path ?? null);
+  // the open notebook's runs, newest first: "compare this notebook" takes the latest 8
+  const ofNotebook = notebook ? runs.filter((r) => r.notebook === notebook) : [];
   return (
     <div className="side-section runs-section">
       <div className="side-title">
         Runs <span className="ll-count">{runs.length}</span>
         <span className="spacer" />
+        {ticked.length === 0 && ofNotebook.length >= 2 && (
+          <button
+            className="ll-btn ll-small"
+            data-testid="compare-notebook"
+            title={`Compare the latest ${Math.min(8, ofNotebook.length)} runs of this notebook`}
+            onClick={() => openCompare(ofNotebook.slice(0, 8).map((r) => r.id))}
+          >
+            Compare notebook
+          </button>
+        )}
         {ticked.length > 0 && (
           <button
             className="ll-btn ll-small"
