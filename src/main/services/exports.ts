@@ -384,8 +384,14 @@ export function exportReport(tracker: Tracker, artifactsDir: string, runs: RunRe
       files.push(join(dir, f));
       lines.push(`![${c.key}](${rel}/${f})`, '');
     });
-    lines.push('## Summary', '', '| run | status | steps | family | backend | seed | data |', '|---|---|---|---|---|---|---|');
-    for (const r of runs) lines.push(`| ${r.name} \`${r.id}\` | ${r.status} | ${r.steps}/${r.totalSteps} | ${r.family} | ${r.backend} | ${r.seed} | ${r.dataName} \`${r.dataFingerprint.slice(0, 12)}\` |`);
+    // validation metrics as in the HTML summary, each header with its kind and unit (markup stripped)
+    const valKeys = keys.filter((k) => k.startsWith('val/'));
+    const valHead = valKeys.map((k) => `${k}${kindOf(runs, k).replace(/<[^>]+>/g, '')}`);
+    lines.push('## Summary', '', `| run | status | steps | family | backend | seed | data |${valHead.map((h) => ` ${h} |`).join('')}`, `|---|---|---|---|---|---|---|${valKeys.map(() => '---|').join('')}`);
+    for (const r of runs) {
+      const vals = valKeys.map((k) => ` ${k in r.finalMetrics ? fmt(r.finalMetrics[k]) : '—'} |`).join('');
+      lines.push(`| ${r.name} \`${r.id}\` | ${r.status} | ${r.steps}/${r.totalSteps} | ${r.family} | ${r.backend} | ${r.seed} | ${r.dataName} \`${r.dataFingerprint.slice(0, 12)}\` |${vals}`);
+    }
     if (runs.length > 1) {
       lines.push('', '## What differs', '');
       if (diffs.length === 0) lines.push('No setting, seed, backend or data differs.');
