@@ -36,6 +36,8 @@ export const EngineToHost = z.discriminatedUnion('type', [
   z.object({ type: z.literal('run.start'), run: RunRecord }),
   /** A batch of metric points: the host writes it in one transaction. */
   z.object({ type: z.literal('run.metrics'), runId: z.string(), points: z.array(MetricPoint), steps: z.number().int() }),
+  /** Evaluations of a run after it ended (lab.evaluate): recorded on the finished run. */
+  z.object({ type: z.literal('run.eval'), runId: z.string(), points: z.array(MetricPoint) }),
   /** A file the engine wrote under artifactsDir. */
   z.object({ type: z.literal('run.artifact'), artifact: Artifact }),
   z.object({ type: z.literal('run.checkpoint'), checkpoint: Checkpoint }),

@@ -1,7 +1,7 @@
 // Notebooks saved by Latent Lab are valid nbformat 4 (checked with Jupyter's own
 // validator, Debian's python3-nbformat) and reopen with the same cells and outputs.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -55,7 +55,7 @@ describe('nbformat', () => {
       expect(r.stderr).toBe('');
       expect(r.stdout.trim()).toBe('valid');
       // and the examples we ship
-      for (const f of ['vae-mnist.ipynb', 'gan-toy2d.ipynb']) {
+      for (const f of readdirSync(join(root, 'resources', 'notebooks')).filter((n) => n.endsWith('.ipynb'))) {
         const e = spawnSync(PY, ['-c', 'import sys, nbformat; nbformat.validate(nbformat.read(sys.argv[1], as_version=4))', join(root, 'resources', 'notebooks', f)], { encoding: 'utf8' });
         expect(e.status, e.stderr).toBe(0);
       }

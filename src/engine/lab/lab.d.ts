@@ -83,6 +83,8 @@ declare namespace LatentLab {
     metricKinds(): Record<string, MetricKind>;
     /** free its tensors */
     dispose(): void;
+    /** flows only: the prior's scale when sampling (1 = the model; below 1 for cleaner samples) */
+    temperature?: number;
   }
 
   interface VaeConfig {
@@ -122,6 +124,53 @@ declare namespace LatentLab {
      * val/mode_dist and val/modes_covered (kind 'sample'). A GAN has no likelihood.
      */
     gan(cfg?: GanConfig): Model;
+    /**
+     * Fully visible sigmoid belief network on binary data: p(x_i = 1 | x_<i) = σ(b_i + Σ_{j<i} W_ij x_j).
+     * Reports train/loss and val/nll (nats), val/bits_per_dim, all 'exact'.
+     */
+    fvsbn(cfg?: Record<string, never>): Model;
+    /** NADE on binary data: shared hidden weights, O(D·H) per example, exact likelihood. */
+    nade(cfg?: { /** hidden units (default 100) */ hidden?: number }): Model;
+    /**
+     * MADE on binary data: a masked MLP, exact likelihood in one pass. `masks: K > 1` trains K
+     * orders/connectivities (one per step) and evaluates their mixture (still exact).
+     */
+    made(cfg?: { hidden?: number[]; masks?: number; resampleOrder?: boolean }): Model;
+    /**
+     * NICE: additive couplings + diagonal scaling, logistic prior. On grey images the data are
+     * dequantized and the NLL reported on the 8-bit scale (bits/dim); on points as they are.
+     */
+    nice(cfg?: FlowConfig & { couplings?: number }): Model;
+    /** RealNVP: affine couplings with checkerboard (or halves) masks, Gaussian prior, logit pre-transform on images. */
+    realnvp(cfg?: FlowConfig & { couplings?: number; mask?: 'checkerboard' | 'halves' }): Model;
+    /** MAF: MADE-based affine layers, density in one pass, sampling in D passes per layer. */
+    maf(cfg?: FlowConfig & { layers?: number }): Model;
+    /** IAF: sampling in one pass, density in D passes (trains on data of at most 64 dimensions). */
+    iaf(cfg?: FlowConfig & { layers?: number }): Model;
+  }
+
+  interface FlowConfig {
+    /** hidden layer sizes of each coupling / autoregressive network */
+    hidden?: number[];
+    /** 'gaussian' or 'logistic' (NICE's default) */
+    prior?: 'gaussian' | 'logistic';
+    /** images: 'logit' (logit(0.05 + 0.9u), counted in the log-det) or 'none' */
+    preprocess?: 'logit' | 'none';
+  }
+
+  /** What lab.evaluate returns. */
+  interface Evaluation {
+    /** mean negative log-likelihood per example, nats (8-bit scale for dequantized images) */
+    nll_nats: number;
+    bits_per_dim: number;
+    /** 'exact' (autoregressive models, flows), 'bound' (a VAE's −ELBO) or 'estimate' */
+    kind: 'exact' | 'bound' | 'estimate';
+    /** examples evaluated */
+    n: number;
+    /** the run it was recorded on (the last one that trained the model), or null */
+    runId: string | null;
+    /** each example's NLL in nats */
+    perExample: Float32Array;
   }
 
   type Schedule =
@@ -254,6 +303,13 @@ declare namespace LatentLab {
      * await lab.sweep({ grid: { latentDim: [4, 16], lr: [1e-3, 3e-4] } }, (p) =>
      *   lab.train(lab.models.vae({ latentDim: p.latentDim }), lab.data.mnist(), { lr: p.lr, steps: 1000 }));
      */
+    /**
+     * The model's negative log-likelihood on a split (e.g. data.test), in nats and bits/dim,
+     * with its kind; recorded as test/nll and test/bits_per_dim on the run that trained it.
+     * @example
+     * const test = lab.evaluate(model, data.test); // { nll_nats, bits_per_dim, kind: 'exact', ... }
+     */
+    evaluate(model: Model, split: { x: Float32Array; n: number }, opts?: { seed?: number }): Evaluation;
     sweep(spec: SweepSpec, fn: (params: SweepParams, index: number) => unknown, opts?: { name?: string }): Promise<SweepResult>;
     /** Show a value under the cell: text, pretty JSON, an image handle or a run's live view. */
     show(x: unknown, caption?: string): void;

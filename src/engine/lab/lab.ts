@@ -6,7 +6,15 @@ import { backendName } from '../backend/select';
 import { imageDataset, type ImageDataOptions } from '../data/mnist';
 import { toy2d, TOY2D_NAMES, type Toy2dOptions } from '../data/toy2d';
 import type { Dataset } from '../data/types';
+import { evaluateModel, type Evaluation } from '../eval/evaluate';
+import type { Split } from '../data/types';
+import { Fvsbn, type FvsbnConfig } from '../models/fvsbn';
+import { Iaf, Maf, type MafConfig } from '../models/flows/maf';
+import { Nice, type NiceConfig } from '../models/flows/nice';
+import { RealNvp, type RealNvpConfig } from '../models/flows/realnvp';
 import { Gan, type GanConfig } from '../models/gan';
+import { Made, type MadeConfig } from '../models/made';
+import { Nade, type NadeConfig } from '../models/nade';
 import type { Model } from '../models/types';
 import { Vae, type VaeConfig } from '../models/vae';
 import { InterruptedError, type EngineContext } from '../context';
@@ -24,7 +32,15 @@ export interface Lab {
   models: {
     vae(cfg?: VaeConfig): Model;
     gan(cfg?: GanConfig): Model;
+    fvsbn(cfg?: FvsbnConfig): Model;
+    nade(cfg?: NadeConfig): Model;
+    made(cfg?: MadeConfig): Model;
+    nice(cfg?: NiceConfig): Model;
+    realnvp(cfg?: RealNvpConfig): Model;
+    maf(cfg?: MafConfig): Model;
+    iaf(cfg?: MafConfig): Model;
   };
+  evaluate(model: Model, split: Split, opts?: { seed?: number }): Evaluation;
   train(model: Model, data: Dataset, opts?: TrainOptions): Promise<Run>;
   sweep(spec: SweepSpec, fn: (params: SweepParams, index: number) => unknown, opts?: { name?: string }): Promise<SweepResult>;
   show(x: unknown, caption?: string): void;
@@ -70,7 +86,15 @@ export function createLab(ctx: EngineContext): Lab {
     models: {
       vae: (cfg) => new Vae(cfg),
       gan: (cfg) => new Gan(cfg),
+      fvsbn: (cfg) => new Fvsbn(cfg),
+      nade: (cfg) => new Nade(cfg),
+      made: (cfg) => new Made(cfg),
+      nice: (cfg) => new Nice(cfg),
+      realnvp: (cfg) => new RealNvp(cfg),
+      maf: (cfg) => new Maf(cfg),
+      iaf: (cfg) => new Iaf(cfg),
     },
+    evaluate: (model, split, opts) => evaluateModel(ctx, model, split, opts),
     async train(model, data, opts) {
       const sweep = current;
       const tag = sweep ? { ...sweep.tag, run: sweep.runs.length } : null;

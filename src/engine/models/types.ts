@@ -57,6 +57,11 @@ export interface Model {
   sample(n: number, noise?: tf.Tensor2D, seed?: number): tf.Tensor2D;
   evaluate?(val: tf.Tensor2D, seed: number): Record<string, MetricValue>;
   /**
+   * -log p(x) per example in nats, on the scale the family reports (8-bit for
+   * dequantized images), with what kind of number it is: lab.evaluate's source.
+   */
+  testNll?(x: tf.Tensor2D, seed: number): { nll: Float32Array; kind: 'exact' | 'bound' | 'estimate' };
+  /**
    * Where `noise` draws a latent code that `sample` decodes without further
    * randomness, so codes between two endpoints can be decoded (interpolation strips).
    */

@@ -73,7 +73,27 @@ export class Vae implements Model {
       'val/recon': 'info',
       'val/kl': 'info',
       'val/active_units': 'info',
+      'test/nll': 'bound',
+      'test/bits_per_dim': 'bound',
     };
+  }
+
+  /** -ELBO per example (an upper bound on the NLL), one posterior draw each */
+  testNll(x: tf.Tensor2D, seed: number): { nll: Float32Array; kind: 'bound' } {
+    const n = x.shape[0];
+    const out = new Float32Array(n);
+    for (let s = 0; s < n; s += 500) {
+      const m = Math.min(500, n - s);
+      const v = tf.tidy(() => {
+        const xs = tf.slice(x, [s, 0], [m, -1]) as tf.Tensor2D;
+        const { mu, logvar } = this.encode(xs);
+        const z = tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logvar)), normal(mu.shape, seed + s))) as tf.Tensor2D;
+        return tf.add(this.nll(xs, z), gaussianKl(mu, logvar));
+      });
+      out.set(v.dataSync() as Float32Array, s);
+      v.dispose();
+    }
+    return { nll: out, kind: 'bound' };
   }
 
   build(data: DataInfo, rng: Rng): void {

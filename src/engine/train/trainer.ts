@@ -134,6 +134,12 @@ export class Run {
 
 const pad6 = (n: number) => String(n).padStart(6, '0');
 
+const lastRuns = new WeakMap<Model, Run>();
+/** the run that last trained `model` (lab.evaluate records its results there) */
+export function lastRunOf(model: Model): Run | undefined {
+  return lastRuns.get(model);
+}
+
 function imageHW(shape: number[]): [number, number] {
   if (shape.length >= 2) return [shape[0], shape[1]];
   const s = Math.round(Math.sqrt(shape[0]));
@@ -204,6 +210,7 @@ export async function train(ctx: EngineContext, model: Model, data: Dataset, opt
   const id = newRunId();
   const name = opts.name ?? `${model.family}-${data.name}${sweep ? ` ${formatParams(sweep.params)}` : ''}`;
   const run = new Run(id, name, model, data, ctx, sampleSeed);
+  lastRuns.set(model, run);
   const metricKinds: Record<string, MetricKindName> = { ...model.metricKinds(), 'train/lr': 'info' };
   const startedAt = Date.now();
   const record: RunRecord = {

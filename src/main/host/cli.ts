@@ -160,9 +160,13 @@ async function cmdRun(a: Args): Promise<number> {
       const error = failed?.outputs.find((o) => o.type === 'error');
       const runs = runIds.map((id) => {
         const r = service.tracker.getRun(id)!;
+        const metrics = service.tracker.metricSummary(id);
+        // lab.evaluate's test NLL, with the kind the model declared for it
+        const kind = (r.config.metricKinds as Record<string, string> | undefined)?.['test/nll'] ?? 'exact';
+        const evaluation = metrics['test/nll'] && metrics['test/bits_per_dim'] ? { eval: { nll_nats: metrics['test/nll'].last, bits_per_dim: metrics['test/bits_per_dim'].last, kind } } : {};
         return {
           id: r.id, name: r.name, family: r.family, status: r.status, steps: r.steps, backend: r.backend,
-          metrics: service.tracker.metricSummary(id),
+          metrics, ...evaluation,
         };
       });
       process.stdout.write(JSON.stringify({ notebook: nbPath, status, runs, ...(error ? { error } : {}) }) + '\n');

@@ -329,6 +329,8 @@ export function exportReport(tracker: Tracker, artifactsDir: string, runs: RunRe
     }
   });
   const diffs = runs.length > 1 ? differences(runs) : [];
+  const datasets = [...new Set(runs.map((r) => `${r.dataName} ${r.dataFingerprint.slice(0, 12)}`))];
+  const dataWarning = datasets.length > 1 ? `these runs were trained on different data or preprocessing (${datasets.join(', ')}), so their likelihoods cannot be ranked against each other.` : '';
   const codeDiffs = runs.slice(1).map((r) => (r.code === runs[0].code ? null : lineDiff(runs[0].code, r.code)));
   const when = (t: number | null) => (t ? new Date(t).toISOString().replace('T', ' ').slice(0, 19) : '—');
   const title = runs.length === 1 ? `Run ${runs[0].name} (${runs[0].id})` : `${runs.length} runs: ${runs.map((r) => r.name).join(', ')}`;
@@ -337,7 +339,7 @@ export function exportReport(tracker: Tracker, artifactsDir: string, runs: RunRe
     const parts = [
       '<!doctype html><html><head><meta charset="utf-8">',
       `<title>${esc(title)}</title>`,
-      '<style>body{font-family:sans-serif;max-width:1200px;margin:24px auto;color:#222}table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;font-size:13px;overflow-wrap:anywhere}pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px}.charts{display:flex;flex-wrap:wrap;gap:8px}h2{border-bottom:1px solid #ddd}pre.diff .add{background:#e6ffec}pre.diff .del{background:#ffebe9}img{image-rendering:pixelated}@media print{body{margin:0;max-width:none}pre{white-space:pre-wrap;overflow-wrap:anywhere}.charts svg{width:49%;height:auto}h2{break-after:avoid}figure,table{break-inside:avoid}}</style>',
+      '<style>body{font-family:sans-serif;max-width:1200px;margin:24px auto;color:#222}table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;font-size:13px;overflow-wrap:anywhere}pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px}.charts{display:flex;flex-wrap:wrap;gap:8px}h2{border-bottom:1px solid #ddd}pre.diff .add{background:#e6ffec}pre.diff .del{background:#ffebe9}img{image-rendering:pixelated}.warn{background:#fff4d6;padding:6px 10px}@media print{body{margin:0;max-width:none}pre{white-space:pre-wrap;overflow-wrap:anywhere}.charts svg{width:49%;height:auto}h2{break-after:avoid}figure,table{break-inside:avoid}}</style>',
       '</head><body>',
       `<h1>${esc(title)}</h1>`,
       `<p>Latent Lab ${esc(env.appVersion)} · Node ${esc(env.node)} · generated ${when(env.generatedAt)} UTC</p>`,
@@ -347,6 +349,7 @@ export function exportReport(tracker: Tracker, artifactsDir: string, runs: RunRe
       ...runs.map((r) => `<tr><td>${esc(r.name)} <small>${esc(r.id)}</small></td><td>${r.status}</td><td>${r.steps}/${r.totalSteps}</td><td>${esc(r.family)}</td><td>${esc(r.backend)}</td><td>${r.seed}</td><td>${esc(r.dataName)} <small>${esc(r.dataFingerprint.slice(0, 12))}</small></td>` +
         keys.filter((k) => k.startsWith('val/')).map((k) => `<td>${k in r.finalMetrics ? fmt(r.finalMetrics[k]) : '—'}</td>`).join('') + '</tr>'),
       '</table>',
+      dataWarning ? `<p class="warn"><b>Not comparable:</b> ${esc(dataWarning)}</p>` : '',
       ...(runs.length > 1
         ? [
             '<h2>What differs</h2>',
@@ -392,6 +395,7 @@ export function exportReport(tracker: Tracker, artifactsDir: string, runs: RunRe
       const vals = valKeys.map((k) => ` ${k in r.finalMetrics ? fmt(r.finalMetrics[k]) : '—'} |`).join('');
       lines.push(`| ${r.name} \`${r.id}\` | ${r.status} | ${r.steps}/${r.totalSteps} | ${r.family} | ${r.backend} | ${r.seed} | ${r.dataName} \`${r.dataFingerprint.slice(0, 12)}\` |${vals}`);
     }
+    if (dataWarning) lines.push('', `**Not comparable:** ${dataWarning}`);
     if (runs.length > 1) {
       lines.push('', '## What differs', '');
       if (diffs.length === 0) lines.push('No setting, seed, backend or data differs.');

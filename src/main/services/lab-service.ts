@@ -204,6 +204,15 @@ export class LabService {
       case 'run.end':
         if (this.tracker.getRun(msg.runId)) this.endRun(msg.runId, msg.status, msg.steps, msg.error);
         return;
+      case 'run.eval': {
+        // an ended run of this workspace may gain evaluations (its test NLL); unknown runs are ignored
+        if (!this.tracker.getRun(msg.runId)) return;
+        this.tracker.addMetrics(msg.runId, msg.points);
+        this.emit('run.metrics', { runId: msg.runId, points: msg.points });
+        const run = this.tracker.getRun(msg.runId);
+        if (run) this.emit('run.updated', { run });
+        return;
+      }
       case 'log':
         this.opts.log?.(`[engine ${msg.level}] ${msg.message}`);
         return;

@@ -198,6 +198,11 @@ export function ComparePage({ runIds }: { runIds: string[] }) {
       )}
 
       <div className="section-title">Evaluation</div>
+      {new Set(loaded.map((l) => l.run.dataFingerprint)).size > 1 && (
+        <div className="compare-warning" data-testid="compare-data-warning">
+          These runs were trained on different data or preprocessing ({[...new Set(loaded.map((l) => `${l.run.dataName} ${l.run.dataFingerprint.slice(0, 8)}`))].join(', ')}): their likelihoods are not comparable.
+        </div>
+      )}
       <table className="ll-table" data-testid="compare-eval">
         <thead>
           <tr>

@@ -1,0 +1,41 @@
+// NICE (Dinh et al. 2014): additive couplings on alternating halves of the units
+// (log-det 0 each), then a diagonal scaling (log-det sum s), under a logistic prior.
+import type { Rng } from '../../util/rng';
+import type { DataInfo } from '../types';
+import { FlowModel, type Preprocess, type Prior } from './flow';
+import { ActNorm, Coupling, DiagScale, type FlowLayer } from './layers';
+import { alternateMask } from './masks';
+
+export interface NiceConfig {
+  /** coupling layers (default 4) */
+  couplings?: number;
+  /** hidden layers of each coupling's network (default [256, 256]; the paper: 5 of 1000) */
+  hidden?: number[];
+  prior?: Prior;
+  /** images only: 'none' (the paper: dequantized values in [0,1]) or 'logit' */
+  preprocess?: Preprocess;
+}
+
+export class Nice extends FlowModel {
+  readonly family = 'nice';
+  readonly config: { couplings: number; hidden: number[]; prior: Prior; preprocess: Preprocess };
+  constructor(cfg: NiceConfig = {}) {
+    super();
+    this.config = { couplings: cfg.couplings ?? 4, hidden: cfg.hidden ?? [256, 256], prior: cfg.prior ?? 'logistic', preprocess: cfg.preprocess ?? 'none' };
+    checkFlowConfig('nice', this.config.couplings, this.config.hidden, this.config.prior, this.config.preprocess);
+  }
+  protected buildLayers(D: number, _data: DataInfo, rng: Rng): FlowLayer[] {
+    // ActNorm first: starts every unit at unit scale (a per-unit scaling, as NICE's own final one)
+    const layers: FlowLayer[] = [new ActNorm(D)];
+    for (let k = 0; k < this.config.couplings; k++) layers.push(new Coupling(alternateMask(D, k), this.config.hidden, 'additive', rng));
+    layers.push(new DiagScale(D));
+    return layers;
+  }
+}
+
+export function checkFlowConfig(family: string, count: number, hidden: number[], prior: string, preprocess: string): void {
+  if (!Number.isInteger(count) || count < 1) throw new Error(`${family}: the number of layers must be a whole number >= 1`);
+  if (!Array.isArray(hidden) || !hidden.length || hidden.some((h) => !Number.isInteger(h) || h < 1)) throw new Error(`${family}: hidden must be a list of whole numbers >= 1`);
+  if (prior !== 'gaussian' && prior !== 'logistic') throw new Error(`${family}: prior is 'gaussian' or 'logistic' (got '${prior}')`);
+  if (preprocess !== 'logit' && preprocess !== 'none') throw new Error(`${family}: preprocess is 'logit' or 'none' (got '${preprocess}')`);
+}
