@@ -1,7 +1,7 @@
 // The headless host's HTTP + WebSocket adapter, on a real port with a real
 // tracker: the token guards the API and the artifacts, bad input gets an answer
 // and never takes the host down.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -89,7 +89,9 @@ describe('latentlab serve', () => {
     try {
       const list = await ask(ws, { id: 1, name: 'notebooks.list', input: {} });
       expect(list).toMatchObject({ id: 1, ok: true });
-      expect((list.output as { notebooks: { path: string }[] }).notebooks.map((n) => n.path).sort()).toEqual(['gan-toy2d.ipynb', 'vae-mnist.ipynb']);
+      // the workspace starts with every example we ship
+      const shipped = readdirSync(join(__dirname, '..', '..', 'resources', 'notebooks')).filter((f) => f.endsWith('.ipynb')).sort();
+      expect((list.output as { notebooks: { path: string }[] }).notebooks.map((n) => n.path).sort()).toEqual(shipped);
       expect(await ask(ws, 'not json')).toEqual({ id: -1, ok: false, error: 'message is not JSON' });
       const bad = await ask(ws, { id: 2, name: 'notebook.read', input: { path: '../x.ipynb' } });
       expect(bad).toMatchObject({ id: 2, ok: false, error: expect.stringContaining('inside the workspace') });
