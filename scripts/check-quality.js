@@ -28,6 +28,7 @@ const EXAMPLES = [
   ['realnvp', 'grey', '1.06 bits/dim (conv, multi-scale)'],
   ['maf', 'grey', '1.89 bits/dim'],
   ['iaf', 'points', '—'],
+  ['glow', 'grey', '1.05 bits/dim (conv, multi-scale)'],
 ].filter(([f]) => !only || only.includes(f));
 
 const dir = mkdtempSync(join(tmpdir(), 'latentlab-quality-'));

@@ -8,11 +8,12 @@ import { selectBackend } from '../../src/engine/backend/select';
 import { createLab } from '../../src/engine/lab/lab';
 import { bitsPerDim, eightBitNll, type FlowModel } from '../../src/engine/models/flows/flow';
 import { ActNorm, AutoregressiveAffine, Coupling, DiagScale, Permute, type FlowLayer } from '../../src/engine/models/flows/layers';
+import { channelMask, Glow, InvConv1x1, Squeeze } from '../../src/engine/models/flows/glow';
 import { Iaf, Maf } from '../../src/engine/models/flows/maf';
 import { alternateMask, checkerboardMask } from '../../src/engine/models/flows/masks';
 import { Nice } from '../../src/engine/models/flows/nice';
 import { RealNvp } from '../../src/engine/models/flows/realnvp';
-import { logAbsDet } from '../../src/engine/ops/linalg';
+import { invert, logAbsDet, luDecompose, randomRotation } from '../../src/engine/ops/linalg';
 import { mulberry32 } from '../../src/engine/util/rng';
 import { collectingContext } from './engine-helpers';
 
@@ -44,6 +45,9 @@ const layers: [string, () => FlowLayer][] = [
   ['affine coupling (RealNVP)', () => new Coupling(checkerboardMask([2, 4], 0), [16, 16], 'affine', mulberry32(2))],
   ['diagonal scaling', () => new DiagScale(D)],
   ['actnorm', () => new ActNorm(D)],
+  ['squeeze (2 x 4 x 1 -> 1 x 2 x 4)', () => new Squeeze(2, 4, 1)],
+  ['invertible 1x1 convolution (LU), 2 pixels x 4 channels', () => new InvConv1x1(4, 2, mulberry32(8))],
+  ['affine coupling on half the channels', () => new Coupling(channelMask(2, 4, 1), [16], 'affine', mulberry32(9))],
   ['permutation', () => new Permute(Int32Array.from([3, 1, 7, 0, 2, 6, 5, 4]))],
   ['reversal', () => new Permute(Int32Array.from([7, 6, 5, 4, 3, 2, 1, 0]))],
   ['MAF layer', () => new AutoregressiveAffine(D, [24], mulberry32(3))],
@@ -66,7 +70,7 @@ describe.each(layers)('%s', (name, make) => {
     const ld = name.startsWith('IAF layer') ? jacobianLogDets((z) => layer.inverse(z), y).map((v) => -v) : jacobianLogDets((inp) => layer.forward(inp).y, x);
     const got = Array.from(logdet.dataSync());
     ld.forEach((v, b) => expect(Math.abs(got[b] - v), `row ${b}`).toBeLessThan(1e-3));
-    if (name.startsWith('additive') || name === 'permutation' || name === 'reversal') expect(got.every((v) => v === 0)).toBe(true);
+    if (name.startsWith('additive') || name.startsWith('squeeze') || name === 'permutation' || name === 'reversal') expect(got.every((v) => v === 0)).toBe(true);
     tf.dispose([x, y, logdet, back]);
     layer.dispose();
   });
@@ -77,6 +81,7 @@ const models: [string, () => FlowModel][] = [
   ['realnvp', () => new RealNvp({ couplings: 4, hidden: [16] })],
   ['maf', () => new Maf({ layers: 3, hidden: [16] })],
   ['iaf', () => new Iaf({ layers: 2, hidden: [16] })],
+  ['glow', () => new Glow({ steps: 3, hidden: [16] })],
 ];
 
 describe.each(models)('%s on 2-D points', (_name, make) => {
@@ -104,6 +109,29 @@ describe.each(models)('%s on 2-D points', (_name, make) => {
   }, 60_000);
 });
 
+describe('float64 linear algebra', () => {
+  it('LU reproduces the matrix, the inverse inverts, log|det| matches the LU diagonal', () => {
+    const rng = mulberry32(4);
+    const n = 6;
+    const a = Float64Array.from({ length: n * n }, () => rng.normal());
+    const { perm, L, U } = luDecompose(a, n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+      let v = 0;
+      for (let k = 0; k <= Math.min(i, j); k++) v += (k === i ? 1 : L[i * n + k]) * U[k * n + j];
+      expect(v).toBeCloseTo(a[perm[i] * n + j], 12); // (P A)_ij = (L U)_ij
+    }
+    const inv = invert(a, n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+      let v = 0;
+      for (let k = 0; k < n; k++) v += a[i * n + k] * inv[k * n + j];
+      expect(v).toBeCloseTo(i === j ? 1 : 0, 12);
+    }
+    expect(logAbsDet(a, n)).toBeCloseTo(Array.from({ length: n }, (_, i) => Math.log(Math.abs(U[i * n + i]))).reduce((x, y) => x + y, 0), 12);
+    expect(logAbsDet(randomRotation(n, () => rng.normal()), n)).toBeCloseTo(0, 10);
+    expect(() => invert([1, 2, 2, 4], 2)).toThrow('singular');
+  });
+});
+
 describe('actnorm', () => {
   it('starts every unit at mean 0 and variance 1 from the first batch', () => {
     const layer = new ActNorm(3);
@@ -123,7 +151,7 @@ describe('actnorm', () => {
 });
 
 describe('training on 2-D points (wasm, every gradient the flows need)', () => {
-  it.each(['nice', 'realnvp', 'maf', 'iaf'] as const)('%s: the validation NLL falls', async (family) => {
+  it.each(['nice', 'realnvp', 'maf', 'iaf', 'glow'] as const)('%s: the validation NLL falls', async (family) => {
     const { ctx } = collectingContext();
     const lab = createLab(ctx);
     const data = lab.data.toy2d('moons', { n: 2000 });

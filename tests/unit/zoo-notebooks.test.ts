@@ -19,6 +19,7 @@ const examples: [string, string, string][] = [
   ['realnvp', 'realnvp', 'grey'],
   ['maf', 'maf', 'grey'],
   ['iaf', 'iaf', 'points'],
+  ['glow', 'glow', 'grey'],
 ];
 
 describe('model zoo notebooks', () => {

@@ -147,6 +147,11 @@ declare namespace LatentLab {
     maf(cfg?: FlowConfig & { layers?: number }): Model;
     /** IAF: sampling in one pass, density in D passes (trains on data of at most 64 dimensions). */
     iaf(cfg?: FlowConfig & { layers?: number }): Model;
+    /**
+     * Glow: per level a squeeze, then `steps` of ActNorm → invertible 1×1 convolution (LU form)
+     * → affine coupling on half the channels (fully connected coupling networks).
+     */
+    glow(cfg?: FlowConfig & { levels?: number; steps?: number }): Model;
   }
 
   interface FlowConfig {

@@ -9,6 +9,7 @@ import type { Dataset } from '../data/types';
 import { evaluateModel, type Evaluation } from '../eval/evaluate';
 import type { Split } from '../data/types';
 import { Fvsbn, type FvsbnConfig } from '../models/fvsbn';
+import { Glow, type GlowConfig } from '../models/flows/glow';
 import { Iaf, Maf, type MafConfig } from '../models/flows/maf';
 import { Nice, type NiceConfig } from '../models/flows/nice';
 import { RealNvp, type RealNvpConfig } from '../models/flows/realnvp';
@@ -39,6 +40,7 @@ export interface Lab {
     realnvp(cfg?: RealNvpConfig): Model;
     maf(cfg?: MafConfig): Model;
     iaf(cfg?: MafConfig): Model;
+    glow(cfg?: GlowConfig): Model;
   };
   evaluate(model: Model, split: Split, opts?: { seed?: number }): Evaluation;
   train(model: Model, data: Dataset, opts?: TrainOptions): Promise<Run>;
@@ -93,6 +95,7 @@ export function createLab(ctx: EngineContext): Lab {
       realnvp: (cfg) => new RealNvp(cfg),
       maf: (cfg) => new Maf(cfg),
       iaf: (cfg) => new Iaf(cfg),
+      glow: (cfg) => new Glow(cfg),
     },
     evaluate: (model, split, opts) => evaluateModel(ctx, model, split, opts),
     async train(model, data, opts) {

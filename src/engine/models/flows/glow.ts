@@ -1,0 +1,167 @@
+// Glow (Kingma & Dhariwal 2018), with fully connected coupling networks: each level
+// squeezes the image (H x W x C -> H/2 x W/2 x 4C, a reordering with log-det 0), then
+// K steps of ActNorm (data-dependent init) -> invertible 1x1 convolution (a C x C
+// matrix applied at every pixel, LU-parameterized: log-det H W sum log|s|) -> affine
+// coupling on half the channels. On 2-D points the "1x1 convolution" is a 2 x 2
+// invertible linear map. (No multi-scale factor-out yet.)
+import * as tf from '@tensorflow/tfjs';
+import { invert, luDecompose, randomRotation } from '../../ops/linalg';
+import type { Rng } from '../../util/rng';
+import { uniqueName } from '../autoregressive';
+import type { DataInfo, NamedWeight } from '../types';
+import { FlowModel, type Preprocess, type Prior } from './flow';
+import { ActNorm, Coupling, type FlowLayer } from './layers';
+import { checkFlowConfig } from './nice';
+
+/** H x W x C -> H/2 x W/2 x 4C: each 2 x 2 block of pixels becomes one pixel of 4C channels. */
+export class Squeeze implements FlowLayer {
+  readonly kind = 'squeeze';
+  constructor(readonly H: number, readonly W: number, readonly C: number) {
+    if (H % 2 || W % 2) throw new Error(`squeeze: ${H} x ${W} is not divisible by 2`);
+  }
+  private shuffle(x: tf.Tensor2D): tf.Tensor2D {
+    const { H, W, C } = this;
+    const B = x.shape[0];
+    // [B, H/2, dy, W/2, dx, C] -> [B, H/2, W/2, dy, dx, C]; the same swap undoes it
+    return tf.reshape(tf.transpose(tf.reshape(x, [B, H / 2, 2, W / 2, 2, C]), [0, 1, 3, 2, 4, 5]), [B, H * W * C]) as tf.Tensor2D;
+  }
+  private unshuffle(y: tf.Tensor2D): tf.Tensor2D {
+    const { H, W, C } = this;
+    const B = y.shape[0];
+    return tf.reshape(tf.transpose(tf.reshape(y, [B, H / 2, W / 2, 2, 2, C]), [0, 1, 3, 2, 4, 5]), [B, H * W * C]) as tf.Tensor2D;
+  }
+  forward(x: tf.Tensor2D): { y: tf.Tensor2D; logdet: tf.Tensor1D } {
+    return { y: this.shuffle(x), logdet: tf.zeros([x.shape[0]]) as tf.Tensor1D };
+  }
+  inverse(y: tf.Tensor2D): tf.Tensor2D {
+    return this.unshuffle(y);
+  }
+  vars(): tf.Variable[] {
+    return [];
+  }
+  named(): NamedWeight[] {
+    return [];
+  }
+  dispose(): void {}
+}
+
+/**
+ * Invertible 1x1 convolution: y_p = W x_p at each of P pixels, W = Pm (L + I)(U + diag(sign * exp(logS)))
+ * with L strictly lower, U strictly upper (trainable), Pm and sign fixed from the LU of a
+ * random rotation. log|det| = P sum logS. The inverse is computed in float64 on the CPU.
+ */
+export class InvConv1x1 implements FlowLayer {
+  readonly kind = 'invconv1x1';
+  private readonly L: tf.Variable;
+  private readonly U: tf.Variable;
+  private readonly logS: tf.Variable;
+  private readonly perm: tf.Tensor2D;
+  private readonly sign: tf.Tensor1D;
+  private readonly lower: tf.Tensor2D;
+  private readonly upper: tf.Tensor2D;
+  private readonly eye: tf.Tensor2D;
+
+  constructor(readonly C: number, readonly pixels: number, rng: Rng) {
+    const q = randomRotation(C, () => rng.normal());
+    const { perm, L, U } = luDecompose(q, C);
+    // P q = L U  =>  q = P^T L U; row i of P q is row perm[i] of q, so P^T[perm[i], i] = 1
+    const pt = new Float32Array(C * C);
+    perm.forEach((r, i) => (pt[r * C + i] = 1));
+    const diag = Array.from({ length: C }, (_, i) => U[i * C + i]);
+    const strictU = Float32Array.from(U, (v, k) => (Math.floor(k / C) < k % C ? v : 0));
+    const lowerMask = Float32Array.from({ length: C * C }, (_, k) => (Math.floor(k / C) > k % C ? 1 : 0));
+    this.perm = tf.tensor2d(pt, [C, C]);
+    this.sign = tf.tensor1d(diag.map((d) => Math.sign(d)));
+    this.L = tf.variable(tf.tensor2d(Float32Array.from(L), [C, C]), true, uniqueName('invconv_L'));
+    this.U = tf.variable(tf.tensor2d(strictU, [C, C]), true, uniqueName('invconv_U'));
+    this.logS = tf.variable(tf.tensor1d(diag.map((d) => Math.log(Math.abs(d)))), true, uniqueName('invconv_logS'));
+    this.lower = tf.tensor2d(lowerMask, [C, C]);
+    this.upper = tf.tensor2d(lowerMask.map((_, k) => (Math.floor(k / C) < k % C ? 1 : 0)), [C, C]);
+    this.eye = tf.eye(C) as tf.Tensor2D;
+  }
+
+  /** the current C x C matrix */
+  weight(): tf.Tensor2D {
+    return tf.tidy(() => {
+      const l = tf.add(tf.mul(this.L, this.lower), this.eye);
+      // diag(v) as eye * v (tf.diag has no gradient)
+      const u = tf.add(tf.mul(this.U, this.upper), tf.mul(this.eye, tf.mul(this.sign, tf.exp(this.logS))));
+      return tf.matMul(this.perm, tf.matMul(l as tf.Tensor2D, u as tf.Tensor2D)) as tf.Tensor2D;
+    });
+  }
+
+  forward(x: tf.Tensor2D): { y: tf.Tensor2D; logdet: tf.Tensor1D } {
+    const [B, D] = x.shape;
+    const y = tf.reshape(tf.matMul(tf.reshape(x, [B * this.pixels, this.C]), this.weight(), false, true), [B, D]) as tf.Tensor2D;
+    return { y, logdet: tf.mul(tf.ones([B]), tf.mul(this.pixels, tf.sum(this.logS))) as tf.Tensor1D };
+  }
+
+  inverse(y: tf.Tensor2D): tf.Tensor2D {
+    const [B, D] = y.shape;
+    const w = this.weight();
+    const inv = tf.tensor2d(Float32Array.from(invert(w.dataSync(), this.C)), [this.C, this.C]);
+    w.dispose();
+    const x = tf.reshape(tf.matMul(tf.reshape(y, [B * this.pixels, this.C]), inv, false, true), [B, D]) as tf.Tensor2D;
+    inv.dispose();
+    return x;
+  }
+
+  vars(): tf.Variable[] {
+    return [this.L, this.U, this.logS];
+  }
+
+  named(prefix: string): NamedWeight[] {
+    return [{ name: `${prefix}/L`, tensor: this.L }, { name: `${prefix}/U`, tensor: this.U }, { name: `${prefix}/logS`, tensor: this.logS }];
+  }
+
+  dispose(): void {
+    tf.dispose([this.L, this.U, this.logS, this.perm, this.sign, this.lower, this.upper, this.eye]);
+  }
+}
+
+/** 1 on the first (or, for odd parity, the second) half of the channels at every pixel */
+export function channelMask(pixels: number, C: number, parity: number): Float32Array {
+  const m = new Float32Array(pixels * C);
+  const half = Math.ceil(C / 2);
+  for (let p = 0; p < pixels; p++) for (let c = 0; c < C; c++) m[p * C + c] = (c < half ? 1 : 0) ^ (parity & 1);
+  return m;
+}
+
+export interface GlowConfig {
+  /** squeeze levels on images (default 2: 28x28x1 -> 14x14x4 -> 7x7x16) */
+  levels?: number;
+  /** flow steps per level (default 4) */
+  steps?: number;
+  /** hidden layers of each coupling's network (default [256, 256]) */
+  hidden?: number[];
+  prior?: Prior;
+  preprocess?: Preprocess;
+}
+
+export class Glow extends FlowModel {
+  readonly family = 'glow';
+  readonly config: { levels: number; steps: number; hidden: number[]; prior: Prior; preprocess: Preprocess };
+  constructor(cfg: GlowConfig = {}) {
+    super();
+    this.config = { levels: cfg.levels ?? 2, steps: cfg.steps ?? 4, hidden: cfg.hidden ?? [256, 256], prior: cfg.prior ?? 'gaussian', preprocess: cfg.preprocess ?? 'logit' };
+    checkFlowConfig('glow', this.config.steps, this.config.hidden, this.config.prior, this.config.preprocess);
+    if (!Number.isInteger(this.config.levels) || this.config.levels < 0) throw new Error('glow: levels must be a whole number >= 0');
+  }
+  protected buildLayers(D: number, data: DataInfo, rng: Rng): FlowLayer[] {
+    const layers: FlowLayer[] = [];
+    // an image is [H, W] or [H, W, C]; anything else is one "pixel" of D channels
+    let [H, W, C] = data.shape.length >= 2 ? [data.shape[0], data.shape[1], data.shape[2] ?? 1] : [1, 1, D];
+    const levels = data.shape.length >= 2 ? this.config.levels : 1;
+    for (let l = 0; l < levels; l++) {
+      if (data.shape.length >= 2) {
+        if (H % 2 || W % 2) throw new Error(`glow: ${H} x ${W} cannot be squeezed ${levels} times; use fewer levels`);
+        layers.push(new Squeeze(H, W, C));
+        [H, W, C] = [H / 2, W / 2, 4 * C];
+      }
+      for (let k = 0; k < this.config.steps; k++) {
+        layers.push(new ActNorm(D), new InvConv1x1(C, H * W, rng), new Coupling(channelMask(H * W, C, k), this.config.hidden, 'affine', rng));
+      }
+    }
+    return layers;
+  }
+}
