@@ -24,6 +24,7 @@ const EXAMPLES = [
   ['fvsbn', 'binary', '≈ 97–100 nats'],
   ['nade', 'binary', '88.86 nats'],
   ['made', 'binary', '86.64 nats (32 masks); ≈ 88.4 (1 mask)'],
+  ['pixelcnn', 'binary', '81.30 nats'],
   ['nice', 'grey', '4.36 bits/dim'],
   ['realnvp', 'grey', '1.06 bits/dim (conv, multi-scale)'],
   ['maf', 'grey', '1.89 bits/dim'],

@@ -9,6 +9,7 @@ import type { BinaryAutoregressive } from '../../src/engine/models/autoregressiv
 import { Fvsbn } from '../../src/engine/models/fvsbn';
 import { Made } from '../../src/engine/models/made';
 import { Nade } from '../../src/engine/models/nade';
+import { PixelCnn } from '../../src/engine/models/pixelcnn';
 import { mulberry32 } from '../../src/engine/util/rng';
 import { collectingContext } from './engine-helpers';
 
@@ -16,7 +17,6 @@ beforeAll(async () => {
   await selectBackend('wasm'); // what runs here (with our native kernels): masked weights are exact zeros there too
 });
 
-const D = 6;
 
 function randomize(model: BinaryAutoregressive, seed: number): void {
   const rng = mulberry32(seed);
@@ -32,17 +32,20 @@ function allStates(d: number): Float32Array {
   return x;
 }
 
-const families: [string, () => BinaryAutoregressive][] = [
-  ['fvsbn', () => new Fvsbn()],
-  ['nade', () => new Nade({ hidden: 7 })],
-  ['made', () => new Made({ hidden: [12, 12] })],
-  ['made, 3 shuffled orders (ensemble)', () => new Made({ hidden: [12], masks: 3 })],
+const families: [string, () => BinaryAutoregressive, number[]][] = [
+  ['fvsbn', () => new Fvsbn(), [6]],
+  ['nade', () => new Nade({ hidden: 7 }), [6]],
+  ['made', () => new Made({ hidden: [12, 12] }), [6]],
+  ['made, 3 shuffled orders (ensemble)', () => new Made({ hidden: [12], masks: 3 }), [6]],
+  // a 3 x 3 image: 512 states; 3 type-B layers make the receptive field larger than the image
+  ['pixelcnn', () => new PixelCnn({ filters: 4, layers: 3, firstKernel: 3 }), [3, 3]],
 ];
 
-describe.each(families)('%s', (_name, make) => {
+describe.each(families)('%s', (_name, make, shape) => {
+  const D = shape.reduce((a, b) => a * b, 1);
   const build = () => {
     const m = make();
-    m.build({ kind: 'points', shape: [D], binary: true }, mulberry32(5));
+    m.build({ kind: shape.length > 1 ? 'image' : 'points', shape, binary: true }, mulberry32(5));
     randomize(m, 11);
     return m;
   };
@@ -112,7 +115,7 @@ describe('on binarized MNIST', () => {
     const { ctx, messages } = collectingContext();
     const lab = createLab(ctx);
     const data = lab.data.mnist({ limit: 600 });
-    for (const model of [lab.models.fvsbn(), lab.models.nade({ hidden: 20 }), lab.models.made({ hidden: [64] })]) {
+    for (const model of [lab.models.fvsbn(), lab.models.nade({ hidden: 20 }), lab.models.made({ hidden: [64] }), lab.models.pixelcnn({ filters: 8, layers: 1 })]) {
       const run = await lab.train(model, data, { steps: 30, batchSize: 32, evalEvery: 30, sampleEvery: 1000, lr: 3e-3 });
       const val = run.history('val/nll').values;
       expect(val[val.length - 1]).toBeLessThan(val[0] - 50);

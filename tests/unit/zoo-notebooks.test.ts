@@ -15,6 +15,7 @@ const examples: [string, string, string][] = [
   ['fvsbn', 'fvsbn', 'binary'],
   ['nade', 'nade', 'binary'],
   ['made', 'made', 'binary'],
+  ['pixelcnn', 'pixelcnn', 'binary'],
   ['nice', 'nice', 'grey'],
   ['realnvp', 'realnvp', 'grey'],
   ['maf', 'maf', 'grey'],

@@ -137,6 +137,11 @@ declare namespace LatentLab {
      */
     made(cfg?: { hidden?: number[]; masks?: number; resampleOrder?: boolean }): Model;
     /**
+     * PixelCNN on single-channel binary images: a 7×7 type-A masked convolution, `layers` 3×3
+     * type-B ones, two 1×1 convolutions; one Bernoulli logit per pixel, exact likelihood.
+     */
+    pixelcnn(cfg?: { filters?: number; layers?: number; firstKernel?: number }): Model;
+    /**
      * NICE: additive couplings + diagonal scaling, logistic prior. On grey images the data are
      * dequantized and the NLL reported on the 8-bit scale (bits/dim); on points as they are.
      */

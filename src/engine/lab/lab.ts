@@ -16,6 +16,7 @@ import { RealNvp, type RealNvpConfig } from '../models/flows/realnvp';
 import { Gan, type GanConfig } from '../models/gan';
 import { Made, type MadeConfig } from '../models/made';
 import { Nade, type NadeConfig } from '../models/nade';
+import { PixelCnn, type PixelCnnConfig } from '../models/pixelcnn';
 import type { Model } from '../models/types';
 import { Vae, type VaeConfig } from '../models/vae';
 import { InterruptedError, type EngineContext } from '../context';
@@ -41,6 +42,7 @@ export interface Lab {
     maf(cfg?: MafConfig): Model;
     iaf(cfg?: MafConfig): Model;
     glow(cfg?: GlowConfig): Model;
+    pixelcnn(cfg?: PixelCnnConfig): Model;
   };
   evaluate(model: Model, split: Split, opts?: { seed?: number }): Evaluation;
   train(model: Model, data: Dataset, opts?: TrainOptions): Promise<Run>;
@@ -96,6 +98,7 @@ export function createLab(ctx: EngineContext): Lab {
       maf: (cfg) => new Maf(cfg),
       iaf: (cfg) => new Iaf(cfg),
       glow: (cfg) => new Glow(cfg),
+      pixelcnn: (cfg) => new PixelCnn(cfg),
     },
     evaluate: (model, split, opts) => evaluateModel(ctx, model, split, opts),
     async train(model, data, opts) {
