@@ -39,7 +39,27 @@ const families: [string, () => BinaryAutoregressive, number[]][] = [
   ['made, 3 shuffled orders (ensemble)', () => new Made({ hidden: [12], masks: 3 }), [6]],
   // a 3 x 3 image: 512 states; 3 type-B layers make the receptive field larger than the image
   ['pixelcnn', () => new PixelCnn({ filters: 4, layers: 3, firstKernel: 3 }), [3, 3]],
+  ['gated pixelcnn', () => new PixelCnn({ filters: 4, layers: 3, firstKernel: 3, gated: true }), [3, 3]],
 ];
+
+describe('the blind spot', () => {
+  it('stacked masked 3x3 layers never see two columns right of the row above; the gated stacks do', () => {
+    const out = 3 * 4 + 0; // pixel (3, 0) of a 4 x 4 image
+    const upRight = 2 * 4 + 2; // pixel (2, 2): one row up, two columns right
+    const influence = (m: BinaryAutoregressive) => {
+      m.build({ kind: 'image', shape: [4, 4], binary: true }, mulberry32(2));
+      randomize(m, 3);
+      const x = tf.fill([1, 16], 0.5) as tf.Tensor2D;
+      const g = tf.grad((inp: tf.Tensor) => tf.sum(tf.slice(m.logits(inp as tf.Tensor2D), [0, out], [1, 1])))(x);
+      const v = g.dataSync()[upRight];
+      tf.dispose([x, g]);
+      m.dispose();
+      return v;
+    };
+    expect(influence(new PixelCnn({ filters: 4, layers: 4, firstKernel: 3 }))).toBe(0);
+    expect(influence(new PixelCnn({ filters: 4, layers: 4, firstKernel: 3, gated: true }))).not.toBe(0);
+  });
+});
 
 describe.each(families)('%s', (_name, make, shape) => {
   const D = shape.reduce((a, b) => a * b, 1);

@@ -62,12 +62,15 @@ export abstract class BinaryAutoregressive implements Model {
     return { 'train/loss': loss };
   }
 
+  /** examples per evaluation pass (convolutional models hold large activations: they lower it) */
+  protected evalChunk = 500;
+
   /** per-example exact NLL in nats, in chunks */
   testNll(x: tf.Tensor2D): { nll: Float32Array; kind: 'exact' } {
     const n = x.shape[0];
     const out = new Float32Array(n);
-    for (let s = 0; s < n; s += 500) {
-      const m = Math.min(500, n - s);
+    for (let s = 0; s < n; s += this.evalChunk) {
+      const m = Math.min(this.evalChunk, n - s);
       const v = tf.tidy(() => this.nll(tf.slice(x, [s, 0], [m, -1]) as tf.Tensor2D));
       out.set(v.dataSync() as Float32Array, s);
       v.dispose();
