@@ -10,6 +10,20 @@ export function flattenConfig(o: unknown, prefix = '', out: Record<string, strin
   return out;
 }
 
+/** what lab.sweep records in a run's config (null for a run outside a sweep) */
+export interface SweepRecord {
+  id: string;
+  name: string;
+  index: number;
+  count: number;
+  params: Record<string, unknown>;
+}
+
+export function sweepOf(run: { config: Record<string, unknown> }): SweepRecord | null {
+  const s = run.config.sweep as SweepRecord | undefined;
+  return s && typeof s.id === 'string' ? s : null;
+}
+
 /** keys that differ between runs without saying anything about the model (metric kinds, sweep bookkeeping) */
 export const isBookkeeping = (k: string): boolean => k.startsWith('metricKinds') || k.startsWith('sweep.');
 

@@ -1,6 +1,7 @@
 // lab.sweep: run one function over several configurations, in order, and group
 // the runs it trains under one sweep id so the compare view can show them
 // together (with a parallel-coordinates plot of the settings against a metric).
+import type { SweepRecord } from '../../shared/compare';
 import { mulberry32 } from '../util/rng';
 
 export type SweepParams = Record<string, unknown>;
@@ -11,14 +12,8 @@ export type SweepSpec =
   | { grid: Record<string, unknown[]> }
   | { random: Record<string, unknown[] | { min: number; max: number; log?: boolean; int?: boolean }>; n: number; seed?: number };
 
-/** What the trainer records in a run's config while a sweep runs it. */
-export interface SweepTag {
-  id: string;
-  name: string;
-  index: number;
-  count: number;
-  params: SweepParams;
-}
+/** What the trainer records in a run's config while a sweep runs it (the shape the UI reads). */
+export type SweepTag = SweepRecord;
 
 const isPlain = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 

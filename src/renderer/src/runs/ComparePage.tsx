@@ -4,7 +4,7 @@
 // shared step, and for sweeps a parallel-coordinates plot.
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { Artifact, RunRecord, SeriesData } from '../../../shared/domain';
-import { flattenConfig as flatten, isBookkeeping, lineDiff, unitOf } from '../../../shared/compare';
+import { flattenConfig as flatten, isBookkeeping, lineDiff, sweepOf, unitOf } from '../../../shared/compare';
 import { guard, openRun } from '../actions';
 import { getApi } from '../api/client';
 import { useLab } from '../store';
@@ -22,7 +22,6 @@ interface Loaded {
   strips: Artifact[];
 }
 
-const sweepOf = (r: RunRecord) => (r.config.sweep as { id?: string; name?: string; params?: Record<string, unknown> } | undefined) ?? null;
 
 function CodeDiff({ a, b }: { a: string; b: string }) {
   const lines = useMemo(() => lineDiff(a, b), [a, b]);
@@ -116,8 +115,9 @@ export function ComparePage({ runIds }: { runIds: string[] }) {
   // else the compared runs; axes are the settings that vary among them
   const sweepIds = new Set(loaded.map((l) => sweepOf(l.run)?.id ?? ''));
   const sweepId = sweepIds.size === 1 ? [...sweepIds][0] : '';
-  const pcRuns = sweepId ? allRuns.filter((r) => sweepOf(r)?.id === sweepId).reverse() : loaded.map((l) => l.run);
-  const pcRunsSafe = pcRuns.length >= loaded.length ? pcRuns : loaded.map((l) => l.run);
+  const ofSweep = sweepId ? allRuns.filter((r) => sweepOf(r)?.id === sweepId).reverse() : [];
+  // the runs list may not hold them all yet (it loads newest first): then the compared ones
+  const pcRunsSafe = ofSweep.length >= loaded.length ? ofSweep : loaded.map((l) => l.run);
   const pcSettings = pcRunsSafe.map((r) => flatten(r.config));
   const pcKeys = sweepId
     ? [...new Set(pcRunsSafe.flatMap((r) => Object.keys(sweepOf(r)?.params ?? {})))].map((k) => `sweep.params.${k}`)

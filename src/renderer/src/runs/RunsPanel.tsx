@@ -1,11 +1,9 @@
 // The sidebar's runs list, newest first, kept live by run.updated events.
-import type { RunRecord } from '../../../shared/domain';
+import { sweepOf } from '../../../shared/compare';
 import { openCompare, openRun, refreshRuns } from '../actions';
 import { useLab } from '../store';
 import { configSummary, formatNumber, keyMetric } from './format';
 import { StatusChip } from './StatusChip';
-
-const sweepOf = (r: RunRecord) => (r.config.sweep as { id: string; name: string; index: number; count: number } | undefined) ?? null;
 
 export function RunsPanel() {
   const runs = useLab((s) => s.runs);
