@@ -85,11 +85,30 @@ export const CellOutput = z.discriminatedUnion('type', [
     stack: z.string().optional(),
   }),
   z.object({ type: z.literal('run'), runId: z.string() }), // a live run view
-  z.object({ type: z.literal('image'), path: z.string(), caption: z.string().optional() }),
+  // `key`: a later output of the same execution with the same key replaces this one (live views)
+  z.object({ type: z.literal('image'), path: z.string(), caption: z.string().optional(), key: z.string().optional() }),
   // the runs one lab.sweep trained, with a button to compare them
   z.object({ type: z.literal('sweep'), sweepId: z.string(), name: z.string(), runIds: z.array(z.string()) }),
+  // a Plotly figure (the views: densities, histograms, sliders); saved as Jupyter's plotly mime type
+  z.object({
+    type: z.literal('plot'),
+    data: z.array(z.record(z.string(), z.unknown())).max(200),
+    layout: z.record(z.string(), z.unknown()),
+    caption: z.string().optional(),
+    key: z.string().optional(),
+  }),
 ]);
 export type CellOutput = z.infer<typeof CellOutput>;
+
+/** `outputs` with `out` added: an output whose key an earlier one has replaces it in place. */
+export function mergeOutput(outputs: CellOutput[], out: CellOutput): CellOutput[] {
+  const key = 'key' in out ? out.key : undefined;
+  if (key !== undefined) {
+    const i = outputs.findIndex((o) => 'key' in o && o.key === key);
+    if (i >= 0) return [...outputs.slice(0, i), out, ...outputs.slice(i + 1)];
+  }
+  return [...outputs, out];
+}
 
 export const ExecStatus = z.enum(['queued', 'running', 'ok', 'error', 'interrupted']);
 export type ExecStatus = z.infer<typeof ExecStatus>;

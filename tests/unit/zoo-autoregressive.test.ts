@@ -40,6 +40,9 @@ const families: [string, () => BinaryAutoregressive, number[]][] = [
   // a 3 x 3 image: 512 states; 3 type-B layers make the receptive field larger than the image
   ['pixelcnn', () => new PixelCnn({ filters: 4, layers: 3, firstKernel: 3 }), [3, 3]],
   ['gated pixelcnn', () => new PixelCnn({ filters: 4, layers: 3, firstKernel: 3, gated: true }), [3, 3]],
+  // binary RGB, 2 x 2 pixels x 3 channels: R, then G given R, then B given R and G, pixel after pixel
+  ['pixelcnn, RGB channel order', () => new PixelCnn({ filters: 6, layers: 2, firstKernel: 3 }), [2, 2, 3]],
+  ['gated pixelcnn, RGB channel order', () => new PixelCnn({ filters: 6, layers: 2, firstKernel: 3, gated: true }), [2, 2, 3]],
 ];
 
 describe('the blind spot', () => {
@@ -58,6 +61,33 @@ describe('the blind spot', () => {
     };
     expect(influence(new PixelCnn({ filters: 4, layers: 4, firstKernel: 3 }))).toBe(0);
     expect(influence(new PixelCnn({ filters: 4, layers: 4, firstKernel: 3, gated: true }))).not.toBe(0);
+  });
+});
+
+describe('the RGB channel order', () => {
+  it('inside a pixel G sees R, B sees R and G, and R sees neither (plain and gated)', () => {
+    for (const gated of [false, true]) {
+      const m = new PixelCnn({ filters: 12, layers: 2, firstKernel: 3, gated });
+      m.build({ kind: 'image', shape: [2, 2, 3], binary: true }, mulberry32(2));
+      randomize(m, 4);
+      // 8 random inputs: one whose relus all close on a path cannot hide a dependence
+      const rng = mulberry32(6);
+      const x = tf.tensor2d(Float32Array.from({ length: 8 * 12 }, () => rng.next()), [8, 12]);
+      const sees = (out: number) => {
+        const g = tf.grad((inp: tf.Tensor) => tf.sum(tf.slice(m.logits(inp as tf.Tensor2D), [0, out], [-1, 1])))(x);
+        const gv = g.dataSync();
+        const v = Array.from({ length: 12 }, (_, j) => Array.from({ length: 8 }, (_, r) => gv[r * 12 + j]).some((d) => d !== 0));
+        g.dispose();
+        return v;
+      };
+      const px = 3 * 3; // the last pixel's R, G, B are inputs 9, 10, 11
+      expect(sees(px).slice(px, px + 3), `gated ${gated}: R`).toEqual([false, false, false]);
+      expect(sees(px + 1).slice(px, px + 3), `gated ${gated}: G`).toEqual([true, false, false]);
+      expect(sees(px + 2).slice(px, px + 3), `gated ${gated}: B`).toEqual([true, true, false]);
+      expect(sees(px).slice(0, px).some(Boolean), `gated ${gated}: earlier pixels`).toBe(true);
+      x.dispose();
+      m.dispose();
+    }
   });
 });
 

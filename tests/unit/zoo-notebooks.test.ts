@@ -21,6 +21,8 @@ const examples: [string, string, string][] = [
   ['maf', 'maf', 'grey'],
   ['iaf', 'iaf', 'points'],
   ['glow', 'glow', 'grey'],
+  ['wavenet', 'wavenet', 'audio'],
+  ['charlm', 'charlm', 'text'],
 ];
 
 describe('model zoo notebooks', () => {
@@ -36,7 +38,7 @@ describe('model zoo notebooks', () => {
     expect(run.status).toBe('finished');
     expect(run.eval.kind).toBe('exact');
     expect(Number.isFinite(run.eval.nll_nats)).toBe(true);
-    const D = data === 'points' ? 2 : 784;
+    const D = data === 'points' ? 2 : data === 'audio' ? 256 : data === 'text' ? 128 : 784;
     expect(run.eval.bits_per_dim).toBeCloseTo(run.eval.nll_nats / (D * Math.LN2), 6);
     // binary log-likelihoods are <= 0, so the NLL is positive; on the 8-bit scale too
     // (after 12 steps a flow is far from trained: ActNorm's first-batch scales stretch

@@ -9,8 +9,12 @@ export interface Split {
 
 export interface Dataset {
   name: string;
-  kind: 'image' | 'points';
-  /** per-example shape, e.g. [28, 28] or [2] */
+  /**
+   * image: values in [0,1] (or 0/1 when binary); points: real vectors;
+   * sequence: rows of `length` symbols, each an integer in [0, levels) (mu-law audio, text)
+   */
+  kind: 'image' | 'points' | 'sequence';
+  /** per-example shape, e.g. [28, 28], [2] or [length] */
   shape: number[];
   /** product of shape */
   dim: number;
@@ -27,6 +31,12 @@ export interface Dataset {
   modes?: number[][];
   /** std of each mode (toy mixtures) */
   modeStd?: number;
+  /** sequences: the number of symbols (256 for 8-bit mu-law audio) */
+  levels?: number;
+  /** text: the character of each symbol index */
+  vocab?: string;
+  /** audio: samples per second */
+  sampleRate?: number;
 }
 
 /** rows [start, end) of a split as a plain array of points (for JSON artifacts). */

@@ -10,8 +10,8 @@ declare namespace LatentLab {
   interface Dataset {
     /** e.g. 'mnist', 'fashion-mnist', '8gaussians' */
     readonly name: string;
-    /** 'image' (28×28 grayscale) or 'points' (2-D toy data) */
-    readonly kind: 'image' | 'points';
+    /** 'image' (28×28 grayscale), 'points' (2-D toy data) or 'sequence' (symbols: mu-law audio, text) */
+    readonly kind: 'image' | 'points' | 'sequence';
     /** shape of one example, e.g. [28, 28] or [2] */
     readonly shape: number[];
     /** values per example (784 for MNIST, 2 for toy data) */
@@ -32,6 +32,34 @@ declare namespace LatentLab {
     readonly modes?: number[][];
     /** standard deviation of each mode of a toy mixture */
     readonly modeStd?: number;
+    /** sequences: the number of symbols (256 for mu-law audio, 96 for text) */
+    readonly levels?: number;
+    /** text: the character of each symbol index */
+    readonly vocab?: string;
+    /** audio: samples per second */
+    readonly sampleRate?: number;
+  }
+
+  interface WaveformOptions {
+    /** windows before the split (default 4000) */
+    n?: number;
+    /** samples per window (default 256) */
+    length?: number;
+    /** samples per second (default 8000) */
+    sampleRate?: number;
+    /** seed of the draw (default 0) */
+    seed?: number;
+  }
+
+  interface TextOptions {
+    /** a text of your own instead of the embedded corpus */
+    text?: string;
+    /** a UTF-8 file to read instead of the embedded corpus */
+    file?: string;
+    /** characters per row (default 128) */
+    length?: number;
+    /** at most this many rows (default all) */
+    limit?: number;
   }
 
   interface ImageDataOptions {
@@ -69,6 +97,21 @@ declare namespace LatentLab {
     toy2d(name: Toy2dName, opts?: Toy2dOptions): Dataset;
     /** names accepted by `toy2d` */
     readonly toy2dNames: readonly Toy2dName[];
+    /**
+     * Synthetic audio: windows of 1 to 3 decaying sinusoids (110–880 Hz) plus noise, as
+     * 8-bit mu-law codes (256 symbols), split 80/10/10.
+     */
+    waveforms(opts?: WaveformOptions): Dataset;
+    /**
+     * WAV files (a file, a folder of .wav files, or a list) cut into windows of `length`
+     * samples, mixed to mono and mu-law encoded. PCM 8/16/24/32-bit and float WAVs.
+     */
+    wav(source: string | string[], opts?: { length?: number; hop?: number }): Dataset;
+    /**
+     * Text as rows of `length` characters over newline + printable ASCII (96 symbols).
+     * The embedded corpus is TypeScript's standard library declarations (code and doc comments).
+     */
+    text(opts?: TextOptions): Dataset;
   }
 
   /** A model family instance; built on its data by `lab.train`. */
@@ -137,10 +180,10 @@ declare namespace LatentLab {
      */
     made(cfg?: { hidden?: number[]; masks?: number; resampleOrder?: boolean }): Model;
     /**
-     * PixelCNN on single-channel binary images: a 7×7 type-A masked convolution, `layers` 3×3
+     * PixelCNN on binary images (H×W, or H×W×C with channels generated R → G → B inside each pixel): a 7×7 type-A masked convolution, `layers` 3×3
      * type-B ones, two 1×1 convolutions; one Bernoulli logit per pixel, exact likelihood.
      */
-    pixelcnn(cfg?: { filters?: number; layers?: number; firstKernel?: number }): Model;
+    pixelcnn(cfg?: { filters?: number; layers?: number; firstKernel?: number; gated?: boolean }): Model;
     /**
      * NICE: additive couplings + diagonal scaling, logistic prior. On grey images the data are
      * dequantized and the NLL reported on the 8-bit scale (bits/dim); on points as they are.
@@ -157,6 +200,23 @@ declare namespace LatentLab {
      * → affine coupling on half the channels (fully connected coupling networks).
      */
     glow(cfg?: FlowConfig & { levels?: number; steps?: number }): Model;
+    /**
+     * WaveNet on mu-law audio: causal dilated convolutions (kernel 2, dilations 1, 2, 4, ... per
+     * stack), gated tanh·sigmoid units, residual and skip connections, a 256-way softmax.
+     * Exact NLL in nats per window; bits/dim is bits per sample.
+     */
+    wavenet(cfg?: { channels?: number; skipChannels?: number; layers?: number; stacks?: number }): Model;
+    /**
+     * Character-level language model: `kind: 'attention'` (default; causal self-attention
+     * blocks) or `'gru'`. Exact NLL in nats per row; bits/dim is bits per character.
+     * `model.complete(prompt, { n, length, seed, temperature })` continues a prompt.
+     */
+    charlm(cfg?: { kind?: 'attention' | 'gru'; dim?: number; layers?: number; heads?: number }): CharLm;
+  }
+
+  interface CharLm extends Model {
+    /** `n` continuations of `prompt`, `length` characters in all, drawn with `seed` */
+    complete(prompt: string, opts?: { n?: number; length?: number; seed?: number; temperature?: number }): string[];
   }
 
   interface FlowConfig {
@@ -290,8 +350,33 @@ declare namespace LatentLab {
     readonly results: unknown[];
   }
 
+  /** Pictures that explain a model, shown as the cell's output (Plotly figures or images). */
+  interface Views {
+    /**
+     * A 2-D model's density as a heatmap beside its (validation) data; the title gives the
+     * integral of p over the grid, which is about 1 for a normalized density.
+     */
+    density(model: Model, data: Dataset, opts?: { size?: number }): { integral: number; kind: string };
+    /** A grid of lines pushed through each layer of a 2-D flow (data to latent), up to `panels` panels. */
+    layers(model: Model, data: Dataset, opts?: { lines?: number; panels?: number }): { stages: number };
+    /** A flow's samples x = f⁻¹(T·z) with the same z at several temperatures T, behind a slider. */
+    temperature(model: Model, opts?: { temperatures?: number[]; n?: number; seed?: number }): { temperatures: number[] };
+    /**
+     * Likelihood as an out-of-distribution detector: histograms of per-example bits/dim on each
+     * named split, and the AUROC of telling `positive` from `negative` (default 'test') by it.
+     * Prepare the other data like the training data (same binarization, same size).
+     */
+    detector(model: Model, splits: Record<string, { x: Float32Array; n: number }>, opts?: { negative?: string; positive?: string; limit?: number }): { auroc: number; meanBitsPerDim: Record<string, number> };
+    /** Which inputs one output depends on (non-zero gradients): an image pixel (`row`, `col`) or a sequence `position`. */
+    receptiveField(model: Model, opts?: { row?: number; col?: number; position?: number }): { seen: number; of: number };
+    /** Binary image models: the bottom halves of `n` images of `split` drawn given their top halves. */
+    complete(model: Model, split: { x: Float32Array; n: number }, opts?: { n?: number; seed?: number }): { path: string };
+    /** Sampling drawn as it happens (pixel by pixel, or step by step), one picture refreshed in place. */
+    sampleLive(model: Model, opts?: { n?: number; every?: number; seed?: number }): Promise<{ path: string; steps: number }>;
+  }
+
   interface Lab {
-    /** Datasets: MNIST, Fashion-MNIST, 2-D toy distributions. */
+    /** Datasets: MNIST, Fashion-MNIST, 2-D toy distributions, audio, text. */
     readonly data: DataApi;
     /** Model families. */
     readonly models: ModelsApi;
@@ -305,6 +390,13 @@ declare namespace LatentLab {
      */
     train(model: Model, data: Dataset, opts?: TrainOptions): Promise<Run>;
     /**
+     * The model's negative log-likelihood on a split (e.g. data.test), in nats and bits/dim,
+     * with its kind; recorded as test/nll and test/bits_per_dim on the run that trained it.
+     * @example
+     * const test = lab.evaluate(model, data.test); // { nll_nats, bits_per_dim, kind: 'exact', ... }
+     */
+    evaluate(model: Model, split: { x: Float32Array; n: number }, opts?: { seed?: number }): Evaluation;
+    /**
      * Run `fn` once per config of `spec`, in order, and group the runs it trains as one
      * sweep: the cell shows a Compare button, and the compare view adds a
      * parallel-coordinates plot of the settings against a metric. Runs are named
@@ -313,16 +405,17 @@ declare namespace LatentLab {
      * await lab.sweep({ grid: { latentDim: [4, 16], lr: [1e-3, 3e-4] } }, (p) =>
      *   lab.train(lab.models.vae({ latentDim: p.latentDim }), lab.data.mnist(), { lr: p.lr, steps: 1000 }));
      */
-    /**
-     * The model's negative log-likelihood on a split (e.g. data.test), in nats and bits/dim,
-     * with its kind; recorded as test/nll and test/bits_per_dim on the run that trained it.
-     * @example
-     * const test = lab.evaluate(model, data.test); // { nll_nats, bits_per_dim, kind: 'exact', ... }
-     */
-    evaluate(model: Model, split: { x: Float32Array; n: number }, opts?: { seed?: number }): Evaluation;
     sweep(spec: SweepSpec, fn: (params: SweepParams, index: number) => unknown, opts?: { name?: string }): Promise<SweepResult>;
     /** Show a value under the cell: text, pretty JSON, an image handle or a run's live view. */
     show(x: unknown, caption?: string): void;
+    /**
+     * Show a Plotly figure under the cell (saved in the notebook as Jupyter's plotly output).
+     * @example
+     * lab.plot([{ x: [1, 2, 3], y: [2, 1, 3], type: 'scatter' }], { title: { text: 'a line' } });
+     */
+    plot(data: Record<string, unknown>[], layout?: Record<string, unknown>, caption?: string): void;
+    /** Densities, layers, temperatures, detectors, receptive fields, completions and live sampling. */
+    readonly views: Views;
     /** The backend in use: 'tensorflow-gpu', 'tensorflow', 'wasm' or 'cpu'. */
     backend(): string;
   }

@@ -4,10 +4,13 @@ import { inspect } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { backendName } from '../backend/select';
 import { imageDataset, type ImageDataOptions } from '../data/mnist';
+import { textDataset, type TextOptions } from '../data/text';
 import { toy2d, TOY2D_NAMES, type Toy2dOptions } from '../data/toy2d';
+import { waveforms, wav, type WaveformOptions, type WavOptions } from '../data/waveforms';
 import type { Dataset } from '../data/types';
 import { evaluateModel, type Evaluation } from '../eval/evaluate';
 import type { Split } from '../data/types';
+import { CharLm, type CharLmConfig } from '../models/charlm';
 import { Fvsbn, type FvsbnConfig } from '../models/fvsbn';
 import { Glow, type GlowConfig } from '../models/flows/glow';
 import { Iaf, Maf, type MafConfig } from '../models/flows/maf';
@@ -19,8 +22,10 @@ import { Nade, type NadeConfig } from '../models/nade';
 import { PixelCnn, type PixelCnnConfig } from '../models/pixelcnn';
 import type { Model } from '../models/types';
 import { Vae, type VaeConfig } from '../models/vae';
+import { Wavenet, type WavenetConfig } from '../models/wavenet';
 import { InterruptedError, type EngineContext } from '../context';
 import { isImageHandle, Run, train, type TrainOptions } from '../train/trainer';
+import { createViews, type Views } from './views';
 import { expandSweep, formatParams, newSweepId, type SweepParams, type SweepSpec, type SweepTag } from './sweep';
 
 
@@ -30,6 +35,9 @@ export interface Lab {
     fashionMnist(opts?: ImageDataOptions): Dataset;
     toy2d(name: string, opts?: Toy2dOptions): Dataset;
     readonly toy2dNames: readonly string[];
+    waveforms(opts?: WaveformOptions): Dataset;
+    wav(source: string | string[], opts?: WavOptions): Dataset;
+    text(opts?: TextOptions): Dataset;
   };
   models: {
     vae(cfg?: VaeConfig): Model;
@@ -43,11 +51,16 @@ export interface Lab {
     iaf(cfg?: MafConfig): Model;
     glow(cfg?: GlowConfig): Model;
     pixelcnn(cfg?: PixelCnnConfig): Model;
+    wavenet(cfg?: WavenetConfig): Model;
+    charlm(cfg?: CharLmConfig): CharLm;
   };
   evaluate(model: Model, split: Split, opts?: { seed?: number }): Evaluation;
   train(model: Model, data: Dataset, opts?: TrainOptions): Promise<Run>;
   sweep(spec: SweepSpec, fn: (params: SweepParams, index: number) => unknown, opts?: { name?: string }): Promise<SweepResult>;
   show(x: unknown, caption?: string): void;
+  /** a Plotly figure as the cell's output */
+  plot(data: Record<string, unknown>[], layout?: Record<string, unknown>, caption?: string): void;
+  views: Views;
   backend(): string;
 }
 
@@ -86,6 +99,9 @@ export function createLab(ctx: EngineContext): Lab {
       fashionMnist: (opts) => imageDataset('fashion-mnist', opts),
       toy2d: (name, opts) => toy2d(name, opts),
       toy2dNames: TOY2D_NAMES,
+      waveforms: (opts) => waveforms(opts),
+      wav: (source, opts) => wav(source, opts),
+      text: (opts) => textDataset(opts),
     },
     models: {
       vae: (cfg) => new Vae(cfg),
@@ -99,6 +115,8 @@ export function createLab(ctx: EngineContext): Lab {
       iaf: (cfg) => new Iaf(cfg),
       glow: (cfg) => new Glow(cfg),
       pixelcnn: (cfg) => new PixelCnn(cfg),
+      wavenet: (cfg) => new Wavenet(cfg),
+      charlm: (cfg) => new CharLm(cfg),
     },
     evaluate: (model, split, opts) => evaluateModel(ctx, model, split, opts),
     async train(model, data, opts) {
@@ -138,6 +156,14 @@ export function createLab(ctx: EngineContext): Lab {
       else if (x instanceof Run) exec.emit({ type: 'run', runId: x.id });
       else exec.emit({ type: 'text', text: (caption ? `${caption}\n` : '') + formatValue(x) + '\n' });
     },
+    plot(data, layout = {}, caption) {
+      if (!Array.isArray(data) || data.some((t) => typeof t !== 'object' || t === null)) throw new TypeError('lab.plot: data must be a list of Plotly traces, e.g. [{ x: [1, 2], y: [3, 4] }]');
+      if (data.length > 200) throw new RangeError('lab.plot: at most 200 traces');
+      // a round trip through JSON: typed arrays become lists, functions and cycles fail here, not in the renderer
+      const spec = JSON.parse(JSON.stringify({ data, layout }, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v))) as { data: Record<string, unknown>[]; layout: Record<string, unknown> };
+      ctx.exec()?.emit({ type: 'plot', data: spec.data, layout: spec.layout ?? {}, ...(caption ? { caption } : {}) });
+    },
+    views: createViews(ctx),
     backend: () => backendName(),
   };
 }

@@ -14,12 +14,79 @@ export function exactLikelihoodKinds(): Record<string, MetricKindName> {
   return { 'train/loss': 'loss', 'val/nll': 'exact', 'val/bits_per_dim': 'exact', 'test/nll': 'exact', 'test/bits_per_dim': 'exact' };
 }
 
-export abstract class BinaryAutoregressive implements Model {
+/** `nll(rows)` over `x` in chunks of `chunk` rows, as one array (evaluation without holding every activation) */
+export function chunkedNll(x: tf.Tensor2D, chunk: number, nll: (rows: tf.Tensor2D) => tf.Tensor1D): Float32Array {
+  const n = x.shape[0];
+  const out = new Float32Array(n);
+  for (let s = 0; s < n; s += chunk) {
+    const m = Math.min(chunk, n - s);
+    const v = tf.tidy(() => nll(tf.slice(x, [s, 0], [m, -1]) as tf.Tensor2D));
+    out.set(v.dataSync() as Float32Array, s);
+    v.dispose();
+  }
+  return out;
+}
+
+/** the validation metrics of an exact per-example NLL over D dimensions */
+export function exactEvaluation(nll: Float32Array, D: number): Record<string, MetricValue> {
+  const mean = nll.reduce((a, b) => a + b, 0) / nll.length;
+  return {
+    'val/nll': { value: mean, kind: 'exact' },
+    'val/bits_per_dim': { value: mean / (D * Math.LN2), kind: 'exact' },
+  };
+}
+
+/**
+ * What every model with a chain-rule likelihood shares (binary autoregressive models,
+ * sequence models): an exact NLL per row, maximum-likelihood training, and
+ * evaluation in chunks with bits/dim over `dims()`.
+ */
+export abstract class ChainRuleModel implements Model {
   abstract readonly family: string;
   abstract readonly config: Record<string, unknown>;
   bestMetric = { key: 'val/nll', mode: 'min' as const };
-  protected D = 0;
   protected data: DataInfo | null = null;
+  /** examples per evaluation pass (convolutional models hold large activations: they lower it) */
+  protected evalChunk = 500;
+
+  /** -log p(x) per row, in nats (exact) */
+  abstract nll(x: tf.Tensor2D): tf.Tensor1D;
+  /** what bits/dim divides by: pixels, audio samples, characters */
+  protected abstract dims(): number;
+  abstract build(data: DataInfo, rng: Rng): void;
+  abstract noise(n: number, seed: number): tf.Tensor2D;
+  abstract sample(n: number, noise?: tf.Tensor2D, seed?: number): tf.Tensor2D;
+  protected abstract vars(): tf.Variable[];
+  abstract getWeights(): NamedWeight[];
+  abstract setWeights(weights: NamedWeight[]): void;
+  protected abstract disposeLayers(): void;
+  abstract get built(): boolean;
+
+  metricKinds(): Record<string, MetricKindName> {
+    return exactLikelihoodKinds();
+  }
+
+  trainStep(x: tf.Tensor2D, _step: number, ctx: StepContext): Record<string, number> {
+    const loss = ctx.minimize(this.family, () => tf.mean(this.nll(x)) as tf.Scalar, this.vars());
+    return { 'train/loss': loss };
+  }
+
+  /** per-example exact NLL in nats, in chunks */
+  testNll(x: tf.Tensor2D): { nll: Float32Array; kind: 'exact' } {
+    return { nll: chunkedNll(x, this.evalChunk, (c) => this.nll(c)), kind: 'exact' };
+  }
+
+  evaluate(val: tf.Tensor2D): Record<string, MetricValue> {
+    return exactEvaluation(this.testNll(val).nll, this.dims());
+  }
+
+  dispose(): void {
+    this.disposeLayers();
+  }
+}
+
+export abstract class BinaryAutoregressive extends ChainRuleModel {
+  protected D = 0;
 
   /** logits of p(x_i = 1 | x_<i) for every i, [B, D], in data order ("<i": earlier in `order()`) */
   abstract logits(x: tf.Tensor2D): tf.Tensor2D;
@@ -29,14 +96,9 @@ export abstract class BinaryAutoregressive implements Model {
     return Int32Array.from({ length: this.D }, (_, i) => i);
   }
   protected abstract buildLayers(D: number, rng: Rng): void;
-  protected abstract vars(): tf.Variable[];
-  abstract getWeights(): NamedWeight[];
-  abstract setWeights(weights: NamedWeight[]): void;
-  protected abstract disposeLayers(): void;
-  abstract get built(): boolean;
 
-  metricKinds(): Record<string, MetricKindName> {
-    return exactLikelihoodKinds();
+  protected dims(): number {
+    return this.D;
   }
 
   build(data: DataInfo, rng: Rng): void {
@@ -55,36 +117,6 @@ export abstract class BinaryAutoregressive implements Model {
       const l = this.logits(x);
       return tf.sum(tf.sub(tf.softplus(l), tf.mul(x, l)), 1) as tf.Tensor1D;
     });
-  }
-
-  trainStep(x: tf.Tensor2D, _step: number, ctx: StepContext): Record<string, number> {
-    const loss = ctx.minimize(this.family, () => tf.mean(this.nll(x)) as tf.Scalar, this.vars());
-    return { 'train/loss': loss };
-  }
-
-  /** examples per evaluation pass (convolutional models hold large activations: they lower it) */
-  protected evalChunk = 500;
-
-  /** per-example exact NLL in nats, in chunks */
-  testNll(x: tf.Tensor2D): { nll: Float32Array; kind: 'exact' } {
-    const n = x.shape[0];
-    const out = new Float32Array(n);
-    for (let s = 0; s < n; s += this.evalChunk) {
-      const m = Math.min(this.evalChunk, n - s);
-      const v = tf.tidy(() => this.nll(tf.slice(x, [s, 0], [m, -1]) as tf.Tensor2D));
-      out.set(v.dataSync() as Float32Array, s);
-      v.dispose();
-    }
-    return { nll: out, kind: 'exact' };
-  }
-
-  evaluate(val: tf.Tensor2D): Record<string, MetricValue> {
-    const { nll } = this.testNll(val);
-    const mean = nll.reduce((a, b) => a + b, 0) / nll.length;
-    return {
-      'val/nll': { value: mean, kind: 'exact' },
-      'val/bits_per_dim': { value: mean / (this.D * Math.LN2), kind: 'exact' },
-    };
   }
 
   /** the bank's values (the given one, or one drawn with `seed`) */
@@ -106,21 +138,38 @@ export abstract class BinaryAutoregressive implements Model {
    */
   sample(n: number, noise?: tf.Tensor2D, seed = 0, onStep?: (i: number, x: Float32Array) => void): tf.Tensor2D {
     const u = this.uniforms(n, noise, seed);
+    const steps = this.sampling(n, u);
+    for (let r = steps.next(); ; r = steps.next()) {
+      if (r.done) return tf.tensor2d(r.value, [n, this.D]);
+      onStep?.(r.value.i, r.value.x);
+    }
+  }
+
+  /**
+   * The ancestral sampler one position at a time (live views pause between steps):
+   * yields after each drawn position with the partial samples `x` (filled in place)
+   * and returns them. `given` rows with `keep(d)` true are held fixed: completion.
+   */
+  *sampling(n: number, u: Float32Array, given?: Float32Array, keep?: (d: number) => boolean): Generator<{ i: number; x: Float32Array }, Float32Array> {
     const D = this.D;
-    const x = new Float32Array(n * D);
+    const x = given ? Float32Array.from(given) : new Float32Array(n * D);
     for (const i of this.order()) {
+      if (keep?.(i)) continue;
       const p = tf.tidy(() => tf.sigmoid(tf.slice(this.logits(tf.tensor2d(x, [n, D])), [0, i], [n, 1])));
       const pv = p.dataSync();
       p.dispose();
       for (let r = 0; r < n; r++) x[r * D + i] = u[r * D + i] < pv[r] ? 1 : 0;
-      onStep?.(i, x);
+      yield { i, x };
     }
-    return tf.tensor2d(x, [n, D]);
+    return x;
   }
 
-  dispose(): void {
-    this.disposeLayers();
+  /** per-image data shape [h, w] (or [1, D] for flat data) */
+  imageShape(): [number, number] {
+    const s = this.data?.shape ?? [1, this.D];
+    return s.length >= 2 ? [s[0], s[1]] : [1, s[0]];
   }
+
 }
 
 /** A trainable [rows, cols] matrix with seeded uniform(-limit, limit) values. */

@@ -8,7 +8,12 @@
 // instead: a vertical stack (rows above, full kernel width, shifted down one row
 // before it feeds anything) and a horizontal stack (the current row, left of the
 // pixel), joined with tanh * sigmoid gates and residual connections: no blind spot.
-// (Single-channel images: the R -> G -> B order inside a pixel is not built yet.)
+// Images with C channels (binary RGB: [H, W, 3]) are generated pixel by pixel in
+// raster order and, inside a pixel, channel by channel (R, then G given R, then B given
+// R and G): the flat HWC index order. Every feature map belongs to the channel group
+// (its index mod C); at a kernel's centre a type-A mask lets group g see only groups
+// < g, a type-B mask groups <= g, and 1x1 layers are type B. With C = 1 this is the
+// plain centre rule.
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../util/rng';
 import { BinaryAutoregressive, loadNamed, uniqueName } from './autoregressive';
@@ -32,12 +37,14 @@ function verticalMask(k: number, cin: number, cout: number): tf.Tensor4D {
   return tf.tensor4d(m, [k, k, cin, cout]);
 }
 
-/** [1, k, cin, cout] mask keeping the columns left of (A) or up to (B) the centre */
-function horizontalMask(k: number, cin: number, cout: number, type: 'A' | 'B'): tf.Tensor4D {
-  const m = new Float32Array(k * cin * cout);
-  const c = Math.floor(k / 2);
-  for (let j = 0; j < k; j++) if (j < c || (type === 'B' && j === c)) m.fill(1, j * cin * cout, (j + 1) * cin * cout);
-  return tf.tensor4d(m, [1, k, cin, cout]);
+/** [1, k, cin, cout] mask keeping the columns left of the centre, and the centre by channel group (A or B) */
+function horizontalMask(k: number, cin: number, cout: number, type: 'A' | 'B', C: number): tf.Tensor4D {
+  return tf.tidy(() => tf.slice(pixelMask(k, cin, cout, type, C), [Math.floor(k / 2), 0, 0, 0], [1, k, cin, cout]) as tf.Tensor4D);
+}
+
+/** [1, 1, cin, cout] type-B channel-group mask of a 1x1 layer (null for one channel: nothing to mask) */
+function pointMask(cin: number, cout: number, C: number): tf.Tensor4D | null {
+  return C === 1 ? null : pixelMask(1, cin, cout, 'B', C);
 }
 
 /** tanh(a) * sigmoid(b) over the two halves of the channels */
@@ -53,14 +60,20 @@ interface GatedLayer {
   out: ConvLayer; // 1 x 1 after the horizontal gate (residual)
 }
 
-/** [k, k, cin, cout] mask: 1 above the centre row, and left of (A) or up to (B) the centre in its row */
-export function pixelMask(k: number, cin: number, cout: number, type: 'A' | 'B'): tf.Tensor4D {
+/** whether input channel ci may feed output channel co at a kernel's centre (channel groups: index mod C) */
+function centreOn(ci: number, co: number, C: number, type: 'A' | 'B'): boolean {
+  return type === 'A' ? ci % C < co % C : ci % C <= co % C;
+}
+
+/** [k, k, cin, cout] mask: 1 above the centre row and left of the centre in its row; the centre by channel group */
+export function pixelMask(k: number, cin: number, cout: number, type: 'A' | 'B', C = 1): tf.Tensor4D {
   const m = new Float32Array(k * k * cin * cout);
   const c = Math.floor(k / 2);
   for (let i = 0; i < k; i++) {
     for (let j = 0; j < k; j++) {
-      const on = i < c || (i === c && (type === 'A' ? j < c : j <= c));
-      if (on) m.fill(1, (i * k + j) * cin * cout, (i * k + j + 1) * cin * cout);
+      const base = (i * k + j) * cin * cout;
+      if (i < c || (i === c && j < c)) m.fill(1, base, base + cin * cout);
+      else if (i === c && j === c) for (let ci = 0; ci < cin; ci++) for (let co = 0; co < cout; co++) m[base + ci * cout + co] = centreOn(ci, co, C, type) ? 1 : 0;
     }
   }
   return tf.tensor4d(m, [k, k, cin, cout]);
@@ -79,6 +92,8 @@ export class PixelCnn extends BinaryAutoregressive {
   private gatedLayers: GatedLayer[] = [];
   private H = 0;
   private W = 0;
+  /** channels per pixel */
+  private C = 1;
   // a 500-image pass of the gated stacks would hold ~2 GB of activations: more than wasm's heap
   protected override evalChunk = 50;
 
@@ -96,14 +111,17 @@ export class PixelCnn extends BinaryAutoregressive {
   }
 
   override build(data: DataInfo, rng: Rng): void {
-    if (data.kind !== 'image' || data.shape.length < 2 || (data.shape[2] ?? 1) !== 1) {
-      throw new Error('pixelcnn models single-channel images (e.g. lab.data.mnist()); it needs an H x W shape');
+    if (data.kind !== 'image' || data.shape.length < 2 || data.shape.length > 3) {
+      throw new Error('pixelcnn models images (e.g. lab.data.mnist()): it needs an H x W or H x W x C shape');
     }
+    const C = data.shape[2] ?? 1;
+    if (C > 1 && this.config.filters % C !== 0) throw new Error(`pixelcnn: filters (${this.config.filters}) must be a multiple of the ${C} channels (each channel gets its own feature group)`);
     [this.H, this.W] = data.shape;
+    this.C = C;
     super.build(data, rng);
   }
 
-  private conv(k: number, cin: number, cout: number, rng: Rng, type: 'A' | 'B' | null, kh = k, mask: tf.Tensor4D | null = type ? pixelMask(k, cin, cout, type) : null): ConvLayer {
+  private conv(k: number, cin: number, cout: number, rng: Rng, type: 'A' | 'B' | null, kh = k, mask: tf.Tensor4D | null = type ? pixelMask(k, cin, cout, type, this.C) : null): ConvLayer {
     const limit = Math.sqrt(6 / (kh * k * (cin + cout)));
     const w = new Float32Array(kh * k * cin * cout).map(() => (2 * rng.next() - 1) * limit);
     return {
@@ -115,24 +133,26 @@ export class PixelCnn extends BinaryAutoregressive {
 
   protected buildLayers(_D: number, rng: Rng): void {
     const { filters: F, layers, firstKernel } = this.config;
+    const C = this.C;
     if (this.config.gated) {
       for (let l = 0; l <= layers; l++) {
         const k = l === 0 ? firstKernel : 3;
-        const cin = l === 0 ? 1 : F;
+        const cin = l === 0 ? C : F;
         this.gatedLayers.push({
+          // the vertical stack reaches the horizontal one only shifted a row down: no channel masks
           v: this.conv(k, cin, 2 * F, rng, null, k, verticalMask(k, cin, 2 * F)),
-          h: this.conv(k, cin, 2 * F, rng, null, 1, horizontalMask(k, cin, 2 * F, l === 0 ? 'A' : 'B')),
+          h: this.conv(k, cin, 2 * F, rng, null, 1, horizontalMask(k, cin, 2 * F, l === 0 ? 'A' : 'B', C)),
           vh: this.conv(1, 2 * F, 2 * F, rng, null),
-          out: this.conv(1, F, F, rng, null),
+          out: this.conv(1, F, F, rng, null, 1, pointMask(F, F, C)),
         });
       }
-      this.convs.push(this.conv(1, F, F, rng, null), this.conv(1, F, 1, rng, null));
+      this.convs.push(this.conv(1, F, F, rng, null, 1, pointMask(F, F, C)), this.conv(1, F, C, rng, null, 1, pointMask(F, C, C)));
       return;
     }
-    this.convs.push(this.conv(firstKernel, 1, F, rng, 'A'));
+    this.convs.push(this.conv(firstKernel, C, F, rng, 'A'));
     for (let l = 0; l < layers; l++) this.convs.push(this.conv(3, F, F, rng, 'B'));
-    // 1x1 convolutions see only their own pixel: no mask needed
-    this.convs.push(this.conv(1, F, F, rng, null), this.conv(1, F, 1, rng, null));
+    // 1x1 convolutions see only their own pixel: with one channel no mask is needed
+    this.convs.push(this.conv(1, F, F, rng, null, 1, pointMask(F, F, C)), this.conv(1, F, C, rng, null, 1, pointMask(F, C, C)));
   }
 
   private apply({ W, b, mask }: ConvLayer, x: tf.Tensor4D): tf.Tensor4D {
@@ -143,13 +163,13 @@ export class PixelCnn extends BinaryAutoregressive {
   logits(x: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => {
       const B = x.shape[0];
-      const img: tf.Tensor4D = tf.reshape(x, [B, this.H, this.W, 1]);
+      const img: tf.Tensor4D = tf.reshape(x, [B, this.H, this.W, this.C]);
       let h = this.config.gated ? this.gatedStacks(img) : img;
       this.convs.forEach((c, l) => {
         if (this.config.gated || l > 0) h = tf.relu(h);
         h = this.apply(c, h);
       });
-      return tf.reshape(h, [B, this.H * this.W]) as tf.Tensor2D;
+      return tf.reshape(h, [B, this.H * this.W * this.C]) as tf.Tensor2D;
     });
   }
 

@@ -11,10 +11,14 @@ export interface MetricValue {
 
 /** What a model knows about its data when it is built. */
 export interface DataInfo {
-  kind: 'image' | 'points';
-  /** per-example shape, e.g. [28, 28] or [2] */
+  kind: 'image' | 'points' | 'sequence';
+  /** per-example shape, e.g. [28, 28], [2] or [length] */
   shape: number[];
   binary: boolean;
+  /** sequences: the number of symbols */
+  levels?: number;
+  /** sequences: whether the symbols are characters (text) */
+  text?: boolean;
   /** known mode centres (toy mixtures) */
   modes?: number[][];
   modeStd?: number;

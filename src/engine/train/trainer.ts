@@ -12,6 +12,7 @@ import type { Dataset } from '../data/types';
 import { rows } from '../data/types';
 import type { MetricKindName, Model, StepContext } from '../models/types';
 import { imageGridPng, scatterPng } from '../util/png';
+import { textSamplesPng, waveformSamplesPng } from '../util/sequence-png';
 import { mulberry32, permutation } from '../util/rng';
 import { interpolationEndpoints, interpolationStrip, type Endpoints } from '../eval/interpolation';
 import { formatParams, type SweepTag } from '../lab/sweep';
@@ -116,6 +117,9 @@ export class Run {
       const grid = imageGridPng(values, n, h, w);
       png = grid.png;
       meta = { n, rows: grid.rows, cols: grid.cols };
+    } else if (this.data.kind === 'sequence') {
+      png = sequencePng(this.data, values, n);
+      meta = { n, rows: n, cols: 1 };
     } else {
       const pts: number[][] = [];
       for (let i = 0; i < n; i++) pts.push([values[2 * i], values[2 * i + 1]]);
@@ -140,13 +144,18 @@ export function lastRunOf(model: Model): Run | undefined {
   return lastRuns.get(model);
 }
 
+/** a picture of sequence samples: text in the bitmap font, audio as waveforms */
+export function sequencePng(data: Dataset, values: Float32Array, n: number): Buffer {
+  return data.vocab ? textSamplesPng(values, n, data.dim) : waveformSamplesPng(values, n, data.dim);
+}
+
 function imageHW(shape: number[]): [number, number] {
   if (shape.length >= 2) return [shape[0], shape[1]];
   const s = Math.round(Math.sqrt(shape[0]));
   return s * s === shape[0] ? [s, s] : [1, shape[0]];
 }
 
-function writeFile(root: string, rel: string, data: Buffer | string): void {
+export function writeFile(root: string, rel: string, data: Buffer | string): void {
   const abs = path.join(root, ...rel.split('/'));
   fs.mkdirSync(path.dirname(abs), { recursive: true });
   fs.writeFileSync(abs, data);
@@ -202,7 +211,7 @@ export async function train(ctx: EngineContext, model: Model, data: Dataset, opt
   const batchRng = rng.fork();
   const stepRng = rng.fork();
   if (!model.built) {
-    model.build({ kind: data.kind, shape: data.shape, binary: data.binary, modes: data.modes, modeStd: data.modeStd }, buildRng);
+    model.build({ kind: data.kind, shape: data.shape, binary: data.binary, modes: data.modes, modeStd: data.modeStd, levels: data.levels, text: data.vocab !== undefined }, buildRng);
   }
   const best = opts.best === false ? null : (opts.best ?? model.bestMetric ?? null);
 
@@ -243,7 +252,8 @@ export async function train(ctx: EngineContext, model: Model, data: Dataset, opt
   };
   // --- fixed things of the run (made before the run is announced: if they fail, no run is left 'running') ---
   const artifactsDir = ctx.artifactsDir();
-  const bankSize = data.kind === 'image' ? 64 : 1000;
+  // sequences sample one position per pass: a few rows
+  const bankSize = data.kind === 'image' ? 64 : data.kind === 'sequence' ? 6 : 1000;
   const noiseBank = model.noise(bankSize, sampleSeed);
   const valX = tf.tensor2d(data.val.x.subarray(0, evalSize * data.dim), [evalSize, data.dim]);
   const valRows = data.kind === 'points' ? rows(data.val, data.dim, 1000) : [];
@@ -320,6 +330,10 @@ export async function train(ctx: EngineContext, model: Model, data: Dataset, opt
         writeFile(artifactsDir, irel, img.png);
         ctx.send({ type: 'run.artifact', artifact: { runId: id, step, kind: 'interpolation', seed: sampleSeed, path: irel, meta: { n: strip.n, rows: 1, cols: strip.n, endpoints: ends.from } } });
       }
+    } else if (data.kind === 'sequence') {
+      const rel = `${id}/samples/step-${pad6(step)}.png`;
+      writeFile(artifactsDir, rel, sequencePng(data, values, bankSize));
+      ctx.send({ type: 'run.artifact', artifact: { runId: id, step, kind: 'samples', seed: sampleSeed, path: rel, meta: { n: bankSize, rows: bankSize, cols: 1 } } });
     } else {
       const samples: number[][] = [];
       for (let i = 0; i < bankSize; i++) samples.push([values[2 * i], values[2 * i + 1]]);

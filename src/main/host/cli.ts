@@ -83,11 +83,18 @@ function defaultWorkspace(): string {
   return process.env.LATENTLAB_WORKSPACE || resolve(homedir(), 'LatentLab');
 }
 
+const shownKeys = new Set<string>();
 function printOutput(o: CellOutput): void {
+  // a live view replaces its output in place: the terminal hears of it once
+  if ((o.type === 'image' || o.type === 'plot') && o.key !== undefined) {
+    if (shownKeys.has(o.key)) return;
+    shownKeys.add(o.key);
+  }
   if (o.type === 'text') process.stdout.write(o.text.endsWith('\n') ? o.text : o.text + '\n');
   else if (o.type === 'error') process.stderr.write(`${o.name}: ${o.message}${o.line ? ` (line ${o.line})` : ''}\n`);
   else if (o.type === 'image') process.stdout.write(`[image ${o.path}]\n`);
   else if (o.type === 'sweep') process.stdout.write(`[sweep ${o.name} ${o.sweepId}: runs ${o.runIds.join(' ')}]\n`);
+  else if (o.type === 'plot') process.stdout.write(`[plot${o.caption ? ` ${o.caption}` : ''}: ${o.data.length} traces]\n`);
   else process.stdout.write(`[run ${o.runId}]\n`);
 }
 

@@ -12,7 +12,7 @@ import { inflateSync } from 'node:zlib';
 import { encodeGrayPng, PNG_SIGNATURE } from '../../engine/util/png';
 import type { RunRecord } from '../../shared/domain';
 import { flattenConfig, isBookkeeping, lineDiff, unitOf } from '../../shared/compare';
-import { ADVANCE, drawText, GLYPH_H, textWidth } from './bitmap-font';
+import { ADVANCE, drawText, GLYPH_H, textWidth } from '../../shared/bitmap-font';
 import { appRoot } from './paths';
 import type { Tracker } from './tracker';
 

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventName, EventPayload, LabHandlers } from '../../shared/api';
-import type { CellOutput, EngineInfo, ExecStatus } from '../../shared/domain';
+import { mergeOutput, type CellOutput, type EngineInfo, type ExecStatus } from '../../shared/domain';
 import { EngineToHost } from '../../shared/engine-protocol';
 import type { EngineLauncher, EngineProcess } from './engine-process';
 import { Tracker } from './tracker';
@@ -158,7 +158,7 @@ export class LabService {
       case 'output': {
         const ex = this.executions.get(msg.execId);
         if (!ex) return;
-        ex.outputs.push(msg.output);
+        ex.outputs = mergeOutput(ex.outputs, msg.output);
         this.emit('cell.output', { notebook: ex.notebook, cellId: ex.cellId, executionId: ex.id, output: msg.output });
         return;
       }

@@ -1,7 +1,7 @@
 // The renderer's state: the open notebook, the runs list, the engine, the view.
 // Only synchronous state changes live here; talking to the host is in actions.ts.
 import { create } from 'zustand';
-import type { CellOutput, EngineInfo, ExecStatus, NotebookEntry, RunRecord } from '../../shared/domain';
+import { mergeOutput, type CellOutput, type EngineInfo, type ExecStatus, type NotebookEntry, type RunRecord } from '../../shared/domain';
 import { newCell, type CellModel, type CellType, type NotebookModel } from './notebook/nbformat';
 
 export interface CellState extends CellModel {
@@ -154,7 +154,7 @@ export const useLab = create<LabState>()((set, get) => {
           // Only the execution we are waiting for may write into the cell.
           if (c.status !== 'queued' && c.status !== 'running') return c;
           if (c.executionId !== null && c.executionId !== executionId) return c;
-          return { ...c, executionId, outputs: [...c.outputs, output] };
+          return { ...c, executionId, outputs: mergeOutput(c.outputs, output) };
         },
         false,
       );

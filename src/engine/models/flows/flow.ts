@@ -48,6 +48,11 @@ export abstract class FlowModel implements Model {
     return this.layers.length > 0;
   }
 
+  /** what the model was built on */
+  get dataInfo(): DataInfo | null {
+    return this.data;
+  }
+
   /** 8-bit images are dequantized; anything else is modelled as it is */
   get dequantized(): boolean {
     return this.data?.kind === 'image' && !this.data.binary;
@@ -106,6 +111,19 @@ export abstract class FlowModel implements Model {
       }
       return { z: h, logdet };
     });
+  }
+
+  /** the rows after each layer, starting with the input (the views' lines pushed through the flow) */
+  stages(y: tf.Tensor2D): { label: string; values: Float32Array }[] {
+    const out: { label: string; values: Float32Array }[] = [{ label: 'data', values: y.dataSync() as Float32Array }];
+    tf.tidy(() => {
+      let h = y;
+      this.layers.forEach((layer, k) => {
+        h = layer.forward(h).y;
+        out.push({ label: `${k + 1}: ${layer.kind}`, values: h.dataSync() as Float32Array });
+      });
+    });
+    return out;
   }
 
   inverse(z: tf.Tensor2D): tf.Tensor2D {

@@ -3,6 +3,7 @@ import type { CellOutput } from '../../../shared/domain';
 import { getApi } from '../api/client';
 import { openCompare } from '../actions';
 import { RunView } from '../runs/RunView';
+import { PlotOutput } from './PlotOutput';
 
 type Block = { kind: 'text'; text: string; key: string } | { kind: 'other'; out: Exclude<CellOutput, { type: 'text' }>; key: string };
 
@@ -14,7 +15,7 @@ function blocks(outputs: CellOutput[]): Block[] {
     if (o.type === 'text') {
       if (last && last.kind === 'text') last.text += o.text.endsWith('\n') || last.text.endsWith('\n') || last.text === '' ? o.text : '\n' + o.text;
       else out.push({ kind: 'text', text: o.text, key: `t${i}` });
-    } else out.push({ kind: 'other', out: o, key: o.type === 'run' ? `run-${o.runId}` : `${o.type}${i}` });
+    } else out.push({ kind: 'other', out: o, key: o.type === 'run' ? `run-${o.runId}` : 'key' in o && o.key ? `key-${o.key}` : `${o.type}${i}` });
   });
   return out;
 }
@@ -51,6 +52,8 @@ export function CellOutputs({ outputs }: { outputs: CellOutput[] }) {
             );
           case 'run':
             return <RunView key={b.key} runId={o.runId} compact />;
+          case 'plot':
+            return <PlotOutput key={b.key} data={o.data} layout={o.layout} caption={o.caption} />;
           case 'sweep':
             return (
               <div key={b.key} className="out-sweep" data-testid="sweep-output">

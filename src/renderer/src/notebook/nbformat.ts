@@ -6,6 +6,8 @@
 //   error ↔ error; the 1-based cell line rides in the traceback as "at cell line N"
 //   image ↔ display_data with application/vnd.latentlab.artifact+json {path, caption?}
 //   run   ↔ display_data with application/vnd.latentlab.run+json {runId}
+//   plot  ↔ display_data with application/vnd.plotly.v1+json {data, layout} (Jupyter's own
+//           plotly mime type), the caption as text/plain
 // Outputs written by other tools (Jupyter execute_result, images...) come back as
 // text when they carry text/plain, else as a one-line note; they are not lost
 // silently, but they are not round-tripped either.
@@ -14,6 +16,7 @@ import type { CellOutput, NbCell, Notebook } from '../../../shared/domain';
 export const RUN_MIME = 'application/vnd.latentlab.run+json';
 export const SWEEP_MIME = 'application/vnd.latentlab.sweep+json';
 export const ARTIFACT_MIME = 'application/vnd.latentlab.artifact+json';
+export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
 const LINE_MARKER = /^at cell line (\d+)$/;
 
 export type CellType = 'code' | 'markdown' | 'raw';
@@ -92,6 +95,12 @@ export function outputToNb(o: CellOutput): NbOutput {
         },
         metadata: {},
       };
+    case 'plot':
+      return {
+        output_type: 'display_data',
+        data: { 'text/plain': o.caption ?? 'Latent Lab plot', [PLOTLY_MIME]: { data: o.data, layout: o.layout } },
+        metadata: {},
+      };
   }
 }
 
@@ -128,6 +137,13 @@ export function outputFromNb(raw: NbOutput): CellOutput {
       const sweep = data[SWEEP_MIME];
       if (isRecord(sweep) && typeof sweep.sweepId === 'string' && Array.isArray(sweep.runIds)) {
         return { type: 'sweep', sweepId: sweep.sweepId, name: String(sweep.name ?? sweep.sweepId), runIds: sweep.runIds.map(String) };
+      }
+      const plot = data[PLOTLY_MIME];
+      if (isRecord(plot) && Array.isArray(plot.data)) {
+        const out: CellOutput = { type: 'plot', data: plot.data.filter(isRecord), layout: isRecord(plot.layout) ? plot.layout : {} };
+        const caption = str(data['text/plain']);
+        if (caption !== null && caption !== 'Latent Lab plot') out.caption = caption;
+        return out;
       }
       const art = data[ARTIFACT_MIME];
       if (isRecord(art) && typeof art.path === 'string') {

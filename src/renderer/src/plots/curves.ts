@@ -2,7 +2,7 @@
 // key group ("train/*", "val/*", ...). The first load draws the downsampled
 // history; later points are appended in place with extendTraces (never a full
 // redraw), batched every 50 ms. Train curves can be EMA-smoothed.
-import Plotly, { type PlotData } from 'plotly.js-basic-dist-min';
+import Plotly, { type PlotData } from 'plotly.js-cartesian-dist-min';
 import type { MetricPoint, SeriesData } from '../../../shared/domain';
 
 const PALETTE = ['#1f6feb', '#d1495b', '#2a9d8f', '#e9a23b', '#7b5ea7', '#5c677d', '#c06c84', '#3d8361'];

@@ -1,5 +1,5 @@
 // The small part of the Plotly API the renderer uses (the dist bundle ships no types).
-declare module 'plotly.js-basic-dist-min' {
+declare module 'plotly.js-cartesian-dist-min' {
   export interface PlotData {
     x?: number[];
     y?: number[];

@@ -1,6 +1,6 @@
 // Sample grids and 2D scatters of a run, each with a step slider that follows
 // the newest artifact until the user moves it back.
-import Plotly from 'plotly.js-basic-dist-min';
+import Plotly from 'plotly.js-cartesian-dist-min';
 import { useEffect, useRef, useState } from 'react';
 import type { Artifact } from '../../../shared/domain';
 import { reportError } from '../actions';

@@ -2,7 +2,7 @@
 // on a shared x axis (step, epoch or wall time), with optional EMA smoothing of
 // training curves. Points arrive already min/max-bucketed by the tracker (SQL),
 // at most `points` per curve, so thousands of points per run stay fluid.
-import Plotly from 'plotly.js-basic-dist-min';
+import Plotly from 'plotly.js-cartesian-dist-min';
 import { useEffect, useMemo, useRef } from 'react';
 import type { RunRecord, SeriesData } from '../../../shared/domain';
 import { Ema } from '../plots/curves';
