@@ -189,8 +189,12 @@ declare namespace LatentLab {
      * dequantized and the NLL reported on the 8-bit scale (bits/dim); on points as they are.
      */
     nice(cfg?: FlowConfig & { couplings?: number }): Model;
-    /** RealNVP: affine couplings with checkerboard (or halves) masks, Gaussian prior, logit pre-transform on images. */
-    realnvp(cfg?: FlowConfig & { couplings?: number; mask?: 'checkerboard' | 'halves' }): Model;
+    /**
+     * RealNVP: affine couplings, Gaussian prior, logit pre-transform on images. On images, `scales`
+     * (default 2) multi-scale levels of 3 checkerboard couplings → squeeze → 3 channel-mask couplings →
+     * half the channels factored out; `scales: 0` (and points) is one stack of `couplings` couplings.
+     */
+    realnvp(cfg?: FlowConfig & { couplings?: number; scales?: number; mask?: 'checkerboard' | 'halves' }): Model;
     /** MAF: MADE-based affine layers, density in one pass, sampling in D passes per layer. */
     maf(cfg?: FlowConfig & { layers?: number }): Model;
     /** IAF: sampling in one pass, density in D passes (trains on data of at most 64 dimensions). */
@@ -199,7 +203,7 @@ declare namespace LatentLab {
      * Glow: per level a squeeze, then `steps` of ActNorm → invertible 1×1 convolution (LU form)
      * → affine coupling on half the channels (fully connected coupling networks).
      */
-    glow(cfg?: FlowConfig & { levels?: number; steps?: number }): Model;
+    glow(cfg?: FlowConfig & { levels?: number; steps?: number; /** half the channels to the prior between levels (default true) */ factorOut?: boolean }): Model;
     /**
      * WaveNet on mu-law audio: causal dilated convolutions (kernel 2, dilations 1, 2, 4, ... per
      * stack), gated tanh·sigmoid units, residual and skip connections, a 256-way softmax.

@@ -3,7 +3,10 @@
 // K steps of ActNorm (data-dependent init) -> invertible 1x1 convolution (a C x C
 // matrix applied at every pixel, LU-parameterized: log-det H W sum log|s|) -> affine
 // coupling on half the channels. On 2-D points the "1x1 convolution" is a 2 x 2
-// invertible linear map. (No multi-scale factor-out yet.)
+// invertible linear map. Multi-scale: after every level but the last, half the
+// channels are factored out to the prior and the next level squeezes the rest
+// (`factorOut: false` keeps every unit to the end). Coupling networks are MLPs, not
+// the paper's convolutional networks.
 import * as tf from '@tensorflow/tfjs';
 import { invert, luDecompose, randomRotation } from '../../ops/linalg';
 import type { Rng } from '../../util/rng';
@@ -11,39 +14,9 @@ import { uniqueName } from '../autoregressive';
 import type { DataInfo, NamedWeight } from '../types';
 import { FlowModel, type Preprocess, type Prior } from './flow';
 import { ActNorm, Coupling, type FlowLayer } from './layers';
+import { channelMask } from './masks';
+import { ChannelSplit, FactorOut, Squeeze } from './multiscale';
 import { checkFlowConfig } from './nice';
-
-/** H x W x C -> H/2 x W/2 x 4C: each 2 x 2 block of pixels becomes one pixel of 4C channels. */
-export class Squeeze implements FlowLayer {
-  readonly kind = 'squeeze';
-  constructor(readonly H: number, readonly W: number, readonly C: number) {
-    if (H % 2 || W % 2) throw new Error(`squeeze: ${H} x ${W} is not divisible by 2`);
-  }
-  private shuffle(x: tf.Tensor2D): tf.Tensor2D {
-    const { H, W, C } = this;
-    const B = x.shape[0];
-    // [B, H/2, dy, W/2, dx, C] -> [B, H/2, W/2, dy, dx, C]; the same swap undoes it
-    return tf.reshape(tf.transpose(tf.reshape(x, [B, H / 2, 2, W / 2, 2, C]), [0, 1, 3, 2, 4, 5]), [B, H * W * C]) as tf.Tensor2D;
-  }
-  private unshuffle(y: tf.Tensor2D): tf.Tensor2D {
-    const { H, W, C } = this;
-    const B = y.shape[0];
-    return tf.reshape(tf.transpose(tf.reshape(y, [B, H / 2, W / 2, 2, 2, C]), [0, 1, 3, 2, 4, 5]), [B, H * W * C]) as tf.Tensor2D;
-  }
-  forward(x: tf.Tensor2D): { y: tf.Tensor2D; logdet: tf.Tensor1D } {
-    return { y: this.shuffle(x), logdet: tf.zeros([x.shape[0]]) as tf.Tensor1D };
-  }
-  inverse(y: tf.Tensor2D): tf.Tensor2D {
-    return this.unshuffle(y);
-  }
-  vars(): tf.Variable[] {
-    return [];
-  }
-  named(): NamedWeight[] {
-    return [];
-  }
-  dispose(): void {}
-}
 
 /**
  * Invertible 1x1 convolution: y_p = W x_p at each of P pixels, W = Pm (L + I)(U + diag(sign * exp(logS)))
@@ -119,14 +92,6 @@ export class InvConv1x1 implements FlowLayer {
   }
 }
 
-/** 1 on the first (or, for odd parity, the second) half of the channels at every pixel */
-export function channelMask(pixels: number, C: number, parity: number): Float32Array {
-  const m = new Float32Array(pixels * C);
-  const half = Math.ceil(C / 2);
-  for (let p = 0; p < pixels; p++) for (let c = 0; c < C; c++) m[p * C + c] = (c < half ? 1 : 0) ^ (parity & 1);
-  return m;
-}
-
 export interface GlowConfig {
   /** squeeze levels on images (default 2: 28x28x1 -> 14x14x4 -> 7x7x16) */
   levels?: number;
@@ -134,33 +99,46 @@ export interface GlowConfig {
   steps?: number;
   /** hidden layers of each coupling's network (default [256, 256]) */
   hidden?: number[];
+  /** multi-scale: after each level but the last, half the channels go to the prior (default true) */
+  factorOut?: boolean;
   prior?: Prior;
   preprocess?: Preprocess;
 }
 
 export class Glow extends FlowModel {
   readonly family = 'glow';
-  readonly config: { levels: number; steps: number; hidden: number[]; prior: Prior; preprocess: Preprocess };
+  readonly config: { levels: number; steps: number; hidden: number[]; factorOut: boolean; prior: Prior; preprocess: Preprocess };
   constructor(cfg: GlowConfig = {}) {
     super();
-    this.config = { levels: cfg.levels ?? 2, steps: cfg.steps ?? 4, hidden: cfg.hidden ?? [256, 256], prior: cfg.prior ?? 'gaussian', preprocess: cfg.preprocess ?? 'logit' };
+    this.config = { levels: cfg.levels ?? 2, steps: cfg.steps ?? 4, hidden: cfg.hidden ?? [256, 256], factorOut: cfg.factorOut ?? true, prior: cfg.prior ?? 'gaussian', preprocess: cfg.preprocess ?? 'logit' };
     checkFlowConfig('glow', this.config.steps, this.config.hidden, this.config.prior, this.config.preprocess);
     if (!Number.isInteger(this.config.levels) || this.config.levels < 0) throw new Error('glow: levels must be a whole number >= 0');
   }
   protected buildLayers(D: number, data: DataInfo, rng: Rng): FlowLayer[] {
-    const layers: FlowLayer[] = [];
     // an image is [H, W] or [H, W, C]; anything else is one "pixel" of D channels
-    let [H, W, C] = data.shape.length >= 2 ? [data.shape[0], data.shape[1], data.shape[2] ?? 1] : [1, 1, D];
-    const levels = data.shape.length >= 2 ? this.config.levels : 1;
-    for (let l = 0; l < levels; l++) {
-      if (data.shape.length >= 2) {
-        if (H % 2 || W % 2) throw new Error(`glow: ${H} x ${W} cannot be squeezed ${levels} times; use fewer levels`);
-        layers.push(new Squeeze(H, W, C));
-        [H, W, C] = [H / 2, W / 2, 4 * C];
-      }
-      for (let k = 0; k < this.config.steps; k++) {
-        layers.push(new ActNorm(D), new InvConv1x1(C, H * W, rng), new Coupling(channelMask(H * W, C, k), this.config.hidden, 'affine', rng));
-      }
+    if (data.shape.length < 2) return this.level([1, 1, D], 0, 1, rng, false);
+    const [H, W] = data.shape;
+    return this.level([H, W, data.shape[2] ?? 1], 0, this.config.levels, rng, true);
+  }
+
+  /** level l of an [H, W, C] image: squeeze, K steps, and (multi-scale) the next levels on half the channels */
+  private level([H, W, C]: number[], l: number, levels: number, rng: Rng, image: boolean): FlowLayer[] {
+    if (l === levels) return [];
+    const layers: FlowLayer[] = [];
+    if (image) {
+      if (H % 2 || W % 2) throw new Error(`glow: ${H} x ${W} cannot be squeezed ${levels - l} more times; use fewer levels`);
+      layers.push(new Squeeze(H, W, C));
+      [H, W, C] = [H / 2, W / 2, 4 * C];
+    }
+    const D = H * W * C;
+    for (let k = 0; k < this.config.steps; k++) {
+      layers.push(new ActNorm(D), new InvConv1x1(C, H * W, rng), new Coupling(channelMask(H * W, C, k), this.config.hidden, 'affine', rng));
+    }
+    if (l + 1 < levels) {
+      if (this.config.factorOut) {
+        // half the channels leave for the prior; the next level works on the other half
+        layers.push(new ChannelSplit(H * W, C), new FactorOut(D, D / 2, this.level([H, W, C / 2], l + 1, levels, rng, image)));
+      } else layers.push(...this.level([H, W, C], l + 1, levels, rng, image));
     }
     return layers;
   }

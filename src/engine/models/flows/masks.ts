@@ -24,3 +24,11 @@ export function checkerboardMask(shape: number[], parity: number): Float32Array 
   for (let r = 0; r < H; r++) for (let c = 0; c < W; c++) for (let k = 0; k < C; k++) m[(r * W + c) * C + k] = (r + c + parity) % 2 === 0 ? 1 : 0;
   return m;
 }
+
+/** 1 on the first (or, for odd parity, the second) half of the channels at every pixel */
+export function channelMask(pixels: number, C: number, parity: number): Float32Array {
+  const m = new Float32Array(pixels * C);
+  const half = Math.ceil(C / 2);
+  for (let p = 0; p < pixels; p++) for (let c = 0; c < C; c++) m[p * C + c] = (c < half ? 1 : 0) ^ (parity & 1);
+  return m;
+}

@@ -104,7 +104,9 @@ class GroupChart {
       x: t.steps.slice(),
       y: t.shown.slice(),
       type: 'scatter',
-      mode: 'lines',
+      // test/* is evaluated once, after training: a point, which a line alone would not draw
+      mode: this.group === 'test' ? 'lines+markers' : 'lines',
+      marker: { color: t.color, size: 7 },
       name,
       line: { color: t.color, width: 1.6 },
       hovertemplate: `%{y:.4g} at step %{x}<extra>${name}</extra>`,
