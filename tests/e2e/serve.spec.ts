@@ -312,3 +312,43 @@ test('a sweep from a notebook cell: its runs grouped, compared in one click, set
     await server.stop();
   }
 });
+
+test('views: a flow density and a histogram draw as Plotly figures, live sampling refreshes one picture, and they survive save and reopen', async () => {
+  test.skip(!exe, 'Chromium is not installed (apt-get install -y chromium); .ci/run installs it');
+  const workspace = makeWorkspace();
+  const cells = [
+    "const data = lab.data.toy2d('moons', { n: 2000 });\nconst model = lab.models.realnvp({ couplings: 4, hidden: [16] });\nawait lab.train(model, data, { steps: 60, batchSize: 128, lr: 3e-3, evalEvery: 60, sampleEvery: 1000 });\nlab.views.density(model, data, { size: 40 });",
+    "const mn = lab.data.mnist({ limit: 300 });\nconst ar = lab.models.fvsbn();\nawait lab.train(ar, mn, { steps: 5, batchSize: 32, evalEvery: 5, sampleEvery: 1000 });\nlab.views.detector(ar, { train: mn.train, test: mn.test });\nawait lab.views.sampleLive(ar, { n: 4, every: 56 });",
+  ];
+  writeFileSync(join(workspace, 'views.ipynb'), JSON.stringify({
+    nbformat: 4, nbformat_minor: 5, metadata: { latentlab: { title: 'Views check' } },
+    cells: [
+      { cell_type: 'markdown', id: 'title', metadata: {}, source: '# Views check' },
+      ...cells.map((source, i) => ({ cell_type: 'code', id: `v${i}`, metadata: {}, source, outputs: [], execution_count: null })),
+    ],
+  }));
+  const server = await startServe(workspace);
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await page.goto(server.url);
+    await page.getByText('Views check').first().click();
+    await page.locator('[data-testid="run-all"]').click();
+    const plots = page.locator('[data-testid="output-plot"][data-traces]');
+    await expect(plots).toHaveCount(2, { timeout: 180_000 });
+    // Plotly drew them: a heatmap layer in the first, histogram bars in the second
+    await expect(plots.nth(0).locator('.heatmaplayer image, .hm image')).toHaveCount(1);
+    await expect(plots.nth(1).locator('.bars .point').first()).toBeAttached();
+    await expect(page.getByText('fvsbn: 784 of 784 pixels drawn')).toBeVisible({ timeout: 120_000 });
+    // the live view is one picture however many frames it showed
+    const cell = page.locator('[data-testid="cell"][data-cell-type="code"]').nth(1);
+    await expect(cell.locator('[data-testid="output-image"]')).toHaveCount(1);
+    await page.keyboard.press('Control+s');
+    await expect.poll(() => readFileSync(join(workspace, 'views.ipynb'), 'utf8'), { timeout: 10_000 }).toContain('application/vnd.plotly.v1+json');
+    const again = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await again.goto(server.url);
+    await again.getByText('Views check').first().click();
+    await expect(again.locator('[data-testid="output-plot"][data-traces]')).toHaveCount(2, { timeout: 30_000 });
+  } finally {
+    await server.stop();
+  }
+});

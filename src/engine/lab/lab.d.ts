@@ -126,7 +126,7 @@ declare namespace LatentLab {
     metricKinds(): Record<string, MetricKind>;
     /** free its tensors */
     dispose(): void;
-    /** flows only: the prior's scale when sampling (1 = the model; below 1 for cleaner samples) */
+    /** sampling temperature (1 = the model): flows scale the prior draws by it, wavenet and charlm divide their logits by it */
     temperature?: number;
   }
 
