@@ -89,6 +89,8 @@ export const CellOutput = z.discriminatedUnion('type', [
   z.object({ type: z.literal('image'), path: z.string(), caption: z.string().optional(), key: z.string().optional() }),
   // the runs one lab.sweep trained, with a button to compare them
   z.object({ type: z.literal('sweep'), sweepId: z.string(), name: z.string(), runIds: z.array(z.string()) }),
+  // a sound under artifacts (a .wav file), with a player
+  z.object({ type: z.literal('audio'), path: z.string(), caption: z.string().optional() }),
   // a Plotly figure (the views: densities, histograms, sliders); saved as Jupyter's plotly mime type
   z.object({
     type: z.literal('plot'),

@@ -319,6 +319,7 @@ test('views: a flow density and a histogram draw as Plotly figures, live samplin
   const cells = [
     "const data = lab.data.toy2d('moons', { n: 2000 });\nconst model = lab.models.realnvp({ couplings: 4, hidden: [16] });\nawait lab.train(model, data, { steps: 60, batchSize: 128, lr: 3e-3, evalEvery: 60, sampleEvery: 1000 });\nlab.views.density(model, data, { size: 40 });",
     "const mn = lab.data.mnist({ limit: 300 });\nconst ar = lab.models.fvsbn();\nawait lab.train(ar, mn, { steps: 5, batchSize: 32, evalEvery: 5, sampleEvery: 1000 });\nlab.views.detector(ar, { train: mn.train, test: mn.test });\nawait lab.views.sampleLive(ar, { n: 4, every: 56 });",
+    "const audio = lab.data.waveforms({ n: 100, length: 64 });\nconst wn = lab.models.wavenet({ channels: 4, skipChannels: 4, layers: 3, stacks: 1 });\nawait lab.train(wn, audio, { steps: 2, batchSize: 8, evalEvery: 2, sampleEvery: 1000 });\nlab.views.listen(wn, { n: 2 });",
   ];
   writeFileSync(join(workspace, 'views.ipynb'), JSON.stringify({
     nbformat: 4, nbformat_minor: 5, metadata: { latentlab: { title: 'Views check' } },
@@ -339,6 +340,16 @@ test('views: a flow density and a histogram draw as Plotly figures, live samplin
     await expect(plots.nth(0).locator('.heatmaplayer image, .hm image')).toHaveCount(1);
     await expect(plots.nth(1).locator('.bars .point').first()).toBeAttached();
     await expect(page.getByText('fvsbn: 784 of 784 pixels drawn')).toBeVisible({ timeout: 120_000 });
+    // the generated audio plays: Chromium decodes the WAV the host serves (2 x 64 samples + 800 of silence at 8 kHz)
+    const player = page.locator('[data-testid="output-audio"]');
+    await expect(player).toHaveCount(1, { timeout: 120_000 });
+    const duration = await player.evaluate((a: HTMLAudioElement) => new Promise<number>((r, j) => {
+      if (a.readyState >= 1) r(a.duration);
+      a.addEventListener('loadedmetadata', () => r(a.duration));
+      a.addEventListener('error', () => j(new Error('the audio did not load')));
+      a.load();
+    }));
+    expect(duration).toBeCloseTo(928 / 8000, 2);
     // the live view is one picture however many frames it showed
     const cell = page.locator('[data-testid="cell"][data-cell-type="code"]').nth(1);
     await expect(cell.locator('[data-testid="output-image"]')).toHaveCount(1);

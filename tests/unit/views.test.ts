@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/engine/backend/select';
 import type { EngineContext, ExecContext } from '../../src/engine/context';
+import { parseWav } from '../../src/engine/data/waveforms';
 import { auroc } from '../../src/engine/eval/auroc';
 import { createLab } from '../../src/engine/lab/lab';
 import type { BinaryAutoregressive } from '../../src/engine/models/autoregressive';
@@ -56,6 +57,8 @@ describe('outputs', () => {
     const nb = outputToNb(plot);
     expect((nb as unknown as { data: Record<string, unknown> }).data['application/vnd.plotly.v1+json']).toEqual({ data: plot.data, layout: plot.layout });
     expect(outputFromNb(nb)).toEqual(plot);
+    const audio: CellOutput = { type: 'audio', path: 'views/a.wav', caption: 'hear' };
+    expect(outputFromNb(outputToNb(audio))).toEqual(audio);
   });
 
   it('lab.plot passes a figure through as JSON and refuses what is not one', () => {
@@ -177,8 +180,8 @@ describe('views of a binary autoregressive model', () => {
 });
 
 describe('views of sequence models', () => {
-  it('the receptive field of a wavenet output is its context; live sampling of text ends with full rows', async () => {
-    const { lab, outputs } = recordingLab();
+  it('the receptive field of a wavenet output is its context; its samples can be heard; live sampling of text ends with full rows', async () => {
+    const { lab, outputs, artifactsDir } = recordingLab();
     const audio = lab.data.waveforms({ n: 100, length: 64 });
     const wn = lab.models.wavenet({ channels: 4, skipChannels: 4, layers: 3, stacks: 1 });
     await lab.train(wn, audio, { steps: 2, batchSize: 8, evalEvery: 2, sampleEvery: 1000 });
@@ -186,6 +189,15 @@ describe('views of sequence models', () => {
     expect(rf).toEqual({ seen: 2 + 7, of: 64 });
     const bars = plots(outputs).at(-1)!.data[0].y as number[];
     bars.forEach((v, j) => expect(v !== 0, `position ${j}`).toBe(j >= 40 - 9 && j < 40));
+
+    // listening: the generated windows as a WAV file at the data's rate, a tenth of a second apart
+    const heard = lab.views.listen(wn, { n: 2, seed: 3 });
+    const wav = parseWav(fs.readFileSync(path.join(artifactsDir, heard.path)));
+    expect(wav.sampleRate).toBe(8000);
+    expect(wav.samples.length).toBe(2 * 64 + 800);
+    expect(heard.seconds).toBeCloseTo((2 * 64 + 800) / 8000, 10);
+    expect(outputs.at(-1)).toMatchObject({ type: 'audio', path: heard.path });
+    expect(wav.samples.subarray(64, 64 + 800).every((v) => v === 0)).toBe(true);
 
     const text = lab.data.text({ text: 'the cat sat on the mat. '.repeat(40), length: 24 });
     const lm = lab.models.charlm({ dim: 8, layers: 1, heads: 2 });
@@ -195,6 +207,7 @@ describe('views of sequence models', () => {
     expect(live.steps).toBe(24);
     const frames = outputs.slice(before).filter((o): o is Extract<CellOutput, { type: 'image' }> => o.type === 'image');
     expect(frames.map((f) => f.caption)).toEqual(['charlm: 8 of 24 characters drawn', 'charlm: 16 of 24 characters drawn', 'charlm: 24 of 24 characters drawn', 'charlm: 24 of 24 characters drawn']);
+    expect(() => lab.views.listen(lm)).toThrow('on text');
     wn.dispose();
     lm.dispose();
   }, 120_000);

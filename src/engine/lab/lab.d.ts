@@ -377,6 +377,8 @@ declare namespace LatentLab {
     complete(model: Model, split: { x: Float32Array; n: number }, opts?: { n?: number; seed?: number }): { path: string };
     /** Sampling drawn as it happens (pixel by pixel, or step by step), one picture refreshed in place. */
     sampleLive(model: Model, opts?: { n?: number; every?: number; seed?: number }): Promise<{ path: string; steps: number }>;
+    /** Audio models (wavenet): `n` generated windows as a WAV file with a player under the cell. */
+    listen(model: Model, opts?: { n?: number; seed?: number; temperature?: number }): { path: string; seconds: number };
   }
 
   interface Lab {

@@ -23,6 +23,7 @@ import { uniform } from '../ops/random';
 import { writeFile } from '../train/trainer';
 import { imageGridPng } from '../util/png';
 import { textSamplesPng, waveformSamplesPng } from '../util/sequence-png';
+import { encodeWav, muLawDecode } from '../data/waveforms';
 
 type Trace = Record<string, unknown>;
 
@@ -34,6 +35,7 @@ export interface Views {
   receptiveField(model: Model, opts?: { row?: number; col?: number; position?: number }): { seen: number; of: number };
   complete(model: Model, split: Split, opts?: { n?: number; seed?: number }): { path: string };
   sampleLive(model: Model, opts?: { n?: number; every?: number; seed?: number }): Promise<{ path: string; steps: number }>;
+  listen(model: Model, opts?: { n?: number; seed?: number; temperature?: number }): { path: string; seconds: number };
 }
 
 let viewCounter = 0;
@@ -373,6 +375,33 @@ export function createViews(ctx: EngineContext): Views {
       const rel = viewName('completion');
       emitImage(rel, imageGridPng(all, 3 * n, h, w, n).png, `${model.family}: test images (top), their top halves (middle), the bottom halves drawn given the top (bottom)`);
       return { path: rel };
+    },
+
+    listen(model, opts = {}) {
+      built(model, 'listen');
+      need(model instanceof CategoricalSequence && !model.isText, `lab.views.listen: plays samples of an audio model (wavenet on waveforms or WAV data), not a ${model.family}${model instanceof CategoricalSequence ? ' on text' : ''}`);
+      const n = Math.max(1, Math.min(32, Math.floor(opts.n ?? 4)));
+      const T = model.length;
+      const rate = model.sampleRate;
+      const saved = model.temperature;
+      model.temperature = opts.temperature ?? 1;
+      let codes: Float32Array;
+      try {
+        const x = model.sample(n, undefined, opts.seed ?? 1);
+        codes = x.dataSync() as Float32Array;
+        x.dispose();
+      } finally {
+        model.temperature = saved;
+      }
+      // the windows one after another, a tenth of a second of silence between them
+      const gap = Math.round(rate / 10);
+      const audio = new Float32Array(n * T + (n - 1) * gap);
+      for (let r = 0; r < n; r++) for (let t = 0; t < T; t++) audio[r * (T + gap) + t] = muLawDecode(codes[r * T + t]);
+      const rel = viewName('samples').replace(/\.png$/, '.wav');
+      writeFile(ctx.artifactsDir(), rel, encodeWav(audio, rate));
+      const seconds = audio.length / rate;
+      ctx.exec()?.emit({ type: 'audio', path: rel, caption: `${model.family}: ${n} generated windows of ${T} samples at ${rate} Hz (${seconds.toFixed(2)} s)` });
+      return { path: rel, seconds };
     },
 
     async sampleLive(model, opts = {}) {

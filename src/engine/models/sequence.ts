@@ -53,6 +53,10 @@ export abstract class CategoricalSequence extends ChainRuleModel {
   get isText(): boolean {
     return this.data?.text === true;
   }
+  /** audio: samples per second of the training data (8000 when it did not say) */
+  get sampleRate(): number {
+    return this.data?.sampleRate ?? 8000;
+  }
 
   oneHot(x: tf.Tensor2D): tf.Tensor3D {
     return tf.tidy(() => tf.oneHot(tf.cast(x, 'int32'), this.K).toFloat() as tf.Tensor3D);

@@ -19,6 +19,8 @@ export interface DataInfo {
   levels?: number;
   /** sequences: whether the symbols are characters (text) */
   text?: boolean;
+  /** audio: samples per second */
+  sampleRate?: number;
   /** known mode centres (toy mixtures) */
   modes?: number[][];
   modeStd?: number;

@@ -94,6 +94,7 @@ function printOutput(o: CellOutput): void {
   else if (o.type === 'error') process.stderr.write(`${o.name}: ${o.message}${o.line ? ` (line ${o.line})` : ''}\n`);
   else if (o.type === 'image') process.stdout.write(`[image ${o.path}]\n`);
   else if (o.type === 'sweep') process.stdout.write(`[sweep ${o.name} ${o.sweepId}: runs ${o.runIds.join(' ')}]\n`);
+  else if (o.type === 'audio') process.stdout.write(`[audio ${o.path}]\n`);
   else if (o.type === 'plot') process.stdout.write(`[plot${o.caption ? ` ${o.caption}` : ''}: ${o.data.length} traces]\n`);
   else process.stdout.write(`[run ${o.runId}]\n`);
 }

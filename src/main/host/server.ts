@@ -15,7 +15,7 @@ const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8', '.json': 'application/json', '.png': 'image/png', '.svg': 'image/svg+xml',
   '.ttf': 'font/ttf', '.woff': 'font/woff', '.woff2': 'font/woff2', '.wasm': 'application/wasm', '.map': 'application/json',
-  '.ipynb': 'application/json', '.bin': 'application/octet-stream',
+  '.ipynb': 'application/json', '.bin': 'application/octet-stream', '.wav': 'audio/wav',
 };
 
 export interface ServeOptions {

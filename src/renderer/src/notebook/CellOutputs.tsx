@@ -52,6 +52,13 @@ export function CellOutputs({ outputs }: { outputs: CellOutput[] }) {
             );
           case 'run':
             return <RunView key={b.key} runId={o.runId} compact />;
+          case 'audio':
+            return (
+              <figure key={b.key} className="out-audio">
+                <audio controls preload="metadata" src={getApi().artifactUrl(o.path)} data-testid="output-audio" />
+                {o.caption && <figcaption>{o.caption}</figcaption>}
+              </figure>
+            );
           case 'plot':
             return <PlotOutput key={b.key} data={o.data} layout={o.layout} caption={o.caption} />;
           case 'sweep':

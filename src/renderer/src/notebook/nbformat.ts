@@ -6,6 +6,7 @@
 //   error ↔ error; the 1-based cell line rides in the traceback as "at cell line N"
 //   image ↔ display_data with application/vnd.latentlab.artifact+json {path, caption?}
 //   run   ↔ display_data with application/vnd.latentlab.run+json {runId}
+//   audio ↔ display_data with application/vnd.latentlab.audio+json {path, caption?}
 //   plot  ↔ display_data with application/vnd.plotly.v1+json {data, layout} (Jupyter's own
 //           plotly mime type), the caption as text/plain
 // Outputs written by other tools (Jupyter execute_result, images...) come back as
@@ -17,6 +18,7 @@ export const RUN_MIME = 'application/vnd.latentlab.run+json';
 export const SWEEP_MIME = 'application/vnd.latentlab.sweep+json';
 export const ARTIFACT_MIME = 'application/vnd.latentlab.artifact+json';
 export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
+export const AUDIO_MIME = 'application/vnd.latentlab.audio+json';
 const LINE_MARKER = /^at cell line (\d+)$/;
 
 export type CellType = 'code' | 'markdown' | 'raw';
@@ -95,6 +97,12 @@ export function outputToNb(o: CellOutput): NbOutput {
         },
         metadata: {},
       };
+    case 'audio':
+      return {
+        output_type: 'display_data',
+        data: { 'text/plain': o.caption ?? `Latent Lab audio ${o.path}`, [AUDIO_MIME]: o.caption !== undefined ? { path: o.path, caption: o.caption } : { path: o.path } },
+        metadata: {},
+      };
     case 'plot':
       return {
         output_type: 'display_data',
@@ -143,6 +151,12 @@ export function outputFromNb(raw: NbOutput): CellOutput {
         const out: CellOutput = { type: 'plot', data: plot.data.filter(isRecord), layout: isRecord(plot.layout) ? plot.layout : {} };
         const caption = str(data['text/plain']);
         if (caption !== null && caption !== 'Latent Lab plot') out.caption = caption;
+        return out;
+      }
+      const audio = data[AUDIO_MIME];
+      if (isRecord(audio) && typeof audio.path === 'string') {
+        const out: CellOutput = { type: 'audio', path: audio.path };
+        if (typeof audio.caption === 'string') out.caption = audio.caption;
         return out;
       }
       const art = data[ARTIFACT_MIME];
