@@ -230,6 +230,8 @@ declare namespace LatentLab {
     prior?: 'gaussian' | 'logistic';
     /** images: 'logit' (logit(0.05 + 0.9u), counted in the log-det) or 'none' */
     preprocess?: 'logit' | 'none';
+    /** realnvp and glow: coupling networks, 'mlp' (default) or 'conv' (3×3 convolutions with `hidden` channels; images only) */
+    net?: 'mlp' | 'conv';
   }
 
   /** What lab.evaluate returns. */

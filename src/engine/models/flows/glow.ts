@@ -5,8 +5,8 @@
 // coupling on half the channels. On 2-D points the "1x1 convolution" is a 2 x 2
 // invertible linear map. Multi-scale: after every level but the last, half the
 // channels are factored out to the prior and the next level squeezes the rest
-// (`factorOut: false` keeps every unit to the end). Coupling networks are MLPs, not
-// the paper's convolutional networks.
+// (`factorOut: false` keeps every unit to the end). Coupling networks are MLPs, or
+// with `net: 'conv'` 3x3 convolutions over the squeezed image, as in the paper.
 import * as tf from '@tensorflow/tfjs';
 import { invert, luDecompose, randomRotation } from '../../ops/linalg';
 import type { Rng } from '../../util/rng';
@@ -99,6 +99,8 @@ export interface GlowConfig {
   steps?: number;
   /** hidden layers of each coupling's network (default [256, 256]) */
   hidden?: number[];
+  /** coupling networks: 'mlp' (default) or 'conv' (3x3 convolutions, `hidden` channels; images only) */
+  net?: 'mlp' | 'conv';
   /** multi-scale: after each level but the last, half the channels go to the prior (default true) */
   factorOut?: boolean;
   prior?: Prior;
@@ -107,16 +109,21 @@ export interface GlowConfig {
 
 export class Glow extends FlowModel {
   readonly family = 'glow';
-  readonly config: { levels: number; steps: number; hidden: number[]; factorOut: boolean; prior: Prior; preprocess: Preprocess };
+  readonly config: { levels: number; steps: number; hidden: number[]; net: 'mlp' | 'conv'; factorOut: boolean; prior: Prior; preprocess: Preprocess };
   constructor(cfg: GlowConfig = {}) {
     super();
-    this.config = { levels: cfg.levels ?? 2, steps: cfg.steps ?? 4, hidden: cfg.hidden ?? [256, 256], factorOut: cfg.factorOut ?? true, prior: cfg.prior ?? 'gaussian', preprocess: cfg.preprocess ?? 'logit' };
+    const net = cfg.net ?? 'mlp';
+    if (net !== 'mlp' && net !== 'conv') throw new Error(`glow: net is 'mlp' or 'conv' (got '${String(net)}')`);
+    this.config = { levels: cfg.levels ?? 2, steps: cfg.steps ?? 4, hidden: cfg.hidden ?? (net === 'conv' ? [64, 64] : [256, 256]), net, factorOut: cfg.factorOut ?? true, prior: cfg.prior ?? 'gaussian', preprocess: cfg.preprocess ?? 'logit' };
     checkFlowConfig('glow', this.config.steps, this.config.hidden, this.config.prior, this.config.preprocess);
     if (!Number.isInteger(this.config.levels) || this.config.levels < 0) throw new Error('glow: levels must be a whole number >= 0');
   }
   protected buildLayers(D: number, data: DataInfo, rng: Rng): FlowLayer[] {
     // an image is [H, W] or [H, W, C]; anything else is one "pixel" of D channels
-    if (data.shape.length < 2) return this.level([1, 1, D], 0, 1, rng, false);
+    if (data.shape.length < 2) {
+      if (this.config.net === 'conv') throw new Error("glow: net 'conv' needs images; use net 'mlp' on points");
+      return this.level([1, 1, D], 0, 1, rng, false);
+    }
     const [H, W] = data.shape;
     return this.level([H, W, data.shape[2] ?? 1], 0, this.config.levels, rng, true);
   }
@@ -132,7 +139,7 @@ export class Glow extends FlowModel {
     }
     const D = H * W * C;
     for (let k = 0; k < this.config.steps; k++) {
-      layers.push(new ActNorm(D), new InvConv1x1(C, H * W, rng), new Coupling(channelMask(H * W, C, k), this.config.hidden, 'affine', rng));
+      layers.push(new ActNorm(D), new InvConv1x1(C, H * W, rng), new Coupling(channelMask(H * W, C, k), this.config.hidden, 'affine', rng, this.config.net === 'conv' ? [H, W, C] : undefined));
     }
     if (l + 1 < levels) {
       if (this.config.factorOut) {

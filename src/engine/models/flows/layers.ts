@@ -20,8 +20,57 @@ export interface FlowLayer {
   dispose(): void;
 }
 
+/** What computes a coupling's shift (and log-scale) from the units that pass through: [B, D] -> [B, k D]. */
+interface Net {
+  apply(x: tf.Tensor2D): tf.Tensor2D;
+  vars(): tf.Variable[];
+  named(prefix: string): NamedWeight[];
+  dispose(): void;
+}
+
+/**
+ * A convolutional conditioner on an [H, W, C] image: 3x3 'same' convolutions with relu
+ * between, the last one starting at zero. Its output channels are k blocks of C (the
+ * log-scales, then the shifts), returned as k flat blocks of D, as the MLP returns them.
+ */
+class ConvConditioner implements Net {
+  readonly Ws: tf.Variable[] = [];
+  readonly bs: tf.Variable[] = [];
+  constructor(readonly shape: [number, number, number], channels: number[], readonly k: number, rng: Rng, name: string) {
+    const C = shape[2];
+    const sizes = [C, ...channels, k * C];
+    for (let l = 0; l + 1 < sizes.length; l++) {
+      const last = l + 2 === sizes.length;
+      const limit = Math.sqrt(6 / (9 * (sizes[l] + sizes[l + 1])));
+      const w = last ? new Float32Array(9 * sizes[l] * sizes[l + 1]) : new Float32Array(9 * sizes[l] * sizes[l + 1]).map(() => (2 * rng.next() - 1) * limit);
+      this.Ws.push(tf.variable(tf.tensor4d(w, [3, 3, sizes[l], sizes[l + 1]]), true, uniqueName(`${name}_conv${l}`)));
+      this.bs.push(tf.variable(tf.zeros([sizes[l + 1]]), true, uniqueName(`${name}_convb${l}`)));
+    }
+  }
+  apply(x: tf.Tensor2D): tf.Tensor2D {
+    const [H, W, C] = this.shape;
+    const B = x.shape[0];
+    let h: tf.Tensor4D = tf.reshape(x, [B, H, W, C]);
+    this.Ws.forEach((w, l) => {
+      h = tf.add(tf.conv2d(h, w as tf.Tensor4D, 1, 'same'), this.bs[l]) as tf.Tensor4D;
+      if (l + 1 < this.Ws.length) h = tf.relu(h);
+    });
+    const blocks = tf.split(h, this.k, 3).map((b) => tf.reshape(b, [B, H * W * C]));
+    return (blocks.length === 1 ? blocks[0] : tf.concat(blocks, 1)) as tf.Tensor2D;
+  }
+  vars(): tf.Variable[] {
+    return [...this.Ws, ...this.bs];
+  }
+  named(prefix: string): NamedWeight[] {
+    return [...this.Ws.map((W, l) => ({ name: `${prefix}/conv${l}`, tensor: W })), ...this.bs.map((b, l) => ({ name: `${prefix}/convb${l}`, tensor: b }))];
+  }
+  dispose(): void {
+    tf.dispose([...this.Ws, ...this.bs]);
+  }
+}
+
 /** A small MLP conditioner whose last layer starts at zero (so couplings start as the identity). */
-class Conditioner {
+class Conditioner implements Net {
   readonly Ws: tf.Variable[] = [];
   readonly bs: tf.Variable[] = [];
   constructor(sizes: number[], rng: Rng, name: string, readonly masks: tf.Tensor2D[] | null = null) {
@@ -52,24 +101,28 @@ class Conditioner {
 }
 
 /**
- * Coupling: the units where `mask` is 1 pass through and condition the others.
+ * Coupling: the units where `mask` is 1 pass through and condition the others,
+ * through an MLP or (given the image shape) a small convolutional network.
  * additive (NICE): y = x + (1 - m) * t(m * x), log-det 0;
  * affine (RealNVP): y = m * x + (1 - m) * (x * exp(s) + t), log-det sum (1 - m) * s,
  * with s = tanh(raw) * scale (bounded, learned scale) for stable training.
  */
 export class Coupling implements FlowLayer {
   readonly kind: string;
-  private readonly net: Conditioner;
+  private readonly net: Net;
   private readonly m: tf.Tensor1D;
   private readonly inv: tf.Tensor1D;
   private readonly scale: tf.Variable | null;
 
-  constructor(readonly mask: Float32Array, hidden: number[], readonly type: 'additive' | 'affine', rng: Rng) {
-    this.kind = `${type}-coupling`;
+  /** `image`: the data's [H, W, C] shape, for a convolutional conditioner (`hidden` are then its channels) */
+  constructor(readonly mask: Float32Array, hidden: number[], readonly type: 'additive' | 'affine', rng: Rng, image?: [number, number, number]) {
+    this.kind = `${type}-coupling${image ? ' (conv)' : ''}`;
     const D = mask.length;
     this.m = tf.tensor1d(mask);
     this.inv = tf.tensor1d(mask.map((v) => 1 - v));
-    this.net = new Conditioner([D, ...hidden, type === 'affine' ? 2 * D : D], rng, `coupling_${type}`);
+    const k = type === 'affine' ? 2 : 1;
+    if (image && image[0] * image[1] * image[2] !== D) throw new Error(`coupling: an image of ${image.join(' x ')} does not have ${D} units`);
+    this.net = image ? new ConvConditioner(image, hidden, k, rng, `coupling_${type}`) : new Conditioner([D, ...hidden, k * D], rng, `coupling_${type}`);
     this.scale = type === 'affine' ? tf.variable(tf.ones([D]), true, uniqueName('coupling_scale')) : null;
   }
 
