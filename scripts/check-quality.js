@@ -29,7 +29,7 @@ const EXAMPLES = [
   ['realnvp', 'grey', '1.06 bits/dim (ResNet couplings, multi-scale, 60k digits)'],
   ['maf', 'grey', '1.89 bits/dim'],
   ['iaf', 'points', '—'],
-  ['glow', 'grey', '1.05 bits/dim (conv, multi-scale)'],
+  ['glow', 'grey', '1.05 bits/dim (conv, multi-scale, 60k digits)'],
   ['wavenet', 'audio', '— (none on this synthetic set; uniform: 8 bits/sample)'],
   ['charlm', 'text', '— (none on this corpus; ≈ 1.0–1.3 bits/char on enwik8, far larger models)'],
 ].filter(([f]) => !only || only.includes(f));
