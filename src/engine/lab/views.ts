@@ -15,6 +15,7 @@ import type { EngineContext } from '../context';
 import { InterruptedError } from '../context';
 import type { Dataset, Split } from '../data/types';
 import { auroc } from '../eval/auroc';
+import { evaluateModel } from '../eval/evaluate';
 import { BinaryAutoregressive } from '../models/autoregressive';
 import { FlowModel } from '../models/flows/flow';
 import { CategoricalSequence } from '../models/sequence';
@@ -39,7 +40,7 @@ export interface Views {
 }
 
 let viewCounter = 0;
-const viewName = (what: string) => `views/${Date.now().toString(36)}-${++viewCounter}-${what}.png`;
+const viewName = (what: string, ext = 'png') => `views/${Date.now().toString(36)}-${++viewCounter}-${what}.${ext}`;
 
 function need(cond: unknown, msg: string): asserts cond {
   if (!cond) throw new Error(msg);
@@ -66,17 +67,6 @@ function range2d(split: Split, margin = 0.15): [number, number][] {
   });
 }
 
-function bitsPerDim(model: Model, split: Split, limit: number, seed: number): { bpd: Float32Array; kind: string } {
-  const n = Math.min(limit, split.n);
-  const D = split.x.length / split.n;
-  const x = tf.tensor2d(split.x.subarray(0, n * D), [n, D]);
-  try {
-    const r = model.testNll!(x, seed);
-    return { bpd: r.nll.map((v) => v / (D * Math.LN2)), kind: r.kind };
-  } finally {
-    x.dispose();
-  }
-}
 
 export function createViews(ctx: EngineContext): Views {
   const emitPlot = (data: Trace[], layout: Record<string, unknown>, caption?: string, key?: string) =>
@@ -273,8 +263,11 @@ export function createViews(ctx: EngineContext): Views {
       const bpd: Record<string, Float32Array> = {};
       let kind = 'exact';
       for (const k of names) {
-        const r = bitsPerDim(model, splits[k], limit, 99);
-        bpd[k] = r.bpd;
+        // the first `limit` examples, through lab.evaluate's own path (not recorded on the run)
+        const D = splits[k].x.length / splits[k].n;
+        const n = Math.min(limit, splits[k].n);
+        const r = evaluateModel(ctx, model, { x: splits[k].x.subarray(0, n * D), n }, { seed: 99, record: false });
+        bpd[k] = r.perExample.map((v) => v / (D * Math.LN2));
         kind = r.kind;
       }
       const score = auroc(bpd[negative], bpd[positive]);
@@ -397,7 +390,7 @@ export function createViews(ctx: EngineContext): Views {
       const gap = Math.round(rate / 10);
       const audio = new Float32Array(n * T + (n - 1) * gap);
       for (let r = 0; r < n; r++) for (let t = 0; t < T; t++) audio[r * (T + gap) + t] = muLawDecode(codes[r * T + t]);
-      const rel = viewName('samples').replace(/\.png$/, '.wav');
+      const rel = viewName('samples', 'wav');
       writeFile(ctx.artifactsDir(), rel, encodeWav(audio, rate));
       const seconds = audio.length / rate;
       ctx.exec()?.emit({ type: 'audio', path: rel, caption: `${model.family}: ${n} generated windows of ${T} samples at ${rate} Hz (${seconds.toFixed(2)} s)` });

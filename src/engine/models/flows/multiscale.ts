@@ -85,8 +85,9 @@ export class FactorOut implements FlowLayer {
     });
   }
   forward(x: tf.Tensor2D): { y: tf.Tensor2D; logdet: tf.Tensor1D } {
-    let [a] = this.parts(x);
-    const rest = this.parts(x)[1];
+    const parts = this.parts(x);
+    let a = parts[0];
+    const rest = parts[1];
     let logdet = tf.zeros([x.shape[0]]) as tf.Tensor1D;
     for (const layer of this.inner) {
       const r = layer.forward(a);
