@@ -363,3 +363,46 @@ test('views: a flow density and a histogram draw as Plotly figures, live samplin
     await server.stop();
   }
 });
+
+test('latent and energy views: images load and Plotly figures draw in the browser', async () => {
+  test.skip(!exe, 'Chromium is not installed (apt-get install -y chromium); .ci/run installs it');
+  const workspace = makeWorkspace();
+  const cells = [
+    "const bars = lab.data.barsAndStripes({ size: 3 });\nconst bm = lab.models.boltzmann({ hidden: 2 });\nawait lab.train(bm, bars, { steps: 30, batchSize: bars.train.n, lr: 0.1, evalEvery: 30, sampleEvery: 1000 });\nlab.views.distribution(bm, bars.test, { top: 16 });\nlab.views.inpaint(bm, bars.test, { n: 6, steps: 20 });",
+    "const mn = lab.data.mnist({ limit: 300 });\nconst rbm = lab.models.rbm({ hidden: 16, ais: { chains: 8, betas: 50 } });\nawait lab.train(rbm, mn, { steps: 10, batchSize: 32, evalEvery: 10, sampleEvery: 1000 });\nlab.views.filters(rbm, { n: 16 });\nlab.views.chain(rbm, { n: 2, steps: 20, every: 5 });",
+    "const vae = lab.models.vae({ latentDim: 4, hidden: [32] });\nawait lab.train(vae, mn, { steps: 10, batchSize: 32, evalEvery: 5, sampleEvery: 1000 });\nlab.views.klPerDim(vae, mn.test);\nlab.views.reconstructions(vae, mn.test, { n: 8 });",
+    "const net = lab.models.hopfield({ units: 100 });\nconst pats = lab.models.hopfield.randomPatterns(5, 100, 1);\nnet.store(pats);\nlab.views.recall(net, pats, { flip: 0.1, shape: [10, 10] });",
+  ];
+  writeFileSync(join(workspace, 'latent-views.ipynb'), JSON.stringify({
+    nbformat: 4, nbformat_minor: 5, metadata: { latentlab: { title: 'Latent views check' } },
+    cells: [
+      { cell_type: 'markdown', id: 'title', metadata: {}, source: '# Latent views check' },
+      ...cells.map((source, i) => ({ cell_type: 'code', id: `l${i}`, metadata: {}, source, outputs: [], execution_count: null })),
+    ],
+  }));
+  const server = await startServe(workspace);
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await page.goto(server.url);
+    await page.getByText('Latent views check').first().click();
+    await page.locator('[data-testid="run-all"]').click();
+    const codeCells = page.locator('[data-testid="cell"][data-cell-type="code"]');
+    // per cell: the plots and pictures it should show
+    const expected = [[1, 1], [0, 2], [2, 1], [0, 1]];
+    for (const [i, [plotCount, imageCount]] of expected.entries()) {
+      const cell = codeCells.nth(i);
+      await expect(cell.locator('[data-testid="output-plot"][data-traces]')).toHaveCount(plotCount, { timeout: 180_000 });
+      const imgs = cell.locator('img[data-testid="output-image"]');
+      await expect(imgs).toHaveCount(imageCount, { timeout: 180_000 });
+      // each picture was served and decoded by the browser
+      for (let k = 0; k < imageCount; k++) await expect.poll(() => imgs.nth(k).evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth > 0), { timeout: 30_000 }).toBe(true);
+    }
+    // the Boltzmann machine's distribution and the VAE's KL are bar charts Plotly drew
+    await expect(codeCells.nth(0).locator('[data-testid="output-plot"] .bars .point').first()).toBeAttached();
+    await expect(codeCells.nth(2).locator('[data-testid="output-plot"] .bars .point').first()).toBeAttached();
+    await expect(codeCells.nth(3).getByText(/5 of 5 recalled exactly/)).toBeVisible();
+    if (process.env.LATENTLAB_SHOT) await page.screenshot({ path: process.env.LATENTLAB_SHOT, fullPage: true });
+  } finally {
+    await server.stop();
+  }
+});

@@ -25,6 +25,46 @@ const examples: [string, string, string][] = [
   ['charlm', 'charlm', 'text'],
 ];
 
+// part 2: latent-variable and energy-based models: [notebook, family of the evaluated run, kind, D, runs]
+const latent: [string, string, 'bound' | 'estimate' | 'exact' | null, number, number][] = [
+  ['vae', 'vae', 'bound', 784, 2],
+  ['beta-vae', 'vae', 'bound', 784, 1],
+  ['cvae', 'cvae', 'bound', 784, 1],
+  ['autoencoder', 'autoencoder', null, 784, 2],
+  ['dae', 'dae', null, 784, 1],
+  ['rbm', 'rbm', 'estimate', 784, 1],
+  ['dbn', 'dbn', 'estimate', 784, 1],
+  ['dbm', 'dbm', 'estimate', 784, 1],
+  ['boltzmann', 'boltzmann', 'exact', 9, 1],
+  ['hopfield', '', null, 0, 0],
+];
+
+describe('model zoo notebooks, part 2', () => {
+  it.each(latent)('%s.ipynb runs, and its evaluation carries its kind', (file, family, kind, D, runs) => {
+    copyFileSync(join(root, 'resources', 'notebooks', `${file}.ipynb`), join(dir, `${file}.ipynb`));
+    const r = spawnSync(process.execPath, [join(root, 'bin', 'latentlab.js'), 'run', join(dir, `${file}.ipynb`), '-p', 'steps', '12', '--json'], { cwd: root, encoding: 'utf8', timeout: 300_000 });
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    const out = JSON.parse(r.stdout.trim());
+    expect(out.status).toBe('ok');
+    expect(out.runs).toHaveLength(runs);
+    if (runs === 0) return;
+    const run = out.runs[0];
+    expect(run.family).toBe(family);
+    expect(run.status).toBe('finished');
+    if (kind === null) {
+      // no likelihood: no eval, not a made-up one
+      expect(run.eval).toBeUndefined();
+      return;
+    }
+    expect(run.eval.kind).toBe(kind);
+    expect(run.eval.nll_nats).toBeGreaterThan(0);
+    expect(run.eval.bits_per_dim).toBeCloseTo(run.eval.nll_nats / (D * Math.LN2), 6);
+    // an AIS estimate comes with its standard error
+    if (kind === 'estimate') expect(run.eval.stderr).toBeGreaterThan(0);
+    else expect(run.eval.stderr).toBeUndefined();
+  }, 300_000);
+});
+
 describe('model zoo notebooks', () => {
   it.each(examples)('%s.ipynb trains, evaluates exactly and samples', (file, family, data) => {
     copyFileSync(join(root, 'resources', 'notebooks', `${file}.ipynb`), join(dir, `${file}.ipynb`));

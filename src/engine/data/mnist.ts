@@ -22,6 +22,10 @@ export interface ImageDataOptions {
 
 const D = 784;
 const SPLIT_SEED = 20240601;
+const CLASS_NAMES: Record<'mnist' | 'fashion-mnist', string[]> = {
+  mnist: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+  'fashion-mnist': ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
+};
 const raw = new Map<string, { x: Float32Array; n: number; labels: Uint8Array }>();
 const cache = new Map<string, Dataset>();
 
@@ -92,7 +96,14 @@ export function imageDataset(which: 'mnist' | 'fashion-mnist', opts: ImageDataOp
   }
   // Fixed shuffle of the whole corpus, then the limit, then 80/10/10.
   const { train, val, test } = splitRows(x, src.n, D, SPLIT_SEED);
-  let splits = { train, val, test };
+  // the labels go through the very same shuffle (a row of one value each), so y stays aligned with x
+  const labels = splitRows(Float32Array.from(src.labels), src.n, 1, SPLIT_SEED);
+  const ys = { train: Uint8Array.from(labels.train.x), val: Uint8Array.from(labels.val.x), test: Uint8Array.from(labels.test.x) };
+  let splits = {
+    train: { ...train, y: ys.train },
+    val: { ...val, y: ys.val },
+    test: { ...test, y: ys.test },
+  };
   if (limit !== undefined && limit < src.n) {
     const nVal = Math.round(limit * 0.1);
     const nTest = Math.round(limit * 0.1);
@@ -100,9 +111,9 @@ export function imageDataset(which: 'mnist' | 'fashion-mnist', opts: ImageDataOp
     // Take train rows from the train split and val/test rows from theirs, so a limited
     // dataset never mixes a full dataset's validation images into its training set.
     splits = {
-      train: { x: train.x.slice(0, nTrain * D), n: nTrain },
-      val: { x: val.x.slice(0, nVal * D), n: nVal },
-      test: { x: test.x.slice(0, nTest * D), n: nTest },
+      train: { x: train.x.slice(0, nTrain * D), n: nTrain, y: ys.train.slice(0, nTrain) },
+      val: { x: val.x.slice(0, nVal * D), n: nVal, y: ys.val.slice(0, nVal) },
+      test: { x: test.x.slice(0, nTest * D), n: nTest, y: ys.test.slice(0, nTest) },
     };
   }
   const name = which === 'mnist' ? 'mnist' : 'fashion-mnist';
@@ -114,6 +125,9 @@ export function imageDataset(which: 'mnist' | 'fashion-mnist', opts: ImageDataOp
     dim: D,
     binary: binarize !== 'none',
     ...splits,
+    // labels are a property of the same images: they leave the fingerprint as it was
+    classes: 10,
+    classNames: CLASS_NAMES[name],
     settings,
     fingerprint: fingerprint({ name, ...settings, sizes: [splits.train.n, splits.val.n, splits.test.n], total: src.n }),
   };

@@ -5,6 +5,8 @@ export interface Split {
   /** row-major [n, dim] */
   x: Float32Array;
   n: number;
+  /** labelled data: the class index of each row (0..classes-1), row for row with x */
+  y?: Uint8Array;
 }
 
 export interface Dataset {
@@ -37,6 +39,10 @@ export interface Dataset {
   vocab?: string;
   /** audio: samples per second */
   sampleRate?: number;
+  /** labelled data (every split has `y`): the number of classes */
+  classes?: number;
+  /** labelled data: a name for each class index */
+  classNames?: string[];
 }
 
 /** rows [start, end) of a split as a plain array of points (for JSON artifacts). */

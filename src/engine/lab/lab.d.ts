@@ -18,12 +18,15 @@ declare namespace LatentLab {
     readonly dim: number;
     /** true when every value is 0 or 1 */
     readonly binary: boolean;
-    /** training split: `x` is row-major [n, dim] */
-    readonly train: { x: Float32Array; n: number };
+    /** training split: `x` is row-major [n, dim]; `y` the class of each row, where the data has labels */
+    readonly train: { x: Float32Array; n: number; y?: Uint8Array };
     /** validation split (evaluation during training, best checkpoint) */
-    readonly val: { x: Float32Array; n: number };
+    readonly val: { x: Float32Array; n: number; y?: Uint8Array };
     /** test split (final numbers only) */
-    readonly test: { x: Float32Array; n: number };
+    readonly test: { x: Float32Array; n: number; y?: Uint8Array };
+    /** labelled data (MNIST, Fashion-MNIST): the number of classes, and their names */
+    readonly classes?: number;
+    readonly classNames?: string[];
     /** hash of the name, settings and split sizes: compare runs only on equal fingerprints */
     readonly fingerprint: string;
     /** the settings that produced the data (recorded with every run) */
@@ -112,6 +115,13 @@ declare namespace LatentLab {
      * The embedded corpus is TypeScript's standard library declarations (code and doc comments).
      */
     text(opts?: TextOptions): Dataset;
+    /** Characters of the app's 5×7 font as 0/1 patterns ((7+2)·scale × (5+2)·scale units each): memories for a Hopfield network. */
+    glyphs(chars: string, opts?: { scale?: number }): { x: Float32Array; n: number; shape: [number, number]; chars: string };
+    /**
+     * Bars and stripes: every size×size binary image whose rows are all equal or whose columns are (14 patterns
+     * for size 3), each split uniform over them; `settings.entropy` is ln(patterns), the best possible test NLL.
+     */
+    barsAndStripes(opts?: { size?: number; repeats?: number; evalRepeats?: number; seed?: number }): Dataset;
   }
 
   /** A model family instance; built on its data by `lab.train`. */
@@ -141,6 +151,16 @@ declare namespace LatentLab {
     beta?: number;
     /** KL warm-up: ramp β from 0 over this many steps (default 0 = off) */
     klWarmup?: number;
+    /** 'mlp' (default) or 'conv': stride-2 convolutions down, transposed convolutions up; `hidden` are then channels (default [32, 64]) */
+    net?: 'mlp' | 'conv';
+    /** training objective: the ELBO (default) or the IWAE bound with `k` samples */
+    objective?: 'elbo' | 'iwae';
+    /** posterior samples per example in training (default 1) */
+    k?: number;
+    /** importance samples of lab.evaluate's IWAE bound (default 500) */
+    evalK?: number;
+    /** condition encoder and decoder on the class (a CVAE; needs labelled data) */
+    conditional?: boolean;
   }
 
   interface GanConfig {
@@ -158,9 +178,15 @@ declare namespace LatentLab {
     /**
      * Variational autoencoder: MLP encoder / decoder, reparameterized, closed-form KL.
      * Reports train/loss (−ELBO per example, nats), train/recon, train/kl and on validation
-     * val/elbo and val/bits_per_dim (kind 'bound': a lower bound on log p(x)).
+     * val/elbo and val/bits_per_dim (kind 'bound': a lower bound on log p(x)). lab.evaluate gives
+     * −IWAE with `evalK` samples (kind 'bound').
      */
     vae(cfg?: VaeConfig): Model;
+    /**
+     * Conditional VAE: q(z|x,y) and p(x|z,y) with the one-hot class y of each row (labelled data:
+     * lab.data.mnist(), fashionMnist()). Its NLL is −log p(x|y): not comparable with an unconditional model.
+     */
+    cvae(cfg?: Omit<VaeConfig, 'conditional'>): Model;
     /**
      * Generative adversarial network with MLP generator and discriminator. Reports
      * train/d_loss, train/g_loss, train/d_real (mean D(x)), train/d_fake; on toy mixtures
@@ -216,6 +242,101 @@ declare namespace LatentLab {
      * `model.complete(prompt, { n, length, seed, temperature })` continues a prompt.
      */
     charlm(cfg?: { kind?: 'attention' | 'gru'; dim?: number; layers?: number; heads?: number }): CharLm;
+    /**
+     * A plain autoencoder x → code → x (Bernoulli cross-entropy on binary data, squared error otherwise).
+     * No likelihood and no prior: its samples decode codes from N(0, I), which it never learned to decode —
+     * the reason the VAE exists. Reports train/loss, val/recon and val/code_std.
+     */
+    autoencoder(cfg?: { latentDim?: number; hidden?: number[]; loss?: 'bce' | 'mse' }): Model;
+    /**
+     * Denoising autoencoder, sampled as a Markov chain: corrupt, denoise (draw from p(x | x̃)), repeat.
+     * `walkback: k` runs k chain steps from each training image and pulls every reconstruction back to it.
+     * Reports train/loss, val/recon, val/denoise. No likelihood.
+     */
+    dae(cfg?: {
+      latentDim?: number;
+      hidden?: number[];
+      /** 'saltpepper' (binary data: a pixel becomes a fair coin with probability `noise`) or 'gaussian' */
+      corruption?: 'saltpepper' | 'gaussian';
+      /** replacement probability or Gaussian std (default 0.3) */
+      noise?: number;
+      /** walk-back steps (default 1 = a plain denoising autoencoder) */
+      walkback?: number;
+      /** chain steps behind each sample (default 50) */
+      chainSteps?: number;
+    }): Model;
+    /**
+     * Hopfield network: `store` patterns (0/1 or ±1) with the Hebbian rule W = (1/N) Σ ξξᵀ, zero diagonal;
+     * `recall` from a corrupted state by asynchronous sign updates, which never raise E(s) = −½ sᵀWs.
+     * Not trained by lab.train. `lab.models.hopfield.randomPatterns(count, units, seed)` makes ±1 patterns.
+     */
+    hopfield: ((cfg: { units: number }) => Hopfield) & {
+      /** `count` random ±1 patterns */
+      randomPatterns(count: number, units: number, seed?: number): Float32Array[];
+      /** a copy with exactly round(fraction·N) units flipped, in the pattern's own convention (0/1 or ±1) */
+      corrupt(pattern: ArrayLike<number>, fraction: number, seed?: number): Float32Array;
+      overlap(a: ArrayLike<number>, b: ArrayLike<number>): number;
+      /** recall rates of random patterns against how many are stored */
+      capacity(opts: { units?: number; counts: number[]; flip?: number; trials?: number; seed?: number }): { load: number[]; recalled: number[]; exact: number[]; overlap: number[]; theory: number };
+    };
+    /**
+     * A small fully connected Boltzmann machine on binary data: E(x) = −½ xᵀUx − bᵀx over visible and
+     * `hidden` units (at most 20 in all). log Z, log p(v) and the gradient are exact by enumerating
+     * every state, so `val/nll` and lab.evaluate are 'exact'. Train with full batches.
+     * `model.probabilities()` gives p(v) over all 2^D states; `model.gibbs({ n, steps, clamp, init })` runs chains.
+     */
+    boltzmann(cfg?: { hidden?: number; initScale?: number }): Model;
+    /**
+     * Restricted Boltzmann machine: Bernoulli–Bernoulli on binary data, Gaussian–Bernoulli (one σ) otherwise.
+     * Trained by CD-k, or PCD with `persistent: true`. Curves show proxies (val/recon, free energies,
+     * pseudo-likelihood); lab.evaluate gives F(v) + log Z with log Z from annealed importance sampling:
+     * kind 'estimate', with `stderr` (exact when one layer is small enough to enumerate).
+     */
+    rbm(cfg?: RbmConfig): Model;
+    /**
+     * Deep belief network: RBMs stacked greedily (lab.train's steps split over the layers). Samples by Gibbs
+     * steps in the top RBM, then one pass down. lab.evaluate: the variational bound on log p(v) with the top
+     * RBM's log Z by AIS (an estimate of a bound, kind 'estimate').
+     */
+    dbn(cfg?: { layers?: number[]; k?: number; persistent?: boolean; layerSteps?: number; initScale?: number; sampleSteps?: number; boundSamples?: number; ais?: { chains?: number; betas?: number } }): Model;
+    /**
+     * Deep Boltzmann machine with two hidden layers: layer-wise pretraining (a `pretrain` fraction of the run),
+     * then mean-field inference for the data term and persistent Gibbs chains for the model term.
+     * lab.evaluate: the mean-field bound with log Z by AIS (kind 'estimate').
+     */
+    dbm(cfg?: { layers?: number[]; k?: number; pretrain?: number; pretrainSteps?: number; meanFieldIters?: number; testMeanFieldIters?: number; initScale?: number; sampleSteps?: number; ais?: { chains?: number; betas?: number } }): Model;
+  }
+
+  interface RbmConfig {
+    /** hidden units (default 500) */
+    hidden?: number;
+    /** visible units (default 'bernoulli' on binary data, else 'gaussian') */
+    visible?: 'bernoulli' | 'gaussian';
+    /** Gibbs steps of the negative chain (default 1) */
+    k?: number;
+    /** persistent contrastive divergence (default false) */
+    persistent?: boolean;
+    /** Gaussian visible units: their standard deviation, or 'auto' (the first batch's; default) */
+    sigma?: number | 'auto';
+    /** weights start N(0, initScale²) (default 0.01) */
+    initScale?: number;
+    /** Gibbs steps behind each sample (default 1000) */
+    sampleSteps?: number;
+    /** annealed importance sampling for log Z (default 100 chains, 2000 intermediate distributions) */
+    ais?: { chains?: number; betas?: number };
+  }
+
+  interface Hopfield {
+    readonly units: number;
+    /** patterns stored so far */
+    readonly patterns: number;
+    store(patterns: ArrayLike<number> | ArrayLike<number>[]): Hopfield;
+    clear(): void;
+    energy(state: ArrayLike<number>): number;
+    /** run from `state` to a fixed point (or `steps` sweeps); frames are 0/1 states every `every` updates */
+    recall(state: ArrayLike<number>, opts?: { steps?: number; mode?: 'async' | 'sync'; seed?: number; every?: number }): { frames: Float32Array[]; energies: number[]; state: Float32Array; converged: boolean; sweeps: number; flips: number };
+    /** m = (1/N) Σ a_i b_i read as ±1 */
+    overlap(a: ArrayLike<number>, b: ArrayLike<number>): number;
   }
 
   interface CharLm extends Model {
@@ -239,7 +360,7 @@ declare namespace LatentLab {
     /** mean negative log-likelihood per example, nats (8-bit scale for dequantized images) */
     nll_nats: number;
     bits_per_dim: number;
-    /** 'exact' (autoregressive models, flows), 'bound' (a VAE's −ELBO) or 'estimate' */
+    /** 'exact' (autoregressive models, flows, small Boltzmann machines), 'bound' (a VAE's −ELBO or −IWAE) or 'estimate' (AIS) */
     kind: 'exact' | 'bound' | 'estimate';
     /** examples evaluated */
     n: number;
@@ -247,6 +368,10 @@ declare namespace LatentLab {
     runId: string | null;
     /** each example's NLL in nats */
     perExample: Float32Array;
+    /** estimates (AIS): the standard error the estimator adds to nll_nats, in nats */
+    stderr?: number;
+    /** what the number rests on, e.g. { logZ, logZStderr, chains, betas } or { k } for IWAE */
+    details?: Record<string, number>;
   }
 
   type Schedule =
@@ -381,6 +506,30 @@ declare namespace LatentLab {
     sampleLive(model: Model, opts?: { n?: number; every?: number; seed?: number }): Promise<{ path: string; steps: number }>;
     /** Audio models (wavenet): `n` generated windows as a WAV file with a player under the cell. */
     listen(model: Model, opts?: { n?: number; seed?: number; temperature?: number }): { path: string; seconds: number };
+    /** Encoder–decoder models: test images (odd rows) over their reconstructions (even rows). */
+    reconstructions(model: Model, split: { x: Float32Array; n: number }, opts?: { n?: number; seed?: number }): { path: string; error: number };
+    /** A 2-D latent space decoded on a grid; with `split`, its codes as a scatter (by class where the data has labels). */
+    latentMap(model: Model, opts?: { size?: number; range?: number; split?: { x: Float32Array; n: number } }): { path: string };
+    /** One row per latent dimension, varied from −range to range around 0 or around the code of `split`'s example `index`. */
+    traversals(model: Model, opts?: { dims?: number[]; steps?: number; range?: number; split?: { x: Float32Array; n: number }; index?: number }): { path: string };
+    /** Decoded codes between two test images' codes: linear and spherical (slerp) interpolation. */
+    interpolate(model: Model, split: { x: Float32Array; n: number }, opts?: { pairs?: number; steps?: number; seed?: number }): { path: string };
+    /** VAEs: KL(q(z_j|x) ‖ N(0,1)) per latent dimension (posterior collapse), and its history during training. */
+    klPerDim(model: Model, split: { x: Float32Array; n: number }): { kl: number[]; active: number };
+    /** RBM, DBN, DBM: the weights of the first `n` hidden units as images. */
+    filters(model: Model, opts?: { n?: number; layer?: number }): { path: string; shown: number };
+    /** The sampling chain (Gibbs for rbm, dbn, dbm, boltzmann; corrupt–denoise for dae) as frames: one row per chain. */
+    chain(model: Model, opts?: { n?: number; steps?: number; every?: number; seed?: number }): { path: string; frames: number };
+    /** Inpainting: half of each test image clamped, the rest filled in by Gibbs sampling; clamped pixels never change. */
+    inpaint(model: Model, split: { x: Float32Array; n: number }, opts?: { n?: number; half?: 'top' | 'bottom' | 'left' | 'right'; steps?: number; seed?: number }): { path: string; clampedChanged: number };
+    /** Hopfield: each pattern, a copy with `flip` of its units flipped, and the recall as frames. */
+    recall(net: Hopfield, patterns: ArrayLike<number>[] | { x: Float32Array; n: number }, opts?: { flip?: number; seed?: number; shape?: [number, number]; n?: number }): { path: string; recalled: number; of: number };
+    /** Hopfield capacity: the fraction of random patterns recalled against patterns / N, with the 0.138 N line. */
+    capacity(opts?: { units?: number; counts?: number[]; flip?: number; trials?: number; seed?: number }): { counts: number[]; recalled: number[]; exact: number[] };
+    /** Boltzmann machines: the exact p(v) beside the data's empirical distribution, with KL(data ‖ model). */
+    distribution(model: Model, split: { x: Float32Array; n: number }, opts?: { top?: number }): { kl: number; states: number; onData: number };
+    /** Conditional models (cvae): one row per class, the same `n` latent codes in every row. */
+    classes(model: Model, opts?: { n?: number; seed?: number }): { path: string; classes: number };
   }
 
   interface Lab {

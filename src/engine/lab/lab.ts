@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { backendName } from '../backend/select';
 import { imageDataset, type ImageDataOptions } from '../data/mnist';
 import { textDataset, type TextOptions } from '../data/text';
+import { glyphs, type Glyphs } from '../data/glyphs';
 import { toy2d, TOY2D_NAMES, type Toy2dOptions } from '../data/toy2d';
 import { waveforms, wav, type WaveformOptions, type WavOptions } from '../data/waveforms';
 import type { Dataset } from '../data/types';
@@ -22,10 +23,19 @@ import { Nade, type NadeConfig } from '../models/nade';
 import { PixelCnn, type PixelCnnConfig } from '../models/pixelcnn';
 import type { Model } from '../models/types';
 import { Vae, type VaeConfig } from '../models/vae';
+import { Autoencoder, type AutoencoderConfig } from '../models/autoencoder';
+import { Dae, type DaeConfig } from '../models/dae';
+import { capacity, corrupt, Hopfield, overlap, randomPatterns, type HopfieldConfig } from '../models/hopfield';
+import { Boltzmann, type BoltzmannConfig } from '../models/boltzmann';
+import { Rbm, type RbmConfig } from '../models/rbm';
+import { Dbn, type DbnConfig } from '../models/dbn';
+import { Dbm, type DbmConfig } from '../models/dbm';
+import { barsAndStripes, type BarsOptions } from '../data/bars';
 import { Wavenet, type WavenetConfig } from '../models/wavenet';
 import { InterruptedError, type EngineContext } from '../context';
 import { isImageHandle, Run, train, type TrainOptions } from '../train/trainer';
 import { createViews, type Views } from './views';
+import { createLatentViews, type LatentViews } from './latent-views';
 import { expandSweep, formatParams, newSweepId, type SweepParams, type SweepSpec, type SweepTag } from './sweep';
 
 
@@ -38,9 +48,12 @@ export interface Lab {
     waveforms(opts?: WaveformOptions): Dataset;
     wav(source: string | string[], opts?: WavOptions): Dataset;
     text(opts?: TextOptions): Dataset;
+    glyphs(chars: string, opts?: { scale?: number }): Glyphs;
+    barsAndStripes(opts?: BarsOptions): Dataset;
   };
   models: {
-    vae(cfg?: VaeConfig): Model;
+    vae(cfg?: VaeConfig): Vae;
+    cvae(cfg?: Omit<VaeConfig, 'conditional'>): Vae;
     gan(cfg?: GanConfig): Model;
     fvsbn(cfg?: FvsbnConfig): Model;
     nade(cfg?: NadeConfig): Model;
@@ -53,6 +66,13 @@ export interface Lab {
     pixelcnn(cfg?: PixelCnnConfig): Model;
     wavenet(cfg?: WavenetConfig): Model;
     charlm(cfg?: CharLmConfig): CharLm;
+    autoencoder(cfg?: AutoencoderConfig): Autoencoder;
+    dae(cfg?: DaeConfig): Dae;
+    hopfield: ((cfg: HopfieldConfig) => Hopfield) & { randomPatterns: typeof randomPatterns; corrupt: typeof corrupt; overlap: typeof overlap; capacity: typeof capacity };
+    boltzmann(cfg?: BoltzmannConfig): Boltzmann;
+    rbm(cfg?: RbmConfig): Rbm;
+    dbn(cfg?: DbnConfig): Dbn;
+    dbm(cfg?: DbmConfig): Dbm;
   };
   evaluate(model: Model, split: Split, opts?: { seed?: number }): Evaluation;
   train(model: Model, data: Dataset, opts?: TrainOptions): Promise<Run>;
@@ -60,7 +80,7 @@ export interface Lab {
   show(x: unknown, caption?: string): void;
   /** a Plotly figure as the cell's output */
   plot(data: Record<string, unknown>[], layout?: Record<string, unknown>, caption?: string): void;
-  views: Views;
+  views: Views & LatentViews;
   backend(): string;
 }
 
@@ -102,9 +122,12 @@ export function createLab(ctx: EngineContext): Lab {
       waveforms: (opts) => waveforms(opts),
       wav: (source, opts) => wav(source, opts),
       text: (opts) => textDataset(opts),
+      glyphs: (chars, opts) => glyphs(chars, opts),
+      barsAndStripes: (opts) => barsAndStripes(opts),
     },
     models: {
       vae: (cfg) => new Vae(cfg),
+      cvae: (cfg) => new Vae({ ...cfg, conditional: true }),
       gan: (cfg) => new Gan(cfg),
       fvsbn: (cfg) => new Fvsbn(cfg),
       nade: (cfg) => new Nade(cfg),
@@ -117,6 +140,13 @@ export function createLab(ctx: EngineContext): Lab {
       pixelcnn: (cfg) => new PixelCnn(cfg),
       wavenet: (cfg) => new Wavenet(cfg),
       charlm: (cfg) => new CharLm(cfg),
+      autoencoder: (cfg) => new Autoencoder(cfg),
+      dae: (cfg) => new Dae(cfg),
+      hopfield: Object.assign((cfg: HopfieldConfig) => new Hopfield(cfg), { randomPatterns, corrupt, overlap, capacity }),
+      boltzmann: (cfg) => new Boltzmann(cfg),
+      rbm: (cfg) => new Rbm(cfg),
+      dbn: (cfg) => new Dbn(cfg),
+      dbm: (cfg) => new Dbm(cfg),
     },
     evaluate: (model, split, opts) => evaluateModel(ctx, model, split, opts),
     async train(model, data, opts) {
@@ -163,7 +193,7 @@ export function createLab(ctx: EngineContext): Lab {
       const spec = JSON.parse(JSON.stringify({ data, layout }, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v))) as { data: Record<string, unknown>[]; layout: Record<string, unknown> };
       ctx.exec()?.emit({ type: 'plot', data: spec.data, layout: spec.layout ?? {}, ...(caption ? { caption } : {}) });
     },
-    views: createViews(ctx),
+    views: { ...createViews(ctx), ...createLatentViews(ctx) },
     backend: () => backendName(),
   };
 }

@@ -24,6 +24,8 @@ export interface DataInfo {
   /** known mode centres (toy mixtures) */
   modes?: number[][];
   modeStd?: number;
+  /** labelled data: the number of classes (rows carry a class index in 0..classes-1) */
+  classes?: number;
 }
 
 /** Services the trainer gives a model for one step. */
@@ -36,6 +38,26 @@ export interface StepContext {
   minimize(group: string, loss: () => tf.Scalar, vars: tf.Variable[]): number;
   /** a fresh integer seed for tf random ops, derived from the run's seed */
   seed(): number;
+  /** the run's length in steps (models that split a run into phases: DBN layers, DBM pretraining) */
+  totalSteps?: number;
+  /**
+   * the batch's class labels, one-hot [B, classes], row for row with the batch; given
+   * only to a model that asks for labels (`conditional`) on a dataset that has them
+   */
+  labels?: tf.Tensor2D;
+}
+
+/** per-example -log p(x) in nats, with what kind of number it is */
+export interface TestNll {
+  nll: Float32Array;
+  kind: 'exact' | 'bound' | 'estimate';
+  /**
+   * estimates: the standard error of the mean NLL that the estimator itself adds
+   * (e.g. AIS's error in log Z, shared by every example), in nats
+   */
+  stderr?: number;
+  /** what else the estimate rests on, e.g. { logZ, logZStderr, chains, betas } */
+  details?: Record<string, number>;
 }
 
 export interface NamedWeight {
@@ -61,12 +83,20 @@ export interface Model {
   noise(n: number, seed: number): tf.Tensor2D;
   /** generated examples [n, D]; images in [0,1]. Uses `noise` when given. */
   sample(n: number, noise?: tf.Tensor2D, seed?: number): tf.Tensor2D;
-  evaluate?(val: tf.Tensor2D, seed: number): Record<string, MetricValue>;
+  /** `labels`: one-hot [n, classes] of the rows, given to a conditional model */
+  evaluate?(val: tf.Tensor2D, seed: number, labels?: tf.Tensor2D): Record<string, MetricValue>;
   /**
    * -log p(x) per example in nats, on the scale the family reports (8-bit for
    * dequantized images), with what kind of number it is: lab.evaluate's source.
    */
-  testNll?(x: tf.Tensor2D, seed: number): { nll: Float32Array; kind: 'exact' | 'bound' | 'estimate' };
+  testNll?(x: tf.Tensor2D, seed: number, labels?: tf.Tensor2D): TestNll;
+  /**
+   * true when the model is conditioned on class labels (a CVAE): the trainer then gives
+   * trainStep the batch's labels (StepContext.labels) and evaluate the validation labels
+   */
+  readonly conditional?: boolean;
+  /** a conditional model's number of classes (the width of its one-hot labels), once built */
+  readonly classes?: number;
   /**
    * Where `noise` draws a latent code that `sample` decodes without further
    * randomness, so codes between two endpoints can be decoded (interpolation strips).

@@ -182,6 +182,18 @@ function batchTensor(x: Float32Array, dim: number, idx: Int32Array, from: number
   return tf.tensor2d(buf, [B, dim]);
 }
 
+/** One-hot [n, classes] of a split's labels (what a conditional model's evaluate/testNll take). */
+export function labelsOneHot(y: Uint8Array, classes: number): tf.Tensor2D {
+  return labelTensor(y, classes, Int32Array.from({ length: y.length }, (_, i) => i), 0, y.length);
+}
+
+/** One-hot [B, classes] of the labels of rows `idx[from..from+B)` (the rows batchTensor copies). */
+function labelTensor(y: Uint8Array, classes: number, idx: Int32Array, from: number, B: number): tf.Tensor2D {
+  const buf = new Float32Array(B * classes);
+  for (let i = 0; i < B; i++) buf[i * classes + y[idx[from + i]]] = 1;
+  return tf.tensor2d(buf, [B, classes]);
+}
+
 /** `sweep`: the lab.sweep this run belongs to (recorded in its config as `sweep`), with the run's place in that call */
 export async function train(ctx: EngineContext, model: Model, data: Dataset, opts: TrainOptions = {}, sweep: (SweepTag & { run: number }) | null = null): Promise<Run> {
   if (!model || typeof model.trainStep !== 'function') throw new TypeError('lab.train: the first argument must be a model from lab.models');
@@ -205,13 +217,18 @@ export async function train(ctx: EngineContext, model: Model, data: Dataset, opt
     weightDecay: opts.weightDecay ?? 0,
   };
   createOptimizer(settings).dispose(); // validates the optimizer name before the run starts
+  // a conditional model (CVAE) learns from each row's class: the dataset must carry labels
+  const labelled = !!(data.classes && data.train.y && data.val.y);
+  if (model.conditional && !labelled) {
+    throw new Error(`lab.train: a ${model.family} is conditioned on class labels, and ${data.name} has none: use a labelled dataset (lab.data.mnist(), lab.data.fashionMnist()) or an unconditional model`);
+  }
 
   const rng = mulberry32(seed);
   const buildRng = rng.fork();
   const batchRng = rng.fork();
   const stepRng = rng.fork();
   if (!model.built) {
-    model.build({ kind: data.kind, shape: data.shape, binary: data.binary, modes: data.modes, modeStd: data.modeStd, levels: data.levels, text: data.vocab !== undefined, sampleRate: data.sampleRate }, buildRng);
+    model.build({ kind: data.kind, shape: data.shape, binary: data.binary, modes: data.modes, modeStd: data.modeStd, levels: data.levels, text: data.vocab !== undefined, sampleRate: data.sampleRate, ...(labelled ? { classes: data.classes } : {}) }, buildRng);
   }
   const best = opts.best === false ? null : (opts.best ?? model.bestMetric ?? null);
 
@@ -256,6 +273,7 @@ export async function train(ctx: EngineContext, model: Model, data: Dataset, opt
   const bankSize = data.kind === 'image' ? 64 : data.kind === 'sequence' ? 6 : 1000;
   const noiseBank = model.noise(bankSize, sampleSeed);
   const valX = tf.tensor2d(data.val.x.subarray(0, evalSize * data.dim), [evalSize, data.dim]);
+  const valY = model.conditional ? labelsOneHot(data.val.y!.subarray(0, evalSize), data.classes!) : undefined;
   const valRows = data.kind === 'points' ? rows(data.val, data.dim, 1000) : [];
   // interpolation strips need a decodable latent and images; endpoints are fixed for the run
   let ends: Endpoints | null = null;
@@ -287,6 +305,7 @@ export async function train(ctx: EngineContext, model: Model, data: Dataset, opt
       return optimizerStep(opt, loss, vars, settings, lr);
     },
     seed: () => stepRng.seed(),
+    totalSteps: steps,
   };
 
   let bestValue: number | null = null;
@@ -297,7 +316,7 @@ export async function train(ctx: EngineContext, model: Model, data: Dataset, opt
   const evaluate = (step: number) => {
     lastEvalStep = step;
     if (!model.evaluate) return;
-    const res = model.evaluate(valX, sampleSeed + 7919);
+    const res = model.evaluate(valX, sampleSeed + 7919, valY);
     for (const [k, { value, kind }] of Object.entries(res)) {
       metricKinds[k] = kind;
       push(k, step, value);
@@ -374,13 +393,16 @@ export async function train(ctx: EngineContext, model: Model, data: Dataset, opt
         cursor = 0;
       }
       const batch = batchTensor(data.train.x, data.dim, perm, cursor, batchSize, buf);
+      // the labels of the same rows, in the same order
+      const labels = model.conditional ? labelTensor(data.train.y!, data.classes!, perm, cursor, batchSize) : undefined;
       cursor += batchSize;
       lr = lrAt(schedule, settings.lr, step, steps);
       let m: Record<string, number>;
       try {
-        m = model.trainStep(batch, step, stepCtx);
+        m = model.trainStep(batch, step, labels ? { ...stepCtx, labels } : stepCtx);
       } finally {
         batch.dispose();
+        labels?.dispose();
       }
       run.steps = step;
       for (const [k, v] of Object.entries(m)) push(k, step, v);
@@ -413,6 +435,7 @@ export async function train(ctx: EngineContext, model: Model, data: Dataset, opt
     }
     noiseBank.dispose();
     valX.dispose();
+    valY?.dispose();
     for (const o of optimizers.values()) o.dispose();
   }
   run.status = status;

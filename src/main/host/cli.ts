@@ -171,7 +171,7 @@ async function cmdRun(a: Args): Promise<number> {
         const metrics = service.tracker.metricSummary(id);
         // lab.evaluate's test NLL, with the kind the model declared for it
         const kind = (r.config.metricKinds as Record<string, string> | undefined)?.['test/nll'] ?? 'exact';
-        const evaluation = metrics['test/nll'] && metrics['test/bits_per_dim'] ? { eval: { nll_nats: metrics['test/nll'].last, bits_per_dim: metrics['test/bits_per_dim'].last, kind } } : {};
+        const evaluation = metrics['test/nll'] && metrics['test/bits_per_dim'] ? { eval: { nll_nats: metrics['test/nll'].last, bits_per_dim: metrics['test/bits_per_dim'].last, kind, ...(metrics['test/nll_stderr'] ? { stderr: metrics['test/nll_stderr'].last } : {}) } } : {};
         return {
           id: r.id, name: r.name, family: r.family, status: r.status, steps: r.steps, backend: r.backend,
           metrics, ...evaluation,

@@ -1,0 +1,187 @@
+// Autoencoder, denoising autoencoder, the latent-variable views and the Hopfield
+// views: each does what it claims (training lowers the reconstruction loss, the
+// corruption flips what it says, walk-back pulls every step back to the data, the
+// chain starts where it is told, slerp keeps to the sphere, the recall view counts
+// what the network recalls), and the typings name every builder and view.
+import fs from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../../src/engine/backend/select';
+import type { EngineContext, ExecContext } from '../../src/engine/context';
+import { glyphs } from '../../src/engine/data/glyphs';
+import { createLab } from '../../src/engine/lab/lab';
+import { pictureShape, slerp } from '../../src/engine/lab/latent-views';
+import type { Autoencoder } from '../../src/engine/models/autoencoder';
+import type { Dae } from '../../src/engine/models/dae';
+import { train } from '../../src/engine/train/trainer';
+import { CellOutput } from '../../src/shared/domain';
+import { collectingContext, tempDir } from './engine-helpers';
+
+beforeAll(async () => {
+  await selectBackend('wasm');
+});
+
+function recordingLab() {
+  const artifactsDir = tempDir();
+  const outputs: CellOutput[] = [];
+  const exec: ExecContext = {
+    execId: 'e1', notebook: 'latent.ipynb', cellId: 'c1', code: '', signal: new AbortController().signal,
+    emit: (o) => outputs.push(CellOutput.parse(o)),
+  };
+  const ctx: EngineContext = { send: () => {}, artifactsDir: () => artifactsDir, exec: () => exec };
+  return { lab: createLab(ctx), outputs, artifactsDir };
+}
+
+const { ctx } = collectingContext();
+const lab = createLab(ctx);
+const data = lab.data.mnist({ binarize: true, limit: 1200 });
+
+describe('autoencoder', () => {
+  it('trains: the validation reconstruction loss falls; random codes decode to images in [0, 1]', async () => {
+    const ae = lab.models.autoencoder({ latentDim: 8, hidden: [64] }) as Autoencoder;
+    const run = await train(ctx, ae, data, { steps: 60, batchSize: 64, lr: 3e-3, evalEvery: 60, sampleEvery: 1000, checkpointEvery: 1000 });
+    const recon = run.history('val/recon').values;
+    expect(recon.length).toBe(2);
+    expect(recon[1]).toBeLessThan(recon[0] * 0.7);
+    expect(ae.loss).toBe('bce');
+    const s = ae.sample(4, undefined, 3);
+    const v = s.dataSync();
+    expect(s.shape).toEqual([4, 784]);
+    expect(Math.min(...v)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...v)).toBeLessThanOrEqual(1);
+    s.dispose();
+    ae.dispose();
+  }, 60_000);
+
+  it('refuses bad settings with the field named', () => {
+    expect(() => lab.models.autoencoder({ latentDim: 0 })).toThrow(/latentDim/);
+    expect(() => lab.models.dae({ noise: 2, corruption: 'saltpepper' })).toThrow(/noise/);
+    expect(() => lab.models.dae({ noise: -1 })).toThrow(/noise/);
+    expect(() => lab.models.dae({ walkback: 0 })).toThrow(/walkback/);
+    expect(() => lab.models.dae({ corruption: 'blur' as never })).toThrow(/saltpepper/);
+  });
+});
+
+describe('denoising autoencoder', () => {
+  it('salt-and-pepper corruption replaces each pixel with a fair coin with probability `noise`', async () => {
+    const dae = lab.models.dae({ latentDim: 4, hidden: [16], noise: 0.4 }) as Dae;
+    await train(ctx, dae, data, { steps: 1, batchSize: 16, evalEvery: 1, sampleEvery: 1000, checkpointEvery: 1000 });
+    const x = tf.zeros([200, 784]) as tf.Tensor2D;
+    const c = dae.corrupt(x, 5);
+    const ones = c.sum().dataSync()[0] / (200 * 784);
+    // P(a zero becomes one) = noise / 2
+    expect(ones).toBeGreaterThan(0.19);
+    expect(ones).toBeLessThan(0.21);
+    const values = new Set(c.dataSync());
+    expect([...values].sort()).toEqual([0, 1]);
+    tf.dispose([x, c]);
+    dae.dispose();
+  }, 30_000);
+
+  it('walk-back training learns to denoise; the chain starts at its init and its frames are images', async () => {
+    const plain = lab.models.dae({ latentDim: 16, hidden: [64], walkback: 1 }) as Dae;
+    const walk = lab.models.dae({ latentDim: 16, hidden: [64], walkback: 3 }) as Dae;
+    const opts = { steps: 80, batchSize: 64, lr: 3e-3, evalEvery: 80, sampleEvery: 1000, checkpointEvery: 1000, seed: 2 };
+    const r1 = await train(ctx, plain, data, opts);
+    const r3 = await train(ctx, walk, data, opts);
+    for (const r of [r1, r3]) {
+      const d = r.history('val/denoise').values;
+      expect(d[1]).toBeLessThan(d[0] * 0.7);
+    }
+    // the walk-back model trains on k corrupted inputs per example, all pulled back to the data: it reports the per-input mean
+    expect(Number.isFinite(r3.metrics['train/loss'])).toBe(true);
+    const init = data.test.x.slice(0, 3 * 784);
+    const frames = walk.chain({ n: 3, steps: 6, every: 2, seed: 9, init });
+    expect(frames.length).toBe(4); // start + steps 2, 4, 6
+    expect(Array.from(frames[0])).toEqual(Array.from(init));
+    for (const f of frames.slice(1)) {
+      expect(f.length).toBe(3 * 784);
+      expect(Math.min(...f)).toBeGreaterThanOrEqual(0);
+      expect(Math.max(...f)).toBeLessThanOrEqual(1);
+    }
+    // sampling is the chain from the noise bank: deterministic given the seed
+    const a = walk.sample(2, undefined, 4).dataSync();
+    const b = walk.sample(2, undefined, 4).dataSync();
+    expect(Array.from(a)).toEqual(Array.from(b));
+    plain.dispose();
+    walk.dispose();
+  }, 90_000);
+});
+
+describe('latent views', () => {
+  it('slerp keeps to the sphere between equal-norm codes and ends at them', () => {
+    const a = Float32Array.from([3, 0, 4]);
+    const b = Float32Array.from([0, 5, 0]);
+    for (const t of [0, 0.25, 0.5, 1]) {
+      const z = slerp(a, b, t);
+      expect(Math.hypot(...z)).toBeCloseTo(5, 4);
+    }
+    expect(Array.from(slerp(a, b, 0))).toEqual(Array.from(a).map((v) => expect.closeTo(v, 5)));
+    expect(Array.from(slerp(a, b, 1))).toEqual(Array.from(b).map((v) => expect.closeTo(v, 5)));
+    expect(pictureShape(784)).toEqual([28, 28]);
+    expect(pictureShape(12)).toEqual([1, 12]);
+  });
+
+  it('reconstructions, traversals, interpolation and the latent map write pictures of the right size', async () => {
+    const { lab: rl, outputs, artifactsDir } = recordingLab();
+    const ae = rl.models.autoencoder({ latentDim: 2, hidden: [32] });
+    await rl.train(ae, data, { steps: 5, batchSize: 32, sampleEvery: 1000, checkpointEvery: 1000 });
+    outputs.length = 0;
+    const rec = rl.views.reconstructions(ae, data.test, { n: 8 });
+    expect(rec.error).toBeGreaterThan(0);
+    rl.views.traversals(ae, { steps: 5 });
+    rl.views.interpolate(ae, data.test, { pairs: 2, steps: 4 });
+    rl.views.latentMap(ae, { size: 6, split: data.test });
+    const images = outputs.filter((o) => o.type === 'image') as { path: string }[];
+    expect(images).toHaveLength(4);
+    // PNG width and height from the IHDR chunk: columns × 29 + 1 (28-pixel tiles, 1-pixel borders)
+    const dims = images.map((o) => {
+      const b = fs.readFileSync(path.join(artifactsDir, o.path));
+      return [b.readUInt32BE(16), b.readUInt32BE(20)];
+    });
+    expect(dims[0]).toEqual([8 * 29 + 1, 2 * 29 + 1]); // 8 inputs over 8 reconstructions
+    expect(dims[1]).toEqual([5 * 29 + 1, 2 * 29 + 1]); // 2 latent dims × 5 steps
+    expect(dims[2]).toEqual([4 * 29 + 1, 4 * 29 + 1]); // 2 pairs × (linear, slerp) × 4 steps
+    expect(dims[3]).toEqual([6 * 29 + 1, 6 * 29 + 1]);
+    expect(outputs.some((o) => o.type === 'plot')).toBe(true); // the codes' scatter
+    expect(() => rl.views.latentMap(rl.models.autoencoder(), {})).toThrow(/train the autoencoder first/);
+    expect(() => rl.views.klPerDim(ae, data.test)).toThrow(/needs a VAE/);
+  }, 60_000);
+});
+
+describe('hopfield views', () => {
+  it('recall counts exactly the recalled patterns; letters come from the font', () => {
+    const { lab: rl, outputs } = recordingLab();
+    const net = rl.models.hopfield({ units: 100 });
+    const pats = rl.models.hopfield.randomPatterns(5, 100, 3);
+    net.store(pats);
+    const r = rl.views.recall(net, pats, { flip: 0.1, seed: 2, shape: [10, 10] });
+    expect(r).toMatchObject({ recalled: 5, of: 5 });
+    // correlated patterns (letters on a common background) overload a network far below 0.138 N
+    const g = glyphs('HOPFD', { scale: 2 });
+    expect(g.shape).toEqual([18, 14]);
+    expect(g.x.length).toBe(5 * 18 * 14);
+    const five = rl.models.hopfield({ units: 252 });
+    const letters = Array.from({ length: 5 }, (_, i) => g.x.slice(i * 252, (i + 1) * 252));
+    five.store(letters);
+    expect(rl.views.recall(five, letters, { flip: 0.2, seed: 1, shape: g.shape }).recalled).toBeLessThan(5);
+    const cap = rl.views.capacity({ units: 100, counts: [5, 40], trials: 2, seed: 1 });
+    expect(cap.recalled[0]).toBeGreaterThan(0.9);
+    expect(cap.recalled[1]).toBeLessThan(0.2);
+    expect(outputs.filter((o) => o.type === 'image')).toHaveLength(2);
+    expect(outputs.filter((o) => o.type === 'plot')).toHaveLength(1);
+  }, 30_000);
+});
+
+describe('typings', () => {
+  it('lab.d.ts documents every builder, dataset and view the engine exposes', () => {
+    const dts = fs.readFileSync(path.join(__dirname, '..', '..', 'src', 'engine', 'lab', 'lab.d.ts'), 'utf8');
+    const { lab: l } = recordingLab();
+    const missing: string[] = [];
+    for (const [group, obj] of [['models', l.models], ['data', l.data], ['views', l.views]] as const) {
+      for (const key of Object.keys(obj)) if (!new RegExp(`\\n\\s+(readonly )?${key}[?]?[(:]`).test(dts)) missing.push(`lab.${group}.${key}`);
+    }
+    expect(missing).toEqual([]);
+  });
+});
