@@ -65,8 +65,6 @@ export interface DbmConfig {
   ais?: AisSettings;
 }
 
-type RunStepContext = StepContext & { totalSteps?: number };
-
 /** lab.train's default length, used for the pretraining split when the trainer does not tell */
 const DEFAULT_RUN_STEPS = 2000;
 
@@ -311,7 +309,7 @@ export class Dbm implements Model {
 
   trainStep(x: tf.Tensor2D, step: number, ctx: StepContext): Record<string, number> {
     this.need();
-    const stage = this.stageAt(step, (ctx as RunStepContext).totalSteps);
+    const stage = this.stageAt(step, ctx.totalSteps);
     const rng = mulberry32(ctx.seed());
     const k = this.config.k;
     let out: Record<string, number>;

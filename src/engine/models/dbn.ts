@@ -49,9 +49,6 @@ export interface DbnConfig {
   ais?: AisSettings;
 }
 
-/** what the trainer may tell a model about the run (newer trainers carry the run's length) */
-type RunStepContext = StepContext & { totalSteps?: number };
-
 export const DEFAULT_LAYER_STEPS = 1000;
 
 export class Dbn implements Model {
@@ -128,7 +125,7 @@ export class Dbn implements Model {
 
   trainStep(x: tf.Tensor2D, step: number, ctx: StepContext): Record<string, number> {
     const stack = this.need();
-    const l = this.layerAt(step, (ctx as RunStepContext).totalSteps);
+    const l = this.layerAt(step, ctx.totalSteps);
     const rng = mulberry32(ctx.seed());
     // binary samples of h_l drawn upward through the trained layers
     const input = tf.tidy(() => {
