@@ -523,7 +523,7 @@ declare namespace LatentLab {
     /** Inpainting: half of each test image clamped, the rest filled in by Gibbs sampling; clamped pixels never change. */
     inpaint(model: Model, split: { x: Float32Array; n: number }, opts?: { n?: number; half?: 'top' | 'bottom' | 'left' | 'right'; steps?: number; seed?: number }): { path: string; clampedChanged: number };
     /** Hopfield: each pattern, a copy with `flip` of its units flipped, and the recall as frames. */
-    recall(net: Hopfield, patterns: ArrayLike<number>[] | { x: Float32Array; n: number }, opts?: { flip?: number; seed?: number; shape?: [number, number]; n?: number }): { path: string; recalled: number; of: number };
+    recall(net: Hopfield, patterns: ArrayLike<number>[] | { x: Float32Array; n: number }, opts?: { flip?: number; seed?: number; shape?: [number, number]; n?: number; /** most sweeps per recall (default 100) */ steps?: number }): { path: string; recalled: number; of: number };
     /** Hopfield capacity: the fraction of random patterns recalled against patterns / N, with the 0.138 N line. */
     capacity(opts?: { units?: number; counts?: number[]; flip?: number; trials?: number; seed?: number }): { counts: number[]; recalled: number[]; exact: number[] };
     /** Boltzmann machines: the exact p(v) beside the data's empirical distribution, with KL(data ‖ model). */

@@ -29,7 +29,7 @@ export interface LatentViews {
   filters(model: Model, opts?: { n?: number; layer?: number }): { path: string; shown: number };
   chain(model: Model, opts?: { n?: number; steps?: number; every?: number; seed?: number }): { path: string; frames: number };
   inpaint(model: Model, split: Split, opts?: { n?: number; half?: 'top' | 'bottom' | 'left' | 'right'; steps?: number; seed?: number }): { path: string; clampedChanged: number };
-  recall(net: Hopfield, patterns: Split | Float32Array[], opts?: { flip?: number; seed?: number; shape?: [number, number]; n?: number }): { path: string; recalled: number; of: number };
+  recall(net: Hopfield, patterns: Split | Float32Array[], opts?: { flip?: number; seed?: number; shape?: [number, number]; n?: number; steps?: number }): { path: string; recalled: number; of: number };
   capacity(opts?: { units?: number; counts?: number[]; flip?: number; trials?: number; seed?: number }): { counts: number[]; recalled: number[]; exact: number[] };
   distribution(model: Model, split: Split, opts?: { top?: number }): { kl: number; states: number; onData: number };
   classes(model: Model, opts?: { n?: number; seed?: number }): { path: string; classes: number };
@@ -372,7 +372,7 @@ export function createLatentViews(ctx: EngineContext): LatentViews {
       for (let i = 0; i < n; i++) {
         const target = list[i];
         const start = corruptPattern(target, flip, seed + i);
-        const r = net.recall(start, { seed: seed + 1000 + i, every: Math.max(1, Math.ceil(N / 6)) });
+        const r = net.recall(start, { seed: seed + 1000 + i, every: Math.max(1, Math.ceil(N / 6)), steps: Math.max(1, Math.floor(opts.steps ?? 100)) });
         const frames = r.frames;
         const last = frames[frames.length - 1];
         // the network's states are 0/1 for display; a pattern counts as recalled when every unit matches
