@@ -71,3 +71,14 @@ export async function startServe(workspace: string): Promise<{ url: string; proc
       }),
   };
 }
+
+/** A notebook of a title heading and one code cell per source (ids c0, c1, ...), written into the workspace. */
+export function writeCodeNotebook(workspace: string, file: string, title: string, sources: string[]): void {
+  writeFileSync(join(workspace, file), JSON.stringify({
+    nbformat: 4, nbformat_minor: 5, metadata: { latentlab: { title } },
+    cells: [
+      { cell_type: 'markdown', id: 'title', metadata: {}, source: `# ${title}` },
+      ...sources.map((source, i) => ({ cell_type: 'code', id: `c${i}`, metadata: {}, source, outputs: [], execution_count: null })),
+    ],
+  }));
+}

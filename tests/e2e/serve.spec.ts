@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodePng } from '../../src/main/services/exports';
-import { chromiumArgs, chromiumPath, makeWorkspace, root, startServe } from './serve-fixture';
+import { chromiumArgs, chromiumPath, makeWorkspace, root, startServe, writeCodeNotebook } from './serve-fixture';
 
 const exe = chromiumPath();
 let browser: Browser;
@@ -321,13 +321,7 @@ test('views: a flow density and a histogram draw as Plotly figures, live samplin
     "const mn = lab.data.mnist({ limit: 300 });\nconst ar = lab.models.fvsbn();\nawait lab.train(ar, mn, { steps: 5, batchSize: 32, evalEvery: 5, sampleEvery: 1000 });\nlab.views.detector(ar, { train: mn.train, test: mn.test });\nawait lab.views.sampleLive(ar, { n: 4, every: 56 });",
     "const audio = lab.data.waveforms({ n: 100, length: 64 });\nconst wn = lab.models.wavenet({ channels: 4, skipChannels: 4, layers: 3, stacks: 1 });\nawait lab.train(wn, audio, { steps: 2, batchSize: 8, evalEvery: 2, sampleEvery: 1000 });\nlab.views.listen(wn, { n: 2 });",
   ];
-  writeFileSync(join(workspace, 'views.ipynb'), JSON.stringify({
-    nbformat: 4, nbformat_minor: 5, metadata: { latentlab: { title: 'Views check' } },
-    cells: [
-      { cell_type: 'markdown', id: 'title', metadata: {}, source: '# Views check' },
-      ...cells.map((source, i) => ({ cell_type: 'code', id: `v${i}`, metadata: {}, source, outputs: [], execution_count: null })),
-    ],
-  }));
+  writeCodeNotebook(workspace, 'views.ipynb', 'Views check', cells);
   const server = await startServe(workspace);
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
@@ -373,13 +367,7 @@ test('latent and energy views: images load and Plotly figures draw in the browse
     "const vae = lab.models.vae({ latentDim: 4, hidden: [32] });\nawait lab.train(vae, mn, { steps: 10, batchSize: 32, evalEvery: 5, sampleEvery: 1000 });\nlab.views.klPerDim(vae, mn.test);\nlab.views.reconstructions(vae, mn.test, { n: 8 });",
     "const net = lab.models.hopfield({ units: 100 });\nconst pats = lab.models.hopfield.randomPatterns(5, 100, 1);\nnet.store(pats);\nlab.views.recall(net, pats, { flip: 0.1, shape: [10, 10] });",
   ];
-  writeFileSync(join(workspace, 'latent-views.ipynb'), JSON.stringify({
-    nbformat: 4, nbformat_minor: 5, metadata: { latentlab: { title: 'Latent views check' } },
-    cells: [
-      { cell_type: 'markdown', id: 'title', metadata: {}, source: '# Latent views check' },
-      ...cells.map((source, i) => ({ cell_type: 'code', id: `l${i}`, metadata: {}, source, outputs: [], execution_count: null })),
-    ],
-  }));
+  writeCodeNotebook(workspace, 'latent-views.ipynb', 'Latent views check', cells);
   const server = await startServe(workspace);
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });

@@ -17,6 +17,7 @@ import { Hopfield, corrupt as corruptPattern, capacity as capacityCurve, toBits,
 import { normal, uniform } from '../ops/random';
 import { writeFile } from '../train/trainer';
 import { imageGridPng } from '../util/png';
+import { built, need, viewName } from './views';
 
 type Trace = Record<string, unknown>;
 
@@ -33,18 +34,6 @@ export interface LatentViews {
   capacity(opts?: { units?: number; counts?: number[]; flip?: number; trials?: number; seed?: number }): { counts: number[]; recalled: number[]; exact: number[] };
   distribution(model: Model, split: Split, opts?: { top?: number }): { kl: number; states: number; onData: number };
   classes(model: Model, opts?: { n?: number; seed?: number }): { path: string; classes: number };
-}
-
-let counter = 0;
-const viewName = (what: string) => `views/${Date.now().toString(36)}-l${++counter}-${what}.png`;
-
-function need(cond: unknown, msg: string): asserts cond {
-  if (!cond) throw new Error(msg);
-}
-
-function built(model: Model, view: string): void {
-  need(model && typeof model.trainStep === 'function', `lab.views.${view}: the first argument must be a model from lab.models`);
-  need(model.built, `lab.views.${view}: train the ${model.family} first (lab.train builds it on its data)`);
 }
 
 function isSplit(s: unknown): s is Split {

@@ -40,13 +40,13 @@ export interface Views {
 }
 
 let viewCounter = 0;
-const viewName = (what: string, ext = 'png') => `views/${Date.now().toString(36)}-${++viewCounter}-${what}.${ext}`;
+export const viewName = (what: string, ext = 'png') => `views/${Date.now().toString(36)}-${++viewCounter}-${what}.${ext}`;
 
-function need(cond: unknown, msg: string): asserts cond {
+export function need(cond: unknown, msg: string): asserts cond {
   if (!cond) throw new Error(msg);
 }
 
-function built(model: Model, view: string): void {
+export function built(model: Model, view: string): void {
   need(model && typeof model.trainStep === 'function', `lab.views.${view}: the first argument must be a model from lab.models`);
   need(model.built, `lab.views.${view}: train the ${model.family} first (lab.train builds it on its data)`);
 }
