@@ -36,6 +36,11 @@ import { InterruptedError, type EngineContext } from '../context';
 import { isImageHandle, Run, train, type TrainOptions } from '../train/trainer';
 import { createViews, type Views } from './views';
 import { createLatentViews, type LatentViews } from './latent-views';
+import { adversarialModels } from './part3-adversarial';
+import { createGanViews, gmmnModels } from './part3-gan-views';
+import { classicalModels, createClassicalViews } from './part3-classical';
+import { createDiffusionViews, diffusionModels } from './part3-diffusion';
+import { createSampleViews } from './part3-samples';
 import { expandSweep, formatParams, newSweepId, type SweepParams, type SweepSpec, type SweepTag } from './sweep';
 
 
@@ -73,14 +78,14 @@ export interface Lab {
     rbm(cfg?: RbmConfig): Rbm;
     dbn(cfg?: DbnConfig): Dbn;
     dbm(cfg?: DbmConfig): Dbm;
-  };
+  } & typeof adversarialModels & typeof gmmnModels & typeof classicalModels & typeof diffusionModels;
   evaluate(model: Model, split: Split, opts?: { seed?: number }): Evaluation;
   train(model: Model, data: Dataset, opts?: TrainOptions): Promise<Run>;
   sweep(spec: SweepSpec, fn: (params: SweepParams, index: number) => unknown, opts?: { name?: string }): Promise<SweepResult>;
   show(x: unknown, caption?: string): void;
   /** a Plotly figure as the cell's output */
   plot(data: Record<string, unknown>[], layout?: Record<string, unknown>, caption?: string): void;
-  views: Views & LatentViews;
+  views: Views & LatentViews & ReturnType<typeof createGanViews> & ReturnType<typeof createClassicalViews> & ReturnType<typeof createDiffusionViews> & ReturnType<typeof createSampleViews>;
   backend(): string;
 }
 
@@ -147,6 +152,10 @@ export function createLab(ctx: EngineContext): Lab {
       rbm: (cfg) => new Rbm(cfg),
       dbn: (cfg) => new Dbn(cfg),
       dbm: (cfg) => new Dbm(cfg),
+      ...adversarialModels,
+      ...gmmnModels,
+      ...classicalModels,
+      ...diffusionModels,
     },
     evaluate: (model, split, opts) => evaluateModel(ctx, model, split, opts),
     async train(model, data, opts) {
@@ -193,7 +202,7 @@ export function createLab(ctx: EngineContext): Lab {
       const spec = JSON.parse(JSON.stringify({ data, layout }, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v))) as { data: Record<string, unknown>[]; layout: Record<string, unknown> };
       ctx.exec()?.emit({ type: 'plot', data: spec.data, layout: spec.layout ?? {}, ...(caption ? { caption } : {}) });
     },
-    views: { ...createViews(ctx), ...createLatentViews(ctx) },
+    views: { ...createViews(ctx), ...createLatentViews(ctx), ...createGanViews(ctx), ...createClassicalViews(ctx), ...createDiffusionViews(ctx), ...createSampleViews(ctx) },
     backend: () => backendName(),
   };
 }

@@ -102,3 +102,103 @@ export function randomRotation(n: number, normal: () => number): Float64Array {
   }
   return q;
 }
+
+/**
+ * Eigen-decomposition of a symmetric row-major n x n matrix by cyclic Jacobi
+ * rotations (float64): A = V diag(values) V^T. `values` descend; `vectors` is row-major
+ * with eigenvector k in column k. Only the upper triangle is trusted to be symmetric.
+ */
+export function symEig(a: ArrayLike<number>, n: number, opts: { tol?: number; maxSweeps?: number } = {}): { values: Float64Array; vectors: Float64Array } {
+  const m = Float64Array.from(a as ArrayLike<number>);
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) {
+    const s = 0.5 * (m[i * n + j] + m[j * n + i]);
+    m[i * n + j] = s;
+    m[j * n + i] = s;
+  }
+  const v = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) v[i * n + i] = 1;
+  const tol = opts.tol ?? 1e-14;
+  const maxSweeps = opts.maxSweeps ?? 100;
+  let scale = 0;
+  for (let i = 0; i < n * n; i++) scale += m[i] * m[i];
+  for (let sweep = 0; sweep < maxSweeps; sweep++) {
+    let off = 0;
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) off += m[i * n + j] ** 2;
+    if (off <= tol * tol * scale || off === 0) break;
+    for (let p = 0; p < n; p++) {
+      for (let q = p + 1; q < n; q++) {
+        const apq = m[p * n + q];
+        if (apq === 0) continue;
+        const app = m[p * n + p];
+        const aqq = m[q * n + q];
+        const theta = (aqq - app) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let k = 0; k < n; k++) {
+          // rotate columns p and q
+          const mkp = m[k * n + p];
+          const mkq = m[k * n + q];
+          m[k * n + p] = c * mkp - s * mkq;
+          m[k * n + q] = s * mkp + c * mkq;
+        }
+        for (let k = 0; k < n; k++) {
+          // rotate rows p and q
+          const mpk = m[p * n + k];
+          const mqk = m[q * n + k];
+          m[p * n + k] = c * mpk - s * mqk;
+          m[q * n + k] = s * mpk + c * mqk;
+        }
+        for (let k = 0; k < n; k++) {
+          const vkp = v[k * n + p];
+          const vkq = v[k * n + q];
+          v[k * n + p] = c * vkp - s * vkq;
+          v[k * n + q] = s * vkp + c * vkq;
+        }
+      }
+    }
+  }
+  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => m[j * n + j] - m[i * n + i]);
+  const values = new Float64Array(n);
+  const vectors = new Float64Array(n * n);
+  order.forEach((src, k) => {
+    values[k] = m[src * n + src];
+    for (let r = 0; r < n; r++) vectors[r * n + k] = v[r * n + src];
+  });
+  return { values, vectors };
+}
+
+/**
+ * The lower-triangular Cholesky factor L (row-major, A = L L^T) of a symmetric positive
+ * definite n x n matrix, in float64. Throws when A is not positive definite.
+ */
+export function cholesky(a: ArrayLike<number>, n: number): Float64Array {
+  const L = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = a[i * n + j];
+      for (let k = 0; k < j; k++) s -= L[i * n + k] * L[j * n + k];
+      if (i === j) {
+        if (!(s > 0)) throw new Error('cholesky: the matrix is not positive definite');
+        L[i * n + i] = Math.sqrt(s);
+      } else L[i * n + j] = s / L[j * n + j];
+    }
+  }
+  return L;
+}
+
+/** The symmetric square root of a symmetric positive semi-definite matrix (negative eigenvalues clipped to 0). */
+export function sqrtmSym(a: ArrayLike<number>, n: number): Float64Array {
+  const { values, vectors } = symEig(a, n);
+  const out = new Float64Array(n * n);
+  for (let k = 0; k < n; k++) {
+    const s = Math.sqrt(Math.max(0, values[k]));
+    if (s === 0) continue;
+    for (let i = 0; i < n; i++) {
+      const vi = vectors[i * n + k] * s;
+      if (vi === 0) continue;
+      for (let j = 0; j < n; j++) out[i * n + j] += vi * vectors[j * n + k];
+    }
+  }
+  return out;
+}
