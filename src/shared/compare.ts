@@ -1,6 +1,7 @@
 // What the compare view and the exported report both need to tell runs apart:
-// settings flattened to dotted keys, which of them are bookkeeping, the unit of
-// an evaluation, and a line diff of the model cells' code.
+// settings flattened to dotted keys, which of them are bookkeeping, the unit and
+// kind of an evaluation, whether sample metrics compare (same classifier version
+// and sample count), and a line diff of the model cells' code.
 
 /** Settings flattened to dotted keys, values as JSON. */
 export function flattenConfig(o: unknown, prefix = '', out: Record<string, string> = {}): Record<string, string> {
@@ -32,6 +33,50 @@ export function unitOf(key: string, kinds: string[]): string {
   if (/bits?_per_dim|bpd/.test(key)) return 'bits/dim';
   if (kinds.some((k) => k === 'exact' || k === 'bound' || k === 'estimate')) return 'nats';
   return '';
+}
+
+/**
+ * Sample-quality metrics lab.evaluate records (kind 'sample'): FID, KID, precision and
+ * recall on the pinned classifier's features, class coverage; MMD on points.
+ */
+export const SAMPLE_METRIC_KEYS: readonly string[] = ['test/fid', 'test/kid', 'test/kid_std', 'test/precision', 'test/recall', 'test/class_coverage', 'test/class_entropy', 'test/mmd'];
+/** what a sample metric was computed with (kind 'info'): only values with the same pair compare */
+export const SAMPLE_QUALIFIER_KEYS: readonly string[] = ['test/sample_n', 'test/classifier_version'];
+
+export const isSampleMetric = (key: string): boolean => SAMPLE_METRIC_KEYS.includes(key);
+
+/**
+ * The kind of a run's metric: what its config's metricKinds recorded, else 'sample' /
+ * 'info' for the keys lab.evaluate's sample metrics record (runs whose host did not add
+ * their kinds to the config), else ''.
+ */
+export function metricKindOf(run: { config: Record<string, unknown> }, key: string): string {
+  const recorded = (run.config.metricKinds as Record<string, string> | undefined)?.[key];
+  if (recorded) return recorded;
+  if (isSampleMetric(key)) return 'sample';
+  if (SAMPLE_QUALIFIER_KEYS.includes(key)) return 'info';
+  return '';
+}
+
+/** the (classifier version, sample count) a run's sample metrics were computed with, as text ('v1 · 1000 samples') */
+export function samplePairOf(run: { finalMetrics: Record<string, number> }): string {
+  const v = run.finalMetrics['test/classifier_version'];
+  const n = run.finalMetrics['test/sample_n'];
+  return `${v === undefined ? 'no classifier' : `classifier v${v}`} · ${n === undefined ? '? samples' : `${n} samples`}`;
+}
+
+/**
+ * Why the sample metric `key` of these runs cannot be compared (they were computed with
+ * different classifier versions or sample counts), or null when it can (or fewer than two
+ * runs hold it). FID and precision/recall shift with the sample count, and features of
+ * another classifier are another space.
+ */
+export function sampleNotComparable(runs: { finalMetrics: Record<string, number> }[], key: string): string | null {
+  if (!isSampleMetric(key)) return null;
+  const holding = runs.filter((r) => key in r.finalMetrics);
+  if (holding.length < 2) return null;
+  const pairs = [...new Set(holding.map(samplePairOf))];
+  return pairs.length > 1 ? `not comparable: computed with different classifier versions or sample counts (${pairs.join('; ')})` : null;
 }
 
 export interface DiffLine {

@@ -2,7 +2,7 @@
 // process (Electron utilityProcess or Node child_process). Both sides parse
 // every message with these schemas.
 import { z } from 'zod';
-import { Artifact, CellOutput, Checkpoint, ExecStatus, MetricPoint, RunRecord } from './domain';
+import { Artifact, CellOutput, Checkpoint, ExecStatus, MetricKind, MetricPoint, RunRecord } from './domain';
 
 export const HostToEngine = z.discriminatedUnion('type', [
   z.object({
@@ -36,8 +36,11 @@ export const EngineToHost = z.discriminatedUnion('type', [
   z.object({ type: z.literal('run.start'), run: RunRecord }),
   /** A batch of metric points: the host writes it in one transaction. */
   z.object({ type: z.literal('run.metrics'), runId: z.string(), points: z.array(MetricPoint), steps: z.number().int() }),
-  /** Evaluations of a run after it ended (lab.evaluate): recorded on the finished run. */
-  z.object({ type: z.literal('run.eval'), runId: z.string(), points: z.array(MetricPoint) }),
+  /**
+   * Evaluations of a run after it ended (lab.evaluate): recorded on the finished run;
+   * `kinds` (sample metrics: 'sample') are added to its config.metricKinds.
+   */
+  z.object({ type: z.literal('run.eval'), runId: z.string(), points: z.array(MetricPoint), kinds: z.record(z.string(), MetricKind).optional() }),
   /** A file the engine wrote under artifactsDir. */
   z.object({ type: z.literal('run.artifact'), artifact: Artifact }),
   z.object({ type: z.literal('run.checkpoint'), checkpoint: Checkpoint }),

@@ -48,6 +48,30 @@ describe('latentlab CLI', () => {
     expect(table.stdout).toContain(run.id);
   });
 
+  it('reports sample metrics (kind sample) for models without a likelihood: MMD on 2-D data, FID and the rest on MNIST', () => {
+    const code = [
+      "const toy = lab.data.toy2d('8gaussians');",
+      'const g2 = lab.models.gan({ latentDim: 2, hidden: [32, 32] });',
+      'await lab.train(g2, toy, { steps: 12, batchSize: 64 });',
+      'lab.evaluate(g2, toy.test);',
+      'const digits = lab.data.mnist({ limit: 1000 });',
+      'const g = lab.models.gan({ latentDim: 8, hidden: [64] });',
+      'await lab.train(g, digits, { steps: 4, batchSize: 32 });',
+      'lab.evaluate(g, digits.test, { samples: 100 });',
+    ].join('\n');
+    const nb = { nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ id: 'a', cell_type: 'code', metadata: {}, source: code, outputs: [], execution_count: null }] };
+    writeFileSync(join(dir, 'sample-eval.ipynb'), JSON.stringify(nb));
+    const r = cli('run', join(dir, 'sample-eval.ipynb'), '--json');
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    const [points, images] = JSON.parse(r.stdout.trim()).runs;
+    expect(points.eval).toEqual({ kind: 'sample', mmd: expect.any(Number), n: 1000 });
+    expect(images.eval).toEqual({
+      kind: 'sample', fid: expect.any(Number), kid: expect.any(Number), kid_std: expect.any(Number), precision: expect.any(Number),
+      recall: expect.any(Number), class_coverage: expect.any(Number), n: 100, classifier: 'mnist-mlp-v1',
+    });
+    expect(images.eval.fid).toBeGreaterThan(0);
+  });
+
   it('fails clearly on a cell error and on bad usage', () => {
     const nb = { nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ id: 'a', cell_type: 'code', metadata: {}, source: 'const x = 1;\nx.nope();', outputs: [], execution_count: null }] };
     writeFileSync(join(dir, 'bad.ipynb'), JSON.stringify(nb));

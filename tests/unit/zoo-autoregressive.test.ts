@@ -1,6 +1,7 @@
 // Binary autoregressive families (FVSBN, NADE, MADE): the properties that make their
 // likelihoods exact. Weights are randomized first, so a zero-initialized layer
 // cannot make a property hold by accident.
+import type { LikelihoodEvaluation } from '../../src/engine/eval/evaluate';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/engine/backend/select';
@@ -169,7 +170,7 @@ describe('on binarized MNIST', () => {
       const run = await lab.train(model, data, { steps: 30, batchSize: 32, evalEvery: 30, sampleEvery: 1000, lr: 3e-3 });
       const val = run.history('val/nll').values;
       expect(val[val.length - 1]).toBeLessThan(val[0] - 50);
-      const ev = lab.evaluate(model, data.test);
+      const ev = lab.evaluate(model, data.test) as LikelihoodEvaluation;
       expect(ev.kind).toBe('exact');
       expect(ev.n).toBe(data.test.n);
       expect(ev.bits_per_dim).toBeCloseTo(ev.nll_nats / (784 * Math.LN2), 10);

@@ -2,6 +2,7 @@
 // is log|det J| of a brute-force Jacobian; whole models invert; a 2-D density
 // integrates to 1; the 8-bit scale is right. Weights are randomized first: flows
 // start as the identity, which would pass every check trivially.
+import type { LikelihoodEvaluation } from '../../src/engine/eval/evaluate';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/engine/backend/select';
@@ -206,7 +207,7 @@ describe('flows on 8-bit images', () => {
     const bpd = run.history('val/bits_per_dim').values;
     expect(bpd[0]).toBeGreaterThan(bpd[bpd.length - 1]);
     expect(bpd[bpd.length - 1]).toBeLessThan(8);
-    const ev = lab.evaluate(model, data.test);
+    const ev = lab.evaluate(model, data.test) as LikelihoodEvaluation;
     expect(ev.kind).toBe('exact');
     expect(ev.bits_per_dim).toBeCloseTo(ev.nll_nats / (784 * Math.LN2), 10);
     expect(messages.some((m) => m.type === 'run.eval' && m.runId === run.id)).toBe(true);

@@ -1,6 +1,7 @@
 // Categorical sequence families (WaveNet on mu-law audio, the character model on
 // text) and their data: causality, normalization, the chain rule through the
 // sampler's sliding window, and learning on the real datasets.
+import type { LikelihoodEvaluation } from '../../src/engine/eval/evaluate';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -212,7 +213,7 @@ describe('learning on the real data', () => {
     const val = run.history('val/bits_per_dim').values;
     expect(val[0]).toBeGreaterThan(7.5); // about 8 bits per sample before training
     expect(val[val.length - 1]).toBeLessThan(val[0] - 1.5);
-    const ev = lab.evaluate(wn, audio.test);
+    const ev = lab.evaluate(wn, audio.test) as LikelihoodEvaluation;
     expect(ev.kind).toBe('exact');
     expect(ev.bits_per_dim).toBeCloseTo(ev.nll_nats / (128 * Math.LN2), 8);
     expect(messages.some((m) => m.type === 'run.artifact' && m.artifact.runId === run.id && m.artifact.kind === 'samples')).toBe(true);

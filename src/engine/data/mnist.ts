@@ -48,7 +48,8 @@ function loadRaw(which: 'mnist' | 'fashion-mnist'): { x: Float32Array; n: number
       chunks.push(Float32Array.from(flat.slice(0, count * D)));
       for (let i = 0; i < count; i++) labels.push(c);
     } else {
-      const imgs = data as number[][];
+      // the package has a few empty entries (two in class 0): skip anything that is not a whole image
+      const imgs = (data as number[][]).filter((img) => Array.isArray(img) && img.length === D);
       const arr = new Float32Array(imgs.length * D);
       imgs.forEach((img, i) => {
         for (let j = 0; j < D; j++) arr[i * D + j] = img[j] / 255;
@@ -99,10 +100,11 @@ export function imageDataset(which: 'mnist' | 'fashion-mnist', opts: ImageDataOp
   // the labels go through the very same shuffle (a row of one value each), so y stays aligned with x
   const labels = splitRows(Float32Array.from(src.labels), src.n, 1, SPLIT_SEED);
   const ys = { train: Uint8Array.from(labels.train.x), val: Uint8Array.from(labels.val.x), test: Uint8Array.from(labels.test.x) };
+  const source = which;
   let splits = {
-    train: { ...train, y: ys.train },
-    val: { ...val, y: ys.val },
-    test: { ...test, y: ys.test },
+    train: { ...train, y: ys.train, source },
+    val: { ...val, y: ys.val, source },
+    test: { ...test, y: ys.test, source },
   };
   if (limit !== undefined && limit < src.n) {
     const nVal = Math.round(limit * 0.1);
@@ -111,9 +113,9 @@ export function imageDataset(which: 'mnist' | 'fashion-mnist', opts: ImageDataOp
     // Take train rows from the train split and val/test rows from theirs, so a limited
     // dataset never mixes a full dataset's validation images into its training set.
     splits = {
-      train: { x: train.x.slice(0, nTrain * D), n: nTrain, y: ys.train.slice(0, nTrain) },
-      val: { x: val.x.slice(0, nVal * D), n: nVal, y: ys.val.slice(0, nVal) },
-      test: { x: test.x.slice(0, nTest * D), n: nTest, y: ys.test.slice(0, nTest) },
+      train: { x: train.x.slice(0, nTrain * D), n: nTrain, y: ys.train.slice(0, nTrain), source },
+      val: { x: val.x.slice(0, nVal * D), n: nVal, y: ys.val.slice(0, nVal), source },
+      test: { x: test.x.slice(0, nTest * D), n: nTest, y: ys.test.slice(0, nTest), source },
     };
   }
   const name = which === 'mnist' ? 'mnist' : 'fashion-mnist';

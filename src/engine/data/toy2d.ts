@@ -113,7 +113,9 @@ export function toy2d(name: string, opts: Toy2dOptions = {}): Dataset {
   const hit = cache.get(key);
   if (hit) return hit;
   const all = draw(toy, n, noise, mulberry32(seed));
-  const splits = splitRows(all, n, 2, seed + 1);
+  const rowsOf = splitRows(all, n, 2, seed + 1);
+  // each split names the distribution it was drawn from (lab.evaluate's sample metrics read it)
+  const splits = { train: { ...rowsOf.train, source: toy }, val: { ...rowsOf.val, source: toy }, test: { ...rowsOf.test, source: toy } };
   const settings = { n, noise, seed };
   const ds: Dataset = {
     name: toy,

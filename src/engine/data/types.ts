@@ -7,6 +7,11 @@ export interface Split {
   n: number;
   /** labelled data: the class index of each row (0..classes-1), row for row with x */
   y?: Uint8Array;
+  /**
+   * the dataset the rows came from ('mnist', 'fashion-mnist', 'moons', ...): lab.evaluate
+   * picks its sample metrics by it (the pinned classifier of MNIST / Fashion-MNIST)
+   */
+  source?: string;
 }
 
 export interface Dataset {

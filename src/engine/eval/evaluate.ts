@@ -1,14 +1,25 @@
-// lab.evaluate(model, data.test): the model's negative log-likelihood on a split,
-// in nats and bits/dim, with its kind (exact for autoregressive models and flows,
-// a bound for a VAE), recorded as test/nll and test/bits_per_dim on the run that
-// trained the model (if any).
+// lab.evaluate(model, data.test): how good a trained model is on a split.
+//  - A model with a likelihood: its negative log-likelihood, in nats and bits/dim, with
+//    its kind (exact for autoregressive models and flows, a bound for a VAE, an estimate
+//    for AIS), recorded as test/nll and test/bits_per_dim on the run that trained it.
+//  - A model without one (a GAN): sample metrics of `samples` draws against the split —
+//    FID, KID, precision/recall and class coverage on the pinned classifier's features
+//    for MNIST / Fashion-MNIST, MMD for 2-D and tabular data — of kind 'sample',
+//    recorded as test/fid, test/kid, ... or test/mmd, with test/sample_n and (images)
+//    test/classifier_version: sample metrics compare only at the same pair.
+//  - A model with a likelihood and `samples` given: both.
 import * as tf from '@tensorflow/tfjs';
 import type { EngineContext } from '../context';
 import type { Split } from '../data/types';
-import type { Model } from '../models/types';
+import type { MetricKindName, Model } from '../models/types';
 import { lastRunOf } from '../train/trainer';
+import { CLASSIFIER_DATASETS } from './classifier';
+import { imageSampleMetrics, pointSampleMetrics, type ImageSampleMetrics, type PointSampleMetrics, type SampleMetrics } from './sample-metrics';
 
-export interface Evaluation {
+export type { ImageSampleMetrics, PointSampleMetrics, SampleMetrics } from './sample-metrics';
+
+/** What lab.evaluate returns for a model with a likelihood. */
+export interface LikelihoodEvaluation {
   nll_nats: number;
   bits_per_dim: number;
   kind: 'exact' | 'bound' | 'estimate';
@@ -22,13 +33,64 @@ export interface Evaluation {
   stderr?: number;
   /** what the estimate rests on (log Z, chains, ...) */
   details?: Record<string, number>;
+  /** sample metrics, when `samples` was given */
+  sample?: SampleMetrics;
 }
 
-export function evaluateModel(ctx: EngineContext, model: Model, split: Split, opts: { seed?: number; record?: boolean } = {}): Evaluation {
+/** What lab.evaluate returns for a model without a likelihood: its sample metrics. */
+export type SampleEvaluation = SampleMetrics & { runId: string | null };
+
+export type Evaluation = LikelihoodEvaluation | SampleEvaluation;
+
+export interface EvaluateOptions {
+  /** seed of the likelihood estimator and of the samples' noise (default 271828) */
+  seed?: number;
+  /** record the results on the run that trained the model (default true) */
+  record?: boolean;
+  /**
+   * samples drawn for the sample metrics: default 1000 for a model without a likelihood;
+   * a model with one gets sample metrics only when this is given. FID and precision/recall
+   * depend on it: values compare only at the same count.
+   */
+  samples?: number;
+  /** samples drawn per model.sample call (default 250) */
+  batchSize?: number;
+  /** at most this many rows of the split are the reference (its first; default 2000) */
+  maxReference?: number;
+}
+
+/** the keys lab.evaluate records for sample metrics, with their kinds */
+export const SAMPLE_METRIC_KINDS: Record<string, MetricKindName> = {
+  'test/fid': 'sample',
+  'test/kid': 'sample',
+  'test/kid_std': 'sample',
+  'test/precision': 'sample',
+  'test/recall': 'sample',
+  'test/class_coverage': 'sample',
+  'test/class_entropy': 'sample',
+  'test/mmd': 'sample',
+  'test/sample_n': 'info',
+  'test/classifier_version': 'info',
+};
+
+/** a model that has a likelihood */
+export type LikelihoodModel = Model & { testNll: NonNullable<Model['testNll']> };
+
+export function evaluateModel(ctx: EngineContext, model: LikelihoodModel, split: Split, opts?: EvaluateOptions): LikelihoodEvaluation;
+export function evaluateModel(ctx: EngineContext, model: Model, split: Split, opts?: EvaluateOptions): Evaluation;
+export function evaluateModel(ctx: EngineContext, model: Model, split: Split, opts: EvaluateOptions = {}): Evaluation {
   if (!model || typeof model.trainStep !== 'function') throw new TypeError('lab.evaluate: the first argument must be a model from lab.models');
   if (!split || !(split.x instanceof Float32Array) || !(split.n > 0)) throw new TypeError('lab.evaluate: the second argument must be a split, e.g. data.test');
-  if (!model.testNll) throw new TypeError(`lab.evaluate: ${model.family} gives no likelihood to evaluate (judge it by its samples)`);
   if (!model.built) throw new Error(`lab.evaluate: train the ${model.family} first (lab.train builds it on its data)`);
+  if (opts.samples !== undefined && !(Number.isInteger(opts.samples) && opts.samples >= 10)) {
+    throw new Error(`lab.evaluate: samples must be a whole number of at least 10 (got ${opts.samples})`);
+  }
+  if (!model.testNll) {
+    const metrics = sampleMetricsOf(model, split, opts.samples ?? 1000, opts);
+    const run = opts.record === false ? undefined : lastRunOf(model);
+    if (run) recordSampleMetrics(ctx, run, metrics, []);
+    return { ...metrics, runId: run?.id ?? null };
+  }
   const D = split.x.length / split.n;
   let labels: tf.Tensor2D | undefined;
   if (model.conditional) {
@@ -52,6 +114,8 @@ export function evaluateModel(ctx: EngineContext, model: Model, split: Split, op
   }
   const nll = sum / res.nll.length;
   const bpd = nll / (D * Math.LN2);
+  // sample metrics beside the likelihood, only when asked for (sampling can be slow: autoregressive models)
+  const sample = opts.samples !== undefined ? sampleMetricsOf(model, split, opts.samples, opts) : undefined;
   const run = opts.record === false ? undefined : lastRunOf(model);
   if (run) {
     const now = Date.now();
@@ -63,8 +127,92 @@ export function evaluateModel(ctx: EngineContext, model: Model, split: Split, op
       run.record('test/nll_stderr', run.steps, res.stderr);
       points.push({ key: 'test/nll_stderr', step: run.steps, value: res.stderr, wallTime: now });
     }
-    ctx.send({ type: 'run.eval', runId: run.id, points });
+    if (sample) recordSampleMetrics(ctx, run, sample, points);
+    else ctx.send({ type: 'run.eval', runId: run.id, points });
   }
-  const extra = { ...(res.stderr !== undefined ? { stderr: res.stderr } : {}), ...(res.details ? { details: res.details } : {}) };
+  const extra = { ...(res.stderr !== undefined ? { stderr: res.stderr } : {}), ...(res.details ? { details: res.details } : {}), ...(sample ? { sample } : {}) };
   return { nll_nats: nll, bits_per_dim: bpd, kind: res.kind, n: split.n, runId: run?.id ?? null, perExample: res.nll, ...extra };
+}
+
+const isImageSource = (s: string | undefined): s is (typeof CLASSIFIER_DATASETS)[number] => !!s && (CLASSIFIER_DATASETS as readonly string[]).includes(s);
+
+/** `n` samples of the model in batches, each batch's noise drawn from `seed` and its index */
+export function drawSamples(model: Model, n: number, dim: number, seed: number, batchSize = 250): Float32Array {
+  const out = new Float32Array(n * dim);
+  const B = Math.max(1, Math.floor(batchSize));
+  for (let from = 0, b = 0; from < n; from += B, b++) {
+    const m = Math.min(B, n - from);
+    const s = (seed + 7919 * b) >>> 0;
+    const values = tf.tidy(() => {
+      const noise = model.noise(m, s);
+      return model.sample(m, noise, s);
+    });
+    const v = values.dataSync() as Float32Array;
+    values.dispose();
+    if (v.length !== m * dim) throw new Error(`lab.evaluate: the ${model.family}'s samples have ${v.length / m} values a row, the split ${dim}`);
+    for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) throw new Error(`lab.evaluate: the ${model.family} drew a non-finite sample value (${v[i]})`);
+    out.set(v, from * dim);
+  }
+  return out;
+}
+
+/** the sample metric that fits the split's data: images of MNIST / Fashion-MNIST, or points */
+function sampleMetricsOf(model: Model, split: Split, n: number, opts: EvaluateOptions): SampleMetrics {
+  const D = split.x.length / split.n;
+  const data = lastRunOf(model)?.data;
+  // the split names its dataset; a hand-made split falls back on the data the model was trained on
+  const source = split.source ?? data?.name;
+  const kind = data?.kind ?? (isImageSource(source) ? 'image' : undefined);
+  const seed = opts.seed ?? 271828;
+  if (isImageSource(source) && D === 784) {
+    const x = drawSamples(model, n, D, seed, opts.batchSize);
+    // images live in [0,1]: a flow's or a Gaussian decoder's overshoot is clipped
+    for (let i = 0; i < x.length; i++) x[i] = x[i] < 0 ? 0 : x[i] > 1 ? 1 : x[i];
+    return imageSampleMetrics(x, n, split, source, { seed, maxReference: opts.maxReference });
+  }
+  if (kind === 'sequence') throw new Error(`lab.evaluate: the ${model.family} gives no likelihood, and sequences have no sample metric here`);
+  if (kind === 'image') {
+    throw new Error(`lab.evaluate: sample metrics of images need the pinned classifier of MNIST or Fashion-MNIST (28×28), and this split is ${source ?? 'of unknown data'}: evaluate on a split of lab.data.mnist() or lab.data.fashionMnist()`);
+  }
+  const x = drawSamples(model, n, D, seed, opts.batchSize);
+  return pointSampleMetrics(x, n, split, D, { maxReference: opts.maxReference });
+}
+
+/** the run keys and values of sample metrics */
+export function sampleMetricPoints(m: SampleMetrics): [string, number][] {
+  if ('mmd' in m) return [['test/mmd', m.mmd], ['test/sample_n', m.n]];
+  const im = m as ImageSampleMetrics;
+  return [
+    ['test/fid', im.fid],
+    ['test/kid', im.kid],
+    ['test/kid_std', im.kidStd],
+    ['test/precision', im.precision],
+    ['test/recall', im.recall],
+    ['test/class_coverage', im.classCoverage],
+    ['test/class_entropy', im.classEntropy],
+    ['test/sample_n', im.n],
+    ['test/classifier_version', im.classifierVersion],
+  ];
+}
+
+type Points = { key: string; step: number; value: number; wallTime: number }[];
+
+/**
+ * Records sample metrics on the run (after `points` already gathered) and sends them
+ * to the tracker, with their kinds ('sample'; the sample count and classifier version
+ * 'info') for the run's metricKinds.
+ */
+function recordSampleMetrics(ctx: EngineContext, run: NonNullable<ReturnType<typeof lastRunOf>>, m: SampleMetrics, points: Points): void {
+  const now = Date.now();
+  const kinds: Record<string, MetricKindName> = {};
+  for (const [key, value] of sampleMetricPoints(m)) {
+    run.record(key, run.steps, value);
+    points.push({ key, step: run.steps, value, wallTime: now });
+    kinds[key] = SAMPLE_METRIC_KINDS[key];
+  }
+  // `kinds` lets the host add these keys to the run's config.metricKinds (a host that
+  // does not know the field drops it: the compare view then reads the kinds from
+  // shared/compare's metricKindOf)
+  const msg = { type: 'run.eval' as const, runId: run.id, points, kinds };
+  ctx.send(msg);
 }

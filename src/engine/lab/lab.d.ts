@@ -174,6 +174,109 @@ declare namespace LatentLab {
     dSteps?: number;
   }
 
+  type GmmCovariance = 'full' | 'diag' | 'spherical' | 'tied';
+  interface GmmConfig {
+    /** mixture components K (default 3) */
+    components?: number;
+    /** covariance type (default 'full') */
+    covariance?: GmmCovariance;
+    /** added to every variance in the M-step (default 1e-6 × the data's mean variance) */
+    reg?: number;
+    /** seed of the k-means++ initialisation (default: the run's seed; 0 for fit() without a run) */
+    seed?: number;
+  }
+  interface Gmm extends Model {
+    readonly components: number;
+    readonly dim: number;
+    /** whether the parameters exist (after a training step, fit or a checkpoint) */
+    readonly fitted: boolean;
+    /** the regularisation in use */
+    readonly reg: number;
+    /** EM on n rows of x (builds the model as 'points' if needed); logLik: mean nats per example after the init and after each iteration */
+    fit(x: Float32Array, n: number, opts?: { iters?: number; tol?: number; restarts?: number }): { logLik: number[]; iters: number; converged: boolean };
+    /** log p(x) per row, nats */
+    logProb(x: Float32Array): Float64Array;
+    /** p(component | x), [n·K] row-major */
+    responsibilities(x: Float32Array): Float64Array;
+    /** −2 log L + p log N on these rows */
+    bic(x: Float32Array): number;
+    /** free parameters p */
+    parameterCount(): number;
+    weights(): Float64Array;
+    /** [K·D] */
+    means(): Float64Array;
+    /** component k's covariance as a full D×D matrix */
+    covariance(k: number): Float64Array;
+  }
+  interface GmmSelection {
+    k: number;
+    ks: number[];
+    bic: number[];
+    /** summed training log-likelihood per K */
+    logLik: number[];
+    params: number[];
+    n: number;
+    covariance: GmmCovariance;
+    /** fitted with the chosen K */
+    model: Gmm;
+  }
+  interface NaiveBayes extends Model {
+    readonly classes: number;
+    /** training rows counted */
+    readonly rows: number;
+    /** log p(y|x) per row, [n, C] (each row's exp sums to 1) */
+    posterior(x: any): any;
+    classify(x: any | Float32Array): Int32Array;
+    /** fraction of split.y predicted right */
+    accuracy(split: { x: Float32Array; n: number; y?: Uint8Array }): number;
+    classPrior(): Float64Array;
+    /** p(x_i=1|y=c), [C·D] */
+    classMeans(): Float32Array;
+    counts(): { classes: Float64Array; on: Float64Array };
+    /** n images of class c */
+    sampleClass(c: number, n?: number, seed?: number): any;
+  }
+  interface Kde extends Model {
+    readonly points: number;
+    /** null until 'validation' has chosen */
+    readonly bandwidth: number | null;
+    /** the last search: each grid bandwidth's mean validation log-likelihood */
+    readonly selection: { bandwidths: number[]; logLik: number[] } | null;
+    /** store n rows directly; with `val`, choose the bandwidth on it */
+    fit(x: Float32Array, n: number, val?: { x: Float32Array; n: number }): Kde;
+    grid(): number[];
+    selectBandwidth(x: Float32Array, n?: number): number;
+    logProb(x: Float32Array, bandwidth?: number): Float64Array;
+  }
+  interface Ngram extends Model {
+    readonly order: number;
+    readonly levels: number;
+    readonly rows: number;
+    readonly contexts: number;
+    /** p(next symbol | context) over the whole vocabulary */
+    distribution(context?: string | ArrayLike<number>): Float64Array;
+    /** exp(mean nats per symbol) */
+    perplexity(x: Float32Array): number;
+    complete(prompt: string, opts?: { n?: number; length?: number; seed?: number }): string[];
+  }
+  interface Pca extends Model {
+    readonly latentDim: number;
+    readonly rows: number;
+    readonly dequantized: boolean;
+    /** accumulate n rows directly (builds as 'points': no dequantization) */
+    fit(x: Float32Array, n: number): Pca;
+    logProb(x: Float32Array): Float64Array;
+    explainedVariance(): { values: number[]; ratio: number[]; cumulative: number[]; total: number; sigma2: number };
+    parameters(): { mean: Float64Array; W: Float64Array; sigma2: number };
+    /** principal axes, [q·D] */
+    components(): Float32Array;
+    encodeMean(x: any): any;
+    decode(z: any): any;
+    reconstruct(x: any): any;
+    /** a 'points' dataset of the q principal-component scores of every split (labels kept) */
+    reduce(data: Dataset): Dataset;
+  }
+
   interface ModelsApi {
     /**
      * Variational autoencoder: MLP encoder / decoder, reparameterized, closed-form KL.
@@ -305,6 +408,27 @@ declare namespace LatentLab {
      * lab.evaluate: the mean-field bound with log Z by AIS (kind 'estimate').
      */
     dbm(cfg?: { layers?: number[]; k?: number; pretrain?: number; pretrainSteps?: number; meanFieldIters?: number; testMeanFieldIters?: number; initScale?: number; sampleSteps?: number; ais?: { chains?: number; betas?: number } }): Model;
+    /**
+     * Gaussian mixture by EM (k-means++ then k-means initialisation); one training step = one EM iteration on the
+     * batch (exact with batchSize = data.train.n, stochastic otherwise); exact density in nats (kind 'exact').
+     * `lab.models.gmm.select(data, { ks })` picks K by BIC = −2 log L + p log N.
+     */
+    gmm: ((cfg?: GmmConfig) => Gmm) & { select(data: Dataset, opts?: { ks?: number[]; covariance?: GmmCovariance; seed?: number; iters?: number; tol?: number; restarts?: number; reg?: number }): GmmSelection };
+    /**
+     * Bernoulli naive Bayes on binarized labelled images, p(x, y) = p(y) Π p(x_i|y), Laplace `alpha` (default 1);
+     * counts one pass of the data; val/accuracy; lab.evaluate: −log p(x) with y summed out (exact).
+     */
+    naiveBayes(cfg?: { alpha?: number }): NaiveBayes;
+    /**
+     * Parzen windows (Gaussian kernel on the training points); `bandwidth` a number or 'validation' (default,
+     * over `bandwidths`, 24 log-spaced values); at most `maxPoints` (default 10000). NLL kind 'estimate':
+     * a poor judge of high-dimensional models (Theis et al. 2016).
+     */
+    kde(cfg?: { bandwidth?: number | 'validation'; bandwidths?: number[]; maxPoints?: number }): Kde;
+    /** n-gram language model over symbols (default n = 3, at most 7), add-k (default 0.05) interpolated down the orders; exact NLL, val/perplexity. */
+    ngram(cfg?: { n?: number; k?: number }): Ngram;
+    /** Probabilistic PCA (components default min(16, D−1)) in closed form from one pass; exact NLL (8-bit scale on grey images); the linear baseline. */
+    pca(cfg?: { components?: number }): Pca;
   }
 
   interface RbmConfig {
@@ -530,6 +654,16 @@ declare namespace LatentLab {
     distribution(model: Model, split: { x: Float32Array; n: number }, opts?: { top?: number }): { kl: number; states: number; onData: number };
     /** Conditional models (cvae): one row per class, the same `n` latent codes in every row. */
     classes(model: Model, opts?: { n?: number; seed?: number }): { path: string; classes: number };
+    /** GMM on 2-D data: each component's 1σ and 2σ ellipses and mean over the data (`dims` picks two of D). */
+    gmmEllipses(model: Model, data: Dataset, opts?: { n?: number; dims?: [number, number]; split?: 'train' | 'val' | 'test' }): { components: number; ellipses: { mean: [number, number]; axes: [number, number]; angle: number; weight: number }[]; logLik: number };
+    /** The four covariance types fitted to data.train side by side, each with its log-likelihood and BIC. */
+    gmmCovariances(data: Dataset, opts?: { k?: number; seed?: number; iters?: number; restarts?: number; n?: number; types?: GmmCovariance[] }): { covariance: GmmCovariance[]; logLik: number[]; bic: number[]; params: number[]; best: GmmCovariance };
+    /** BIC against K, from lab.models.gmm.select. */
+    gmmBic(selection: GmmSelection): { k: number; ks: number[]; bic: number[] };
+    /** Naive Bayes: a row per class, p(x_i = 1 | y) then `n` samples. */
+    naiveBayesClasses(model: Model, opts?: { n?: number; seed?: number }): { path: string; classes: number };
+    /** PCA: explained variance; the mean and principal axes as images (path null for non-image data). */
+    pcaComponents(model: Model, opts?: { n?: number }): { path: string | null; cumulative: number[]; sigma2: number };
   }
 
   interface Lab {

@@ -15,7 +15,7 @@ import type { EngineContext } from '../context';
 import { InterruptedError } from '../context';
 import type { Dataset, Split } from '../data/types';
 import { auroc } from '../eval/auroc';
-import { evaluateModel } from '../eval/evaluate';
+import { evaluateModel, type LikelihoodModel } from '../eval/evaluate';
 import { BinaryAutoregressive } from '../models/autoregressive';
 import { FlowModel } from '../models/flows/flow';
 import { CategoricalSequence } from '../models/sequence';
@@ -266,7 +266,7 @@ export function createViews(ctx: EngineContext): Views {
         // the first `limit` examples, through lab.evaluate's own path (not recorded on the run)
         const D = splits[k].x.length / splits[k].n;
         const n = Math.min(limit, splits[k].n);
-        const r = evaluateModel(ctx, model, { x: splits[k].x.subarray(0, n * D), n }, { seed: 99, record: false });
+        const r = evaluateModel(ctx, model as LikelihoodModel, { x: splits[k].x.subarray(0, n * D), n }, { seed: 99, record: false });
         bpd[k] = r.perExample.map((v) => v / (D * Math.LN2));
         kind = r.kind;
       }

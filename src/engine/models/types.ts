@@ -26,6 +26,11 @@ export interface DataInfo {
   modeStd?: number;
   /** labelled data: the number of classes (rows carry a class index in 0..classes-1) */
   classes?: number;
+  /**
+   * rows in the training split: models that fit in closed form from counts (naive Bayes,
+   * n-grams, PCA, KDE) stop counting after one pass, so more epochs leave the fit as it is
+   */
+  trainRows?: number;
 }
 
 /** Services the trainer gives a model for one step. */

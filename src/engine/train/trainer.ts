@@ -228,7 +228,7 @@ export async function train(ctx: EngineContext, model: Model, data: Dataset, opt
   const batchRng = rng.fork();
   const stepRng = rng.fork();
   if (!model.built) {
-    model.build({ kind: data.kind, shape: data.shape, binary: data.binary, modes: data.modes, modeStd: data.modeStd, levels: data.levels, text: data.vocab !== undefined, sampleRate: data.sampleRate, ...(labelled ? { classes: data.classes } : {}) }, buildRng);
+    model.build({ kind: data.kind, shape: data.shape, binary: data.binary, modes: data.modes, modeStd: data.modeStd, levels: data.levels, text: data.vocab !== undefined, sampleRate: data.sampleRate, trainRows: data.train.n, ...(labelled ? { classes: data.classes } : {}) }, buildRng);
   }
   const best = opts.best === false ? null : (opts.best ?? model.bestMetric ?? null);
 

@@ -1,5 +1,5 @@
 // The `latentlab` command: serve | run | runs | export. Plain Node, no electron.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { Notebook, type CellOutput } from '../../shared/domain';
@@ -169,9 +169,8 @@ async function cmdRun(a: Args): Promise<number> {
       const runs = runIds.map((id) => {
         const r = service.tracker.getRun(id)!;
         const metrics = service.tracker.metricSummary(id);
-        // lab.evaluate's test NLL, with the kind the model declared for it
-        const kind = (r.config.metricKinds as Record<string, string> | undefined)?.['test/nll'] ?? 'exact';
-        const evaluation = metrics['test/nll'] && metrics['test/bits_per_dim'] ? { eval: { nll_nats: metrics['test/nll'].last, bits_per_dim: metrics['test/bits_per_dim'].last, kind, ...(metrics['test/nll_stderr'] ? { stderr: metrics['test/nll_stderr'].last } : {}) } } : {};
+        const ev = evalJson(r, metrics);
+        const evaluation = ev ? { eval: ev } : {};
         return {
           id: r.id, name: r.name, family: r.family, status: r.status, steps: r.steps, backend: r.backend,
           metrics, ...evaluation,
@@ -183,6 +182,49 @@ async function cmdRun(a: Args): Promise<number> {
     await service.close();
   }
   return status === 'ok' ? 0 : 1;
+}
+
+/** the name of the pinned classifier `version` of a dataset (resources/classifiers/*.json), e.g. 'mnist-mlp-v1' */
+function classifierName(dataName: string, version: number): string {
+  try {
+    const dir = resolve(appRoot(), 'resources', 'classifiers');
+    for (const f of readdirSync(dir).filter((x) => x.endsWith('.json'))) {
+      const info = JSON.parse(readFileSync(resolve(dir, f), 'utf8')) as { dataset?: string; version?: string; versionNumber?: number };
+      if (info.dataset === dataName && info.versionNumber === version && info.version) return info.version;
+    }
+  } catch {
+    /* no classifiers folder: the number alone */
+  }
+  return `${dataName}-v${version}`;
+}
+
+/**
+ * lab.evaluate's results on a run, as `latentlab run --json` reports them: the test NLL
+ * with the kind the model declared for it (plus sample metrics when they were computed),
+ * or for a model without a likelihood its sample metrics (kind 'sample'): FID, KID,
+ * precision, recall, class coverage on images; MMD on 2-D and tabular data.
+ */
+export function evalJson(r: { dataName: string; config: Record<string, unknown> }, metrics: Record<string, { last: number }>): Record<string, unknown> | null {
+  const last = (k: string) => metrics[k]?.last;
+  const sample: Record<string, unknown> = {};
+  if (last('test/fid') !== undefined) {
+    sample.fid = last('test/fid');
+    for (const [key, name] of [['test/kid', 'kid'], ['test/kid_std', 'kid_std'], ['test/precision', 'precision'], ['test/recall', 'recall'], ['test/class_coverage', 'class_coverage']] as const) {
+      if (last(key) !== undefined) sample[name] = last(key);
+    }
+  } else if (last('test/mmd') !== undefined) sample.mmd = last('test/mmd');
+  const hasSample = Object.keys(sample).length > 0;
+  if (hasSample) {
+    if (last('test/sample_n') !== undefined) sample.n = last('test/sample_n');
+    const v = last('test/classifier_version');
+    if (v !== undefined) sample.classifier = classifierName(r.dataName, v);
+  }
+  if (last('test/nll') !== undefined && last('test/bits_per_dim') !== undefined) {
+    const kind = (r.config.metricKinds as Record<string, string> | undefined)?.['test/nll'] ?? 'exact';
+    const stderr = last('test/nll_stderr');
+    return { nll_nats: last('test/nll'), bits_per_dim: last('test/bits_per_dim'), kind, ...(stderr !== undefined ? { stderr } : {}), ...sample };
+  }
+  return hasSample ? { kind: 'sample', ...sample } : null;
 }
 
 function cmdRuns(a: Args): void {

@@ -11,7 +11,7 @@ import { basename, isAbsolute, join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { encodeGrayPng, PNG_SIGNATURE } from '../../engine/util/png';
 import type { RunRecord } from '../../shared/domain';
-import { flattenConfig, isBookkeeping, lineDiff, unitOf } from '../../shared/compare';
+import { flattenConfig, isBookkeeping, lineDiff, metricKindOf, samplePairOf, SAMPLE_METRIC_KEYS, unitOf } from '../../shared/compare';
 import { ADVANCE, drawText, GLYPH_H, textWidth } from '../../shared/bitmap-font';
 import { appRoot } from './paths';
 import type { Tracker } from './tracker';
@@ -242,7 +242,7 @@ const STRIP_NOTE: Record<string, string> = {
  * a table header; where the runs disagree the header says so.
  */
 function kindOf(runs: RunRecord[], key: string): string {
-  const kinds = new Set(runs.map((r) => (r.config.metricKinds as Record<string, string> | undefined)?.[key]).filter(Boolean));
+  const kinds = new Set(runs.map((r) => metricKindOf(r, key)).filter(Boolean));
   if (kinds.size === 0) return '';
   const unit = unitOf(key, [...kinds] as string[]);
   const u = unit ? `, ${unit}` : '';
@@ -280,6 +280,21 @@ export function curveSvg(title: string, series: { label: string; steps: number[]
     `<text x="${(L + width - R) / 2}" y="${height - 4}" font-size="10" text-anchor="middle">step</text>`,
     ...lines, ...legend, '</svg>',
   ].join('\n');
+}
+
+/**
+ * The runs' sample metrics (FID, KID, precision/recall, class coverage; MMD on points),
+ * each with the classifier version and sample count it was computed with; `warning`
+ * says why they are not comparable when those pairs differ.
+ */
+export function sampleSection(runs: RunRecord[]): { keys: string[]; rows: { run: RunRecord; pair: string; values: (number | null)[] }[]; warning: string } | null {
+  const keys = SAMPLE_METRIC_KEYS.filter((k) => runs.some((r) => k in r.finalMetrics));
+  if (keys.length === 0) return null;
+  const holding = runs.filter((r) => keys.some((k) => k in r.finalMetrics));
+  const rows = holding.map((run) => ({ run, pair: samplePairOf(run), values: keys.map((k) => (k in run.finalMetrics ? run.finalMetrics[k] : null)) }));
+  const pairs = [...new Set(rows.map((r) => r.pair))];
+  const warning = pairs.length > 1 ? `these runs' sample metrics were computed with different classifier versions or sample counts (${rows.map((r) => `${r.run.id.slice(-4)}: ${r.pair}`).join(', ')}), so they cannot be ranked against each other.` : '';
+  return { keys, rows, warning };
 }
 
 export interface ReportEnvironment {
@@ -329,6 +344,7 @@ export function exportReport(tracker: Tracker, artifactsDir: string, runs: RunRe
     }
   });
   const diffs = runs.length > 1 ? differences(runs) : [];
+  const samples = sampleSection(runs);
   const datasets = [...new Set(runs.map((r) => `${r.dataName} ${r.dataFingerprint.slice(0, 12)}`))];
   const dataWarning = datasets.length > 1 ? `these runs were trained on different data or preprocessing (${datasets.join(', ')}), so their likelihoods cannot be ranked against each other.` : '';
   const codeDiffs = runs.slice(1).map((r) => (r.code === runs[0].code ? null : lineDiff(runs[0].code, r.code)));
@@ -350,6 +366,14 @@ export function exportReport(tracker: Tracker, artifactsDir: string, runs: RunRe
         keys.filter((k) => k.startsWith('val/')).map((k) => `<td>${k in r.finalMetrics ? fmt(r.finalMetrics[k]) : '—'}</td>`).join('') + '</tr>'),
       '</table>',
       dataWarning ? `<p class="warn"><b>Not comparable:</b> ${esc(dataWarning)}</p>` : '',
+      ...(samples
+        ? [
+            '<h2>Sample quality</h2><table data-section="sample-metrics"><tr><th>run</th><th>computed with</th>' + samples.keys.map((k) => `<th>${esc(k)}${kindOf(runs, k)}</th>`).join('') + '</tr>',
+            ...samples.rows.map((r) => `<tr><td>${esc(r.run.name)} <small>${esc(r.run.id)}</small></td><td>${esc(r.pair)}</td>${r.values.map((v) => `<td>${v === null ? '—' : fmt(v)}</td>`).join('')}</tr>`),
+            '</table>',
+            samples.warning ? `<p class="warn" data-warning="sample-metrics"><b>Not comparable:</b> ${esc(samples.warning)}</p>` : '',
+          ]
+        : []),
       ...(runs.length > 1
         ? [
             '<h2>What differs</h2>',
@@ -396,6 +420,11 @@ export function exportReport(tracker: Tracker, artifactsDir: string, runs: RunRe
       lines.push(`| ${r.name} \`${r.id}\` | ${r.status} | ${r.steps}/${r.totalSteps} | ${r.family} | ${r.backend} | ${r.seed} | ${r.dataName} \`${r.dataFingerprint.slice(0, 12)}\` |${vals}`);
     }
     if (dataWarning) lines.push('', `**Not comparable:** ${dataWarning}`);
+    if (samples) {
+      lines.push('', '## Sample quality', '', `| run | computed with |${samples.keys.map((k) => ` ${k}${kindOf(runs, k).replace(/<[^>]+>/g, '')} |`).join('')}`, `|---|---|${samples.keys.map(() => '---|').join('')}`);
+      for (const r of samples.rows) lines.push(`| ${r.run.name} \`${r.run.id}\` | ${r.pair} |${r.values.map((v) => ` ${v === null ? '—' : fmt(v)} |`).join('')}`);
+      if (samples.warning) lines.push('', `**Not comparable:** ${samples.warning}`);
+    }
     if (runs.length > 1) {
       lines.push('', '## What differs', '');
       if (diffs.length === 0) lines.push('No setting, seed, backend or data differs.');

@@ -208,6 +208,7 @@ export class LabService {
         // an ended run of this workspace may gain evaluations (its test NLL); unknown runs are ignored
         if (!this.tracker.getRun(msg.runId)) return;
         this.tracker.addMetrics(msg.runId, msg.points);
+        if (msg.kinds) this.tracker.mergeMetricKinds(msg.runId, msg.kinds);
         this.emit('run.metrics', { runId: msg.runId, points: msg.points });
         const run = this.tracker.getRun(msg.runId);
         if (run) this.emit('run.updated', { run });

@@ -92,6 +92,17 @@ export class Tracker {
     })();
   }
 
+  /** Adds metric kinds to a run's config.metricKinds (evaluations recorded after the run started). */
+  mergeMetricKinds(runId: string, kinds: Record<string, string>): void {
+    this.db.transaction(() => {
+      const row = this.db.prepare('SELECT config FROM runs WHERE id = ?').get(runId) as { config: string } | undefined;
+      if (!row) return;
+      const config = JSON.parse(row.config) as Record<string, unknown>;
+      config.metricKinds = { ...((config.metricKinds as Record<string, string> | undefined) ?? {}), ...kinds };
+      this.db.prepare('UPDATE runs SET config = ? WHERE id = ?').run(JSON.stringify(config), runId);
+    })();
+  }
+
   endRun(runId: string, status: Exclude<RunStatus, 'running'>, steps: number, error: string | null): void {
     this.db
       .prepare('UPDATE runs SET status = ?, steps = MAX(steps, ?), ended_at = ?, error = ? WHERE id = ?')

@@ -4,7 +4,7 @@
 // shared step, and for sweeps a parallel-coordinates plot.
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { Artifact, RunRecord, SeriesData } from '../../../shared/domain';
-import { flattenConfig as flatten, isBookkeeping, lineDiff, sweepOf, unitOf } from '../../../shared/compare';
+import { flattenConfig as flatten, isBookkeeping, isSampleMetric, lineDiff, metricKindOf, samplePairOf, sampleNotComparable, sweepOf, unitOf } from '../../../shared/compare';
 import { guard, openRun } from '../actions';
 import { getApi } from '../api/client';
 import { useLab } from '../store';
@@ -109,7 +109,10 @@ export function ComparePage({ runIds }: { runIds: string[] }) {
     .sort((a, b) => Number(b[2]) - Number(a[2]));
   const finalKeys = [...new Set(loaded.flatMap((l) => Object.keys(l.run.finalMetrics)))].sort();
   const evalKeys = finalKeys.filter((k) => k.startsWith('val/') || k.startsWith('test/'));
-  const kindOf = (r: RunRecord, k: string) => (r.config.metricKinds as Record<string, string> | undefined)?.[k] ?? '';
+  const kindOf = (r: RunRecord, k: string) => metricKindOf(r, k);
+  // sample metrics compare only between runs with the same classifier version and sample count
+  const sampleRuns = loaded.map((l) => l.run).filter((r) => evalKeys.some((k) => isSampleMetric(k) && k in r.finalMetrics));
+  const samplePairs = [...new Set(sampleRuns.map(samplePairOf))];
 
   // parallel coordinates: every run of the sweep when the compared runs come from one,
   // else the compared runs; axes are the settings that vary among them
@@ -203,6 +206,11 @@ export function ComparePage({ runIds }: { runIds: string[] }) {
           These runs were trained on different data or preprocessing ({[...new Set(loaded.map((l) => `${l.run.dataName} ${l.run.dataFingerprint.slice(0, 8)}`))].join(', ')}): their likelihoods are not comparable.
         </div>
       )}
+      {samplePairs.length > 1 && (
+        <div className="compare-warning" data-testid="compare-sample-warning">
+          These runs' sample metrics were computed with different classifier versions or sample counts ({sampleRuns.map((r) => `${r.id.slice(-4)}: ${samplePairOf(r)}`).join(', ')}): they are not comparable.
+        </div>
+      )}
       <table className="ll-table" data-testid="compare-eval">
         <thead>
           <tr>
@@ -217,14 +225,17 @@ export function ComparePage({ runIds }: { runIds: string[] }) {
         <tbody>
           {evalKeys.map((k) => {
             const kinds = [...new Set(loaded.map((l) => kindOf(l.run, k)).filter(Boolean))];
+            const apart = sampleNotComparable(loaded.map((l) => l.run), k);
             return (
-              <tr key={k}>
+              <tr key={k} data-key={k}>
                 <td>{k}</td>
                 {loaded.map((l) => (
                   <td key={l.run.id} className="num">{k in l.run.finalMetrics ? formatNumber(l.run.finalMetrics[k]) : '—'}</td>
                 ))}
                 <td>{unitOf(k, kinds)}</td>
-                <td className={kinds.length > 1 ? 'differs' : ''}>{kinds.length > 1 ? `kinds differ (${kinds.join(', ')}): not comparable` : kinds[0] ?? ''}</td>
+                <td className={kinds.length > 1 || apart ? 'differs' : ''} data-testid="compare-eval-kind">
+                  {kinds.length > 1 ? `kinds differ (${kinds.join(', ')}): not comparable` : apart ? `${kinds[0] ?? 'sample'}, ${apart}` : kinds[0] ?? ''}
+                </td>
               </tr>
             );
           })}
