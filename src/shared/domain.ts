@@ -96,6 +96,8 @@ export const CellOutput = z.discriminatedUnion('type', [
     type: z.literal('plot'),
     data: z.array(z.record(z.string(), z.unknown())).max(200),
     layout: z.record(z.string(), z.unknown()),
+    /** animation frames (a slider / play button steps through them: GAN Lab's single updates, DDPM's reverse chain) */
+    frames: z.array(z.record(z.string(), z.unknown())).max(200).optional(),
     caption: z.string().optional(),
     key: z.string().optional(),
   }),

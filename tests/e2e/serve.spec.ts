@@ -394,3 +394,46 @@ test('latent and energy views: images load and Plotly figures draw in the browse
     await server.stop();
   }
 });
+
+test('adversarial, classical and diffusion views: animation frames step, figures draw, pictures load', async () => {
+  test.skip(!exe, 'Chromium is not installed (apt-get install -y chromium); .ci/run installs it');
+  const workspace = makeWorkspace();
+  const cells = [
+    "const toy = lab.data.toy2d('8gaussians', { n: 2000 });\nconst gan = lab.models.gan({ latentDim: 2, hidden: [32, 32] });\nawait lab.train(gan, toy, { steps: 30, batchSize: 128, evalEvery: 30, sampleEvery: 1000 });\nconst lab1 = lab.views.ganLab(gan, toy, { updates: 'dgdg', size: 20, n: 100, arrows: 10 });\nlab.show(`frames: ${lab1.labels.join(', ')}`);",
+    "lab.views.discriminatorHistogram(gan, toy);\nlab.views.modeCoverage(gan, toy);",
+    "const gmm = lab.models.gmm({ components: 8 });\nawait lab.train(gmm, toy, { steps: 10, batchSize: toy.train.n, evalEvery: 10, sampleEvery: 1000 });\nlab.views.gmmEllipses(gmm, toy);",
+    "const ddpm = lab.models.ddpm();\nawait lab.train(ddpm, toy, { steps: 20, batchSize: 128, evalEvery: 20, sampleEvery: 1000 });\nlab.views.reverseProcess(ddpm, { n: 100 });",
+    "const mn = lab.data.mnist({ limit: 300 });\nconst g2 = lab.models.gan({ hidden: [32] });\nawait lab.train(g2, mn, { steps: 5, batchSize: 32, evalEvery: 5, sampleEvery: 1000 });\nlab.views.nearestNeighbours(g2, mn, { n: 6 });",
+  ];
+  writeCodeNotebook(workspace, 'part3-views.ipynb', 'Part 3 views check', cells);
+  const server = await startServe(workspace);
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await page.goto(server.url);
+    await page.getByText('Part 3 views check').first().click();
+    await page.locator('[data-testid="run-all"]').click();
+    const codeCells = page.locator('[data-testid="cell"][data-cell-type="code"]');
+    // per cell: the plots and pictures it should show
+    const expected = [[1, 0], [2, 0], [1, 0], [1, 0], [0, 1]];
+    for (const [i, [plotCount, imageCount]] of expected.entries()) {
+      const cell = codeCells.nth(i);
+      await expect(cell.locator('[data-testid="output-plot"][data-traces]')).toHaveCount(plotCount, { timeout: 180_000 });
+      const imgs = cell.locator('img[data-testid="output-image"]');
+      await expect(imgs).toHaveCount(imageCount, { timeout: 180_000 });
+      for (let k = 0; k < imageCount; k++) await expect.poll(() => imgs.nth(k).evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth > 0), { timeout: 30_000 }).toBe(true);
+    }
+    // GAN Lab's figure came with its animation frames: Plotly drew a slider and play/pause buttons
+    const ganPlot = codeCells.nth(0).locator('[data-testid="output-plot"]');
+    await expect(ganPlot.locator('.slider-container')).toBeAttached();
+    await expect(ganPlot.locator('.updatemenu-container')).toBeAttached();
+    await expect(codeCells.nth(0).getByText(/frames: start, step D, step G, step D, step G/)).toBeVisible();
+    // the frames reached the browser: stepping the slider to the last frame changes the drawn heatmap
+    const frames = await ganPlot.evaluate((el) => (el as HTMLElement & { _transitionData?: { _frames?: unknown[] } })._transitionData?._frames?.length ?? 0);
+    expect(frames).toBe(5);
+    // DDPM's reverse chain is an animation too
+    await expect(codeCells.nth(3).locator('[data-testid="output-plot"] .slider-container')).toBeAttached();
+    if (process.env.LATENTLAB_SHOT) await page.screenshot({ path: process.env.LATENTLAB_SHOT, fullPage: true });
+  } finally {
+    await server.stop();
+  }
+});

@@ -19,6 +19,8 @@ const outputs: CellOutput[] = [
   { type: 'run', runId: 'r-20261123-000000-abcd' },
   { type: 'image', path: 'r-1/images/grid.png', caption: '64 samples' },
   { type: 'error', name: 'TypeError', message: 'x is not a function', line: 3, stack: 'TypeError: x is not a function\n    at cell:c3:3:1' },
+  // an animation (GAN Lab's single updates, DDPM's reverse chain): its frames survive a save
+  { type: 'plot', data: [{ type: 'scatter', x: [0, 1], y: [1, 0] }], layout: { sliders: [{ steps: [{ label: 'start', method: 'animate', args: [['f0']] }] }] }, frames: [{ name: 'f0', data: [{ x: [0, 1], y: [0, 1] }] }, { name: 'f1', data: [{ x: [1, 0], y: [0, 1] }] }], caption: 'two frames' },
 ];
 
 function savedExample(): { file: string; dir: string } {

@@ -86,3 +86,58 @@ describe('model zoo notebooks', () => {
     if (data !== 'points') expect(run.eval.nll_nats).toBeGreaterThan(0);
   }, 300_000);
 });
+
+// part 3: adversarial, classical and diffusion models: [notebook, family of the evaluated run, kind, D, runs].
+// 'sample' means a family without a likelihood, evaluated by its samples: FID & co on
+// images, MMD on 2-D data (never a made-up NLL).
+const part3: [string, string, 'bound' | 'estimate' | 'exact' | 'sample' | null, number, number][] = [
+  ['ml-basics', '', null, 0, 0],
+  ['gmm', 'gmm', 'exact', 2, 2],
+  ['naive-bayes', 'naive-bayes', 'exact', 784, 1],
+  ['kde', 'kde', 'estimate', 2, 1],
+  ['ngram', 'ngram', 'exact', 128, 8],
+  ['pca', 'pca', 'exact', 784, 3],
+  ['gmmn', 'gmmn', 'sample', 2, 2],
+  ['gan-lab', 'gan', 'sample', 2, 1],
+  ['gan-toy2d', 'gan', 'sample', 2, 1],
+  ['dcgan', 'dcgan', 'sample', 784, 1],
+  ['cgan', 'cgan', 'sample', 784, 1],
+  ['wgan', 'wgan', 'sample', 2, 3],
+  ['wgan-gp', 'wgan-gp', 'sample', 784, 1],
+  ['lsgan', 'lsgan', 'sample', 784, 1],
+];
+
+describe('model zoo notebooks, part 3', () => {
+  it.each(part3)('%s.ipynb runs, and its evaluation carries its kind', (file, family, kind, D, runs) => {
+    copyFileSync(join(root, 'resources', 'notebooks', `${file}.ipynb`), join(dir, `${file}.ipynb`));
+    const r = spawnSync(process.execPath, [join(root, 'bin', 'latentlab.js'), 'run', join(dir, `${file}.ipynb`), '-p', 'steps', '12', '--json'], { cwd: root, encoding: 'utf8', timeout: 300_000 });
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    const out = JSON.parse(r.stdout.trim());
+    expect(out.status).toBe('ok');
+    expect(out.runs).toHaveLength(runs);
+    if (runs === 0) return;
+    // the evaluated run: the one that carries an eval (notebooks may train a baseline beside it)
+    const run = out.runs.find((x: { family: string; eval?: unknown }) => x.family === family && x.eval) ?? out.runs.find((x: { family: string }) => x.family === family);
+    expect(run, JSON.stringify(out.runs.map((x: { family: string }) => x.family))).toBeDefined();
+    expect(run.status).toBe('finished');
+    if (kind === null) {
+      expect(run.eval).toBeUndefined();
+      return;
+    }
+    expect(run.eval.kind).toBe(kind);
+    if (kind === 'sample') {
+      // images: FID & co on the pinned classifier; points: MMD
+      if (D === 784) {
+        for (const k of ['fid', 'kid', 'precision', 'recall']) expect(Number.isFinite(run.eval[k]), k).toBe(true);
+        expect(run.eval.fid).toBeGreaterThan(0);
+        expect(typeof run.eval.classifier).toBe('string');
+        expect(run.eval.nll_nats).toBeUndefined();
+      } else {
+        expect(run.eval.mmd).toBeGreaterThanOrEqual(0);
+      }
+      return;
+    }
+    expect(Number.isFinite(run.eval.nll_nats)).toBe(true);
+    expect(run.eval.bits_per_dim).toBeCloseTo(run.eval.nll_nats / (D * Math.LN2), 6);
+  }, 300_000);
+});

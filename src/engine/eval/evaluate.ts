@@ -43,6 +43,8 @@ export type SampleEvaluation = SampleMetrics & { runId: string | null };
 export type Evaluation = LikelihoodEvaluation | SampleEvaluation;
 
 export interface EvaluateOptions {
+  /** false: only the sample metrics, even for a model with a likelihood (skips a slow bound or AIS) */
+  likelihood?: boolean;
   /** seed of the likelihood estimator and of the samples' noise (default 271828) */
   seed?: number;
   /** record the results on the run that trained the model (default true) */
@@ -85,7 +87,7 @@ export function evaluateModel(ctx: EngineContext, model: Model, split: Split, op
   if (opts.samples !== undefined && !(Number.isInteger(opts.samples) && opts.samples >= 10)) {
     throw new Error(`lab.evaluate: samples must be a whole number of at least 10 (got ${opts.samples})`);
   }
-  if (!model.testNll) {
+  if (!model.testNll || opts.likelihood === false) {
     const metrics = sampleMetricsOf(model, split, opts.samples ?? 1000, opts);
     const run = opts.record === false ? undefined : lastRunOf(model);
     if (run) recordSampleMetrics(ctx, run, metrics, []);

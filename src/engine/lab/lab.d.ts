@@ -7,6 +7,15 @@ declare namespace LatentLab {
   type MetricKind = 'loss' | 'exact' | 'bound' | 'estimate' | 'sample' | 'info';
 
   /** A dataset with a fixed train / validation / test split (80 / 10 / 10). */
+  /** Rows of a dataset: flat row-major x [n, dim], labels y where the data has classes. */
+  interface Split {
+    x: Float32Array;
+    n: number;
+    y?: Uint8Array;
+    /** where it came from ('mnist', 'fashion-mnist', 'moons', ...): lab.evaluate picks its sample metrics by it */
+    source?: string;
+  }
+
   interface Dataset {
     /** e.g. 'mnist', 'fashion-mnist', '8gaussians' */
     readonly name: string;
@@ -19,11 +28,11 @@ declare namespace LatentLab {
     /** true when every value is 0 or 1 */
     readonly binary: boolean;
     /** training split: `x` is row-major [n, dim]; `y` the class of each row, where the data has labels */
-    readonly train: { x: Float32Array; n: number; y?: Uint8Array };
+    readonly train: Split;
     /** validation split (evaluation during training, best checkpoint) */
-    readonly val: { x: Float32Array; n: number; y?: Uint8Array };
+    readonly val: Split;
     /** test split (final numbers only) */
-    readonly test: { x: Float32Array; n: number; y?: Uint8Array };
+    readonly test: Split;
     /** labelled data (MNIST, Fashion-MNIST): the number of classes, and their names */
     readonly classes?: number;
     readonly classNames?: string[];
@@ -163,15 +172,63 @@ declare namespace LatentLab {
     conditional?: boolean;
   }
 
-  interface GanConfig {
-    /** latent dimensions (default 2 on 2-D data, 64 on images) */
+  interface AdversarialConfig {
+    /** latent dimensions (default 2 on 2-D points, 64 on images) */
     latentDim?: number;
-    /** hidden sizes of generator and discriminator (default [128, 128]) */
+    /** 'mlp' (default) or 'conv' (images whose sides divide by 2^hidden.length) */
+    net?: 'mlp' | 'conv';
+    /** mlp: hidden sizes of G and D (default [64, 64] on 2-D points, [256, 256] on images); conv: D's channels, G mirrors them (default [32, 64]) */
     hidden?: number[];
+    /** discriminator (critic) updates per generator update (default 1; wgan / wganGp 5) */
+    dSteps?: number;
+    /** dropout rate on D's hidden units while training (default 0) */
+    dropout?: number;
+    /** W / σ_max(W) for every D weight, one power-iteration step per update (default false) */
+    spectralNorm?: boolean;
+  }
+  interface GanConfig extends AdversarialConfig {
     /** generator loss: 'nonsaturating' (max log D(G(z)), default) or 'minimax' (min log(1 − D(G(z)))) */
     loss?: 'nonsaturating' | 'minimax';
-    /** discriminator steps per generator step (default 1) */
-    dSteps?: number;
+  }
+  type DcganConfig = Omit<GanConfig, 'net'> & { net?: 'conv' };
+  interface WganConfig extends AdversarialConfig {
+    /** clip critic parameters into [−clip, clip] after each update (default 0.01) */
+    clip?: number;
+  }
+  interface WganGpConfig extends AdversarialConfig {
+    /** weight λ of λ(‖∇D(x̂)‖₂ − 1)² (default 10) */
+    lambda?: number;
+  }
+  interface LsganConfig extends AdversarialConfig {
+    /** D's target for generated (default 0) */
+    a?: number;
+    /** D's target for real (default 1) */
+    b?: number;
+    /** G's target (default 1) */
+    c?: number;
+  }
+  /** What every adversarial family exposes beyond Model (the GAN Lab views use it). */
+  interface AdversarialModel extends Model {
+    readonly adversarial: true;
+    /** 'probability' = D(x) ∈ (0, 1) (gan, dcgan, cgan); 'score' (wgan, wgan-gp, lsgan) */
+    readonly criticKind: 'probability' | 'score';
+    /** D's output per row [n, 1] (one-hot labels for a cgan) */
+    critic(x: any, labels?: any): any;
+    /** minus ∇ₓ of the generator's loss at points x: where G's update pushes a sample */
+    generatorGradient(x: any, labels?: any): any;
+    /** G's output for codes z [n, latentDim] (a cgan: with a class index, one per row, or one-hot) */
+    decode(z: any, labels?: number | ArrayLike<number> | any): any;
+    readonly latentDim: number;
+  }
+  interface Cgan extends AdversarialModel {
+    readonly conditional: true;
+    readonly classes: number;
+    /** n samples of class c from codes drawn with seed */
+    sampleClass(c: number, n: number, seed?: number): any;
+  }
+  interface WganGp extends AdversarialModel {
+    /** λ·mean(‖∇D(x̂)‖₂ − 1)² at x̂ = x + ε(fake − x), ε ~ U[0,1] from seed; differentiable in D's weights */
+    gradientPenalty(real: any, fake: any, seed: number, labels?: any): { penalty: any; gradNorm: any };
   }
 
   type GmmCovariance = 'full' | 'diag' | 'spherical' | 'tied';
@@ -277,6 +334,35 @@ declare namespace LatentLab {
     reduce(data: Dataset): Dataset;
   }
 
+  interface GmmnConfig {
+    /** noise dimensions (default 4 for 2-D points, 32 for images) */
+    latentDim?: number;
+    /** hidden layer sizes of the generator (default [128, 128] for points, [256, 256] for images) */
+    hidden?: number[];
+    /** Gaussian kernel bandwidths σ, k = Σ_σ exp(−‖a−b‖²/2σ²); 'auto' (default): the data's median pairwise distance × 1/16, 1/8, 1/4, 1/2, 1, 2 */
+    bandwidths?: number[] | 'auto';
+    /** MMD² estimator of the loss (default 'unbiased') */
+    estimator?: 'unbiased' | 'biased';
+  }
+  /** GMMN: reports train/mmd2 (loss), val/mmd (sample), and val/mode_dist, val/modes_covered, val/high_quality on toy mixtures; no likelihood */
+  interface Gmmn extends Model {
+    /** the kernel bandwidths in use (null until 'auto' has seen data; then also recorded in config) */
+    readonly bandwidths: number[] | null;
+  }
+  interface GanLabFrame {
+    /** 'start', 'step D' or 'step G' */
+    label: string;
+    /** the player updated to reach this frame (null for the start) */
+    player: 'd' | 'g' | null;
+    /** the optimizer groups the update stepped (['d'] or ['g']) */
+    groups: string[];
+    /** mean critic output on real (validation) and on the shown generated points */
+    dReal: number;
+    dFake: number;
+    /** what the update reported (its loss and diagnostics) */
+    metrics: Record<string, number>;
+  }
+
   interface ModelsApi {
     /**
      * Variational autoencoder: MLP encoder / decoder, reparameterized, closed-form KL.
@@ -291,11 +377,22 @@ declare namespace LatentLab {
      */
     cvae(cfg?: Omit<VaeConfig, 'conditional'>): Model;
     /**
-     * Generative adversarial network with MLP generator and discriminator. Reports
-     * train/d_loss, train/g_loss, train/d_real (mean D(x)), train/d_fake; on toy mixtures
-     * val/mode_dist and val/modes_covered (kind 'sample'). A GAN has no likelihood.
+     * Generative adversarial network (MLP or conv): minimax or non-saturating G loss, `dSteps` D updates per G update,
+     * dropout and spectral norm in D. Reports train/d_loss, train/g_loss, train|val/d_real, d_fake, d_accuracy (info);
+     * on toy mixtures val/mode_dist, val/modes_covered, val/high_quality (kind 'sample'). No likelihood:
+     * lab.evaluate scores its samples.
      */
-    gan(cfg?: GanConfig): Model;
+    gan(cfg?: GanConfig): AdversarialModel;
+    /** DCGAN: transposed convolutions + batch norm + ReLU in G, strided convolutions + LeakyReLU in D (28×28 images). */
+    dcgan(cfg?: DcganConfig): AdversarialModel;
+    /** WGAN: a critic without sigmoid, weight clipping (±0.01), 5 critic steps per G step, Adam β1 = 0, β2 = 0.9; train|val/w_dist. */
+    wgan(cfg?: WganConfig): AdversarialModel;
+    /** WGAN-GP: the gradient penalty λ(‖∇D(x̂)‖ − 1)² (λ = 10) on random interpolates (a second derivative); train/gp, train/grad_norm. */
+    wganGp(cfg?: WganGpConfig): WganGp;
+    /** LSGAN: least-squares losses (a = 0, b = 1, c = 1). */
+    lsgan(cfg?: LsganConfig): AdversarialModel;
+    /** Conditional GAN (labelled data): the one-hot class into G and D; rows of a sample grid cycle through the classes. */
+    cgan(cfg?: GanConfig): Cgan;
     /**
      * Fully visible sigmoid belief network on binary data: p(x_i = 1 | x_<i) = σ(b_i + Σ_{j<i} W_ij x_j).
      * Reports train/loss and val/nll (nats), val/bits_per_dim, all 'exact'.
@@ -429,6 +526,8 @@ declare namespace LatentLab {
     ngram(cfg?: { n?: number; k?: number }): Ngram;
     /** Probabilistic PCA (components default min(16, D−1)) in closed form from one pass; exact NLL (8-bit scale on grey images); the linear baseline. */
     pca(cfg?: { components?: number }): Pca;
+    /** Generative moment matching network: an MLP generator trained to minimize MMD² (Gaussian kernels) to the data; no likelihood. */
+    gmmn(cfg?: GmmnConfig): Gmmn;
   }
 
   interface RbmConfig {
@@ -479,12 +578,67 @@ declare namespace LatentLab {
     net?: 'mlp' | 'conv';
   }
 
-  /** What lab.evaluate returns. */
-  interface Evaluation {
+  /** lab.evaluate's options. */
+  interface EvaluateOptions {
+    /** false: only the sample metrics, even for a model with a likelihood (skips a slow bound or AIS) */
+    likelihood?: boolean;
+    /** seed of the likelihood estimator and of the samples' noise (default 271828) */
+    seed?: number;
+    /** record the results on the run that trained the model (default true) */
+    record?: boolean;
+    /**
+     * samples for sample metrics: default 1000 for a model without a likelihood; for one with a likelihood
+     * they are computed only when this is given. FID and precision/recall shift with it: compare at equal counts.
+     */
+    samples?: number;
+    /** samples per model.sample call (default 250) */
+    batchSize?: number;
+    /** at most this many (first) rows of the split are the reference (default 2000) */
+    maxReference?: number;
+  }
+
+  /** Sample metrics of MNIST / Fashion-MNIST images on the pinned classifier's 64-d features (kind 'sample'). */
+  interface ImageSampleMetrics {
+    kind: 'sample';
+    /** Fréchet distance of Gaussians fitted to the features (lower is better; biased up at small n) */
+    fid: number;
+    /** unbiased MMD² with the kernel (x·y/d + 1)³, mean over 100 subsets */
+    kid: number;
+    /** spread of KID over its subsets */
+    kidStd: number;
+    /** share of samples inside the real features' k-NN balls (k = 3) */
+    precision: number;
+    /** share of real features inside the samples' k-NN balls (k = 3) */
+    recall: number;
+    /** classes (of 10) predicted for at least half a uniform share of the samples */
+    classCoverage: number;
+    /** entropy of the predicted-class histogram, nats (ln 10 ≈ 2.303 when uniform) */
+    classEntropy: number;
+    classHistogram: number[];
+    /** samples */
+    n: number;
+    /** reference rows of the split */
+    nRef: number;
+    /** the classifier's version name, e.g. 'mnist-mlp-v1' */
+    classifier: string;
+    /** the same version as a number (recorded as test/classifier_version) */
+    classifierVersion: number;
+  }
+  /** Sample metric of 2-D / tabular data: MMD with Gaussian kernels (median heuristic × 0.5, 1, 2). */
+  interface PointSampleMetrics {
+    kind: 'sample';
+    mmd: number;
+    n: number;
+    nRef: number;
+  }
+  type SampleMetrics = ImageSampleMetrics | PointSampleMetrics;
+
+  /** What lab.evaluate returns for a model with a likelihood. */
+  interface LikelihoodEvaluation {
     /** mean negative log-likelihood per example, nats (8-bit scale for dequantized images) */
     nll_nats: number;
     bits_per_dim: number;
-    /** 'exact' (autoregressive models, flows, small Boltzmann machines), 'bound' (a VAE's −ELBO or −IWAE) or 'estimate' (AIS) */
+    /** 'exact' (autoregressive models, flows, small Boltzmann machines), 'bound' (a VAE's −ELBO or −IWAE) or 'estimate' (AIS, Parzen) */
     kind: 'exact' | 'bound' | 'estimate';
     /** examples evaluated */
     n: number;
@@ -496,7 +650,12 @@ declare namespace LatentLab {
     stderr?: number;
     /** what the number rests on, e.g. { logZ, logZStderr, chains, betas } or { k } for IWAE */
     details?: Record<string, number>;
+    /** sample metrics, when `samples` was given */
+    sample?: SampleMetrics;
   }
+  /** What lab.evaluate returns for a model without a likelihood (GANs, GMMN, DDPM, autoencoders): its sample metrics. */
+  type SampleEvaluation = SampleMetrics & { runId: string | null };
+  type Evaluation = LikelihoodEvaluation | SampleEvaluation;
 
   type Schedule =
     | 'constant'
@@ -664,6 +823,30 @@ declare namespace LatentLab {
     naiveBayesClasses(model: Model, opts?: { n?: number; seed?: number }): { path: string; classes: number };
     /** PCA: explained variance; the mean and principal axes as images (path null for non-image data). */
     pcaComponents(model: Model, opts?: { n?: number }): { path: string | null; cumulative: number[]; sigma2: number };
+    /**
+     * Each of `n` samples (default 16) beside its closest training image (pixel L2); the mean distance against the
+     * test images' own (ratio far below 1 = memorisation). Images only.
+     */
+    nearestNeighbours(model: Model, data: Dataset, opts?: { n?: number; seed?: number }): { meanDistance: number; testBaseline: number; ratio: number; path: string; distances: number[]; indices: number[] };
+    /**
+     * Adversarial models on 2-D points (GAN Lab): data and generated points over D's output as a heatmap, G's gradient as
+     * arrows; then one D or G update per animation frame (slider + play/pause). `updates`: a 'd'/'g' string or list
+     * (default 'dgdgdgdg', at most 100); lr 1e-3 (a fresh Adam per player); batchSize 256; seed 1; n 300 points (the same
+     * codes every frame); arrows 40; size 40 cells per side; keep false (the model is put back as it was).
+     */
+    ganLab(model: Model, data: Dataset, opts?: { updates?: string | ('d' | 'g')[]; lr?: number; batchSize?: number; seed?: number; n?: number; arrows?: number; size?: number; keep?: boolean }): {
+      frames: GanLabFrame[];
+      labels: string[];
+      dReal: number[];
+      dFake: number[];
+      criticKind: 'probability' | 'score';
+      /** heatmap cell centres and each frame's critic output, z[frame][row (y)][column (x)] */
+      grid: { x: number[]; y: number[]; z: number[][][] };
+    };
+    /** Histograms of D(x) on validation and generated examples, for every adversarial model; accuracy at 0.5 (probabilities) or 0 (scores). */
+    discriminatorHistogram(model: Model, data: Dataset, opts?: { n?: number; seed?: number; threshold?: number }): { meanReal: number; meanFake: number; accuracy: number; threshold: number; n: number; criticKind: 'probability' | 'score' };
+    /** 8/25 Gaussians: samples per mode as bars, "k of K modes covered" and the fraction within 3σ of a mode, for any model that samples. */
+    modeCoverage(model: Model, data: Dataset, opts?: { n?: number; seed?: number }): { covered: number; of: number; highQuality: number; counts: number[]; meanDist: number };
   }
 
   interface Lab {
@@ -683,10 +866,14 @@ declare namespace LatentLab {
     /**
      * The model's negative log-likelihood on a split (e.g. data.test), in nats and bits/dim,
      * with its kind; recorded as test/nll and test/bits_per_dim on the run that trained it.
+     * A model without a likelihood gets sample metrics instead (kind 'sample'): FID, KID,
+     * precision/recall and class coverage on MNIST / Fashion-MNIST (the pinned classifier's
+     * features), MMD on 2-D and tabular data; `{ samples: n }` adds them beside a likelihood.
      * @example
      * const test = lab.evaluate(model, data.test); // { nll_nats, bits_per_dim, kind: 'exact', ... }
+     * const gan = lab.evaluate(gan, data.test);    // { kind: 'sample', fid, kid, precision, recall, ... }
      */
-    evaluate(model: Model, split: { x: Float32Array; n: number }, opts?: { seed?: number }): Evaluation;
+    evaluate(model: Model, split: Split, opts?: EvaluateOptions): Evaluation;
     /**
      * Run `fn` once per config of `spec`, in order, and group the runs it trains as one
      * sweep: the cell shows a Compare button, and the compare view adds a

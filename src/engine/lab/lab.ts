@@ -9,7 +9,7 @@ import { glyphs, type Glyphs } from '../data/glyphs';
 import { toy2d, TOY2D_NAMES, type Toy2dOptions } from '../data/toy2d';
 import { waveforms, wav, type WaveformOptions, type WavOptions } from '../data/waveforms';
 import type { Dataset } from '../data/types';
-import { evaluateModel, type Evaluation } from '../eval/evaluate';
+import { evaluateModel, type EvaluateOptions, type Evaluation } from '../eval/evaluate';
 import type { Split } from '../data/types';
 import { CharLm, type CharLmConfig } from '../models/charlm';
 import { Fvsbn, type FvsbnConfig } from '../models/fvsbn';
@@ -17,7 +17,6 @@ import { Glow, type GlowConfig } from '../models/flows/glow';
 import { Iaf, Maf, type MafConfig } from '../models/flows/maf';
 import { Nice, type NiceConfig } from '../models/flows/nice';
 import { RealNvp, type RealNvpConfig } from '../models/flows/realnvp';
-import { Gan, type GanConfig } from '../models/gan';
 import { Made, type MadeConfig } from '../models/made';
 import { Nade, type NadeConfig } from '../models/nade';
 import { PixelCnn, type PixelCnnConfig } from '../models/pixelcnn';
@@ -59,7 +58,6 @@ export interface Lab {
   models: {
     vae(cfg?: VaeConfig): Vae;
     cvae(cfg?: Omit<VaeConfig, 'conditional'>): Vae;
-    gan(cfg?: GanConfig): Model;
     fvsbn(cfg?: FvsbnConfig): Model;
     nade(cfg?: NadeConfig): Model;
     made(cfg?: MadeConfig): Model;
@@ -79,7 +77,7 @@ export interface Lab {
     dbn(cfg?: DbnConfig): Dbn;
     dbm(cfg?: DbmConfig): Dbm;
   } & typeof adversarialModels & typeof gmmnModels & typeof classicalModels & typeof diffusionModels;
-  evaluate(model: Model, split: Split, opts?: { seed?: number }): Evaluation;
+  evaluate(model: Model, split: Split, opts?: EvaluateOptions): Evaluation;
   train(model: Model, data: Dataset, opts?: TrainOptions): Promise<Run>;
   sweep(spec: SweepSpec, fn: (params: SweepParams, index: number) => unknown, opts?: { name?: string }): Promise<SweepResult>;
   show(x: unknown, caption?: string): void;
@@ -133,7 +131,6 @@ export function createLab(ctx: EngineContext): Lab {
     models: {
       vae: (cfg) => new Vae(cfg),
       cvae: (cfg) => new Vae({ ...cfg, conditional: true }),
-      gan: (cfg) => new Gan(cfg),
       fvsbn: (cfg) => new Fvsbn(cfg),
       nade: (cfg) => new Nade(cfg),
       made: (cfg) => new Made(cfg),

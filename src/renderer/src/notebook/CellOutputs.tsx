@@ -60,7 +60,7 @@ export function CellOutputs({ outputs }: { outputs: CellOutput[] }) {
               </figure>
             );
           case 'plot':
-            return <PlotOutput key={b.key} data={o.data} layout={o.layout} caption={o.caption} />;
+            return <PlotOutput key={b.key} data={o.data} layout={o.layout} frames={o.frames} caption={o.caption} />;
           case 'sweep':
             return (
               <div key={b.key} className="out-sweep" data-testid="sweep-output">

@@ -3,24 +3,25 @@
 import Plotly, { type PlotData } from 'plotly.js-cartesian-dist-min';
 import { useEffect, useRef } from 'react';
 
-export function PlotOutput({ data, layout, caption }: { data: Record<string, unknown>[]; layout: Record<string, unknown>; caption?: string }) {
+export function PlotOutput({ data, layout, frames, caption }: { data: Record<string, unknown>[]; layout: Record<string, unknown>; frames?: Record<string, unknown>[]; caption?: string }) {
   const el = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const div = el.current;
     if (!div) return;
     let alive = true;
-    void Plotly.react(
-      div,
-      data as unknown as PlotData[],
-      { paper_bgcolor: '#fff', plot_bgcolor: '#fff', font: { size: 11 }, margin: { l: 48, r: 16, t: 36, b: 40 }, height: 340, ...layout },
-      { responsive: true, displaylogo: false },
-    ).then(() => {
+    // one figure object, so animation frames (slider / play buttons) come along
+    void Plotly.react(div, {
+      data: data as unknown as PlotData[],
+      layout: { paper_bgcolor: '#fff', plot_bgcolor: '#fff', font: { size: 11 }, margin: { l: 48, r: 16, t: 36, b: 40 }, height: 340, ...layout },
+      ...(frames ? { frames } : {}),
+      config: { responsive: true, displaylogo: false },
+    } as unknown as Parameters<typeof Plotly.react>[1] as never).then(() => {
       if (alive) div.dataset.traces = String(data.length);
     });
     return () => {
       alive = false;
     };
-  }, [data, layout]);
+  }, [data, layout, frames]);
   useEffect(() => {
     const div = el.current;
     return () => {

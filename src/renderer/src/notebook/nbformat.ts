@@ -7,7 +7,7 @@
 //   image ↔ display_data with application/vnd.latentlab.artifact+json {path, caption?}
 //   run   ↔ display_data with application/vnd.latentlab.run+json {runId}
 //   audio ↔ display_data with application/vnd.latentlab.audio+json {path, caption?}
-//   plot  ↔ display_data with application/vnd.plotly.v1+json {data, layout} (Jupyter's own
+//   plot  ↔ display_data with application/vnd.plotly.v1+json {data, layout, frames?} (Jupyter's own
 //           plotly mime type), the caption as text/plain
 // Outputs written by other tools (Jupyter execute_result, images...) come back as
 // text when they carry text/plain, else as a one-line note; they are not lost
@@ -106,7 +106,7 @@ export function outputToNb(o: CellOutput): NbOutput {
     case 'plot':
       return {
         output_type: 'display_data',
-        data: { 'text/plain': o.caption ?? 'Latent Lab plot', [PLOTLY_MIME]: { data: o.data, layout: o.layout } },
+        data: { 'text/plain': o.caption ?? 'Latent Lab plot', [PLOTLY_MIME]: { data: o.data, layout: o.layout, ...(o.frames ? { frames: o.frames } : {}) } },
         metadata: {},
       };
   }
@@ -149,6 +149,7 @@ export function outputFromNb(raw: NbOutput): CellOutput {
       const plot = data[PLOTLY_MIME];
       if (isRecord(plot) && Array.isArray(plot.data)) {
         const out: CellOutput = { type: 'plot', data: plot.data.filter(isRecord), layout: isRecord(plot.layout) ? plot.layout : {} };
+        if (Array.isArray(plot.frames)) out.frames = plot.frames.filter(isRecord).slice(0, 200);
         const caption = str(data['text/plain']);
         if (caption !== null && caption !== 'Latent Lab plot') out.caption = caption;
         return out;
