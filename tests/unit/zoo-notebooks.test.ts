@@ -105,6 +105,8 @@ const part3: [string, string, 'bound' | 'estimate' | 'exact' | 'sample' | null, 
   ['wgan', 'wgan', 'sample', 2, 3],
   ['wgan-gp', 'wgan-gp', 'sample', 784, 1],
   ['lsgan', 'lsgan', 'sample', 784, 1],
+  ['ddpm-toy2d', 'ddpm', 'sample', 2, 1],
+  ['ddpm', 'ddpm', null, 784, 1],
 ];
 
 describe('model zoo notebooks, part 3', () => {

@@ -363,6 +363,46 @@ declare namespace LatentLab {
     metrics: Record<string, number>;
   }
 
+  interface DdpmConfig {
+    /** diffusion steps T (default 1000 on images, 100 on 2-D points) */
+    timesteps?: number;
+    /** noise schedule: 'linear' (β 1e-4 → 0.02 at T = 1000, default) or 'cosine' (Nichol & Dhariwal) */
+    schedule?: 'linear' | 'cosine';
+    /** reverse-process variance σ_t²: 'beta' (β_t, default) or 'posterior' (β̃_t) */
+    variance?: 'beta' | 'posterior';
+    /** ε-network: 'mlp' (default on points) or 'unet' (default on images) */
+    net?: 'mlp' | 'unet';
+    /** MLP hidden sizes (default [128, 128, 128] on points, [512, 512, 512] on images) */
+    hidden?: number[];
+    /** U-Net channels per resolution (default [16, 32]) */
+    channels?: number[];
+    /** width of the sinusoidal time embedding (default 32 on points, 64 on images) */
+    timeEmbed?: number;
+    /** reverse steps `sample` runs (default min(T, 100)); fewer than T runs strided steps with respaced betas */
+    sampleSteps?: number;
+    /** U-Net: one self-attention layer at quarter resolution (default true) */
+    attention?: boolean;
+    /** clip x̂_0 to the data range while sampling images (default true) */
+    clipDenoised?: boolean;
+    /** samples of the bound's estimate per example in lab.evaluate */
+    evalSamples?: number;
+    /** exponential moving average of the weights for sampling (decay; 0 = off) */
+    ema?: number;
+  }
+  /** What reverseProcess / forwardProcess return. */
+  interface ProcessFrames {
+    /** number of frames shown */
+    frames: number;
+    /** the t of each frame, in the order shown */
+    t: number[];
+    /** ᾱ_t of each frame */
+    alphaBar: number[];
+    /** per frame: the standard deviation of the values in diffusion space */
+    std: number[];
+    /** images: the PNG under artifacts; 2-D: absent (the figure is a plot output) */
+    path?: string;
+  }
+
   interface ModelsApi {
     /**
      * Variational autoencoder: MLP encoder / decoder, reparameterized, closed-form KL.
@@ -528,6 +568,12 @@ declare namespace LatentLab {
     pca(cfg?: { components?: number }): Pca;
     /** Generative moment matching network: an MLP generator trained to minimize MMD² (Gaussian kernels) to the data; no likelihood. */
     gmmn(cfg?: GmmnConfig): Gmmn;
+    /**
+     * DDPM (Ho et al. 2020): ε-prediction trained with ‖ε − ε_θ(x_t, t)‖², ancestral sampling from x_T ~ N(0, I); on 2-D points
+     * an MLP, on images a small U-Net. lab.evaluate: the variational bound on dequantized images (kind 'bound'); judge samples
+     * with `{ likelihood: false }` (FID & co, or MMD on points).
+     */
+    ddpm(cfg?: DdpmConfig): Model;
   }
 
   interface RbmConfig {
@@ -847,6 +893,10 @@ declare namespace LatentLab {
     discriminatorHistogram(model: Model, data: Dataset, opts?: { n?: number; seed?: number; threshold?: number }): { meanReal: number; meanFake: number; accuracy: number; threshold: number; n: number; criticKind: 'probability' | 'score' };
     /** 8/25 Gaussians: samples per mode as bars, "k of K modes covered" and the fraction within 3σ of a mode, for any model that samples. */
     modeCoverage(model: Model, data: Dataset, opts?: { n?: number; seed?: number }): { covered: number; of: number; highQuality: number; counts: number[]; meanDist: number };
+    /** DDPM: the reverse chain x_T → x_0 as frames (2-D: an animation over t with the data behind; images: one row per sample, one column per t). */
+    reverseProcess(model: Model, opts?: { n?: number; frames?: number; steps?: number; seed?: number; data?: Dataset | Split; variance?: 'beta' | 'posterior' }): ProcessFrames;
+    /** DDPM: q(x_t | x_0) at several t, the data dissolving into noise. */
+    forwardProcess(data: Dataset | Split, model: Model, opts?: { n?: number; frames?: number; t?: number[]; seed?: number }): ProcessFrames;
   }
 
   interface Lab {
