@@ -84,7 +84,9 @@ describe('mnist labels', () => {
     // labels leave the fingerprints as they were before datasets carried them
     expect(imageDataset('mnist').fingerprint).toBe('ffc0376762192209b1b4a08e653aeb83b62d15e8');
     expect(imageDataset('mnist', { limit: 2500 }).fingerprint).toBe('3003e867533315715890406e03c8cf0c4e58b23e');
-    expect(imageDataset('fashion-mnist', { binarize: false, limit: 600 }).fingerprint).toBe('60e20cd147eb6fb9d5420b0deb7d0cb8d5906215');
+    // Fashion-MNIST changed on purpose (issue 7): the package's two empty entries are skipped, so its
+    // corpus has 69,998 images, the shuffle differs, and old Fashion runs do not compare with new ones
+    expect(imageDataset('fashion-mnist', { binarize: false, limit: 600 }).fingerprint).toBe('6de2dcef852b364578005c68846369d41b79171d');
   });
 });
 

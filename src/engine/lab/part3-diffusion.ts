@@ -1,6 +1,7 @@
 // lab.models.ddpm and its views:
-//  - reverseProcess: the reverse chain x_T → x_0 as frames (2-D: a scatter with a slider
-//    over t, the data faint behind; images: one row per sample, one column per t);
+//  - reverseProcess: the reverse chain x_T → x_0 as frames (2-D: a Plotly animation with
+//    a slider and a play button over t, the data faint behind; images: a PNG with one row
+//    per sample and one column per t);
 //  - forwardProcess: q(x_t | x_0) at several t, the data dissolving into noise.
 import type { EngineContext } from '../context';
 import type { Dataset, Split } from '../data/types';
@@ -227,7 +228,9 @@ export function createDiffusionViews(ctx: EngineContext): DiffusionViews {
       const split = splitOf(data);
       need(split, 'lab.views.forwardProcess: the first argument must be a dataset from lab.data (its validation split is used) or a split');
       const D = split.x.length / split.n;
-      const kind: 'image' | 'points' = model.dataInfo ? (model.dataInfo.kind === 'image' ? 'image' : 'points') : ds.kind === 'image' ? 'image' : 'points';
+      // a bare split says nothing of its kind: 2 values a row are points, anything else an image
+      const known = model.dataInfo?.kind ?? ds.kind ?? (D === 2 ? 'points' : 'image');
+      const kind: 'image' | 'points' = known === 'image' ? 'image' : 'points';
       const image = kind === 'image';
       need(image || D === 2, `lab.views.forwardProcess: draws images or 2-D points (got rows of ${D} values)`);
       const s = model.schedule(kind);
