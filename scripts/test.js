@@ -42,7 +42,35 @@ if (only !== 'e2e') {
   } else failed += 1;
 }
 
+// Engine processes the unit tests left running would take the cores the browser
+// tests measure the renderer on: name them (a leak to fix) and stop them.
+function strayEngines() {
+  if (process.platform !== 'linux') return [];
+  const { readdirSync } = require('node:fs');
+  const stray = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (cmd.some((a) => a.startsWith(root) && a.endsWith(join('out', 'main', 'engine.js')))) stray.push(Number(pid));
+    } catch {
+      // gone already
+    }
+  }
+  return stray;
+}
+
 if (only !== 'unit') {
+  const stray = strayEngines();
+  if (stray.length > 0) {
+    console.log(`[test] engine processes still running after the unit tests (a leak): ${stray.join(' ')}; stopping them`);
+    for (const pid of stray) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+  }
   const out = join(results, 'playwright.json');
   const code = run([join(root, 'node_modules', '@playwright', 'test', 'cli.js'), 'test'], {
   });

@@ -1,6 +1,7 @@
 // The engine as an Electron utility process (desktop).
 import { utilityProcess } from 'electron';
 import type { EngineLauncher, EngineProcess } from '../services/engine-process';
+import { lowerPriority } from '../services/engine-process';
 
 export function utilityEngineLauncher(entry: string): EngineLauncher {
   return (): EngineProcess => {
@@ -11,6 +12,8 @@ export function utilityEngineLauncher(entry: string): EngineLauncher {
     });
     let alive = true;
     child.on('exit', () => (alive = false));
+    // the window shares the machine: training yields to the UI (see ENGINE_NICE)
+    child.on('spawn', () => lowerPriority(child.pid));
     return {
       get pid() {
         return child.pid;

@@ -106,7 +106,7 @@ async function cmdServe(a: Args): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port takes a number 0..65535');
   const service = new LabService({
     workspace,
-    launcher: nodeEngineLauncher(),
+    launcher: nodeEngineLauncher(undefined, undefined, { background: true }),
     backend: str(a.flags.get('--backend')) ?? null,
     log: (m) => process.stderr.write(m + '\n'),
   });
