@@ -18,6 +18,8 @@ export default defineConfig({
           cli: resolve(__dirname, 'src/main/host/cli.ts'),
           bench: resolve(__dirname, 'src/bench/main.ts'),
           'bench-compare': resolve(__dirname, 'src/bench/compare.ts'),
+          // the Import dialog's file reading, off the host's event loop
+          'inspect-worker': resolve(__dirname, 'src/main/services/inspect-worker.ts'),
         },
       },
     },

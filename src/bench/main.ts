@@ -1,9 +1,11 @@
-// `npm run bench [-- --json] [-- --quick] [-- --backends wasm,cpu] [-- --models a,b] [-- --rounds N]`
+// `npm run bench [-- --json] [-- --quick] [-- --backends wasm,cpu] [-- --models a,b] [-- --rounds N] [-- --tracker-only]`
 // Trains the reference set (src/bench/reference-tf.ts) for a fixed number of steps
 // after warm-up on every backend the engine can load, and the same models in
 // PyTorch on the CPU (src/bench/torch_reference.py, Debian's python3-torch) in the
 // same run, the two taking turns for N rounds (default 3; the median counts);
-// then a large matmul against the machine's BLAS. Prints a table (or one JSON
+// then a large matmul against the machine's BLAS; then the tracker at 1,000,000
+// metric points (src/bench/tracker-scale.ts: runs list, compare curves, write
+// stalls; --tracker-only for that part alone). Prints a table (or one JSON
 // object with --json). Numbers, not pass/fail.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -13,6 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../engine/backend/select';
 import { appRoot } from '../main/services/paths';
 import { REFERENCE_SET } from './reference-tf';
+import { trackerBench } from './tracker-scale';
 
 interface Row {
   model: string;
@@ -129,6 +132,11 @@ async function gemmGflops(m = 1024): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  if (flag('--tracker-only')) {
+    const tracker = trackerBench(log);
+    if (json) process.stdout.write(JSON.stringify({ tracker }) + '\n');
+    return;
+  }
   const first = await selectBackend(option('--backend') ?? null);
   const backends = option('--backends')?.split(',') ?? first.available;
   log(`tfjs backends: ${first.available.join(', ')} (${first.detail})`);
@@ -193,7 +201,8 @@ async function main(): Promise<void> {
   torch.stop();
   const gemm = { gflops: bestGemm, backend: bestGemmBackend, blas_gflops: blas };
   log(`gemm 1024³: ${bestGemm.toFixed(1)} GFLOP/s (${bestGemmBackend}) vs ${blas ? blas.toFixed(1) + ' GFLOP/s PyTorch/BLAS' : 'no BLAS peer'}${blas ? ` = ${((100 * bestGemm) / blas).toFixed(0)}%` : ''}`);
-  if (json) process.stdout.write(JSON.stringify({ rows, gemm, torch: torch.note }) + '\n');
+  const tracker = trackerBench(log);
+  if (json) process.stdout.write(JSON.stringify({ rows, gemm, torch: torch.note, tracker }) + '\n');
 }
 
 /** Where one step's time goes, by kernel (tf.profile), to see what to speed up next. */

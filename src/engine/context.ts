@@ -10,6 +10,8 @@ export interface ExecContext {
   code: string;
   signal: AbortSignal;
   emit(output: CellOutput): void;
+  /** runs.resume: the cell's first lab.train continues this run from this checkpoint (and clears it) */
+  resume?: { runId: string; step: number; checkpoint: string; bestValue: number | null };
 }
 
 export interface EngineContext {

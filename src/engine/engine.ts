@@ -80,6 +80,7 @@ export function startEngine(rawSend: (m: EngineToHost) => void, options: EngineO
       notebook: msg.notebook,
       cellId: msg.cellId,
       code: msg.code,
+      resume: msg.resume,
       signal: abort.signal,
       abort,
       runsShown,

@@ -6,6 +6,7 @@ import {
   Artifact, CellOutput, Checkpoint, EngineInfo, ExecStatus, MetricPoint, Notebook,
   NotebookEntry, RunRecord, SeriesData,
 } from './domain';
+import { InspectInput, InspectOutput } from './data-import';
 
 const Ok = z.object({ ok: z.literal(true) });
 const RelPath = z
@@ -20,8 +21,19 @@ export const requests = {
     output: z.object({ path: z.string(), name: z.string(), artifactBase: z.string() }),
   },
   'notebooks.list': { input: z.object({}), output: z.object({ notebooks: z.array(NotebookEntry) }) },
-  'notebook.read': { input: z.object({ path: RelPath }), output: z.object({ notebook: Notebook }) },
+  /**
+   * A notebook that does not parse opens read-only: `readOnly` says why, and the
+   * notebook holds the cells that did parse (or the file's text as a raw cell).
+   * `trusted: false`: its code does not run until `notebook.trust`.
+   */
+  'notebook.read': {
+    input: z.object({ path: RelPath }),
+    output: z.object({ notebook: Notebook, readOnly: z.string().nullable().default(null), trusted: z.boolean().default(true) }),
+  },
+  /** refused over an existing file that does not parse (it is never overwritten) */
   'notebook.write': { input: z.object({ path: RelPath, notebook: Notebook }), output: Ok },
+  /** The user trusts the notebook's code as it is on disk now, so its cells may run. */
+  'notebook.trust': { input: z.object({ path: RelPath }), output: z.object({ trusted: z.boolean() }) },
   /** Runs one cell in the engine; resolves when it ends. Outputs stream as `cell.output`. */
   'kernel.execute': {
     input: z.object({
@@ -56,6 +68,17 @@ export const requests = {
   'runs.artifacts': {
     input: z.object({ id: z.string().min(1), kind: z.string().optional() }),
     output: z.object({ artifacts: z.array(Artifact) }),
+  },
+  /** Imports a dataset as lab.data.load would and writes its preview (Import dialog); bad data → `error`. */
+  'data.inspect': { input: InspectInput, output: InspectOutput },
+  /**
+   * Resumes a crashed/stopped/failed/diverged run from its newest checkpoint: its
+   * recorded cell code runs again and its lab.train continues the run (what the dead
+   * run logged after the checkpoint is dropped). Resolves when that execution ends.
+   */
+  'runs.resume': {
+    input: z.object({ id: z.string().min(1) }),
+    output: z.object({ executionId: z.string(), status: ExecStatus, outputs: z.array(CellOutput) }),
   },
 } as const;
 

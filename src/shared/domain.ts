@@ -14,7 +14,9 @@ export const EngineInfo = z.object({
 });
 export type EngineInfo = z.infer<typeof EngineInfo>;
 
-export const RunStatus = z.enum(['running', 'finished', 'stopped', 'failed']);
+// crashed: the engine or the host died under the run (killed, out of memory);
+// diverged: a metric became NaN/infinite and the run stopped at that step
+export const RunStatus = z.enum(['running', 'finished', 'stopped', 'failed', 'crashed', 'diverged']);
 export type RunStatus = z.infer<typeof RunStatus>;
 
 /** What kind of number an evaluation is (see MODELS.md ground rules). */
@@ -137,7 +139,8 @@ export const Notebook = z.object({
 export type NbCell = z.infer<typeof NbCell>;
 export type Notebook = z.infer<typeof Notebook>;
 
-export const NotebookEntry = z.object({ path: z.string(), title: z.string() });
+/** problem: why the file does not parse (it opens read-only) */
+export const NotebookEntry = z.object({ path: z.string(), title: z.string(), problem: z.string().optional() });
 export type NotebookEntry = z.infer<typeof NotebookEntry>;
 
 export const SeriesData = z.object({

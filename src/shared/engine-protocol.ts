@@ -17,6 +17,13 @@ export const HostToEngine = z.discriminatedUnion('type', [
     notebook: z.string(),
     cellId: z.string(),
     code: z.string(),
+    /**
+     * Resume this run: the cell's first lab.train continues it from the checkpoint
+     * (a manifest path relative to artifactsDir) at `step`.
+     */
+    resume: z
+      .object({ runId: z.string(), step: z.number().int().nonnegative(), checkpoint: z.string(), bestValue: z.number().nullable() })
+      .optional(),
   }),
   z.object({ type: z.literal('interrupt') }),
   z.object({ type: z.literal('shutdown') }),
@@ -44,10 +51,12 @@ export const EngineToHost = z.discriminatedUnion('type', [
   /** A file the engine wrote under artifactsDir. */
   z.object({ type: z.literal('run.artifact'), artifact: Artifact }),
   z.object({ type: z.literal('run.checkpoint'), checkpoint: Checkpoint }),
+  /** A run continues from its checkpoint at `step`: the host drops what it logged after it and marks it running. */
+  z.object({ type: z.literal('run.resume'), runId: z.string(), step: z.number().int().nonnegative() }),
   z.object({
     type: z.literal('run.end'),
     runId: z.string(),
-    status: z.enum(['finished', 'stopped', 'failed']),
+    status: z.enum(['finished', 'stopped', 'failed', 'diverged']),
     steps: z.number().int(),
     error: z.string().nullable(),
   }),

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { _electron as electron, expect, test } from '@playwright/test';
-import { makeWorkspace, root } from './serve-fixture';
+import { makeWorkspace, root, trustWorkspace } from './serve-fixture';
 
 function electronBinary(): { path: string } | { why: string } {
   const dir = join(root, 'node_modules', 'electron');
@@ -22,6 +22,7 @@ test('desktop window opens the VAE notebook and trains it', async () => {
   test.skip('why' in bin, 'why' in bin ? bin.why : '');
   if ('why' in bin) return;
   const workspace = makeWorkspace({ 'vae-mnist.ipynb': { steps: 60 } });
+  trustWorkspace(workspace); // the test's own notebooks (a changed copy of an example is untrusted otherwise)
   // the main process needs better-sqlite3 built for Electron's ABI (as `npm start` does)
   const { sqliteForElectron } = require(join(root, 'scripts', 'electron-native.js')) as { sqliteForElectron: () => string };
   const app = await electron.launch({

@@ -1,8 +1,9 @@
 // Starts a real `latentlab serve` on a fresh workspace and finds Debian's Chromium.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chromium, test, type Browser } from '@playwright/test';
 
 export const root = join(__dirname, '..', '..');
 
@@ -38,7 +39,23 @@ export function makeWorkspace(overrides: Record<string, Record<string, unknown>>
   return dir;
 }
 
-export async function startServe(workspace: string): Promise<{ url: string; proc: ChildProcess; output: () => string; stop: () => Promise<void> }> {
+/** a trust store of the tests' own, not the user's (~/.config/latentlab) */
+process.env.LATENTLAB_CONFIG_DIR ??= mkdtempSync(join(tmpdir(), 'latentlab-e2e-config-'));
+
+/** Trusts every notebook in the folder, as a user does with `latentlab trust` (the tests' notebooks are their own). */
+export function trustWorkspace(workspace: string): void {
+  const notebooks = readdirSync(workspace).filter((f) => f.endsWith('.ipynb')).map((f) => join(workspace, f));
+  if (notebooks.length === 0) return;
+  const t = spawnSync(process.execPath, [join(root, 'bin', 'latentlab.js'), 'trust', ...notebooks], { cwd: root, encoding: 'utf8' });
+  if (t.status !== 0) throw new Error(`latentlab trust failed: ${t.stderr}`);
+}
+
+/**
+ * Starts `latentlab serve`. The notebooks a test put in the workspace are its own,
+ * so they are trusted first (`latentlab trust`), unless `trust: false`.
+ */
+export async function startServe(workspace: string, opts: { trust?: boolean } = {}): Promise<{ url: string; proc: ChildProcess; output: () => string; stop: () => Promise<void> }> {
+  if (opts.trust !== false) trustWorkspace(workspace);
   const proc = spawn(process.execPath, [join(root, 'bin', 'latentlab.js'), 'serve', '--workspace', workspace, '--port', '0'], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -81,4 +98,26 @@ export function writeCodeNotebook(workspace: string, file: string, title: string
       ...sources.map((source, i) => ({ cell_type: 'code', id: `c${i}`, metadata: {}, source, outputs: [], execution_count: null })),
     ],
   }));
+}
+
+/**
+ * One Chromium for a spec file: launched before its tests, closed after. `exe` is
+ * null where Chromium is not installed (the tests then skip and say why).
+ */
+export function useChromium(): { exe: string | null; readonly browser: Browser } {
+  const exe = chromiumPath();
+  let browser: Browser | null = null;
+  test.beforeAll(async () => {
+    if (exe) browser = await chromium.launch({ executablePath: exe, args: chromiumArgs });
+  });
+  test.afterAll(async () => {
+    await browser?.close();
+  });
+  return {
+    exe,
+    get browser() {
+      if (!browser) throw new Error('Chromium was not launched');
+      return browser;
+    },
+  };
 }

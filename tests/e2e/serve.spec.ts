@@ -1,24 +1,15 @@
 // The browser end to end: `latentlab serve` + Debian's Chromium. Opens the VAE
 // notebook, runs it, watches the curve grow and a sample grid load, sees the
 // run finished in the runs panel, and finds it again after a restart.
-import { expect, test, type Browser, type Page } from '@playwright/test';
-import { chromium } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodePng } from '../../src/main/services/exports';
-import { chromiumArgs, chromiumPath, makeWorkspace, root, startServe, writeCodeNotebook } from './serve-fixture';
+import { useChromium, makeWorkspace, root, startServe, writeCodeNotebook } from './serve-fixture';
 
-const exe = chromiumPath();
-let browser: Browser;
-
-test.beforeAll(async () => {
-  if (!exe) return;
-  browser = await chromium.launch({ executablePath: exe, args: chromiumArgs });
-});
-test.afterAll(async () => {
-  await browser?.close();
-});
+const chrome = useChromium();
+const exe = chrome.exe;
 
 async function curvePoints(page: Page): Promise<number> {
   const values = await page.locator('[data-testid="curve-plot"]').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-points') ?? 0)));
@@ -30,7 +21,7 @@ test('VAE notebook: Shift+Enter trains live, Stop, change the latent size, run a
   const workspace = makeWorkspace({ 'vae-mnist.ipynb': { steps: 150 } });
   let server = await startServe(workspace);
   try {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const page = await chrome.browser.newPage({ viewport: { width: 1400, height: 1000 } });
     const consoleErrors: string[] = [];
     page.on('console', (m) => {
       if (m.type() === 'error') consoleErrors.push(m.text());
@@ -101,7 +92,7 @@ test('VAE notebook: Shift+Enter trains live, Stop, change the latent size, run a
     await page.close();
     await server.stop();
     server = await startServe(workspace);
-    const again = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const again = await chrome.browser.newPage({ viewport: { width: 1400, height: 1000 } });
     await again.goto(server.url);
     await expect(again.locator(`[data-testid="run-row"][data-run-id="${secondId}"]`)).toHaveAttribute('data-status', 'stopped');
     await again.locator(`[data-testid="run-row"][data-run-id="${secondId}"]`).click();
@@ -143,7 +134,7 @@ test('GAN notebook shows data and generated points together', async () => {
   const workspace = makeWorkspace({ 'gan-toy2d.ipynb': { steps: 300 } });
   const server = await startServe(workspace);
   try {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const page = await chrome.browser.newPage({ viewport: { width: 1400, height: 1000 } });
     await page.goto(server.url);
     await page.getByText('GAN on 8 Gaussians').first().click();
     await page.locator('[data-testid="run-all"]').click();
@@ -177,7 +168,7 @@ test('compare two runs: curves overlaid, what differs, both grids at the same st
   }
   const server = await startServe(workspace);
   try {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const page = await chrome.browser.newPage({ viewport: { width: 1400, height: 1000 } });
     await page.goto(server.url);
     const ticks = page.locator('[data-testid="runs-panel"] [data-testid="compare-tick"]');
     await expect(ticks).toHaveCount(2);
@@ -270,7 +261,7 @@ test('a sweep from a notebook cell: its runs grouped, compared in one click, set
   }));
   const server = await startServe(workspace);
   try {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const page = await chrome.browser.newPage({ viewport: { width: 1400, height: 1000 } });
     await page.goto(server.url);
     await page.getByText('Sweep of sizes').first().click();
     await page.locator('[data-testid="run-all"]').click();
@@ -324,7 +315,7 @@ test('views: a flow density and a histogram draw as Plotly figures, live samplin
   writeCodeNotebook(workspace, 'views.ipynb', 'Views check', cells);
   const server = await startServe(workspace);
   try {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const page = await chrome.browser.newPage({ viewport: { width: 1400, height: 1000 } });
     await page.goto(server.url);
     await page.getByText('Views check').first().click();
     await page.locator('[data-testid="run-all"]').click();
@@ -349,7 +340,7 @@ test('views: a flow density and a histogram draw as Plotly figures, live samplin
     await expect(cell.locator('[data-testid="output-image"]')).toHaveCount(1);
     await page.keyboard.press('Control+s');
     await expect.poll(() => readFileSync(join(workspace, 'views.ipynb'), 'utf8'), { timeout: 10_000 }).toContain('application/vnd.plotly.v1+json');
-    const again = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const again = await chrome.browser.newPage({ viewport: { width: 1400, height: 1000 } });
     await again.goto(server.url);
     await again.getByText('Views check').first().click();
     await expect(again.locator('[data-testid="output-plot"][data-traces]')).toHaveCount(2, { timeout: 30_000 });
@@ -370,7 +361,7 @@ test('latent and energy views: images load and Plotly figures draw in the browse
   writeCodeNotebook(workspace, 'latent-views.ipynb', 'Latent views check', cells);
   const server = await startServe(workspace);
   try {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const page = await chrome.browser.newPage({ viewport: { width: 1400, height: 1000 } });
     await page.goto(server.url);
     await page.getByText('Latent views check').first().click();
     await page.locator('[data-testid="run-all"]').click();
@@ -408,7 +399,7 @@ test('adversarial, classical and diffusion views: animation frames step, figures
   writeCodeNotebook(workspace, 'part3-views.ipynb', 'Part 3 views check', cells);
   const server = await startServe(workspace);
   try {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const page = await chrome.browser.newPage({ viewport: { width: 1400, height: 1000 } });
     await page.goto(server.url);
     await page.getByText('Part 3 views check').first().click();
     await page.locator('[data-testid="run-all"]').click();

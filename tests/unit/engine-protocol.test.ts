@@ -121,7 +121,7 @@ describe('engine protocol (in-process)', () => {
     expect(h.of('output').find((o) => o.execId === 'next')?.output).toEqual({ type: 'text', text: '1600' });
   });
 
-  it('a diverging run fails with a clear error and the cell reports it', async () => {
+  it('a diverging run ends diverged with a clear error and the cell reports it', async () => {
     const h = harness();
     await h.engine.handle({ type: 'init', workspace: h.workspace, artifactsDir: h.artifactsDir, backend: 'wasm' });
     const code = [
@@ -131,8 +131,8 @@ describe('engine protocol (in-process)', () => {
     await h.engine.handle({ type: 'execute', execId: 'x', notebook: '', cellId: 'c', code });
     await h.engine.whenIdle();
     const end = h.of('run.end')[0];
-    expect(end.status).toBe('failed');
-    expect(end.error).toMatch(/non-finite/);
+    expect(end.status).toBe('diverged');
+    expect(end.error).toMatch(/training diverged: .+ became (NaN|-?Infinity) at step \d+/);
     expect(h.of('done')[0].status).toBe('error');
     const err = h.of('output').map((o) => o.output).find((o) => o.type === 'error');
     expect(err && err.type === 'error' && err.line).toBe(2);

@@ -90,7 +90,7 @@ describe('lab service + engine process', () => {
     expect(newest.steps).toBeLessThan(100_000);
   });
 
-  it('survives an engine crash: the cell errors, the run is failed, the next cell gets a new engine', async () => {
+  it('survives an engine crash: the cell errors, the run is crashed, the next cell gets a new engine', async () => {
     const pending = service.execute('vae-mnist.ipynb', 'c3', TRAIN(100_000));
     await new Promise((r) => setTimeout(r, 4000));
     const pid = (service as unknown as { engine: { pid: number } }).engine.pid;
@@ -98,7 +98,7 @@ describe('lab service + engine process', () => {
     const r = await pending;
     expect(r.status).toBe('error');
     expect(r.outputs.at(-1)).toMatchObject({ type: 'error', name: 'EngineExited' });
-    expect(service.tracker.listRuns()[0].status).toBe('failed');
+    expect(service.tracker.listRuns()[0].status).toBe('crashed');
     const next = await service.execute('x.ipynb', 'c1', '6 * 7');
     expect(next.status).toBe('ok');
     expect(next.outputs).toContainEqual({ type: 'text', text: '42' });

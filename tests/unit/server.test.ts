@@ -59,7 +59,7 @@ describe('latentlab serve', () => {
   it('prints a URL on 127.0.0.1 with its token and serves the built renderer', async () => {
     expect(server.url).toBe(`${base}/?token=${server.token}`);
     expect(server.token).toMatch(/^[0-9a-f]{48}$/);
-    const res = await fetch(base + '/');
+    const res = await fetch(`${base}/?token=${server.token}`);
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('<div id="root">');
   });
@@ -75,9 +75,9 @@ describe('latentlab serve', () => {
     expect(unknown.status).toBe(400);
     expect(await unknown.text()).toContain("no run 'no-such-run'");
     expect((await fetch(`${base}/export/pictures?runs=r1&token=${server.token}`)).status).toBe(400);
-    expect((await fetch(`${base}/..%2F..%2Fpackage.json`)).status).toBe(404);
-    expect((await fetch(`${base}/%E0%A4%A`)).status).toBe(400);
-    expect((await fetch(base + '/')).status).toBe(200); // still up
+    expect((await fetch(`${base}/..%2F..%2Fpackage.json?token=${server.token}`)).status).toBe(404);
+    expect((await fetch(`${base}/%E0%A4%A?token=${server.token}`)).status).toBe(404);
+    expect((await fetch(`${base}/?token=${server.token}`)).status).toBe(200); // still up
   });
 
   it('refuses a WebSocket without the token', async () => {

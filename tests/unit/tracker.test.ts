@@ -69,11 +69,18 @@ describe('tracker (a real SQLite file)', () => {
     t.close();
   });
 
-  it('marks runs left running by a dead host as failed', () => {
+  it('marks runs left running by a dead host as crashed, not those of a live host', () => {
     const t = new Tracker(tempFile());
     t.insertRun(run('r1'));
-    expect(t.markOrphansFailed()).toBe(1);
-    expect(t.getRun('r1')).toMatchObject({ status: 'failed', error: expect.stringContaining('engine stopped') });
+    t.insertRun(run('r2'));
+    t.db.prepare("UPDATE runs SET owner = 'nohost.invalid:1' WHERE id = 'r2'").run(); // another machine, no heartbeat
+    // r1 belongs to this live process: a second host opening the workspace leaves it alone
+    expect(t.markOrphansCrashed()).toBe(1);
+    expect(t.getRun('r1')!.status).toBe('running');
+    expect(t.getRun('r2')).toMatchObject({ status: 'crashed', error: expect.stringContaining('host process stopped') });
+    t.db.prepare("UPDATE runs SET owner = NULL WHERE id = 'r1'").run(); // written before owners existed
+    expect(t.markOrphansCrashed()).toBe(1);
+    expect(t.getRun('r1')!.status).toBe('crashed');
     t.close();
   });
 

@@ -18,7 +18,7 @@ export class Kernel {
   readonly context: vm.Context;
   private io: CellIo | null = null;
   /** how long an interrupted cell may take to stop by itself */
-  interruptGraceMs = 3000;
+  interruptGraceMs = 1000;
 
   constructor(globals: Record<string, unknown>, onStrayOutput: (text: string) => void = () => {}) {
     const print = (_stream: 'out' | 'err') => (...args: unknown[]) => {
@@ -52,6 +52,10 @@ export class Kernel {
       Buffer,
       ...globals,
     });
+    // an error raised deep inside a library (tfjs kernels nest far more than 10 calls)
+    // must still show the cell's frame in its stack, or its line is lost
+    Error.stackTraceLimit = Math.max(Error.stackTraceLimit, 100);
+    vm.runInContext(`Error.stackTraceLimit = ${Error.stackTraceLimit};`, this.context);
   }
 
   /** Run one cell. Never throws: errors become an error output. */

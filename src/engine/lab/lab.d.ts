@@ -131,6 +131,48 @@ declare namespace LatentLab {
      * for size 3), each split uniform over them; `settings.entropy` is ln(patterns), the best possible test NLL.
      */
     barsAndStripes(opts?: { size?: number; repeats?: number; evalRepeats?: number; seed?: number }): Dataset;
+    /**
+     * Your own data, from a path relative to the workspace folder (or absolute). The format comes
+     * from the content: IDX (MNIST's files, gzipped or not; `train-images-…` pairs with `train-labels-…`),
+     * NPY, NPZ (arrays x / images / arr_0 and y / labels / arr_1), CSV, plain text (character rows),
+     * WAV (mu-law windows), or a folder of PNG / JPEG images whose subfolders are classes.
+     * Split 80/10/10 with a seeded shuffle; `fingerprint` hashes the file bytes and these options.
+     * A malformed, truncated or mistyped file throws an error naming the file and the problem.
+     */
+    load(path: string, opts?: LoadOptions): Dataset;
+  }
+
+  interface LoadOptions {
+    /** IDX / NPY data: a labels file (IDX or NPY, one whole number per row); false: do not pair by name */
+    labels?: string | false;
+    /** NPZ: the data array's name (default x, images, data, X, arr_0) */
+    x?: string;
+    /** NPZ: the labels array's name (default y, labels, targets, Y, arr_1); null: no labels */
+    y?: string | null;
+    /** what the rows are (default: image for [n, h, w] / [n, h, w, c] arrays and image folders, points otherwise) */
+    kind?: 'image' | 'points' | 'sequence';
+    /** images: divide values by this (default 1 for values in [0, 1], 255 for [0, 255]) */
+    scale?: number;
+    /** images: 'gray' (default for image files) or 'rgb' ([h, w, 3]; default for RGB arrays) */
+    color?: 'gray' | 'rgb';
+    /** images: 'threshold' (> 0.5) or 'stochastic' (Bernoulli(value), seed 0); default: grayscale as is */
+    binarize?: false | 'threshold' | 'stochastic';
+    /** kind 'sequence' from arrays: the number of symbols (default max + 1) */
+    levels?: number;
+    /** use this many rows (a seeded random subset) before the split */
+    limit?: number;
+    /** seed of the shuffle before the 80/10/10 split (default 0) */
+    splitSeed?: number;
+    /** CSV: true when the first row names the columns (default: detected) */
+    header?: boolean;
+    /** CSV: the label column, by header name or 0-based index (its values become classes) */
+    label?: string | number;
+    /** text and WAV: symbols per row (default 128 for text, 256 for WAV) */
+    length?: number;
+    /** WAV: samples between window starts (default: length) */
+    hop?: number;
+    /** the dataset's name (default: the file or folder name) */
+    name?: string;
   }
 
   /** A model family instance; built on its data by `lab.train`. */
@@ -755,6 +797,12 @@ declare namespace LatentLab {
     name?: string;
     /** called after every step with that step's metrics (debugging; not recorded) */
     onStep?: (step: number, metrics: Record<string, number>) => void;
+    /**
+     * continue this run (its id) from its newest periodic/final checkpoint, with the same
+     * model and options: weights and optimizer state are loaded, steps go on from the
+     * checkpoint's, and what the run logged after it is dropped
+     */
+    resume?: string;
   }
 
   /** A PNG written under the run's artifacts; pass it to `lab.show`. */
@@ -769,7 +817,7 @@ declare namespace LatentLab {
     /** e.g. 'r-20250101-120000-a1b2' */
     readonly id: string;
     readonly name: string;
-    readonly status: 'running' | 'finished' | 'stopped' | 'failed';
+    readonly status: 'running' | 'finished' | 'stopped' | 'failed' | 'diverged';
     /** steps done */
     readonly steps: number;
     /** error message of a failed run */

@@ -1,5 +1,6 @@
 // The `lab` object notebook cells see. Typings for the editor live in lab.d.ts:
 // keep the two in step.
+import * as path from 'node:path';
 import { inspect } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { backendName } from '../backend/select';
@@ -30,6 +31,7 @@ import { Rbm, type RbmConfig } from '../models/rbm';
 import { Dbn, type DbnConfig } from '../models/dbn';
 import { Dbm, type DbmConfig } from '../models/dbm';
 import { barsAndStripes, type BarsOptions } from '../data/bars';
+import { loadData, type LoadOptions } from '../data/import/index';
 import { Wavenet, type WavenetConfig } from '../models/wavenet';
 import { InterruptedError, type EngineContext } from '../context';
 import { isImageHandle, Run, train, type TrainOptions } from '../train/trainer';
@@ -40,6 +42,7 @@ import { createGanViews, gmmnModels } from './part3-gan-views';
 import { classicalModels, createClassicalViews } from './part3-classical';
 import { createDiffusionViews, diffusionModels } from './part3-diffusion';
 import { createSampleViews } from './part3-samples';
+import { withOptionChecks } from './options';
 import { expandSweep, formatParams, newSweepId, type SweepParams, type SweepSpec, type SweepTag } from './sweep';
 
 
@@ -54,6 +57,8 @@ export interface Lab {
     text(opts?: TextOptions): Dataset;
     glyphs(chars: string, opts?: { scale?: number }): Glyphs;
     barsAndStripes(opts?: BarsOptions): Dataset;
+    /** a dataset of one's own: IDX, NPY, NPZ, CSV, text, WAV, or a folder of PNG/JPEG images (path relative to the workspace) */
+    load(path: string, opts?: LoadOptions): Dataset;
   };
   models: {
     vae(cfg?: VaeConfig): Vae;
@@ -113,7 +118,12 @@ export interface SweepResult {
   results: unknown[];
 }
 
+/** The lab object; its builders check their options first (./options). */
 export function createLab(ctx: EngineContext): Lab {
+  return withOptionChecks(buildLab(ctx));
+}
+
+function buildLab(ctx: EngineContext): Lab {
   // the sweep now running (runs trained meanwhile are tagged with it)
   let current: { tag: SweepTag; runs: Run[] } | null = null;
   return {
@@ -127,6 +137,8 @@ export function createLab(ctx: EngineContext): Lab {
       text: (opts) => textDataset(opts),
       glyphs: (chars, opts) => glyphs(chars, opts),
       barsAndStripes: (opts) => barsAndStripes(opts),
+      // relative paths are relative to the workspace folder (<workspace>/.latentlab/artifacts is known here)
+      load: (target, opts) => loadData(target, opts, path.resolve(ctx.artifactsDir(), '..', '..')),
     },
     models: {
       vae: (cfg) => new Vae(cfg),

@@ -18,6 +18,39 @@ export interface CheckpointManifest {
   weights: { name: string; shape: number[]; dtype: 'float32'; offset: number; length: number }[];
 }
 
+/** A weight holds NaN or ±Infinity: the checkpoint is refused (the run diverged). */
+export class NonFiniteWeightsError extends Error {
+  constructor(readonly weight: string, readonly step: number) {
+    super(`weight ${weight} is not finite at step ${step}`);
+    this.name = 'NonFiniteWeightsError';
+  }
+}
+
+/**
+ * The newest periodic/final checkpoint of a run on disk (`<runId>/checkpoints/step-NNNNNN.json`),
+ * as a path relative to the artifacts dir, with the best checkpoint's value when it is not newer.
+ */
+export function latestCheckpointOnDisk(artifactsDir: string, runId: string): { step: number; checkpoint: string; bestValue: number | null } | null {
+  const dir = path.join(artifactsDir, runId, 'checkpoints');
+  if (!fs.existsSync(dir)) return null;
+  const steps = fs
+    .readdirSync(dir)
+    .map((f) => /^step-(\d+)\.json$/.exec(f))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => Number(m[1]))
+    .sort((a, b) => b - a);
+  if (steps.length === 0) return null;
+  const step = steps[0];
+  let bestValue: number | null = null;
+  try {
+    const best = JSON.parse(fs.readFileSync(path.join(dir, 'best.json'), 'utf8')) as CheckpointManifest;
+    if (best.step <= step) bestValue = best.metricValue;
+  } catch {
+    /* no best checkpoint */
+  }
+  return { step, checkpoint: `${runId}/checkpoints/step-${String(step).padStart(6, '0')}.json`, bestValue };
+}
+
 /** Writes `<artifactsDir>/<relDir>/<base>.bin|.json`; returns the manifest's relative path. */
 export function saveCheckpoint(
   artifactsDir: string,
@@ -32,15 +65,23 @@ export function saveCheckpoint(
   const parts: Buffer[] = [];
   let offset = 0;
   for (const w of weights) {
-    const data = w.tensor.dataSync() as Float32Array;
+    const raw = w.tensor.dataSync();
+    // an int32 tensor (an optimizer's step counter) is stored as float32 values, not its int32 bits
+    const data = raw instanceof Float32Array ? raw : Float32Array.from(raw as ArrayLike<number>);
+    // a diverged model is never saved: the last good checkpoint stays the newest
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i])) throw new NonFiniteWeightsError(w.name, meta.step);
+    }
     const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     entries.push({ name: w.name, shape: w.tensor.shape.slice(), dtype: 'float32', offset, length: data.length });
     parts.push(Buffer.from(buf));
     offset += buf.length;
   }
   const manifest: CheckpointManifest = { format: 'latentlab-checkpoint-1', ...meta, weightsFile: `${base}.bin`, weights: entries };
-  fs.writeFileSync(path.join(dir, `${base}.bin`), Buffer.concat(parts));
-  fs.writeFileSync(path.join(dir, `${base}.json`), JSON.stringify(manifest, null, 2));
+  // written aside and renamed into place: a kill mid-write never leaves a torn checkpoint
+  // (the manifest goes last, so a manifest always has its weights)
+  writeAtomic(path.join(dir, `${base}.bin`), Buffer.concat(parts));
+  writeAtomic(path.join(dir, `${base}.json`), JSON.stringify(manifest, null, 2));
   return `${relDir}/${base}.json`;
 }
 
@@ -55,4 +96,10 @@ export function loadCheckpoint(manifestPath: string): { manifest: CheckpointMani
     return { name: e.name, tensor: tf.tensor(arr, e.shape) };
   });
   return { manifest, weights };
+}
+
+function writeAtomic(file: string, data: Buffer | string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, data);
+  fs.renameSync(tmp, file);
 }

@@ -43,6 +43,8 @@ export class FusedAdam extends tf.Optimizer {
 
   private moments = new Map<string, { m: Float32Array; v: Float32Array }>();
   private t = 0;
+  /** moments loaded by setWeights (a resumed run), in the order variables first get a gradient */
+  private loaded: { m: Float32Array; v: Float32Array }[] = [];
 
   constructor(
     public learningRate: number,
@@ -67,7 +69,9 @@ export class FusedAdam extends tf.Optimizer {
       if (!variable) throw new Error(`FusedAdam: no variable named ${name}`);
       let state = this.moments.get(name);
       if (!state || state.m.length !== variable.size) {
-        state = { m: new Float32Array(variable.size), v: new Float32Array(variable.size) };
+        // a resumed run's saved moments belong to its variables by position
+        const saved = this.loaded[this.moments.size];
+        state = saved && saved.m.length === variable.size ? saved : { m: new Float32Array(variable.size), v: new Float32Array(variable.size) };
         this.moments.set(name, state);
       }
       const out = backend.makeOutput(variable.shape, 'float32');
@@ -89,12 +93,25 @@ export class FusedAdam extends tf.Optimizer {
     this.moments.clear();
   }
 
+  /** [iterations, every first moment, every second moment], positional like tf.train.adam's */
   override async getWeights(): Promise<NamedTensor[]> {
-    return [];
+    const list = [...this.moments.values()];
+    return [
+      { name: 'iter', tensor: tf.scalar(this.t, 'float32') },
+      ...list.map((s, i) => ({ name: `m${i}`, tensor: tf.tensor1d(s.m) })),
+      ...list.map((s, i) => ({ name: `v${i}`, tensor: tf.tensor1d(s.v) })),
+    ];
   }
 
-  override async setWeights(): Promise<void> {
-    throw new Error('FusedAdam keeps its moments outside tensors; it does not load optimizer state');
+  override async setWeights(weights: NamedTensor[]): Promise<void> {
+    this.t = (await weights[0].tensor.data())[0];
+    const rest = weights.slice(1);
+    const n = rest.length / 2;
+    this.moments.clear();
+    this.loaded = [];
+    for (let i = 0; i < n; i++) {
+      this.loaded.push({ m: Float32Array.from(await rest[i].tensor.data()), v: Float32Array.from(await rest[n + i].tensor.data()) });
+    }
   }
 
   getConfig(): tf.serialization.ConfigDict {

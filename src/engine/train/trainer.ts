@@ -16,7 +16,8 @@ import { textSamplesPng, waveformSamplesPng } from '../util/sequence-png';
 import { mulberry32, permutation } from '../util/rng';
 import { interpolationEndpoints, interpolationStrip, type Endpoints } from '../eval/interpolation';
 import { formatParams, type SweepTag } from '../lab/sweep';
-import { saveCheckpoint } from './checkpoints';
+import { latestCheckpointOnDisk, loadCheckpoint, NonFiniteWeightsError, saveCheckpoint } from './checkpoints';
+import { FusedAdam } from './fused-adam';
 import { createOptimizer, optimizerStep, type OptimizerName, type OptimizerSettings } from './optimizers';
 import { lrAt, normalizeSchedule, type ScheduleName, type ScheduleSpec } from './schedules';
 
@@ -58,6 +59,40 @@ export interface TrainOptions {
   name?: string;
   /** called after every step (debugging / tests; not recorded) */
   onStep?: (step: number, metrics: Record<string, number>) => void;
+  /**
+   * continue this run (an id) from its newest periodic/final checkpoint instead of
+   * starting a new one; the same model and options as the run had
+   */
+  resume?: string;
+}
+
+/** A metric (or the weights) became NaN/infinite: the run ends 'diverged' at `step`. */
+export class DivergedError extends Error {
+  constructor(readonly key: string, readonly step: number, readonly value: number, lastGood: number | null, lr: number, clipNorm: number | null) {
+    const what = key.startsWith('weight ') ? `the ${key} became ${value}` : `${key} became ${value}`;
+    const tips = [`a lower lr (now ${lr}, try ${Number((lr / 10).toPrecision(3))})`, clipNorm === null ? 'clipNorm: 1' : `a smaller clipNorm (now ${clipNorm})`, "a warmup (schedule: { type: 'cosine', warmup: 100 })"];
+    super(
+      `training diverged: ${what} at step ${step}. ${lastGood !== null ? `The last good checkpoint is step ${lastGood}` : 'No checkpoint was written before it'}; nothing after it was saved. Try ${tips.join(', ')}; a larger batchSize also steadies the gradients.`,
+    );
+    this.name = 'Diverged';
+  }
+}
+
+/** what a resumed run starts from */
+export interface ResumeTarget {
+  runId: string;
+  step: number;
+  /** manifest path relative to the artifacts dir */
+  checkpoint: string;
+  bestValue: number | null;
+}
+
+/** a 32-bit mix of (seed, step): the randomness of a resumed run depends on both, never on the dead run's draws */
+function mixSeed(seed: number, step: number): number {
+  let h = (seed ^ 0x9e3779b9) >>> 0;
+  h = Math.imul(h ^ (step + 0x7f4a7c15), 0x85ebca6b) >>> 0;
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
 export interface ImageHandle {
@@ -72,7 +107,7 @@ export function isImageHandle(x: unknown): x is ImageHandle {
 }
 
 export class Run {
-  status: 'running' | 'finished' | 'stopped' | 'failed' = 'running';
+  status: 'running' | 'finished' | 'stopped' | 'failed' | 'diverged' = 'running';
   steps = 0;
   error: string | null = null;
   /** last value of each metric */
@@ -223,17 +258,45 @@ export async function train(ctx: EngineContext, model: Model, data: Dataset, opt
     throw new Error(`lab.train: a ${model.family} is conditioned on class labels, and ${data.name} has none: use a labelled dataset (lab.data.mnist(), lab.data.fashionMnist()) or an unconditional model`);
   }
 
+  // a resumed run: the cell's first lab.train continues the run the host named
+  // (runs.resume), or the one named by the `resume` option
+  const exec0 = ctx.exec();
+  let resume: ResumeTarget | null = null;
+  if (opts.resume !== undefined) {
+    const found = latestCheckpointOnDisk(ctx.artifactsDir(), String(opts.resume));
+    if (!found) throw new Error(`lab.train: run ${opts.resume} has no periodic or final checkpoint to resume from`);
+    resume = { runId: String(opts.resume), ...found };
+  } else if (exec0?.resume) {
+    resume = exec0.resume;
+    exec0.resume = undefined;
+  }
+  const startStep = resume ? Math.min(resume.step, steps) : 0;
+
   const rng = mulberry32(seed);
   const buildRng = rng.fork();
   const batchRng = rng.fork();
-  const stepRng = rng.fork();
+  // a resumed run draws its step randomness from (seed, checkpoint step)
+  const stepRng = resume ? mulberry32(mixSeed(seed, startStep)) : rng.fork();
   if (!model.built) {
     model.build({ kind: data.kind, shape: data.shape, binary: data.binary, modes: data.modes, modeStd: data.modeStd, levels: data.levels, text: data.vocab !== undefined, sampleRate: data.sampleRate, trainRows: data.train.n, ...(labelled ? { classes: data.classes } : {}) }, buildRng);
   }
   const best = opts.best === false ? null : (opts.best ?? model.bestMetric ?? null);
 
   const exec = ctx.exec();
-  const id = newRunId();
+  const id = resume?.runId ?? newRunId();
+  // the checkpoint's weights (and optimizer state) go in before anything is announced
+  let resumedOptimizers: Map<string, NamedTensor[]> | null = null;
+  if (resume) {
+    const abs = path.join(ctx.artifactsDir(), ...resume.checkpoint.split('/'));
+    const { manifest, weights } = loadCheckpoint(abs);
+    try {
+      if (manifest.family !== model.family) throw new Error(`lab.train: run ${id} trained a ${manifest.family}, not a ${model.family}`);
+      model.setWeights(weights);
+    } finally {
+      tf.dispose(weights.map((w) => w.tensor));
+    }
+    resumedOptimizers = loadOptimizerState(abs);
+  }
   const name = opts.name ?? `${model.family}-${data.name}${sweep ? ` ${formatParams(sweep.params)}` : ''}`;
   const run = new Run(id, name, model, data, ctx, sampleSeed);
   lastRuns.set(model, run);
@@ -277,7 +340,8 @@ export async function train(ctx: EngineContext, model: Model, data: Dataset, opt
   const valRows = data.kind === 'points' ? rows(data.val, data.dim, 1000) : [];
   // interpolation strips need a decodable latent and images; endpoints are fixed for the run
   let ends: Endpoints | null = null;
-  ctx.send({ type: 'run.start', run: record });
+  if (resume) ctx.send({ type: 'run.resume', runId: id, step: startStep });
+  else ctx.send({ type: 'run.start', run: record });
   exec?.emit({ type: 'run', runId: id });
 
   // --- metric streaming ---
@@ -291,7 +355,7 @@ export async function train(ctx: EngineContext, model: Model, data: Dataset, opt
     lastFlush = Date.now();
   };
   const push = (key: string, step: number, value: number) => {
-    if (!Number.isFinite(value)) throw new Error(`non-finite ${key} = ${value} at step ${step}: training diverged (try a lower lr or clipNorm)`);
+    if (!Number.isFinite(value)) throw new DivergedError(key, step, value, lastCkptStep >= 0 ? lastCkptStep : null, settings.lr, settings.clipNorm);
     run.record(key, step, value);
     pending.push({ key, step, value, wallTime: Date.now() });
   };
@@ -308,10 +372,23 @@ export async function train(ctx: EngineContext, model: Model, data: Dataset, opt
     totalSteps: steps,
   };
 
-  let bestValue: number | null = null;
+  let bestValue: number | null = resume?.bestValue ?? null;
   let lastSampleStep = -1;
   let lastEvalStep = -1;
-  let lastCkptStep = -1;
+  let lastCkptStep = resume ? startStep : -1;
+  // optimizer state saved by the checkpoint (Adam's moments and step count): the resumed curve goes on smoothly
+  if (resumedOptimizers) {
+    for (const [group, state] of resumedOptimizers) {
+      const opt = createOptimizer(settings);
+      try {
+        await opt.setWeights(state);
+        optimizers.set(group, opt);
+      } catch {
+        opt.dispose(); // a state that does not fit this optimizer (its options changed): it starts afresh
+      }
+      tf.dispose(state.map((w) => w.tensor));
+    }
+  }
 
   const evaluate = (step: number) => {
     lastEvalStep = step;
@@ -363,30 +440,55 @@ export async function train(ctx: EngineContext, model: Model, data: Dataset, opt
   };
 
   const checkpoint = (step: number, reason: 'periodic' | 'best' | 'final', metricKey: string | null = null, metricValue: number | null = null) => {
-    if (reason !== 'best') lastCkptStep = step;
     const base = reason === 'best' ? 'best' : `step-${pad6(step)}`;
-    const rel = saveCheckpoint(artifactsDir, `${id}/checkpoints`, base, model.getWeights(), {
-      runId: id,
-      step,
-      reason,
-      family: model.family,
-      config: { ...model.config },
-      metricKey,
-      metricValue,
-    });
+    let rel: string;
+    try {
+      rel = saveCheckpoint(artifactsDir, `${id}/checkpoints`, base, model.getWeights(), {
+        runId: id,
+        step,
+        reason,
+        family: model.family,
+        config: { ...model.config },
+        metricKey,
+        metricValue,
+      });
+    } catch (e) {
+      if (e instanceof NonFiniteWeightsError) throw new DivergedError(`weight ${e.weight}`, step, NaN, lastCkptStep >= 0 ? lastCkptStep : null, settings.lr, settings.clipNorm);
+      throw e;
+    }
+    if (reason !== 'best') lastCkptStep = step;
+    // every metric up to the checkpoint reaches the host before the checkpoint does, so a
+    // run resumed from it has no gap (messages arrive in order)
+    flush(true);
     ctx.send({ type: 'run.checkpoint', checkpoint: { runId: id, step, path: rel, reason, metricKey, metricValue } });
   };
+  /** a periodic/final checkpoint with the optimizers' state beside it */
+  const fullCheckpoint = async (step: number, reason: 'periodic' | 'final') => {
+    // the optimizer state goes first: the weights' manifest is what a resume looks for
+    await saveOptimizerState(artifactsDir, `${id}/checkpoints`, `step-${pad6(step)}`, optimizers, id, step, model.family);
+    checkpoint(step, reason);
+  };
 
-  let status: 'finished' | 'stopped' | 'failed' = 'finished';
+  let status: 'finished' | 'stopped' | 'failed' | 'diverged' = 'finished';
   let error: unknown = null;
   try {
     fs.mkdirSync(path.join(artifactsDir, id), { recursive: true });
-    evaluate(0);
+    if (!resume) evaluate(0);
     flush(true);
     let perm = permutation(data.train.n, batchRng);
     let cursor = 0;
+    // a resumed run replays the batch order up to its checkpoint (cheap: permutations
+    // only), so step k+1 sees the batch it would have seen without the crash
+    for (let step = 1; step <= startStep; step++) {
+      if (cursor + batchSize > data.train.n) {
+        perm = permutation(data.train.n, batchRng);
+        cursor = 0;
+      }
+      cursor += batchSize;
+    }
+    run.steps = startStep;
     const buf = new Float32Array(batchSize * data.dim);
-    for (let step = 1; step <= steps; step++) {
+    for (let step = startStep + 1; step <= steps; step++) {
       if (exec?.signal.aborted) throw new InterruptedError();
       if (cursor + batchSize > data.train.n) {
         perm = permutation(data.train.n, batchRng);
@@ -410,19 +512,21 @@ export async function train(ctx: EngineContext, model: Model, data: Dataset, opt
       opts.onStep?.(step, m);
       if (step % evalEvery === 0) evaluate(step);
       if (step % sampleEvery === 0) writeSamples(step);
-      if (step % checkpointEvery === 0 && step < steps) checkpoint(step, 'periodic');
+      if (step % checkpointEvery === 0 && step < steps) await fullCheckpoint(step, 'periodic');
       flush();
       await new Promise<void>((r) => setImmediate(r));
     }
-    if (lastEvalStep !== steps) evaluate(steps);
-    if (lastSampleStep !== steps) writeSamples(steps);
-    checkpoint(steps, 'final');
+    if (startStep < steps || !resume) {
+      if (lastEvalStep !== steps) evaluate(steps);
+      if (lastSampleStep !== steps) writeSamples(steps);
+      await fullCheckpoint(steps, 'final');
+    }
   } catch (e) {
     error = e;
-    status = e instanceof InterruptedError || exec?.signal.aborted ? 'stopped' : 'failed';
+    status = e instanceof DivergedError ? 'diverged' : e instanceof InterruptedError || exec?.signal.aborted ? 'stopped' : 'failed';
     if (status === 'stopped' && run.steps > 0 && lastCkptStep !== run.steps) {
       try {
-        checkpoint(run.steps, 'final');
+        await fullCheckpoint(run.steps, 'final');
       } catch {
         /* best effort */
       }
@@ -440,9 +544,54 @@ export async function train(ctx: EngineContext, model: Model, data: Dataset, opt
   }
   run.status = status;
   const message = error === null ? null : error instanceof Error ? error.message : String(error);
-  run.error = status === 'failed' ? message : null;
+  run.error = status === 'failed' || status === 'diverged' ? message : null;
   ctx.send({ type: 'run.end', runId: id, status, steps: run.steps, error: run.error });
   if (status === 'stopped') throw error instanceof InterruptedError ? error : new InterruptedError();
-  if (status === 'failed') throw error;
+  if (status === 'failed' || status === 'diverged') throw error;
   return run;
+}
+
+interface NamedTensor {
+  name: string;
+  tensor: tf.Tensor;
+}
+
+/** Writes each optimizer's state (positional: tf optimizers match moments to variables by order) as `<base>.optimizer.bin|json`. */
+async function saveOptimizerState(
+  artifactsDir: string, relDir: string, base: string, optimizers: Map<string, tf.Optimizer>, runId: string, step: number, family: string,
+): Promise<void> {
+  const named: NamedTensor[] = [];
+  const owned: tf.Tensor[] = [];
+  for (const [group, opt] of optimizers) {
+    const state = await opt.getWeights();
+    state.forEach((w, i) => {
+      // tf.train's 'iter' scalar (int32; saveCheckpoint stores it as float32) and every tensor
+      // of the fused Adam are fresh copies; tf.train's moments are its own variables
+      if (w.name === 'iter' || opt instanceof FusedAdam) owned.push(w.tensor);
+      named.push({ name: `${group}#${String(i).padStart(4, '0')}`, tensor: w.tensor });
+    });
+  }
+  try {
+    if (named.length > 0) saveCheckpoint(artifactsDir, relDir, `${base}.optimizer`, named, { runId, step, reason: 'periodic', family, config: { groups: [...optimizers.keys()] }, metricKey: null, metricValue: null });
+  } catch (e) {
+    // non-finite optimizer state: the weights' own check names the divergence; nothing is saved
+    if (!(e instanceof NonFiniteWeightsError)) throw e;
+  } finally {
+    tf.dispose(owned);
+  }
+}
+
+/** The optimizer state beside a checkpoint manifest, by group, in order; null when none was saved. */
+function loadOptimizerState(manifestAbs: string): Map<string, NamedTensor[]> | null {
+  const file = manifestAbs.replace(/\.json$/, '.optimizer.json');
+  if (!fs.existsSync(file)) return null;
+  const { weights } = loadCheckpoint(file);
+  const groups = new Map<string, NamedTensor[]>();
+  for (const w of weights) {
+    const group = w.name.slice(0, w.name.lastIndexOf('#'));
+    let list = groups.get(group);
+    if (!list) groups.set(group, (list = []));
+    list.push({ name: w.name, tensor: w.tensor });
+  }
+  return groups;
 }

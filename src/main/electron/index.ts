@@ -2,14 +2,16 @@
 // utility process, artifacts over the lab:// protocol.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { join, resolve, sep } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, session, shell } from 'electron';
 import { ExportError, exportEnv, renderExport } from '../services/exports';
 import { dispatch } from '../../shared/channel';
 import { LabService } from '../services/lab-service';
 import { appRoot, examplesDir } from '../services/paths';
 import { Workspace } from '../services/workspace';
+import { checkIpcSender, LAB_PROTOCOL_HEADERS, permissionAllowed, type AppPages } from '../services/ipc-guard';
+import { safeFile } from '../services/safe-path';
 import { utilityEngineLauncher } from './utility-engine';
 
 protocol.registerSchemesAsPrivileged([
@@ -39,6 +41,13 @@ function openWorkspace(dir: string): void {
   if (switching) win?.webContents.reload();
 }
 
+/** the pages that are the app's own: the built index.html, or the dev server */
+function appPages(): AppPages {
+  return process.env.ELECTRON_RENDERER_URL
+    ? { devUrl: process.env.ELECTRON_RENDERER_URL }
+    : { indexHtml: join(appRoot(), 'out', 'renderer', 'index.html') };
+}
+
 function createWindow(): void {
   win = new BrowserWindow({
     width: 1400,
@@ -58,6 +67,7 @@ function createWindow(): void {
     return { action: 'deny' };
   });
   win.webContents.on('will-navigate', (e) => e.preventDefault());
+  win.webContents.on('will-attach-webview', (e) => e.preventDefault());
   if (process.env.ELECTRON_RENDERER_URL) void win.loadURL(process.env.ELECTRON_RENDERER_URL);
   else void win.loadFile(join(appRoot(), 'out', 'renderer', 'index.html'));
 }
@@ -138,18 +148,33 @@ app.whenReady().then(() => {
         return new Response((err as Error).message, { status: err instanceof ExportError ? 400 : 500 });
       }
     }
-    if (!service || url.host !== 'artifacts') return new Response('not found', { status: 404 });
-    const root = resolve(service.workspace.artifactsDir);
-    const abs = resolve(root, decodeURIComponent(url.pathname).replace(/^\/+/, ''));
-    if (!abs.startsWith(root + sep)) return new Response('forbidden', { status: 403 });
-    return net.fetch(pathToFileURL(abs).toString());
+    if (!service || url.host !== 'artifacts') return new Response('not found', { status: 404, headers: LAB_PROTOCOL_HEADERS });
+    // below the artifacts folder only: no '..', no encoded tricks, no links that lead out
+    const abs = safeFile(resolve(service.workspace.artifactsDir), url.pathname.replace(/^\//, ''));
+    if (!abs) return new Response('not found', { status: 404, headers: LAB_PROTOCOL_HEADERS });
+    const file = await net.fetch(pathToFileURL(abs).toString());
+    const headers = new Headers(file.headers);
+    for (const [k, v] of Object.entries(LAB_PROTOCOL_HEADERS)) headers.set(k, v);
+    return new Response(file.body, { status: file.status, headers });
   });
   ipcMain.handle('lab:invoke', (e, name: unknown, input: unknown) => {
-    // only our own window's top frame may call the api
-    if (!win || e.sender !== win.webContents) return { ok: false, error: 'unknown sender' };
+    // only our own window's top frame, showing our own page, may call the api
+    const frame = e.senderFrame;
+    const verdict = checkIpcSender(
+      {
+        isAppWindow: !!win && !win.isDestroyed() && e.sender === win.webContents,
+        isMainFrame: !!frame && frame === e.sender.mainFrame,
+        frameUrl: frame ? frame.url : null,
+      },
+      appPages(),
+    );
+    if (!verdict.ok) return { ok: false, error: verdict.reason };
     if (!service) return { ok: false, error: 'no workspace is open' };
     return dispatch(service.handlers(), name, input);
   });
+  // no page in the app gets a camera, a microphone, notifications and the like
+  session.defaultSession.setPermissionRequestHandler((_wc, permission, callback) => callback(permissionAllowed(permission)));
+  session.defaultSession.setPermissionCheckHandler((_wc, permission) => permissionAllowed(permission));
   buildMenu();
   createWindow();
   // every export is a download: ask where to save it, starting in Documents

@@ -1,5 +1,5 @@
 // The `latentlab` command: serve | run | runs | export. Plain Node, no electron.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { Notebook, type CellOutput } from '../../shared/domain';
@@ -8,7 +8,8 @@ import { LabService } from '../services/lab-service';
 import { injectParameters, parseParameterValue, runNotebook } from '../services/notebook-runner';
 import { appRoot, examplesDir, rendererDir } from '../services/paths';
 import { Tracker } from '../services/tracker';
-import { Workspace } from '../services/workspace';
+import { TrustStore } from '../services/trust';
+import { readNotebookFile, Workspace } from '../services/workspace';
 import { nodeEngineLauncher } from './node-engine';
 import { serve } from './server';
 
@@ -20,6 +21,9 @@ Usage:
   latentlab run NOTEBOOK [-p NAME VALUE]... [--workspace DIR] [--backend NAME] [--json]
       Run every code cell of a notebook headlessly, tracking its runs in the workspace
       (default: the notebook's folder). -p sets a parameter (papermill style).
+  latentlab trust NOTEBOOK...
+      Trust notebooks you got from elsewhere, so their cells may run in the app
+      (a notebook not written by Latent Lab on this computer opens untrusted).
   latentlab runs [--workspace DIR] [--json]
       List the runs tracked in a workspace.
   latentlab export metrics RUN... --out FILE.csv [--workspace DIR]
@@ -40,6 +44,13 @@ Backends: tensorflow-gpu, tensorflow, wasm, cpu (default: the best that loads).
 Default workspace for serve: $LATENTLAB_WORKSPACE or ~/LatentLab.`;
 
 class UsageError extends Error {}
+/** bad input (a missing or malformed file): exit 1 with the reason */
+class InputError extends Error {}
+
+const COMMANDS = ['serve', 'run', 'runs', 'export', 'trust', 'help'];
+
+/** the first line of a message, for one-line reasons */
+const firstLine = (m: string) => m.split('\n')[0].trim();
 
 interface Args {
   command: string;
@@ -60,6 +71,7 @@ export function parseArgs(argv: string[]): Args {
       const name = rest[i + 1];
       const value = rest[i + 2];
       if (name === undefined || value === undefined) throw new UsageError(`${a} takes a NAME and a VALUE`);
+      if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name)) throw new UsageError(`${a} ${name}: a parameter name must be an identifier (letters, digits, _ or $)`);
       params[name] = parseParameterValue(value);
       i += 2;
     } else if (valued.has(a)) {
@@ -128,14 +140,14 @@ async function cmdRun(a: Args): Promise<number> {
   const file = a.positional[0];
   if (!file) throw new UsageError('run needs a NOTEBOOK');
   const abs = resolve(file);
-  let nb: Notebook;
-  try {
-    nb = Notebook.parse(JSON.parse(readFileSync(abs, 'utf8')));
-  } catch (e) {
-    throw new UsageError(`cannot read notebook ${file}: ${(e as Error).message}`);
-  }
+  if (!existsSync(abs)) throw new InputError(`cannot read notebook ${file}: no such file`);
+  const read = readNotebookFile(abs);
+  if (read.problem) throw new InputError(`${file} ${firstLine(read.problem)}`);
+  const nb = read.raw as Notebook;
   nb.cells.forEach((c, i) => (c.id ??= `cell-${i + 1}`));
   const workspace = new Workspace(str(a.flags.get('--workspace')) ?? dirname(abs));
+  // naming the file on the command line is the user's choice to run it, trusted or not
+  if (!workspace.trust.isTrusted(nb)) process.stderr.write(`note: ${file} is not trusted in the app; it runs because you asked for it here (\`latentlab trust ${file}\` trusts it)\n`);
   const rel = relative(workspace.dir, abs);
   const nbPath = rel.startsWith('..') ? abs : rel.split(sep).join('/');
   const json = a.flags.has('--json');
@@ -155,6 +167,7 @@ async function cmdRun(a: Args): Promise<number> {
     if (!json && event === 'cell.output') printOutput((payload as { output: CellOutput }).output);
   });
   let status;
+  let reason = '';
   try {
     await service.startEngine();
     if (!json) process.stderr.write(`engine backend: ${service.engineInfo().backend}\n`);
@@ -178,10 +191,35 @@ async function cmdRun(a: Args): Promise<number> {
       });
       process.stdout.write(JSON.stringify({ notebook: nbPath, status, runs, ...(error ? { error } : {}) }) + '\n');
     }
+    const failed = result.cells.find((c) => c.status !== 'ok');
+    if (failed) {
+      const index = withParams.cells.findIndex((c) => c.id === failed.cellId);
+      const err = failed.outputs.find((o) => o.type === 'error');
+      const what = err && err.type === 'error' ? `${err.name}: ${firstLine(err.message)}` : failed.status;
+      const line = err && err.type === 'error' && err.line ? ` line ${err.line}` : '';
+      reason = `cell ${index + 1} (${failed.cellId})${line}: ${what}`;
+    }
   } finally {
     await service.close();
   }
-  return status === 'ok' ? 0 : 1;
+  if (status === 'ok') return 0;
+  // the last line says why, in one line
+  process.stderr.write(`latentlab: ${file} stopped at ${reason || status}\n`);
+  return 1;
+}
+
+function cmdTrust(a: Args): number {
+  if (a.positional.length === 0) throw new UsageError('trust needs a NOTEBOOK');
+  const store = new TrustStore();
+  for (const file of a.positional) {
+    const abs = resolve(file);
+    if (!existsSync(abs)) throw new InputError(`cannot read notebook ${file}: no such file`);
+    const read = readNotebookFile(abs);
+    if (read.problem) throw new InputError(`${file} ${firstLine(read.problem)}`);
+    store.trust(read.raw as Notebook);
+    process.stderr.write(`trusted ${file}\n`);
+  }
+  return 0;
 }
 
 /** the name of the pinned classifier `version` of a dataset (resources/classifiers/*.json), e.g. 'mnist-mlp-v1' */
@@ -335,15 +373,18 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'export':
         return await cmdExport(a);
+      case 'trust':
+        return cmdTrust(a);
       default:
-        throw new UsageError(`unknown command ${a.command}`);
+        throw new UsageError(`unknown command '${a.command}'; the commands are ${COMMANDS.join(', ')}`);
     }
   } catch (e) {
+    // one line that says why; `latentlab help` has the rest
     if (e instanceof UsageError) {
-      process.stderr.write(`latentlab: ${e.message}\n\n${USAGE}\n`);
+      process.stderr.write(`latentlab: ${firstLine(e.message)} (see latentlab --help)\n`);
       return 2;
     }
-    process.stderr.write(`latentlab: ${(e as Error).message}\n`);
+    process.stderr.write(`latentlab: ${firstLine((e as Error).message)}\n`);
     return 1;
   }
 }

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import type { EventName, EventPayload, LabHandlers } from '../../shared/api';
 import { mergeOutput, type CellOutput, type EngineInfo, type ExecStatus } from '../../shared/domain';
 import { EngineToHost } from '../../shared/engine-protocol';
-import type { EngineLauncher, EngineProcess } from './engine-process';
+import { describeExit, type EngineExit, type EngineLauncher, type EngineProcess } from './engine-process';
+import { inspectForUi } from './data-inspect';
 import { Tracker } from './tracker';
 import type { Workspace } from './workspace';
 
@@ -48,14 +49,20 @@ export class LabService {
   private handlerTable: LabHandlers | null = null;
   private listeners = new Set<Emit>();
   private readonly grace: number;
+  private orphanSweep: ReturnType<typeof setInterval> | null = null;
 
   constructor(private readonly opts: LabServiceOptions) {
     opts.workspace.init();
-    this.tracker = new Tracker(opts.workspace.trackerFile, { nativeBinding: opts.trackerNativeBinding });
-    // a run still 'running' in the file belongs to a host that is gone
-    this.tracker.markOrphansFailed();
+    this.tracker = new Tracker(opts.workspace.trackerFile, { nativeBinding: opts.trackerNativeBinding, backgroundCheckpoints: true });
+    // a run still 'running' in the file whose host is gone (killed, power cut) crashed;
+    // another host training into this workspace right now keeps its runs. Looked at
+    // again every 5 s, so a host that dies beside this one is noticed too.
+    this.tracker.markOrphansCrashed();
+    this.orphanSweep = setInterval(() => this.sweepOrphans(), 5_000);
+    this.orphanSweep.unref?.();
     this.info.preferred = opts.backend ?? null;
-    this.grace = opts.interruptGraceMs ?? 5000;
+    // a busy cell (an endless loop) gets a new engine within 2 s of Stop
+    this.grace = opts.interruptGraceMs ?? 1500;
     if (opts.emit) this.listeners.add(opts.emit);
   }
 
@@ -67,6 +74,19 @@ export class LabService {
   subscribe(listener: Emit): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  private sweepOrphans(): void {
+    try {
+      const before = (this.tracker.db.prepare(`SELECT id FROM runs WHERE status = 'running'`).all() as { id: string }[]).map((r) => r.id);
+      if (before.length === 0 || this.tracker.markOrphansCrashed() === 0) return;
+      for (const id of before) {
+        const run = this.tracker.getRun(id);
+        if (run && run.status === 'crashed') this.emit('run.updated', { run });
+      }
+    } catch (e) {
+      this.opts.log?.(`orphan sweep: ${(e as Error).message}`);
+    }
   }
 
   private emit: Emit = (event, payload) => {
@@ -108,13 +128,14 @@ export class LabService {
         }
         this.onEngineMessage(msg);
       });
-      engine.onExit((code) => {
-        if (!isReady) reject(new Error(`the engine process exited before it was ready (code ${code})`));
+      engine.onExit((code, detail) => {
+        if (!isReady) reject(new Error(`the engine process exited before it was ready: ${describeExit(code, detail)}`));
         if (this.engine !== engine) return; // an engine we already replaced
         this.engine = null;
         this.ready = null;
-        this.failAll(`the engine process exited (code ${code ?? 'signal'})`);
-        this.setInfo({ status: code === 0 ? 'stopped' : 'crashed', backend: null });
+        const reason = describeExit(code, detail);
+        this.failAll(reason, detail);
+        this.setInfo({ status: code === 0 ? 'stopped' : 'crashed', backend: null, detail: code === 0 ? undefined : reason });
       });
       engine.send({
         type: 'init',
@@ -127,15 +148,16 @@ export class LabService {
     return this.ready;
   }
 
-  /** Ends every pending execution and live run when the engine goes away. */
-  private failAll(reason: string): void {
+  /** Ends every pending execution and live run (as crashed) when the engine goes away. */
+  private failAll(reason: string, detail?: EngineExit): void {
     for (const ex of this.executions.values()) {
-      const out: CellOutput = { type: 'error', name: 'EngineExited', message: reason, line: null };
+      const out: CellOutput = { type: 'error', name: detail?.outOfMemory ? 'EngineOutOfMemory' : 'EngineExited', message: reason, line: null };
       ex.outputs.push(out);
       this.emit('cell.output', { notebook: ex.notebook, cellId: ex.cellId, executionId: ex.id, output: out });
       this.finish(ex, 'error');
     }
-    for (const runId of this.liveRuns) this.endRun(runId, 'failed', 0, reason);
+    // what reached the tracker stays: the run is crashed at its last written step
+    for (const runId of [...this.liveRuns]) this.endRun(runId, 'crashed', 0, reason);
   }
 
   private finish(ex: Execution, status: ExecStatus): void {
@@ -145,7 +167,7 @@ export class LabService {
     ex.resolve({ executionId: ex.id, status, outputs: ex.outputs });
   }
 
-  private endRun(runId: string, status: 'finished' | 'stopped' | 'failed', steps: number, error: string | null): void {
+  private endRun(runId: string, status: 'finished' | 'stopped' | 'failed' | 'crashed' | 'diverged', steps: number, error: string | null): void {
     this.liveRuns.delete(runId);
     this.lastRunUpdate.delete(runId);
     this.tracker.endRun(runId, status, steps, error);
@@ -198,6 +220,15 @@ export class LabService {
         this.emit('run.artifact', { artifact: msg.artifact });
         return;
       }
+      case 'run.resume': {
+        // the engine loaded the run's checkpoint: what the dead run logged after it goes
+        if (!this.tracker.getRun(msg.runId)) return;
+        this.tracker.resumeRun(msg.runId, msg.step);
+        this.liveRuns.add(msg.runId);
+        const run = this.tracker.getRun(msg.runId);
+        if (run) this.emit('run.updated', { run });
+        return;
+      }
       case 'run.checkpoint':
         if (this.tracker.getRun(msg.checkpoint.runId)) this.tracker.addCheckpoint(msg.checkpoint);
         return;
@@ -223,7 +254,12 @@ export class LabService {
   }
 
   /** Runs one cell. Cells run one at a time, in the order they were asked for. */
-  execute(notebook: string, cellId: string, code: string): Promise<{ executionId: string; status: ExecStatus; outputs: CellOutput[] }> {
+  execute(
+    notebook: string,
+    cellId: string,
+    code: string,
+    resume?: { runId: string; step: number; checkpoint: string; bestValue: number | null },
+  ): Promise<{ executionId: string; status: ExecStatus; outputs: CellOutput[] }> {
     const id = `x${Date.now().toString(36)}-${this.nextExec++}`;
     this.emit('cell.status', { notebook, cellId, executionId: id, status: 'queued' });
     const generation = this.generation;
@@ -245,7 +281,7 @@ export class LabService {
       this.executions.set(id, { id, notebook, cellId, outputs: [], resolve, finished });
       this.setInfo({ status: 'busy' });
       this.emit('cell.status', { notebook, cellId, executionId: id, status: 'running' });
-      this.engine?.send({ type: 'execute', execId: id, notebook, cellId, code });
+      this.engine?.send({ type: 'execute', execId: id, notebook, cellId, code, ...(resume ? { resume } : {}) });
       return finished;
     });
     this.queue = result.catch(() => undefined);
@@ -290,6 +326,24 @@ export class LabService {
     return this.info;
   }
 
+  /**
+   * Resumes a crashed, stopped, failed or diverged run from its newest checkpoint: the
+   * run's cell code runs again in the engine and its lab.train continues the run.
+   */
+  resume(runId: string): Promise<{ executionId: string; status: ExecStatus; outputs: CellOutput[] }> {
+    const run = this.tracker.getRun(runId);
+    if (!run) return Promise.reject(new Error(`no run ${runId}`));
+    if (run.status === 'running' || run.status === 'finished') {
+      return Promise.reject(new Error(`run ${runId} is ${run.status}: only a crashed, stopped, failed or diverged run resumes`));
+    }
+    if (!run.code.includes('lab.train')) return Promise.reject(new Error(`run ${runId} has no lab.train in its recorded code`));
+    // its cell trains several runs: running it again would start the others anew
+    if (run.config.sweep) return Promise.reject(new Error(`run ${runId} belongs to a sweep: resume it in a cell with lab.train(model, data, { ...its options, resume: '${runId}' })`));
+    const point = this.tracker.resumePoint(runId);
+    if (!point) return Promise.reject(new Error(`run ${runId} wrote no checkpoint before it ended: it cannot resume (start it again)`));
+    return this.execute(run.notebook, run.cell || 'resume', run.code, { runId, ...point });
+  }
+
   engineInfo(): EngineInfo {
     return this.info;
   }
@@ -298,6 +352,7 @@ export class LabService {
     const engine = this.engine;
     this.engine = null;
     this.ready = null;
+    if (this.orphanSweep) clearInterval(this.orphanSweep);
     if (engine) {
       engine.send({ type: 'shutdown' });
       setTimeout(() => engine.kill(), 1000).unref();
@@ -316,12 +371,18 @@ export class LabService {
     return {
       'workspace.info': async () => ({ path: ws.dir, name: ws.name, artifactBase: ws.artifactsDir }),
       'notebooks.list': async () => ({ notebooks: ws.list() }),
-      'notebook.read': async ({ path }) => ({ notebook: ws.read(path) }),
+      'notebook.read': async ({ path }) => ws.open(path),
+      'notebook.trust': async ({ path }) => ({ trusted: ws.trustNotebook(path).trusted }),
       'notebook.write': async ({ path, notebook }) => {
         ws.write(path, notebook);
         return { ok: true as const };
       },
-      'kernel.execute': async ({ notebook, cellId, code }) => this.execute(notebook, cellId, code),
+      'kernel.execute': async ({ notebook, cellId, code }) => {
+        // the host decides, not only the UI: an untrusted notebook's code does not run
+        const may = ws.mayRun(notebook);
+        if (!may.ok) throw new Error(may.reason);
+        return this.execute(notebook, cellId, code);
+      },
       'kernel.interrupt': async () => {
         await this.interrupt();
         return { ok: true as const };
@@ -342,6 +403,8 @@ export class LabService {
         return { series: all.map((k) => this.tracker.series(id, k, maxPoints ?? 2000)) };
       },
       'runs.artifacts': async ({ id, kind }) => ({ artifacts: this.tracker.artifacts(id, kind) }),
+      'data.inspect': async ({ path, options }) => inspectForUi(ws.dir, ws.artifactsDir, path, options),
+      'runs.resume': async ({ id }) => this.resume(id),
     };
   }
 }

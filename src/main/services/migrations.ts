@@ -1,6 +1,13 @@
 // Versioned schema. Append only: never edit an entry once released (the tracker
 // refuses a database whose applied migration no longer matches its checksum).
-export const migrations: { name: string; sql: string }[] = [
+export interface Migration {
+  name: string;
+  sql: string;
+  /** a table rebuild: applied with foreign keys off (see migration 2) */
+  foreignKeysOff?: boolean;
+}
+
+export const migrations: Migration[] = [
   {
     name: 'initial',
     sql: `
@@ -55,3 +62,60 @@ CREATE TABLE checkpoints (
 `,
   },
 ];
+
+/**
+ * Migration 2 rebuilds `runs` (a wider CHECK: 'crashed', 'diverged'; an `owner`
+ * column naming the host that trains the run). A table rebuild must run with
+ * foreign keys OFF, or dropping the old `runs` would cascade-delete every metric,
+ * artifact and checkpoint: the tracker turns them off around a migration marked
+ * `foreignKeysOff`, outside the transaction (SQLite ignores the pragma inside one),
+ * and runs `PRAGMA foreign_key_check` before it commits.
+ */
+migrations.push({
+  name: 'crash safety: crashed/diverged statuses, run owner, run_finals',
+  sql: `
+CREATE TABLE runs_new (
+  id TEXT PRIMARY KEY,
+  notebook TEXT NOT NULL,
+  cell TEXT NOT NULL,
+  name TEXT NOT NULL,
+  family TEXT NOT NULL,
+  config TEXT NOT NULL,
+  code TEXT NOT NULL,
+  data_fingerprint TEXT NOT NULL,
+  data_name TEXT NOT NULL,
+  seed INTEGER NOT NULL,
+  backend TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('running','finished','stopped','failed','crashed','diverged')),
+  steps INTEGER NOT NULL DEFAULT 0,
+  total_steps INTEGER NOT NULL DEFAULT 0,
+  started_at INTEGER NOT NULL,
+  ended_at INTEGER,
+  heartbeat INTEGER,
+  error TEXT,
+  owner TEXT
+);
+INSERT INTO runs_new (id, notebook, cell, name, family, config, code, data_fingerprint, data_name, seed, backend,
+  status, steps, total_steps, started_at, ended_at, heartbeat, error, owner)
+  SELECT id, notebook, cell, name, family, config, code, data_fingerprint, data_name, seed, backend,
+  status, steps, total_steps, started_at, ended_at, heartbeat, error, NULL FROM runs;
+DROP TABLE runs;
+ALTER TABLE runs_new RENAME TO runs;
+CREATE INDEX runs_notebook ON runs (notebook, started_at);
+CREATE INDEX runs_started ON runs (started_at);
+CREATE INDEX artifacts_step ON artifacts (run_id, step);
+CREATE INDEX checkpoints_run ON checkpoints (run_id, step);
+CREATE TABLE run_finals (
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  step INTEGER NOT NULL,
+  value REAL NOT NULL,
+  PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+INSERT INTO run_finals (run_id, key, step, value)
+  SELECT m.run_id, m.key, m.step, m.value FROM metrics m
+  JOIN (SELECT run_id, key, MAX(step) AS step FROM metrics GROUP BY run_id, key) last
+    ON m.run_id = last.run_id AND m.key = last.key AND m.step = last.step;
+`,
+  foreignKeysOff: true,
+});

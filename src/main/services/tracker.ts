@@ -3,22 +3,62 @@
 // editing a migration that a database already applied is refused.
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Artifact, Checkpoint, MetricPoint, RunRecord, RunStatus, SeriesData } from '../../shared/domain';
 import { migrations } from './migrations';
+import { startCheckpointer, type Checkpointer } from './wal-checkpointer';
 
 type Db = Database.Database;
 
 export interface TrackerOptions {
   /** better-sqlite3's native binding, for the Electron build (different ABI). */
   nativeBinding?: string;
+  /**
+   * WAL checkpoints in a worker thread instead of inside some commits (the host: a
+   * write never holds its thread for a checkpoint); default off (short-lived readers)
+   */
+  backgroundCheckpoints?: boolean;
 }
 
 interface RunRow {
   id: string; notebook: string; cell: string; name: string; family: string; config: string; code: string;
   data_fingerprint: string; data_name: string; seed: number; backend: string; status: string; steps: number;
   total_steps: number; started_at: number; ended_at: number | null; heartbeat: number | null; error: string | null;
+  owner: string | null;
+}
+
+/** This host's name in a run's `owner` column: `<hostname>:<pid>`. */
+export const hostOwner = (pid = process.pid): string => `${hostname()}:${pid}`;
+
+/** Whether a process of this machine is alive (signal 0 checks without sending). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A run's owner is gone: a dead process of this machine, or (another machine) no heartbeat for `staleMs`. */
+export function ownerGone(owner: string | null, heartbeat: number | null, staleMs = 120_000, now = Date.now()): boolean {
+  if (!owner) return true; // written before owners were recorded: its host is gone
+  const at = owner.lastIndexOf(':');
+  const host = owner.slice(0, at);
+  const pid = Number(owner.slice(at + 1));
+  if (host === hostname() && Number.isInteger(pid)) return pid !== process.pid && !processAlive(pid);
+  return heartbeat === null || now - heartbeat > staleMs;
+}
+
+/** What a resumed run starts from (see Tracker.resumeRun). */
+export interface ResumePoint {
+  step: number;
+  /** manifest of the periodic/final checkpoint at `step`, relative to the artifacts dir */
+  checkpoint: string;
+  /** the best checkpoint's metric value at or before `step` (the resumed run keeps beating it) */
+  bestValue: number | null;
 }
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -26,18 +66,50 @@ const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 export class Tracker {
   readonly db: Db;
   private insertMetric: Database.Statement;
+  private upsertFinal: Database.Statement;
+  private bumpSteps: Database.Statement;
+  private bumpHeartbeat: Database.Statement;
+  private finalsOf: Database.Statement;
+  private checkpointer: Checkpointer | null = null;
 
   constructor(readonly file: string, opts: TrackerOptions = {}) {
     mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file, opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {});
-    this.db.pragma('journal_mode = WAL');
+    // busy_timeout first: two hosts opening one new file at once both switch it to WAL
     this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('journal_mode = WAL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('synchronous = NORMAL');
+    // once checkpointed, a WAL that grew (a burst of writes) is cut back to 16 MB
+    this.db.pragma('journal_size_limit = 16777216');
     this.migrate();
     this.insertMetric = this.db.prepare(
       'INSERT OR REPLACE INTO metrics (run_id, key, step, value, wall_time) VALUES (?, ?, ?, ?, ?)',
     );
+    // run_finals keeps each key's last point, so listing runs never scans metrics
+    this.upsertFinal = this.db.prepare(
+      `INSERT INTO run_finals (run_id, key, step, value) VALUES (?, ?, ?, ?)
+       ON CONFLICT (run_id, key) DO UPDATE SET step = excluded.step, value = excluded.value WHERE excluded.step >= run_finals.step`,
+    );
+    this.bumpSteps = this.db.prepare('UPDATE runs SET steps = MAX(steps, ?), heartbeat = ? WHERE id = ?');
+    this.bumpHeartbeat = this.db.prepare('UPDATE runs SET heartbeat = ? WHERE id = ?');
+    this.finalsOf = this.db.prepare('SELECT key, value FROM run_finals WHERE run_id = ?');
+    if (opts.backgroundCheckpoints) {
+      this.db.pragma('wal_autocheckpoint = 0');
+      this.checkpointer = startCheckpointer(file, {
+        nativeBinding: opts.nativeBinding,
+        onFail: () => {
+          // no thread: SQLite checkpoints in the commits again
+          if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
+        },
+      });
+    }
+  }
+
+  /** a WAL checkpoint now, in the background thread when there is one */
+  checkpointSoon(): void {
+    if (this.checkpointer) this.checkpointer.now();
+    else this.db.pragma('wal_checkpoint(PASSIVE)');
   }
 
   private migrate(): void {
@@ -56,10 +128,23 @@ export class Tracker {
         }
         continue;
       }
-      this.db.transaction(() => {
-        this.db.exec(m.sql);
-        this.db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?, ?)').run(v, m.name, sha(m.sql), Date.now());
-      })();
+      // a table rebuild runs with foreign keys off (the pragma is a no-op inside a
+      // transaction), so dropping the old table cascades nothing
+      if (m.foreignKeysOff) this.db.pragma('foreign_keys = OFF');
+      try {
+        // IMMEDIATE: two hosts opening one workspace at once apply each migration once
+        this.db.transaction(() => {
+          if (this.db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(v)) return; // the other host did it
+          this.db.exec(m.sql);
+          if (m.foreignKeysOff) {
+            const broken = this.db.pragma('foreign_key_check') as unknown[];
+            if (broken.length > 0) throw new Error(`migration ${v} (${m.name}) left ${broken.length} rows with a dangling reference`);
+          }
+          this.db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?, ?)').run(v, m.name, sha(m.sql), Date.now());
+        }).immediate();
+      } finally {
+        if (m.foreignKeysOff) this.db.pragma('foreign_keys = ON');
+      }
     }
     const newest = Math.max(0, ...applied.keys());
     if (newest > migrations.length) {
@@ -68,6 +153,8 @@ export class Tracker {
   }
 
   close(): void {
+    this.checkpointer?.close();
+    this.checkpointer = null;
     this.db.close();
   }
 
@@ -75,20 +162,26 @@ export class Tracker {
     this.db
       .prepare(
         `INSERT INTO runs (id, notebook, cell, name, family, config, code, data_fingerprint, data_name, seed, backend,
-          status, steps, total_steps, started_at, ended_at, heartbeat, error)
+          status, steps, total_steps, started_at, ended_at, heartbeat, error, owner)
          VALUES (@id, @notebook, @cell, @name, @family, @config, @code, @dataFingerprint, @dataName, @seed, @backend,
-          @status, @steps, @totalSteps, @startedAt, @endedAt, @heartbeat, @error)`,
+          @status, @steps, @totalSteps, @startedAt, @endedAt, @heartbeat, @error, @owner)`,
       )
-      .run({ ...run, config: JSON.stringify(run.config) });
+      .run({ ...run, config: JSON.stringify(run.config), owner: hostOwner() });
   }
 
   /** Writes a batch of points in one transaction and bumps the run's heartbeat. */
   addMetrics(runId: string, points: MetricPoint[], steps?: number): void {
     const now = Date.now();
+    const last = new Map<string, MetricPoint>();
+    for (const p of points) {
+      const l = last.get(p.key);
+      if (!l || p.step >= l.step) last.set(p.key, p);
+    }
     this.db.transaction(() => {
       for (const p of points) this.insertMetric.run(runId, p.key, p.step, p.value, p.wallTime);
-      if (steps !== undefined) this.db.prepare('UPDATE runs SET steps = MAX(steps, ?), heartbeat = ? WHERE id = ?').run(steps, now, runId);
-      else this.db.prepare('UPDATE runs SET heartbeat = ? WHERE id = ?').run(now, runId);
+      for (const p of last.values()) this.upsertFinal.run(runId, p.key, p.step, p.value);
+      if (steps !== undefined) this.bumpSteps.run(steps, now, runId);
+      else this.bumpHeartbeat.run(now, runId);
     })();
   }
 
@@ -109,11 +202,57 @@ export class Tracker {
       .run(status, steps, Date.now(), error, runId);
   }
 
-  /** Runs left 'running' by a host that died are marked failed when the workspace opens. */
-  markOrphansFailed(reason = 'the engine stopped while this run was training'): number {
-    return this.db
-      .prepare(`UPDATE runs SET status = 'failed', ended_at = COALESCE(heartbeat, started_at), error = ? WHERE status = 'running'`)
-      .run(reason).changes;
+  /**
+   * Runs left 'running' by a host that is gone (killed, power cut) are marked crashed.
+   * A run another live host is training (two hosts on one workspace) is left alone.
+   */
+  markOrphansCrashed(reason = 'the host process stopped while this run was training (killed or crashed)', gone = ownerGone): number {
+    const rows = this.db.prepare(`SELECT id, owner, heartbeat FROM runs WHERE status = 'running'`).all() as { id: string; owner: string | null; heartbeat: number | null }[];
+    const mark = this.db.prepare(`UPDATE runs SET status = 'crashed', ended_at = COALESCE(heartbeat, started_at), error = ? WHERE id = ? AND status = 'running'`);
+    let n = 0;
+    for (const r of rows) if (gone(r.owner, r.heartbeat)) n += mark.run(reason, r.id).changes;
+    return n;
+  }
+
+  /**
+   * Where a crashed, stopped, failed or diverged run can resume: its newest periodic or
+   * final checkpoint (best checkpoints are snapshots, not points on the run's path).
+   */
+  resumePoint(runId: string): ResumePoint | null {
+    const c = this.db
+      .prepare(`SELECT step, path FROM checkpoints WHERE run_id = ? AND reason IN ('periodic', 'final') ORDER BY step DESC, id DESC LIMIT 1`)
+      .get(runId) as { step: number; path: string } | undefined;
+    if (!c) return null;
+    const best = this.db
+      .prepare(`SELECT metric_value AS v FROM checkpoints WHERE run_id = ? AND reason = 'best' AND step <= ? ORDER BY step DESC LIMIT 1`)
+      .get(runId, c.step) as { v: number | null } | undefined;
+    return { step: c.step, checkpoint: c.path, bestValue: best?.v ?? null };
+  }
+
+  /**
+   * A run resumes at `step` (its checkpoint): what the dead run logged after it is
+   * dropped (metrics, artifact rows, checkpoints), as TensorBoard does, and the run
+   * is 'running' again, owned by this host. One transaction.
+   */
+  resumeRun(runId: string, step: number): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM metrics WHERE run_id = ? AND step > ?').run(runId, step);
+      this.db.prepare('DELETE FROM artifacts WHERE run_id = ? AND step > ?').run(runId, step);
+      this.db.prepare('DELETE FROM checkpoints WHERE run_id = ? AND step > ?').run(runId, step);
+      this.db.prepare('DELETE FROM run_finals WHERE run_id = ?').run(runId);
+      this.db
+        .prepare(
+          `INSERT INTO run_finals (run_id, key, step, value)
+           SELECT m.run_id, m.key, m.step, m.value FROM metrics m
+           JOIN (SELECT key, MAX(step) AS step FROM metrics WHERE run_id = @run GROUP BY key) last
+             ON m.key = last.key AND m.step = last.step
+           WHERE m.run_id = @run`,
+        )
+        .run({ run: runId });
+      this.db
+        .prepare(`UPDATE runs SET status = 'running', steps = ?, ended_at = NULL, error = NULL, heartbeat = ?, owner = ? WHERE id = ?`)
+        .run(step, Date.now(), hostOwner(), runId);
+    })();
   }
 
   addArtifact(a: Artifact): void {
@@ -135,14 +274,7 @@ export class Tracker {
   }
 
   private toRecord(r: RunRow): RunRecord {
-    const finals = this.db
-      .prepare(
-        `SELECT m.key AS key, m.value AS value FROM metrics m
-         JOIN (SELECT key, MAX(step) AS step FROM metrics WHERE run_id = ? GROUP BY key) last
-           ON m.key = last.key AND m.step = last.step
-         WHERE m.run_id = ?`,
-      )
-      .all(r.id, r.id) as { key: string; value: number }[];
+    const finals = this.finalsOf.all(r.id) as { key: string; value: number }[];
     return {
       id: r.id, notebook: r.notebook, cell: r.cell, name: r.name, family: r.family,
       config: JSON.parse(r.config) as Record<string, unknown>, code: r.code,
@@ -179,27 +311,30 @@ export class Tracker {
     const { n, lo, hi } = this.db
       .prepare('SELECT COUNT(*) AS n, MIN(step) AS lo, MAX(step) AS hi FROM metrics WHERE run_id = ? AND key = ?')
       .get(runId, key) as { n: number; lo: number | null; hi: number | null };
-    let rows: { step: number; value: number; t: number }[];
+    // rows as arrays (raw): building an object per row cost more than the query itself
+    let rows: [number, number, number][];
     if (n <= maxPoints || lo === null || hi === null) {
-      rows = this.db.prepare('SELECT step, value, wall_time AS t FROM metrics WHERE run_id = ? AND key = ? ORDER BY step').all(runId, key) as typeof rows;
+      rows = this.db.prepare('SELECT step, value, wall_time AS t FROM metrics WHERE run_id = ? AND key = ? ORDER BY step').raw().all(runId, key) as typeof rows;
     } else {
       const buckets = Math.max(1, Math.floor(maxPoints / 2));
       const width = (hi - lo + 1) / buckets;
+      // one pass over the curve (its primary-key range, in step order), grouped by bucket:
+      // SQLite's MIN()/MAX() carry the other columns of the row they picked (the first
+      // such row in step order on a tie); a bucket of one point gives it once
       rows = this.db
         .prepare(
-          `WITH b AS (
-             SELECT step, value, wall_time, CAST((step - @lo) / @width AS INTEGER) AS bucket FROM metrics
-             WHERE run_id = @run AND key = @key),
-           ranked AS (
-             SELECT step, value, wall_time,
-               ROW_NUMBER() OVER (PARTITION BY bucket ORDER BY value ASC, step) AS rmin,
-               ROW_NUMBER() OVER (PARTITION BY bucket ORDER BY value DESC, step) AS rmax
-             FROM b)
-           SELECT step, value, wall_time AS t FROM ranked WHERE rmin = 1 OR rmax = 1 ORDER BY step`,
+          `SELECT step, value, t FROM (
+             SELECT CAST((step - @lo) / @width AS INTEGER) AS bucket, step, MIN(value) AS value, wall_time AS t
+               FROM metrics WHERE run_id = @run AND key = @key GROUP BY bucket
+             UNION
+             SELECT CAST((step - @lo) / @width AS INTEGER) AS bucket, step, MAX(value) AS value, wall_time AS t
+               FROM metrics WHERE run_id = @run AND key = @key GROUP BY bucket)
+           ORDER BY step`,
         )
+        .raw()
         .all({ lo, width, run: runId, key }) as typeof rows;
     }
-    return { key, steps: rows.map((r) => r.step), values: rows.map((r) => r.value), times: rows.map((r) => r.t) };
+    return { key, steps: rows.map((r) => r[0]), values: rows.map((r) => r[1]), times: rows.map((r) => r[2]) };
   }
 
   /** Every metric point of a run, by key then step, without loading them all at once. */

@@ -100,7 +100,7 @@ export async function openNotebook(path: string, opts: { force?: boolean } = {})
     reportError(`Reading ${path}`, e);
     return;
   }
-  useLab.getState().setNotebook(path, model);
+  useLab.getState().setNotebook(path, model, { readOnly: res.readOnly, trusted: res.trusted });
   localStorage.setItem(LAST_NOTEBOOK_KEY, path);
   const first = useLab.getState().notebook?.cells[0];
   if (first) useLab.getState().requestFocus(first.id);
@@ -109,6 +109,11 @@ export async function openNotebook(path: string, opts: { force?: boolean } = {})
 export async function saveNotebook(): Promise<boolean> {
   const nb = useLab.getState().notebook;
   if (!nb) return false;
+  // a file that does not parse is never saved over (the host refuses too)
+  if (nb.readOnly) {
+    reportError(`Saving ${nb.path}`, new Error(`${nb.readOnly}; it is read-only`));
+    return false;
+  }
   const notebook = notebookToNb({ nbformatMinor: nb.nbformatMinor, metadata: nb.metadata, cells: nb.cells });
   const ok = await guard(`Saving ${nb.path}`, () => getApi().call('notebook.write', { path: nb.path, notebook }));
   if (!ok) return false;
@@ -154,6 +159,8 @@ async function runCellOnly(cellId: string): Promise<string | undefined> {
     return 'ok';
   }
   if (cell.type !== 'code') return 'ok';
+  // an untrusted notebook's code does not run until the user trusts it (the banner's button)
+  if (!nb.trusted || nb.readOnly) return undefined;
   st.beginExecution(cellId);
   try {
     const res = await getApi().call('kernel.execute', { notebook: nb.path, cellId, code: cell.source });

@@ -18,6 +18,10 @@ export interface OpenNotebook {
   metadata: Record<string, unknown>;
   cells: CellState[];
   dirty: boolean;
+  /** why the file is read-only (it does not parse; it is never saved over); null when it is editable */
+  readOnly: string | null;
+  /** false: its code does not run until the user trusts it (the host refuses too) */
+  trusted: boolean;
 }
 
 export type View = { kind: 'notebook' } | { kind: 'run'; runId: string } | { kind: 'compare'; runIds: string[] };
@@ -46,7 +50,8 @@ export interface LabState {
   execCounter: number;
   runAllActive: boolean;
 
-  setNotebook(path: string, model: NotebookModel): void;
+  setNotebook(path: string, model: NotebookModel, access?: { readOnly?: string | null; trusted?: boolean }): void;
+  setTrusted(trusted: boolean): void;
   closeNotebook(): void;
   updateSource(cellId: string, source: string): void;
   addCell(afterId: string | null, type: CellType): string;
@@ -98,16 +103,17 @@ export const useLab = create<LabState>()((set, get) => {
     execCounter: 0,
     runAllActive: false,
 
-    setNotebook(path, model) {
+    setNotebook(path, model, access = {}) {
       const cells = model.cells.map(toState);
       // A fresh notebook gets one empty code cell to type into.
       if (cells.length === 0) cells.push(toState(newCell('code')));
       set({
-        notebook: { path, nbformatMinor: model.nbformatMinor, metadata: model.metadata, cells, dirty: false },
+        notebook: { path, nbformatMinor: model.nbformatMinor, metadata: model.metadata, cells, dirty: false, readOnly: access.readOnly ?? null, trusted: access.trusted ?? true },
         view: { kind: 'notebook' },
       });
     },
     closeNotebook: () => set({ notebook: null }),
+    setTrusted: (trusted) => set((s) => (s.notebook ? { notebook: { ...s.notebook, trusted } } : {})),
     updateSource(cellId, source) {
       editCell(cellId, (c) => (c.source === source ? c : { ...c, source }), get().notebook?.cells.find((c) => c.id === cellId)?.source !== source);
     },

@@ -28,6 +28,11 @@ function NotebooksPanel() {
           >
             <span className="nb-icon">▤</span>
             <span className="nb-title">{n.title || n.path}</span>
+            {n.problem && (
+              <span className="nb-problem" data-testid="notebook-problem" title={`${n.problem}: opens read-only`}>
+                ⚠ read-only
+              </span>
+            )}
           </li>
         ))}
       </ul>

@@ -1,6 +1,7 @@
 // App name, workspace, engine badge/status, and the notebook commands.
 import { interrupt, restartKernel, runAll, saveNotebook } from '../actions';
 import { notebookTitle, useLab } from '../store';
+import { ImportButton } from '../data/ImportDialog';
 
 export function TopBar() {
   const workspace = useLab((s) => s.workspace);
@@ -8,6 +9,9 @@ export function TopBar() {
   const nbPath = useLab((s) => s.notebook?.path ?? null);
   const dirty = useLab((s) => s.notebook?.dirty ?? false);
   const runAllActive = useLab((s) => s.runAllActive);
+  // an untrusted or unreadable notebook does not run; an unreadable one is not saved
+  const mayRun = useLab((s) => !!s.notebook && s.notebook.trusted && s.notebook.readOnly === null);
+  const readOnly = useLab((s) => !!s.notebook?.readOnly);
   const anyRunning = useLab((s) => s.notebook?.cells.some((c) => c.status === 'queued' || c.status === 'running') ?? false);
   const status = engine?.status ?? 'starting';
   const busy = status === 'busy' || anyRunning;
@@ -29,7 +33,7 @@ export function TopBar() {
       )}
       <span className="spacer" />
       <div className="toolbar">
-        <button className="ll-btn primary" data-testid="run-all" disabled={!nbPath || runAllActive} onClick={() => void runAll()} title="Run every code cell in order">
+        <button className="ll-btn primary" data-testid="run-all" disabled={!nbPath || runAllActive || !mayRun} onClick={() => void runAll()} title="Run every code cell in order">
           ▶▶ Run All
         </button>
         <button className="ll-btn" data-testid="stop" disabled={!busy && !runAllActive} onClick={() => void interrupt()} title="Interrupt the running cell">
@@ -38,9 +42,10 @@ export function TopBar() {
         <button className="ll-btn" data-testid="restart" onClick={() => void restartKernel()} title="Restart the kernel: clears all variables">
           ↻ Restart
         </button>
-        <button className="ll-btn" data-testid="save" disabled={!nbPath} onClick={() => void saveNotebook()} title="Save (Ctrl/Cmd+S)">
+        <button className="ll-btn" data-testid="save" disabled={!nbPath || readOnly} onClick={() => void saveNotebook()} title="Save (Ctrl/Cmd+S)">
           Save
         </button>
+        <ImportButton />
       </div>
       <div className="engine">
         <span

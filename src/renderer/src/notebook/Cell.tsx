@@ -26,11 +26,13 @@ function prompt(cell: CellState): string {
 
 function Toolbar({ cell, first, last }: { cell: CellState; first: boolean; last: boolean }) {
   const st = useLab.getState;
+  // code of an untrusted or unreadable notebook does not run (see NotebookBanner)
+  const blocked = useLab((s) => !s.notebook || !s.notebook.trusted || s.notebook.readOnly !== null) && cell.type === 'code';
   const add = (type: CellType) => st().requestFocus(st().addCell(cell.id, type));
   return (
     <div className="cell-toolbar" onMouseDown={(e) => e.preventDefault() /* keep the editor's focus */}>
       {cell.type !== 'raw' && (
-        <button className="ll-icon-btn" title={cell.type === 'code' ? 'Run cell (Shift+Enter)' : 'Render (Shift+Enter)'} data-testid="cell-run" onClick={() => void runCell(cell.id)}>
+        <button className="ll-icon-btn" title={cell.type === 'code' ? 'Run cell (Shift+Enter)' : 'Render (Shift+Enter)'} data-testid="cell-run" disabled={blocked} onClick={() => void runCell(cell.id)}>
           ▶
         </button>
       )}

@@ -1,6 +1,7 @@
 // The open notebook: its cells in order, with an "add cell" row at the end.
 import { useLab, notebookTitle } from '../store';
 import { Cell } from './Cell';
+import { NotebookBanner } from './NotebookBanner';
 
 export function NotebookView() {
   const nb = useLab((s) => s.notebook);
@@ -19,7 +20,15 @@ export function NotebookView() {
     st.requestFocus(st.addCell(last?.id ?? null, type));
   };
   return (
-    <div className="notebook" data-testid="notebook" data-path={nb.path} data-dirty={nb.dirty ? 'true' : 'false'}>
+    <div
+      className="notebook"
+      data-testid="notebook"
+      data-path={nb.path}
+      data-dirty={nb.dirty ? 'true' : 'false'}
+      data-trusted={nb.trusted ? 'true' : 'false'}
+      data-readonly={nb.readOnly ? 'true' : 'false'}
+    >
+      <NotebookBanner />
       <div className="notebook-title">
         <h1>{notebookTitle(nb.path)}</h1>
         <span className="muted mono">{nb.path}</span>

@@ -25,7 +25,7 @@ function useRunRecord(runId: string) {
   return run;
 }
 
-function useArtifacts(runId: string): Artifact[] {
+function useArtifacts(runId: string, epoch: number): Artifact[] {
   const [items, setItems] = useState<Artifact[]>([]);
   useEffect(() => {
     const api = getApi();
@@ -49,8 +49,45 @@ function useArtifacts(runId: string): Artifact[] {
       live = [];
     });
     return off;
-  }, [runId]);
+  }, [runId, epoch]);
   return items;
+}
+
+/**
+ * Bumped when the run goes back to 'running' (resumed): what the dead run logged after
+ * its checkpoint was dropped, so curves and artifacts are loaded afresh.
+ */
+function useResumeEpoch(status: string | undefined): number {
+  const [epoch, setEpoch] = useState(0);
+  const prev = useRef(status);
+  useEffect(() => {
+    if (prev.current !== undefined && prev.current !== 'running' && status === 'running') setEpoch((e) => e + 1);
+    prev.current = status;
+  }, [status]);
+  return epoch;
+}
+
+/** runs that may go on from their last checkpoint */
+const RESUMABLE = new Set(['crashed', 'stopped', 'diverged', 'failed']);
+
+/** Resume: the run's recorded cell runs again and its training continues from the newest checkpoint. */
+function ResumeButton({ runId }: { runId: string }) {
+  const [busy, setBusy] = useState(false);
+  return (
+    <button
+      className="ll-btn run-resume"
+      data-testid="run-resume"
+      disabled={busy}
+      title="Continue this run from its last checkpoint (what it logged after that checkpoint is dropped)"
+      onClick={() => {
+        setBusy(true);
+        // resolves when the resumed training ends; the run view follows it live meanwhile
+        void guard(`Resuming run ${runId}`, () => getApi().call('runs.resume', { id: runId })).finally(() => setBusy(false));
+      }}
+    >
+      {busy ? 'Resuming…' : 'Resume'}
+    </button>
+  );
 }
 
 export function RunView({ runId, compact = false }: { runId: string; compact?: boolean }) {
@@ -60,11 +97,13 @@ export function RunView({ runId, compact = false }: { runId: string; compact?: b
   const [smoothing, setSmoothing] = useState(0.6);
   const [maxStep, setMaxStep] = useState(0);
   const [hasCurves, setHasCurves] = useState(false);
-  const artifacts = useArtifacts(runId);
+  const epoch = useResumeEpoch(run?.status);
+  const artifacts = useArtifacts(runId, epoch);
 
   useEffect(() => {
     const host = curvesHost.current;
     if (!host) return;
+    setMaxStep(0); // a resumed run's curves start again from what the tracker kept
     const api = getApi();
     const c = new RunCurves(
       host,
@@ -88,7 +127,7 @@ export function RunView({ runId, compact = false }: { runId: string; compact?: b
     };
     // smoothing is applied by the effect below, not by re-creating the plots
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [runId]);
+  }, [runId, epoch]);
 
   useEffect(() => {
     curves.current?.setSmoothing(smoothing);
@@ -116,6 +155,7 @@ export function RunView({ runId, compact = false }: { runId: string; compact?: b
           <span className="run-name">{run?.name ?? runId}</span>
         )}
         {run && <StatusChip status={run.status} />}
+        {run && RESUMABLE.has(run.status) && <ResumeButton runId={runId} />}
         <span className="run-steps" data-testid="run-steps">
           {steps}
           {total > 0 ? ` / ${total}` : ''} steps
