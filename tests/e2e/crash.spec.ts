@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { useChromium, startServe, writeCodeNotebook } from './serve-fixture';
+import { root, startServe, useChromium, writeCodeNotebook } from './serve-fixture';
 
 const chrome = useChromium();
 const exe = chrome.exe;
@@ -40,6 +40,7 @@ test('a killed engine: the run shows crashed with Resume, and Resume trains it t
     await expect(view.locator('[data-testid="status-chip"]')).toHaveText('crashed');
     await expect(view.locator('.run-error')).toContainText('killed (SIGKILL)');
     await expect(page.locator('[data-testid="runs-panel"] [data-testid="run-row"]').first()).toHaveAttribute('data-status', 'crashed');
+    await page.screenshot({ path: join(root, 'test-results', 'e2e-crashed.png') });
     await view.locator('[data-testid="run-resume"]').click();
     await expect(view).toHaveAttribute('data-status', 'finished', { timeout: 180_000 });
     await expect(view.locator('[data-testid="run-steps"]')).toHaveText(`${STEPS} / ${STEPS} steps`);

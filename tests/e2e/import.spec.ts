@@ -5,7 +5,7 @@ import { expect, test } from '@playwright/test';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeIdx, writePng } from '../unit/data-import-writers';
-import { useChromium, makeWorkspace, startServe, writeCodeNotebook } from './serve-fixture';
+import { makeWorkspace, root, startServe, useChromium, writeCodeNotebook } from './serve-fixture';
 
 const chrome = useChromium();
 const exe = chrome.exe;
@@ -71,7 +71,7 @@ test('Import dialog: inspect a PNG folder (preview, shapes, fingerprint), a malf
     await expect(dialog.locator('[data-testid="import-shape"]')).toContainText('[10, 10]');
     await expect(dialog.locator('[data-testid="import-rows"]')).toHaveText('train 20 · val 2 · test 2');
     await expect(dialog.locator('[data-testid="import-classes"]')).toHaveText('2: circle, square');
-    if (process.env.IMPORT_SHOT) await page.screenshot({ path: process.env.IMPORT_SHOT });
+    await page.screenshot({ path: join(root, 'test-results', 'e2e-import.png') });
     const fp = (await dialog.locator('[data-testid="import-fingerprint"]').textContent())!;
     expect(fp).toMatch(/^[0-9a-f]{40}$/);
     // the preview is a PNG served from <artifacts>/imports/<fingerprint>/ and it loads

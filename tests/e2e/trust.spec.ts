@@ -7,7 +7,7 @@ import { expect, test } from '@playwright/test';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { useChromium, startServe } from './serve-fixture';
+import { root, startServe, useChromium } from './serve-fixture';
 
 const chrome = useChromium();
 const exe = chrome.exe;
@@ -42,6 +42,7 @@ test('an untrusted notebook: banner, run blocked, Trust, the cell runs; a broken
     const code = page.locator('[data-testid="cell"][data-cell-type="code"]').first();
     await expect(code.locator('[data-testid="cell-run"]')).toBeDisabled();
     await expect(page.locator('[data-testid="run-all"]')).toBeDisabled();
+    await page.screenshot({ path: join(root, 'test-results', 'e2e-untrusted.png') });
     // Shift+Enter in the editor does not run it either
     await code.locator('.monaco-editor').first().click();
     await page.keyboard.press('Shift+Enter');
@@ -61,6 +62,7 @@ test('an untrusted notebook: banner, run blocked, Trust, the cell runs; a broken
     await expect(nb).toHaveAttribute('data-readonly', 'true');
     await expect(page.locator('[data-testid="readonly-banner"]')).toContainText('broken.ipynb is not valid JSON');
     await expect(page.locator('[data-testid="save"]')).toBeDisabled();
+    await page.screenshot({ path: join(root, 'test-results', 'e2e-readonly.png') });
     await page.keyboard.press('Control+s');
     await page.waitForTimeout(500);
     expect(readFileSync(join(workspace, 'broken.ipynb'), 'utf8')).toBe(broken);

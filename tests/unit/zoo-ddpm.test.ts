@@ -362,9 +362,9 @@ describe('views', () => {
 
   it('refuses bad options with the option named', () => {
     const lab = createLab(collectingContext().ctx);
-    expect(() => lab.models.ddpm({ schedule: 'quadratic' as never })).toThrow(/schedule must be 'linear' \| 'cosine'/);
-    expect(() => lab.models.ddpm({ variance: 'learned' as never })).toThrow(/variance must be 'beta' \| 'posterior'/);
-    expect(() => lab.models.ddpm({ net: 'transformer' as never })).toThrow(/net must be 'mlp' \| 'unet'/);
+    expect(() => lab.models.ddpm({ schedule: 'quadratic' as never })).toThrow(/schedule must be one of 'linear', 'cosine' \(got 'quadratic'\)/);
+    expect(() => lab.models.ddpm({ variance: 'learned' as never })).toThrow(/variance must be one of 'beta', 'posterior' \(got 'learned'\)/);
+    expect(() => lab.models.ddpm({ net: 'transformer' as never })).toThrow(/net must be one of 'mlp', 'unet' \(got 'transformer'\)/);
     expect(() => lab.models.ddpm({ timesteps: 1 })).toThrow(/timesteps/);
     expect(() => lab.models.ddpm({ sampleSteps: 0 })).toThrow(/sampleSteps/);
     expect(() => lab.models.ddpm({ ema: 1 })).toThrow(/ema/);
