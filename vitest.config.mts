@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -8,5 +11,7 @@ export default defineConfig({
     pool: 'forks',
     // two cores: training tests in parallel only slow each other down
     fileParallelism: false,
+    // the notebook trust store of the tests' hosts: never the user's own
+    env: { LATENTLAB_CONFIG_DIR: process.env.LATENTLAB_CONFIG_DIR ?? mkdtempSync(join(tmpdir(), 'latentlab-config-')) },
   },
 });
