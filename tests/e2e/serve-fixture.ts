@@ -54,12 +54,21 @@ export function trustWorkspace(workspace: string): void {
  * Starts `latentlab serve`. The notebooks a test put in the workspace are its own,
  * so they are trusted first (`latentlab trust`), unless `trust: false`.
  */
+// serve hosts still running when the test worker exits (a test that timed out skips
+// its own stop) are killed then; their engines end themselves when their host is gone
+const serving = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const p of serving) p.kill('SIGKILL');
+});
+
 export async function startServe(workspace: string, opts: { trust?: boolean } = {}): Promise<{ url: string; proc: ChildProcess; output: () => string; stop: () => Promise<void> }> {
   if (opts.trust !== false) trustWorkspace(workspace);
   const proc = spawn(process.execPath, [join(root, 'bin', 'latentlab.js'), 'serve', '--workspace', workspace, '--port', '0'], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  serving.add(proc);
+  proc.on('exit', () => serving.delete(proc));
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
