@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { root, startServe, useChromium, writeCodeNotebook } from './serve-fixture';
+import { openAndRunAll, root, startServe, useChromium, writeCodeNotebook } from './serve-fixture';
 
 const chrome = useChromium();
 const exe = chrome.exe;
@@ -23,10 +23,7 @@ test('a killed engine: the run shows crashed with Resume, and Resume trains it t
   writeCodeNotebook(workspace, 'crash.ipynb', 'Crash and resume', [CELL]);
   const server = await startServe(workspace);
   try {
-    const page = await chrome.browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    await page.goto(server.url);
-    await page.getByText('Crash and resume').first().click();
-    await page.locator('[data-testid="run-all"]').click();
+    const page = await openAndRunAll(chrome.browser, server.url, 'Crash and resume');
     const view = page.locator('[data-testid="run-view"]').first();
     await expect(view).toHaveAttribute('data-status', 'running', { timeout: 120_000 });
     // past a checkpoint or two

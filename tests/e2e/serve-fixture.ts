@@ -3,7 +3,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, test, type Browser } from '@playwright/test';
+import { chromium, test, type Browser, type Page } from '@playwright/test';
 
 export const root = join(__dirname, '..', '..');
 
@@ -129,4 +129,13 @@ export function useChromium(): { exe: string | null; readonly browser: Browser }
       return browser;
     },
   };
+}
+
+/** A new page on the served app with the notebook titled `title` open and Run All clicked. */
+export async function openAndRunAll(browser: Browser, url: string, title: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  await page.goto(url);
+  await page.getByText(title).first().click();
+  await page.locator('[data-testid="run-all"]').click();
+  return page;
 }

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodePng } from '../../src/main/services/exports';
-import { useChromium, makeWorkspace, root, startServe, writeCodeNotebook } from './serve-fixture';
+import { makeWorkspace, openAndRunAll, root, startServe, useChromium, writeCodeNotebook } from './serve-fixture';
 
 const chrome = useChromium();
 const exe = chrome.exe;
@@ -134,10 +134,7 @@ test('GAN notebook shows data and generated points together', async () => {
   const workspace = makeWorkspace({ 'gan-toy2d.ipynb': { steps: 300 } });
   const server = await startServe(workspace);
   try {
-    const page = await chrome.browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    await page.goto(server.url);
-    await page.getByText('GAN on 8 Gaussians').first().click();
-    await page.locator('[data-testid="run-all"]').click();
+    const page = await openAndRunAll(chrome.browser, server.url, 'GAN on 8 Gaussians');
     const scatter = page.locator('[data-testid="scatter-plot"]').first();
     await expect(scatter).toBeVisible({ timeout: 120_000 });
     // two traces: the data points and the generated points
@@ -261,10 +258,7 @@ test('a sweep from a notebook cell: its runs grouped, compared in one click, set
   }));
   const server = await startServe(workspace);
   try {
-    const page = await chrome.browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    await page.goto(server.url);
-    await page.getByText('Sweep of sizes').first().click();
-    await page.locator('[data-testid="run-all"]').click();
+    const page = await openAndRunAll(chrome.browser, server.url, 'Sweep of sizes');
     const out = page.locator('[data-testid="sweep-output"]');
     await expect(out).toContainText('size-sweep · 4 runs', { timeout: 240_000 });
     await expect(page.locator('[data-testid="runs-panel"] [data-testid="run-row"][data-status="finished"]')).toHaveCount(4);
@@ -315,10 +309,7 @@ test('views: a flow density and a histogram draw as Plotly figures, live samplin
   writeCodeNotebook(workspace, 'views.ipynb', 'Views check', cells);
   const server = await startServe(workspace);
   try {
-    const page = await chrome.browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    await page.goto(server.url);
-    await page.getByText('Views check').first().click();
-    await page.locator('[data-testid="run-all"]').click();
+    const page = await openAndRunAll(chrome.browser, server.url, 'Views check');
     const plots = page.locator('[data-testid="output-plot"][data-traces]');
     await expect(plots).toHaveCount(2, { timeout: 180_000 });
     // Plotly drew them: a heatmap layer in the first, histogram bars in the second
@@ -361,10 +352,7 @@ test('latent and energy views: images load and Plotly figures draw in the browse
   writeCodeNotebook(workspace, 'latent-views.ipynb', 'Latent views check', cells);
   const server = await startServe(workspace);
   try {
-    const page = await chrome.browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    await page.goto(server.url);
-    await page.getByText('Latent views check').first().click();
-    await page.locator('[data-testid="run-all"]').click();
+    const page = await openAndRunAll(chrome.browser, server.url, 'Latent views check');
     const codeCells = page.locator('[data-testid="cell"][data-cell-type="code"]');
     // per cell: the plots and pictures it should show
     const expected = [[1, 1], [0, 2], [2, 1], [0, 1]];
@@ -399,10 +387,7 @@ test('adversarial, classical and diffusion views: animation frames step, figures
   writeCodeNotebook(workspace, 'part3-views.ipynb', 'Part 3 views check', cells);
   const server = await startServe(workspace);
   try {
-    const page = await chrome.browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    await page.goto(server.url);
-    await page.getByText('Part 3 views check').first().click();
-    await page.locator('[data-testid="run-all"]').click();
+    const page = await openAndRunAll(chrome.browser, server.url, 'Part 3 views check');
     const codeCells = page.locator('[data-testid="cell"][data-cell-type="code"]');
     // per cell: the plots and pictures it should show
     const expected = [[1, 0], [2, 0], [1, 0], [1, 0], [0, 1]];

@@ -11,6 +11,16 @@ const root = join(__dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'latentlab-zoo-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** Runs an example notebook headless at 12 steps (`latentlab run --json`); its JSON, once it ended ok. */
+function runExample(file: string) {
+  copyFileSync(join(root, 'resources', 'notebooks', `${file}.ipynb`), join(dir, `${file}.ipynb`));
+  const r = spawnSync(process.execPath, [join(root, 'bin', 'latentlab.js'), 'run', join(dir, `${file}.ipynb`), '-p', 'steps', '12', '--json'], { cwd: root, encoding: 'utf8', timeout: 300_000 });
+  expect(r.status, r.stderr + r.stdout).toBe(0);
+  const out = JSON.parse(r.stdout.trim());
+  expect(out.status).toBe('ok');
+  return out;
+}
+
 const examples: [string, string, string][] = [
   ['fvsbn', 'fvsbn', 'binary'],
   ['nade', 'nade', 'binary'],
@@ -41,11 +51,7 @@ const latent: [string, string, 'bound' | 'estimate' | 'exact' | null, number, nu
 
 describe('model zoo notebooks, part 2', () => {
   it.each(latent)('%s.ipynb runs, and its evaluation carries its kind', (file, family, kind, D, runs) => {
-    copyFileSync(join(root, 'resources', 'notebooks', `${file}.ipynb`), join(dir, `${file}.ipynb`));
-    const r = spawnSync(process.execPath, [join(root, 'bin', 'latentlab.js'), 'run', join(dir, `${file}.ipynb`), '-p', 'steps', '12', '--json'], { cwd: root, encoding: 'utf8', timeout: 300_000 });
-    expect(r.status, r.stderr + r.stdout).toBe(0);
-    const out = JSON.parse(r.stdout.trim());
-    expect(out.status).toBe('ok');
+    const out = runExample(file);
     expect(out.runs).toHaveLength(runs);
     if (runs === 0) return;
     const run = out.runs[0];
@@ -67,11 +73,7 @@ describe('model zoo notebooks, part 2', () => {
 
 describe('model zoo notebooks', () => {
   it.each(examples)('%s.ipynb trains, evaluates exactly and samples', (file, family, data) => {
-    copyFileSync(join(root, 'resources', 'notebooks', `${file}.ipynb`), join(dir, `${file}.ipynb`));
-    const r = spawnSync(process.execPath, [join(root, 'bin', 'latentlab.js'), 'run', join(dir, `${file}.ipynb`), '-p', 'steps', '12', '--json'], { cwd: root, encoding: 'utf8', timeout: 300_000 });
-    expect(r.status, r.stderr + r.stdout).toBe(0);
-    const out = JSON.parse(r.stdout.trim());
-    expect(out.status).toBe('ok');
+    const out = runExample(file);
     expect(out.runs).toHaveLength(1);
     const run = out.runs[0];
     expect(run.family).toBe(family);
@@ -111,11 +113,7 @@ const part3: [string, string, 'bound' | 'estimate' | 'exact' | 'sample' | null, 
 
 describe('model zoo notebooks, part 3', () => {
   it.each(part3)('%s.ipynb runs, and its evaluation carries its kind', (file, family, kind, D, runs) => {
-    copyFileSync(join(root, 'resources', 'notebooks', `${file}.ipynb`), join(dir, `${file}.ipynb`));
-    const r = spawnSync(process.execPath, [join(root, 'bin', 'latentlab.js'), 'run', join(dir, `${file}.ipynb`), '-p', 'steps', '12', '--json'], { cwd: root, encoding: 'utf8', timeout: 300_000 });
-    expect(r.status, r.stderr + r.stdout).toBe(0);
-    const out = JSON.parse(r.stdout.trim());
-    expect(out.status).toBe('ok');
+    const out = runExample(file);
     expect(out.runs).toHaveLength(runs);
     if (runs === 0) return;
     // the evaluated run: the one that carries an eval (notebooks may train a baseline beside it)

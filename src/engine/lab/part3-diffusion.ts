@@ -12,6 +12,7 @@ import { normal } from '../ops/random';
 import { writeFile } from '../train/trainer';
 import { imageGridPng } from '../util/png';
 import { pictureShape } from './latent-views';
+import { animationControls } from './plotly-animation';
 import { built, need, viewName } from './views';
 
 export const diffusionModels = {
@@ -138,7 +139,6 @@ export function createDiffusionViews(ctx: EngineContext): DiffusionViews {
       points(frames[0]),
     ];
     const animation = frames.map((f, i) => ({ name: labels[i], data: [points(f)], traces: [1] }));
-    const still = { mode: 'immediate', frame: { duration: 0, redraw: false }, transition: { duration: 0 } };
     const [xr, yr] = range2d(ref ? [ref, ...frames] : frames);
     ctx.exec()?.emit({
       type: 'plot',
@@ -151,30 +151,7 @@ export function createDiffusionViews(ctx: EngineContext): DiffusionViews {
         height: 500,
         showlegend: false,
         margin: { l: 48, r: 16, t: 48, b: 100 },
-        sliders: [{
-          active: 0,
-          x: 0.16,
-          len: 0.84,
-          y: 0,
-          yanchor: 'top',
-          pad: { t: 36, b: 8 },
-          currentvalue: { prefix: '' },
-          steps: labels.map((label) => ({ label, method: 'animate', args: [[label], still] })),
-        }],
-        updatemenus: [{
-          type: 'buttons',
-          direction: 'left',
-          showactive: false,
-          x: 0.15,
-          y: 0,
-          xanchor: 'right',
-          yanchor: 'top',
-          pad: { t: 56, r: 8 },
-          buttons: [
-            { label: '▶ play', method: 'animate', args: [null, { fromcurrent: true, frame: { duration: 400, redraw: false }, transition: { duration: 0 } }] },
-            { label: '❚❚ pause', method: 'animate', args: [[null], still] },
-          ],
-        }],
+        ...animationControls({ steps: labels.map((label) => ({ label, frame: label })), playMs: 400, redraw: false }),
       },
       caption,
     });

@@ -18,6 +18,7 @@ import { Gmmn, type GmmnConfig } from '../models/gmmn';
 import type { Model, NamedWeight, StepContext } from '../models/types';
 import { createOptimizer, optimizerStep, type OptimizerSettings } from '../train/optimizers';
 import { mulberry32 } from '../util/rng';
+import { animationControls } from './plotly-animation';
 import { built, need } from './views';
 import type { CellOutput } from '../../shared/domain';
 
@@ -319,7 +320,6 @@ export function createGanViews(ctx: EngineContext): GanViews {
         const [heat, fake, arrows] = frameTraces(s);
         return { name: String(k), data: [heat, fake, arrows], traces: [0, 2, 3], layout: { title: { text: title(s, k) } } };
       });
-      const still = { mode: 'immediate', frame: { duration: 0, redraw: true }, transition: { duration: 0 } };
       const layout: Record<string, unknown> = {
         title: { text: title(states[0], 0), font: { size: 13 } },
         xaxis: { range: [x0, x1], zeroline: false, constrain: 'domain' },
@@ -327,30 +327,12 @@ export function createGanViews(ctx: EngineContext): GanViews {
         height: 580,
         legend: { orientation: 'h', x: 0, y: 1.01, yanchor: 'bottom' },
         margin: { l: 48, r: 16, t: 76, b: 110 },
-        sliders: [{
-          active: 0,
-          x: 0.16,
-          len: 0.84,
-          y: 0,
-          yanchor: 'top',
-          pad: { t: 36, b: 8 },
-          currentvalue: { prefix: 'frame: ', xanchor: 'right' },
-          steps: frames.map((f, k) => ({ label: k === 0 ? 'start' : `${k}: ${states[k].label}`, method: 'animate', args: [[f.name], still] })),
-        }],
-        updatemenus: [{
-          type: 'buttons',
-          direction: 'left',
-          showactive: false,
-          x: 0.15,
-          y: 0,
-          xanchor: 'right',
-          yanchor: 'top',
-          pad: { t: 56, r: 8 },
-          buttons: [
-            { label: '▶ play', method: 'animate', args: [null, { fromcurrent: true, frame: { duration: 700, redraw: true }, transition: { duration: 0 } }] },
-            { label: '❚❚ pause', method: 'animate', args: [[null], still] },
-          ],
-        }],
+        ...animationControls({
+          steps: frames.map((f, k) => ({ label: k === 0 ? 'start' : `${k}: ${states[k].label}`, frame: f.name })),
+          prefix: 'frame: ',
+          playMs: 700,
+          redraw: true,
+        }),
       };
       // `frames` rides along with the figure (Plotly's animation frames)
       emit({ type: 'plot', data: traces, layout, frames, caption: `${states.length - 1} single updates (${updates || 'none'}): drag the slider to step one update at a time; red = generated, blue = data, arrows = where G's update pushes each point` } as CellOutput);

@@ -388,6 +388,16 @@ export class Discriminator {
 /** the tensors a loss hands back besides itself, read once the update is done */
 export type Stats = Record<string, tf.Scalar>;
 
+/** Metric kinds of a discriminator that outputs a probability (gan, lsgan): D's mean on real and generated points and its accuracy. */
+export const PROBABILITY_CRITIC_KINDS: Readonly<Record<string, MetricKindName>> = {
+  'train/d_real': 'info',
+  'train/d_fake': 'info',
+  'train/d_accuracy': 'info',
+  'val/d_real': 'info',
+  'val/d_fake': 'info',
+  'val/d_accuracy': 'info',
+};
+
 export abstract class AdversarialBase implements AdversarialModel {
   readonly adversarial = true as const;
   abstract readonly criticKind: 'probability' | 'score';

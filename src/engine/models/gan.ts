@@ -8,7 +8,7 @@
 // the game is -log 4. A GAN gives no likelihood: its evaluations are sample-based
 // (mode distance / coverage on toy mixtures) or diagnostics of D.
 import * as tf from '@tensorflow/tfjs';
-import { AdversarialBase, fractionAbove, meanOf, type AdversarialConfig, type ResolvedAdversarialConfig, type Stats } from './adversarial-base';
+import { AdversarialBase, fractionAbove, meanOf, PROBABILITY_CRITIC_KINDS, type AdversarialConfig, type ResolvedAdversarialConfig, type Stats } from './adversarial-base';
 import type { MetricKindName } from './types';
 
 export type GanLoss = 'nonsaturating' | 'minimax';
@@ -30,14 +30,7 @@ export class Gan extends AdversarialBase {
   }
 
   protected familyMetricKinds(): Record<string, MetricKindName> {
-    return {
-      'train/d_real': 'info',
-      'train/d_fake': 'info',
-      'train/d_accuracy': 'info',
-      'val/d_real': 'info',
-      'val/d_fake': 'info',
-      'val/d_accuracy': 'info',
-    };
+    return { ...PROBABILITY_CRITIC_KINDS };
   }
 
   /** -log D(x) - log(1 - D(G(z))) with D = sigmoid(logit): softplus(-real) + softplus(fake) */

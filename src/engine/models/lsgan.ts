@@ -6,7 +6,7 @@
 // vanish there; with b - c = 1 and b - a = 2 the game minimizes a Pearson χ² divergence
 // (the paper's a = -1, b = 1, c = 0); the 0-1-1 targets used here work as well in practice.
 import * as tf from '@tensorflow/tfjs';
-import { AdversarialBase, fractionAbove, meanOf, type AdversarialConfig, type ResolvedAdversarialConfig, type Stats } from './adversarial-base';
+import { AdversarialBase, fractionAbove, meanOf, PROBABILITY_CRITIC_KINDS, type AdversarialConfig, type ResolvedAdversarialConfig, type Stats } from './adversarial-base';
 import type { MetricKindName } from './types';
 
 export interface LsganConfig extends AdversarialConfig {
@@ -33,14 +33,7 @@ export class Lsgan extends AdversarialBase {
   }
 
   protected familyMetricKinds(): Record<string, MetricKindName> {
-    return {
-      'train/d_real': 'info',
-      'train/d_fake': 'info',
-      'train/d_accuracy': 'info',
-      'val/d_real': 'info',
-      'val/d_fake': 'info',
-      'val/d_accuracy': 'info',
-    };
+    return { ...PROBABILITY_CRITIC_KINDS };
   }
 
   protected discriminatorLoss(real: tf.Tensor2D, fake: tf.Tensor2D): { loss: tf.Scalar; stats: Stats } {
