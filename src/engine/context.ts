@@ -11,7 +11,7 @@ export interface ExecContext {
   signal: AbortSignal;
   emit(output: CellOutput): void;
   /** runs.resume: the cell's first lab.train continues this run from this checkpoint (and clears it) */
-  resume?: { runId: string; step: number; checkpoint: string; bestValue: number | null };
+  resume?: { runId: string; step: number; checkpoint: string; bestValue: number | null; totalSteps?: number };
 }
 
 export interface EngineContext {

@@ -22,7 +22,14 @@ export const HostToEngine = z.discriminatedUnion('type', [
      * (a manifest path relative to artifactsDir) at `step`.
      */
     resume: z
-      .object({ runId: z.string(), step: z.number().int().nonnegative(), checkpoint: z.string(), bestValue: z.number().nullable() })
+      .object({
+        runId: z.string(),
+        step: z.number().int().nonnegative(),
+        checkpoint: z.string(),
+        bestValue: z.number().nullable(),
+        /** the length the run was started with: the resumed run goes on to it */
+        totalSteps: z.number().int().positive().optional(),
+      })
       .optional(),
   }),
   z.object({ type: z.literal('interrupt') }),

@@ -4,9 +4,10 @@
 // checkpoint to the end.
 import { expect, test } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { openAndRunAll, root, startServe, useChromium, writeCodeNotebook } from './serve-fixture';
 
 const chrome = useChromium();
@@ -45,5 +46,35 @@ test('a killed engine: the run shows crashed with Resume, and Resume trains it t
     console.log(`[crash e2e] the browser showed the run crashed ${shownMs} ms after its engine was killed; Resume trained it to ${STEPS}`);
   } finally {
     await server.stop();
+  }
+});
+
+test('a run whose recorded code was changed in its database: Resume is refused with the reason, and nothing runs', async () => {
+  test.skip(!exe, 'Chromium is not installed (apt-get install -y chromium); .ci/run installs it');
+  const workspace = mkdtempSync(join(tmpdir(), 'latentlab-e2e-tamper-'));
+  const cell = CELL.replace(`steps: ${STEPS}`, 'steps: 300').replace('checkpointEvery: 200', 'checkpointEvery: 100');
+  writeCodeNotebook(workspace, 'tamper.ipynb', 'Tampered run', [cell]);
+  const r = spawnSync(process.execPath, [join(root, 'bin', 'latentlab.js'), 'run', join(workspace, 'tamper.ipynb')], { encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+  // what a workspace from elsewhere could carry: a crashed run whose code is not what ran
+  const marker = join(workspace, 'pwned');
+  const db = new Database(join(workspace, '.latentlab', 'tracking.sqlite'));
+  db.prepare(`UPDATE runs SET status = 'crashed', error = 'the engine process was killed (SIGKILL)', code = code || ?`).run(`\nrequire('fs').writeFileSync(${JSON.stringify(marker)}, '')`);
+  db.close();
+  const server = await startServe(workspace);
+  try {
+    const page = await chrome.browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await page.goto(server.url);
+    await page.getByText('Tampered run').first().click();
+    await page.locator('[data-testid="runs-panel"] [data-testid="run-row"]').first().click();
+    await page.locator('[data-testid="run-resume"]').first().click();
+    await expect(page.getByText(/does not resume: its recorded code did not run in Latent Lab on this computer/)).toBeVisible({ timeout: 30_000 });
+    await page.screenshot({ path: join(root, 'test-results', 'e2e-resume-refused.png') });
+    const view = page.locator('[data-testid="run-view"]').first();
+    await expect(view).toHaveAttribute('data-status', 'crashed');
+    expect(existsSync(marker)).toBe(false);
+  } finally {
+    await server.stop();
+    rmSync(workspace, { recursive: true, force: true });
   }
 });

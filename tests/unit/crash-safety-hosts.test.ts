@@ -12,6 +12,7 @@ import { migrations } from '../../src/main/services/migrations';
 import { nodeEngineLauncher } from '../../src/main/host/node-engine';
 import { LabService } from '../../src/main/services/lab-service';
 import { processAlive, Tracker } from '../../src/main/services/tracker';
+import { TrustStore } from '../../src/main/services/trust';
 import { Workspace } from '../../src/main/services/workspace';
 
 const root = join(__dirname, '..', '..');
@@ -71,6 +72,13 @@ const data = lab.data.toy2d('moons');
 const model = lab.models.vae({ latentDim: 2, hidden: [16] });
 const run = await lab.train(model, data, { steps: 100000, batchSize: 64, checkpointEvery: 200, sampleEvery: 100, evalEvery: 500, seed: 2 });`;
 
+/** a notebook of one code cell `c1` in `ws`, trusted (the host runs only code a trusted notebook holds) */
+function trustedNotebook(ws: string, name: string, code: string): void {
+  const nb = { nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ cell_type: 'code', id: 'c1', metadata: {}, source: code, outputs: [], execution_count: null }] };
+  writeFileSync(join(ws, name), JSON.stringify(nb));
+  new TrustStore().trust(nb);
+}
+
 /** A real `latentlab serve` on `ws`, and a WebSocket client of it (with the token). */
 async function serveHost(ws: string) {
   const host = latentlab(['serve', '--workspace', ws, '--port', '0']);
@@ -92,6 +100,7 @@ async function serveHost(ws: string) {
 describe('a killed serve host', () => {
   it('SIGKILL of `latentlab serve` mid-run: the file passes integrity_check, the run is crashed after a restart, the orphaned engine exits', async () => {
     const ws = tempDir('latentlab-hostkill-');
+    trustedNotebook(ws, 'crash.ipynb', TRAIN);
     const { host, io, sock } = await serveHost(ws);
     const t0 = Date.now();
     const runIds: string[] = [];
@@ -165,6 +174,7 @@ describe('a killed serve host', () => {
 describe('a host killed while its engine is stuck', () => {
   it('an engine in an endless loop exits on its own when its host is SIGKILLed', async () => {
     const ws = tempDir('latentlab-stuck-');
+    trustedNotebook(ws, 'stuck.ipynb', 'while (true) {}');
     const { host, io, sock } = await serveHost(ws);
     const t0 = Date.now();
     let busy = false;

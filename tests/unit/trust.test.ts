@@ -100,11 +100,35 @@ describe('trust', () => {
     expect(await call('kernel.execute', { notebook: rel, cellId: 'c1', code: '1' })).toMatchObject({ ok: false });
   });
 
-  it('a new notebook written by the app is trusted; an unsaved one may run; a path outside the workspace may not', async () => {
+  it('trust rests on what runs: code not in the trusted file, a missing notebook, or a trusted example with other code do not run', async () => {
+    // a trusted example runs its own cells, not whatever code names it
+    const vae = JSON.parse(readFileSync(join(service.workspace.dir, 'vae-mnist.ipynb'), 'utf8'));
+    const params = vae.cells.find((c: { metadata: { tags?: string[] } }) => c.metadata.tags?.includes('parameters'));
+    const paramsCode = Array.isArray(params.source) ? params.source.join('') : params.source;
+    expect(await call('kernel.execute', { notebook: 'vae-mnist.ipynb', cellId: params.id, code: paramsCode })).toMatchObject({ ok: true, output: { status: 'ok' } });
+    expect(await call('kernel.execute', { notebook: 'vae-mnist.ipynb', cellId: params.id, code: "require('fs').writeFileSync('/tmp/pwned', '')" }))
+      .toMatchObject({ ok: false, error: expect.stringContaining('this code is not a cell of vae-mnist.ipynb as saved') });
+    // a notebook that does not exist runs nothing
+    expect(await call('kernel.execute', { notebook: 'not-saved-yet.ipynb', cellId: 'c1', code: '2 + 2' }))
+      .toMatchObject({ ok: false, error: expect.stringContaining('no notebook not-saved-yet.ipynb in the workspace') });
+    expect(await call('kernel.execute', { notebook: '../elsewhere.ipynb', cellId: 'c1', code: '1' })).toMatchObject({ ok: false, error: expect.stringContaining('escapes the workspace') });
+  }, 60_000);
+
+  it('a new file written with code gains no trust by the write; a new notebook without code does, and what the app saves into it stays trusted', async () => {
+    expect(await call('notebook.write', { path: 'planted.ipynb', notebook: outside("console.log('planted')") })).toMatchObject({ ok: true });
+    expect(await call('notebook.read', { path: 'planted.ipynb' })).toMatchObject({ output: { trusted: false } });
+    expect(await call('kernel.execute', { notebook: 'planted.ipynb', cellId: 'c1', code: "console.log('planted')" })).toMatchObject({ ok: false, error: expect.stringContaining('is not trusted') });
+
+    // New notebook in the app: no code yet, so nothing to distrust; the user's code saved into it stays trusted
+    const empty = { nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ cell_type: 'markdown', id: 'm', metadata: {}, source: '# Mine' }] };
+    expect(await call('notebook.write', { path: 'mine.ipynb', notebook: empty })).toMatchObject({ ok: true });
     expect(await call('notebook.write', { path: 'mine.ipynb', notebook: outside("console.log('mine')") })).toMatchObject({ ok: true });
     expect(await call('notebook.read', { path: 'mine.ipynb' })).toMatchObject({ output: { trusted: true } });
-    expect(await call('kernel.execute', { notebook: 'not-saved-yet.ipynb', cellId: 'c1', code: '2 + 2' })).toMatchObject({ ok: true, output: { status: 'ok' } });
-    expect(await call('kernel.execute', { notebook: '../elsewhere.ipynb', cellId: 'c1', code: '1' })).toMatchObject({ ok: false, error: expect.stringContaining('escapes the workspace') });
+    expect(await call('kernel.execute', { notebook: 'mine.ipynb', cellId: 'c1', code: "console.log('mine')" })).toMatchObject({ ok: true, output: { status: 'ok' } });
+
+    // a copy of a trusted notebook written to a new path is trusted: the same code
+    expect(await call('notebook.write', { path: 'copy-of-mine.ipynb', notebook: outside("console.log('mine')", 'other output') })).toMatchObject({ ok: true });
+    expect(await call('notebook.read', { path: 'copy-of-mine.ipynb' })).toMatchObject({ output: { trusted: true } });
   }, 60_000);
 
   it('the trust store is shared by processes and survives a restart; an unreadable store trusts nothing', () => {

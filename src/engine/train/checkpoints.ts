@@ -100,6 +100,12 @@ export function loadCheckpoint(manifestPath: string): { manifest: CheckpointMani
 
 function writeAtomic(file: string, data: Buffer | string): void {
   const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
+  try {
+    fs.writeFileSync(tmp, data);
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    // a failed write (a full disk) leaves neither a temp file nor half a checkpoint
+    fs.rmSync(tmp, { force: true });
+    throw new Error(`could not write the checkpoint ${file}: ${(e as Error).message}`);
+  }
 }

@@ -192,8 +192,14 @@ function imageHW(shape: number[]): [number, number] {
 
 export function writeFile(root: string, rel: string, data: Buffer | string): void {
   const abs = path.join(root, ...rel.split('/'));
-  fs.mkdirSync(path.dirname(abs), { recursive: true });
-  fs.writeFileSync(abs, data);
+  try {
+    fs.mkdirSync(path.dirname(abs), { recursive: true });
+    fs.writeFileSync(abs, data);
+  } catch (e) {
+    // a full disk must not leave half a file that a row could point at
+    fs.rmSync(abs, { force: true });
+    throw new Error(`could not write ${abs}: ${(e as Error).message}`);
+  }
 }
 
 export function newRunId(now = new Date()): string {
@@ -233,7 +239,8 @@ function labelTensor(y: Uint8Array, classes: number, idx: Int32Array, from: numb
 export async function train(ctx: EngineContext, model: Model, data: Dataset, opts: TrainOptions = {}, sweep: (SweepTag & { run: number }) | null = null): Promise<Run> {
   if (!model || typeof model.trainStep !== 'function') throw new TypeError('lab.train: the first argument must be a model from lab.models');
   if (!data || !data.train || typeof data.dim !== 'number') throw new TypeError('lab.train: the second argument must be a dataset from lab.data');
-  const steps = Math.max(1, Math.floor(opts.steps ?? 2000));
+  // a run resumed by the host goes on to the length it was started with
+  const steps = Math.max(1, Math.floor(ctx.exec()?.resume?.totalSteps ?? opts.steps ?? 2000));
   const batchSize = Math.max(1, Math.min(Math.floor(opts.batchSize ?? 128), data.train.n));
   const seed = Math.floor(opts.seed ?? 1);
   const sampleSeed = Math.floor(opts.sampleSeed ?? 1234);

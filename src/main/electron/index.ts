@@ -150,7 +150,7 @@ app.whenReady().then(() => {
     }
     if (!service || url.host !== 'artifacts') return new Response('not found', { status: 404, headers: LAB_PROTOCOL_HEADERS });
     // below the artifacts folder only: no '..', no encoded tricks, no links that lead out
-    const abs = safeFile(resolve(service.workspace.artifactsDir), url.pathname.replace(/^\//, ''));
+    const abs = safeFile(resolve(service.workspace.artifactsDir), url.pathname.replace(/^\//, ''), service.workspace.dir);
     if (!abs) return new Response('not found', { status: 404, headers: LAB_PROTOCOL_HEADERS });
     const file = await net.fetch(pathToFileURL(abs).toString());
     const headers = new Headers(file.headers);

@@ -269,6 +269,8 @@ function cmdRuns(a: Args): void {
   const workspace = new Workspace(str(a.flags.get('--workspace')) ?? defaultWorkspace());
   const tracker = new Tracker(workspace.trackerFile);
   try {
+    // the same liveness check a host makes when it opens the workspace: a run whose host is gone crashed
+    tracker.markOrphansCrashed();
     const runs = tracker.listRuns({ limit: 10_000 });
     if (a.flags.has('--json')) {
       process.stdout.write(JSON.stringify({ runs }) + '\n');

@@ -159,7 +159,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     // the raw path, not URL's normalized one: '/a/../b' is refused, not quietly rewritten
     const pathname = rawPath.split('?')[0].split('#')[0];
     if (pathname.startsWith('/artifacts/')) {
-      sendFile(res, safeFile(artifactsRoot, pathname.slice('/artifacts/'.length)), head, setCookie);
+      sendFile(res, safeFile(artifactsRoot, pathname.slice('/artifacts/'.length), service.workspace.dir), head, setCookie);
       return;
     }
     if (pathname.startsWith('/export/')) {

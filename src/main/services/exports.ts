@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { basename, isAbsolute, join } from 'node:path';
-import { inflateSync } from 'node:zlib';
+import { crc32 as zcrc32, deflate, inflateSync } from 'node:zlib';
 import { encodeGrayPng, PNG_SIGNATURE } from '../../engine/util/png';
 import type { RunRecord } from '../../shared/domain';
 import { flattenConfig, isBookkeeping, lineDiff, metricKindOf, samplePairOf, SAMPLE_METRIC_KEYS, unitOf } from '../../shared/compare';
@@ -17,6 +17,85 @@ import { appRoot } from './paths';
 import type { Tracker } from './tracker';
 
 export class ExportError extends Error {}
+
+/**
+ * The most a grid or GIF export may be: pixels a side, and pixels in all (a GIF's
+ * frames together). Each of rows, cols, pad and scale is bounded, but not their
+ * product: 64 × 64 tiles, pad 64, scale 8 made a 47,616² grid (2.3 billion pixels, a
+ * 4.5 GB host). 40 million pixels is a 6,300² PNG, a 64 × 64 grid of 28-pixel tiles
+ * at scale 3, or 736 frames of an 8 × 8 grid of them; the largest grid renders in
+ * about 1.5 s on a 2-core VM.
+ */
+export const MAX_EXPORT_SIDE = 16_384;
+export const MAX_EXPORT_PIXELS = 40_000_000;
+
+/** Refuses, before anything is allocated, an output over the limits. */
+function checkOutputSize(what: 'grid' | 'GIF', width: number, height: number, frames = 1): void {
+  const total = width * height * frames;
+  if (width <= MAX_EXPORT_SIDE && height <= MAX_EXPORT_SIDE && total <= MAX_EXPORT_PIXELS) return;
+  throw new ExportError(
+    `the ${what} would be ${width}×${height} pixels${frames > 1 ? ` × ${frames} frames` : ''} (${(total / 1e6).toFixed(1)} million); ` +
+      `an export may be at most ${MAX_EXPORT_SIDE} pixels a side and ${MAX_EXPORT_PIXELS / 1e6} million pixels in all${frames > 1 ? ' (every frame counts)' : ''}: ` +
+      (what === 'GIF' ? 'ask for a smaller scale' : 'ask for fewer rows or columns, or a smaller pad or scale'),
+  );
+}
+
+/**
+ * Grids and GIFs are rendered by generators that yield every few thousand pixels:
+ * `finish` runs one to its end at once (the CLI, reports), `inSlices` runs it a few
+ * milliseconds at a time, so a host's event loop (its WebSocket, its other requests)
+ * keeps turning while a large export renders.
+ */
+type Render<T> = Generator<void, T, void>;
+
+function finish<T>(g: Render<T>): T {
+  for (;;) {
+    const r = g.next();
+    if (r.done) return r.value;
+  }
+}
+
+async function inSlices<T>(g: Render<T>, sliceMs = 8): Promise<T> {
+  let until = performance.now() + sliceMs;
+  for (;;) {
+    const r = g.next();
+    if (r.done) return r.value;
+    if (performance.now() >= until) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      until = performance.now() + sliceMs;
+    }
+  }
+}
+
+/** encodeGrayPng without holding the event loop: deflate runs on libuv's thread pool. */
+async function encodeGrayPngAsync(width: number, height: number, pixels: Uint8Array): Promise<Buffer> {
+  // the scanlines (a filter byte, 0, before each row), copied a band of rows at a time
+  const raw = await inSlices(
+    (function* (): Render<Buffer> {
+      const r = Buffer.alloc((width + 1) * height);
+      for (let y = 0; y < height; y++) {
+        r.set(pixels.subarray(y * width, (y + 1) * width), y * (width + 1) + 1);
+        if ((y & 255) === 255) yield;
+      }
+      return r;
+    })(),
+  );
+  const idat = await new Promise<Buffer>((resolve, reject) => deflate(raw, (err, out) => (err ? reject(err) : resolve(out))));
+  // each chunk as its length and type, its data, its CRC: the compressed data is copied once, into the file
+  const chunk = (type: string, data: Uint8Array): Buffer[] => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(data.length, 0);
+    head.write(type, 4, 'ascii');
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(zcrc32(data, zcrc32(head.subarray(4))), 0);
+    return [head, Buffer.from(data.buffer, data.byteOffset, data.byteLength), crc];
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // 8-bit gray, deflate, filter none, no interlace
+  return Buffer.concat([PNG_SIGNATURE, ...chunk('IHDR', ihdr), ...chunk('IDAT', idat), ...chunk('IEND', new Uint8Array(0))]);
+}
 
 /** A run by its id or by a unique prefix of it; a clear error otherwise. */
 export function findRun(tracker: Tracker, ref: string): RunRecord {
@@ -69,6 +148,10 @@ export interface DecodedPng {
 
 /** Decodes an 8-bit, non-interlaced PNG (any filter); others get a clear error. */
 export function decodePng(buf: Buffer): DecodedPng {
+  return finish(decodePngRows(buf));
+}
+
+function* decodePngRows(buf: Buffer): Render<DecodedPng> {
   if (buf.length < 8 || !buf.subarray(0, 8).equals(PNG_SIGNATURE)) throw new ExportError('not a PNG file');
   let off = 8;
   let width = 0, height = 0, depth = 0, color = 0, interlace = 0;
@@ -89,11 +172,18 @@ export function decodePng(buf: Buffer): DecodedPng {
   }
   const channels = ({ 0: 1, 4: 2, 2: 3, 6: 4 } as Record<number, number>)[color];
   if (depth !== 8 || !channels || interlace !== 0) throw new ExportError(`unsupported PNG (bit depth ${depth}, color type ${color}, interlace ${interlace})`);
-  const raw = inflateSync(Buffer.concat(idat));
+  if (width * height > MAX_EXPORT_PIXELS) throw new ExportError(`a stored PNG of ${width}×${height} pixels is larger than any export may be`);
   const stride = width * channels;
+  let raw: Buffer;
+  try {
+    raw = inflateSync(Buffer.concat(idat), { maxOutputLength: Math.max(1, (stride + 1) * height) });
+  } catch (e) {
+    throw new ExportError(`corrupt PNG data: ${(e as Error).message}`);
+  }
   if (raw.length < (stride + 1) * height) throw new ExportError('truncated PNG data');
   const px = new Uint8Array(stride * height);
   for (let y = 0; y < height; y++) {
+    if ((y & 63) === 63) yield;
     const filter = raw[y * (stride + 1)];
     const src = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
     const row = px.subarray(y * stride, (y + 1) * stride);
@@ -144,18 +234,27 @@ const numbered = (labels: string[] | 'index' | undefined, n: number) => (labels 
  * records rows and cols; tiles are separated by 1 pixel) and laid out again.
  */
 export function exportGridPng(tracker: Tracker, artifactsDir: string, run: RunRecord, opts: GridOptions = {}): { png: Buffer; step: number; width: number; height: number } {
-  const g = gridPixels(tracker, artifactsDir, run, opts);
+  const g = finish(gridPixels(tracker, artifactsDir, run, opts));
   return { png: encodeGrayPng(g.width, g.height, g.pixels), step: g.step, width: g.width, height: g.height };
 }
 
-/** The re-laid-out grid as gray pixels (what exportGridPng encodes, and each GIF frame). */
-function gridPixels(tracker: Tracker, artifactsDir: string, run: RunRecord, opts: GridOptions): { pixels: Uint8Array; step: number; width: number; height: number } {
+/** exportGridPng for a host: rendered in slices, encoded off the event loop. */
+export async function exportGridPngAsync(tracker: Tracker, artifactsDir: string, run: RunRecord, opts: GridOptions = {}): Promise<{ png: Buffer; step: number; width: number; height: number }> {
+  const g = await inSlices(gridPixels(tracker, artifactsDir, run, opts));
+  return { png: await encodeGrayPngAsync(g.width, g.height, g.pixels), step: g.step, width: g.width, height: g.height };
+}
+
+/**
+ * The re-laid-out grid as gray pixels (what exportGridPng encodes, and each GIF
+ * frame). `gifFrames`: the frames of the GIF it is one of, for the size limit.
+ */
+function* gridPixels(tracker: Tracker, artifactsDir: string, run: RunRecord, opts: GridOptions, gifFrames?: number): Render<{ pixels: Uint8Array; step: number; width: number; height: number }> {
   const grids = tracker.artifacts(run.id, 'samples');
   if (grids.length === 0) throw new ExportError(`run ${run.id} has no sample grids`);
   const at = opts.step === undefined ? grids[grids.length - 1] : [...grids].reverse().find((g) => g.step <= opts.step!);
   if (!at) throw new ExportError(`run ${run.id} has no sample grid at or before step ${opts.step} (the first is at step ${grids[0].step})`);
   const file = isAbsolute(at.path) ? at.path : join(artifactsDir, at.path);
-  const img = decodePng(readFileSync(file));
+  const img = yield* decodePngRows(readFileSync(file));
   const meta = at.meta as { rows?: number; cols?: number; n?: number };
   const srcRows = meta.rows ?? 1, srcCols = meta.cols ?? 1, n = meta.n ?? srcRows * srcCols;
   const w = Math.floor((img.width - 1) / srcCols) - 1, h = Math.floor((img.height - 1) / srcRows) - 1;
@@ -176,7 +275,12 @@ function gridPixels(tracker: Tracker, artifactsDir: string, run: RunRecord, opts
   const top = colLabels?.length ? (GLYPH_H + 4) * scale : 0;
   const gridW = (cols * (w + pad) + pad) * scale, gridH = (rows * (h + pad) + pad) * scale;
   const W = left + gridW, H = top + gridH;
-  const out = new Uint8Array(W * H).fill(40);
+  checkOutputSize(gifFrames === undefined ? 'grid' : 'GIF', W, H, gifFrames);
+  const out = new Uint8Array(W * H);
+  for (let y = 0; y < H; y += 256) {
+    out.fill(40, y * W, Math.min(H, y + 256) * W);
+    yield;
+  }
   const gray = (x: number, y: number) => {
     const i = (y * img.width + x) * img.channels;
     return img.channels >= 3 ? Math.round((img.pixels[i] + img.pixels[i + 1] + img.pixels[i + 2]) / 3) : img.pixels[i];
@@ -189,6 +293,7 @@ function gridPixels(tracker: Tracker, artifactsDir: string, run: RunRecord, opts
         const v = gray(sx + x, sy + y);
         for (let yy = 0; yy < scale; yy++) out.fill(v, (top + (dy + y) * scale + yy) * W + left + (dx + x) * scale, (top + (dy + y) * scale + yy) * W + left + (dx + x + 1) * scale);
       }
+      yield;
     }
   }
   rowLabels?.forEach((label, r) => {
@@ -461,15 +566,25 @@ export function exportReport(tracker: Tracker, artifactsDir: string, runs: RunRe
  * GIF LZW of 8-bit indices (minimum code size 8), as data sub-blocks. Codes grow
  * to 12 bits; the table is reset (clear code) when full.
  */
-function lzw(indices: Uint8Array): Buffer {
+function* lzw(indices: Uint8Array): Render<Buffer> {
   const clear = 256, end = 257;
-  const out: number[] = [];
+  // the code stream in bytes, grown by doubling (a number[] spends up to 8 bytes on each)
+  let out = new Uint8Array(1 << 16);
+  let len = 0;
+  const push = (b: number) => {
+    if (len === out.length) {
+      const bigger = new Uint8Array(out.length * 2);
+      bigger.set(out);
+      out = bigger;
+    }
+    out[len++] = b;
+  };
   let bitBuf = 0, bitLen = 0, size = 9;
   const emit = (code: number) => {
     bitBuf |= code << bitLen;
     bitLen += size;
     while (bitLen >= 8) {
-      out.push(bitBuf & 0xff);
+      push(bitBuf & 0xff);
       bitBuf >>>= 8;
       bitLen -= 8;
     }
@@ -479,6 +594,7 @@ function lzw(indices: Uint8Array): Buffer {
   emit(clear);
   let prefix = indices.length ? indices[0] : -1;
   for (let i = 1; i < indices.length; i++) {
+    if ((i & 0x3fff) === 0) yield;
     const k = indices[i];
     const key = (prefix << 8) | k;
     const hit = table.get(key);
@@ -500,14 +616,19 @@ function lzw(indices: Uint8Array): Buffer {
   }
   if (prefix >= 0) emit(prefix);
   emit(end);
-  if (bitLen > 0) out.push(bitBuf & 0xff);
-  const blocks: number[] = [8]; // minimum code size
-  for (let i = 0; i < out.length; i += 255) {
-    const n = Math.min(255, out.length - i);
-    blocks.push(n, ...out.slice(i, i + n));
+  if (bitLen > 0) push(bitBuf & 0xff);
+  // the minimum code size, sub-blocks of up to 255 bytes each behind its length, a 0 ending them
+  const blocks = Buffer.alloc(1 + len + Math.ceil(len / 255) + 1);
+  blocks[0] = 8;
+  let o = 1;
+  for (let i = 0; i < len; i += 255) {
+    const n = Math.min(255, len - i);
+    blocks[o++] = n;
+    blocks.set(out.subarray(i, i + n), o);
+    o += n;
   }
-  blocks.push(0);
-  return Buffer.from(blocks);
+  blocks[o] = 0;
+  return blocks;
 }
 
 /**
@@ -516,13 +637,22 @@ function lzw(indices: Uint8Array): Buffer {
  * frame held three times as long.
  */
 export function exportGridGif(tracker: Tracker, artifactsDir: string, run: RunRecord, opts: { scale?: number; delay?: number } = {}): { gif: Buffer; frames: number; width: number; height: number } {
+  return finish(gridGif(tracker, artifactsDir, run, opts));
+}
+
+/** exportGridGif for a host: rendered in slices, the event loop turning in between. */
+export function exportGridGifAsync(tracker: Tracker, artifactsDir: string, run: RunRecord, opts: { scale?: number; delay?: number } = {}): Promise<{ gif: Buffer; frames: number; width: number; height: number }> {
+  return inSlices(gridGif(tracker, artifactsDir, run, opts));
+}
+
+function* gridGif(tracker: Tracker, artifactsDir: string, run: RunRecord, opts: { scale?: number; delay?: number }): Render<{ gif: Buffer; frames: number; width: number; height: number }> {
   const steps = tracker.artifacts(run.id, 'samples').map((a) => a.step);
   if (steps.length === 0) throw new ExportError(`run ${run.id} has no sample grids`);
   const delay = opts.delay ?? 400;
   if (!Number.isInteger(delay) || delay < 20 || delay > 60_000) throw new ExportError(`--delay must be whole milliseconds from 20 to 60000 (got ${delay})`);
-  const frames = steps.map((step) => {
-    return gridPixels(tracker, artifactsDir, run, { step, scale: opts.scale ?? 1 });
-  });
+  // every frame is held before encoding: the size limit counts them all (checked on the first, before it is drawn)
+  const frames: { pixels: Uint8Array; step: number; width: number; height: number }[] = [];
+  for (const step of steps) frames.push(yield* gridPixels(tracker, artifactsDir, run, { step, scale: opts.scale ?? 1 }, steps.length));
   const { width, height } = frames[0];
   const head = Buffer.alloc(13);
   head.write('GIF89a', 0, 'ascii');
@@ -533,15 +663,15 @@ export function exportGridGif(tracker: Tracker, artifactsDir: string, run: RunRe
   for (let i = 0; i < 256; i++) palette.fill(i, i * 3, i * 3 + 3);
   const loop = Buffer.from([0x21, 0xff, 0x0b, ...Buffer.from('NETSCAPE2.0'), 0x03, 0x01, 0x00, 0x00, 0x00]);
   const parts: Buffer[] = [head, palette, loop];
-  frames.forEach((f, i) => {
+  for (const [i, f] of frames.entries()) {
     const cs = Math.round((i === frames.length - 1 ? 3 * delay : delay) / 10);
     parts.push(Buffer.from([0x21, 0xf9, 0x04, 0x00, cs & 0xff, cs >> 8, 0x00, 0x00]));
     const desc = Buffer.alloc(10);
     desc[0] = 0x2c;
     desc.writeUInt16LE(f.width, 5);
     desc.writeUInt16LE(f.height, 7);
-    parts.push(desc, lzw(f.pixels));
-  });
+    parts.push(desc, yield* lzw(f.pixels));
+  }
   parts.push(Buffer.from([0x3b]));
   return { gif: Buffer.concat(parts), frames: frames.length, width, height };
 }
@@ -570,10 +700,10 @@ export async function renderExport(
   if (kind === 'grid' || kind === 'gif') {
     if (runs.length !== 1) throw new ExportError(`a ${kind} export takes one run`);
     if (kind === 'gif') {
-      const g = exportGridGif(tracker, artifactsDir, runs[0], { scale: int('scale'), delay: int('delay') });
+      const g = await exportGridGifAsync(tracker, artifactsDir, runs[0], { scale: int('scale'), delay: int('delay') });
       return { body: g.gif, filename: `${base}-samples.gif`, contentType: 'image/gif' };
     }
-    const g = exportGridPng(tracker, artifactsDir, runs[0], {
+    const g = await exportGridPngAsync(tracker, artifactsDir, runs[0], {
       step: int('step'), rows: int('rows'), cols: int('cols'), pad: int('pad'), scale: int('scale'),
       rowLabels: parseLabels(params.rowLabels), colLabels: parseLabels(params.colLabels),
     });

@@ -1,5 +1,10 @@
-// Worker thread of the Import dialog's inspection (see data-inspect.ts).
-import { parentPort, workerData } from 'node:worker_threads';
+// The Import dialog's inspection as a child process of the host (see data-inspect.ts):
+// one request, one answer, then it exits, and its memory goes with it.
 import { inspectNow, type InspectRequest } from './data-inspect';
 
-parentPort?.postMessage(inspectNow(workerData as InspectRequest));
+process.once('message', (req) => {
+  const answer = inspectNow(req as InspectRequest);
+  process.send?.(answer, () => process.exit(0));
+});
+// the host went away before asking (or while the import ran): nobody waits for an answer
+process.once('disconnect', () => process.exit(0));

@@ -8,8 +8,35 @@ import { mergeOutput, type CellOutput, type EngineInfo, type ExecStatus } from '
 import { EngineToHost } from '../../shared/engine-protocol';
 import { describeExit, type EngineExit, type EngineLauncher, type EngineProcess } from './engine-process';
 import { inspectForUi } from './data-inspect';
-import { Tracker } from './tracker';
-import type { Workspace } from './workspace';
+import { parseInjectedParameters } from './notebook-runner';
+import { Tracker, type ReplayCell } from './tracker';
+import { codeCells, readNotebookFile, type Workspace } from './workspace';
+import type { Notebook } from '../../shared/domain';
+
+/** a cell that starts training (its replay would train again) */
+const TRAINS = /\blab\s*\.\s*(train|sweep)\s*\(/;
+
+/** a message on one line */
+const oneLine = (m: string) => m.replace(/\s+/g, ' ').trim();
+
+/** the run an engine message is about, if any */
+function runOf(msg: EngineToHost): string | null {
+  switch (msg.type) {
+    case 'run.start':
+      return msg.run.id;
+    case 'run.artifact':
+      return msg.artifact.runId;
+    case 'run.checkpoint':
+      return msg.checkpoint.runId;
+    case 'run.metrics':
+    case 'run.resume':
+    case 'run.end':
+    case 'run.eval':
+      return msg.runId;
+    default:
+      return null;
+  }
+}
 
 export type Emit = <E extends EventName>(event: E, payload: EventPayload<E>) => void;
 
@@ -17,6 +44,7 @@ interface Execution {
   id: string;
   notebook: string;
   cellId: string;
+  code: string;
   outputs: CellOutput[];
   resolve: (r: { executionId: string; status: ExecStatus; outputs: CellOutput[] }) => void;
   /** settles when the cell has ended, however it ended */
@@ -47,6 +75,14 @@ export class LabService {
   private liveRuns = new Set<string>();
   private lastRunUpdate = new Map<string, number>();
   private handlerTable: LabHandlers | null = null;
+  /** the cells that ran ok in the engine now running, each at its latest run, in the order they last ran (a resume replays a run's share of them) */
+  private ran: { notebook: string; cellId: string; code: string }[] = [];
+  /** runs whose record could not be written (a full disk): the engine's later words about them are ignored */
+  private storageFailed = new Set<string>();
+  /** ends of such runs not written yet: retried every 5 s until the file takes them */
+  private unwrittenEnds = new Map<string, { steps: number; error: string }>();
+  /** executions whose run failed to be recorded: they end as errors, not as interrupted */
+  private failedExecs = new Set<string>();
   private listeners = new Set<Emit>();
   private readonly grace: number;
   private orphanSweep: ReturnType<typeof setInterval> | null = null;
@@ -77,6 +113,16 @@ export class LabService {
   }
 
   private sweepOrphans(): void {
+    for (const [runId, end] of [...this.unwrittenEnds]) {
+      try {
+        this.tracker.endRun(runId, 'failed', end.steps, end.error);
+        this.unwrittenEnds.delete(runId);
+        const run = this.tracker.getRun(runId);
+        if (run) this.emit('run.updated', { run });
+      } catch {
+        // the file still takes nothing: try again at the next sweep
+      }
+    }
     try {
       const before = (this.tracker.db.prepare(`SELECT id FROM runs WHERE status = 'running'`).all() as { id: string }[]).map((r) => r.id);
       if (before.length === 0 || this.tracker.markOrphansCrashed() === 0) return;
@@ -110,6 +156,7 @@ export class LabService {
     this.setInfo({ status: 'starting' });
     const engine = this.opts.launcher();
     this.engine = engine;
+    this.ran = []; // a fresh engine holds no variables
     this.ready = new Promise<void>((resolve, reject) => {
       let isReady = false;
       engine.onMessage((raw) => {
@@ -175,7 +222,60 @@ export class LabService {
     if (run) this.emit('run.updated', { run });
   }
 
+  /**
+   * An engine message, turned into tracker writes and events. A write that throws
+   * (a full disk, a read-only or damaged file) fails that run with a one-line reason
+   * naming the file; the host stays up and the database stays as SQLite left it.
+   */
   private onEngineMessage(msg: EngineToHost): void {
+    const runId = runOf(msg);
+    if (runId !== null && this.storageFailed.has(runId)) return;
+    try {
+      this.handleEngineMessage(msg);
+    } catch (e) {
+      this.recordingFailed(runId, e);
+    }
+  }
+
+  private recordingFailed(runId: string | null, e: unknown): void {
+    const err = e as Error & { code?: string };
+    const why = `${oneLine(err.message ?? String(e))}${err.code && !String(err.message).includes(err.code) ? ` (${err.code})` : ''}`;
+    const reason = `the run could not be recorded: writing ${this.tracker.file} failed: ${why}`;
+    this.opts.log?.(reason);
+    if (runId === null) return;
+    this.storageFailed.add(runId);
+    const wasLive = this.liveRuns.delete(runId);
+    this.lastRunUpdate.delete(runId);
+    let steps = 0;
+    try {
+      steps = this.tracker.getRun(runId)?.steps ?? 0;
+    } catch {
+      /* unreadable too: the end below says 0 and MAX keeps what the file has */
+    }
+    try {
+      this.tracker.endRun(runId, 'failed', steps, reason);
+    } catch {
+      this.unwrittenEnds.set(runId, { steps, error: reason }); // retried every 5 s
+    }
+    try {
+      const run = this.tracker.getRun(runId);
+      if (run) this.emit('run.updated', { run: { ...run, status: 'failed', error: reason } });
+    } catch {
+      /* the UI hears of it from the cell's error */
+    }
+    // the cell that trains it stops, and ends with the reason
+    if (wasLive || this.executions.size > 0) {
+      for (const ex of this.executions.values()) {
+        const out: CellOutput = { type: 'error', name: 'RecordingFailed', message: reason, line: null };
+        ex.outputs.push(out);
+        this.emit('cell.output', { notebook: ex.notebook, cellId: ex.cellId, executionId: ex.id, output: out });
+        this.failedExecs.add(ex.id);
+      }
+      this.engine?.send({ type: 'interrupt' });
+    }
+  }
+
+  private handleEngineMessage(msg: EngineToHost): void {
     switch (msg.type) {
       case 'output': {
         const ex = this.executions.get(msg.execId);
@@ -186,11 +286,24 @@ export class LabService {
       }
       case 'done': {
         const ex = this.executions.get(msg.execId);
-        if (ex) this.finish(ex, msg.status);
+        if (!ex) return;
+        const failed = this.failedExecs.delete(ex.id);
+        if (msg.status === 'ok' && !failed) {
+          // one entry per cell, at its latest run: the list stays as long as the notebooks are
+          this.ran = this.ran.filter((r) => r.notebook !== ex.notebook || r.cellId !== ex.cellId);
+          this.ran.push({ notebook: ex.notebook, cellId: ex.cellId, code: ex.code });
+        }
+        this.finish(ex, failed ? 'error' : msg.status);
         return;
       }
       case 'run.start': {
-        this.tracker.insertRun(msg.run);
+        // what a resume needs to rebuild the cell's variables, and the -p values it ran with
+        const replay = this.replayFor(msg.run.notebook, msg.run.cell);
+        const params = Object.assign({}, ...replay.map((c) => parseInjectedParameters(c.code) ?? {})) as Record<string, unknown>;
+        const run = Object.keys(params).length > 0 ? { ...msg.run, config: { ...msg.run.config, params } } : msg.run;
+        this.tracker.insertRun(run, replay);
+        // this code ran from a trusted notebook (or one named on the command line): it may run again on resume
+        this.opts.workspace.trust.trustCode([...replay.map((c) => c.code), run.code]);
         this.liveRuns.add(msg.run.id);
         this.emit('run.updated', { run: this.tracker.getRun(msg.run.id) ?? msg.run });
         return;
@@ -258,7 +371,7 @@ export class LabService {
     notebook: string,
     cellId: string,
     code: string,
-    resume?: { runId: string; step: number; checkpoint: string; bestValue: number | null },
+    resume?: { runId: string; step: number; checkpoint: string; bestValue: number | null; totalSteps?: number },
   ): Promise<{ executionId: string; status: ExecStatus; outputs: CellOutput[] }> {
     const id = `x${Date.now().toString(36)}-${this.nextExec++}`;
     this.emit('cell.status', { notebook, cellId, executionId: id, status: 'queued' });
@@ -278,7 +391,7 @@ export class LabService {
       }
       let resolve!: Execution['resolve'];
       const finished = new Promise<{ executionId: string; status: ExecStatus; outputs: CellOutput[] }>((r) => (resolve = r));
-      this.executions.set(id, { id, notebook, cellId, outputs: [], resolve, finished });
+      this.executions.set(id, { id, notebook, cellId, code, outputs: [], resolve, finished });
       this.setInfo({ status: 'busy' });
       this.emit('cell.status', { notebook, cellId, executionId: id, status: 'running' });
       this.engine?.send({ type: 'execute', execId: id, notebook, cellId, code, ...(resume ? { resume } : {}) });
@@ -327,21 +440,77 @@ export class LabService {
   }
 
   /**
-   * Resumes a crashed, stopped, failed or diverged run from its newest checkpoint: the
-   * run's cell code runs again in the engine and its lab.train continues the run.
+   * The cells a run of `cellId` needs replayed before it: the notebook's cells that
+   * ran ok in this engine before it, each at its latest text, in the order they last
+   * ran, without cells that train (running those again would train again).
    */
-  resume(runId: string): Promise<{ executionId: string; status: ExecStatus; outputs: CellOutput[] }> {
-    const run = this.tracker.getRun(runId);
-    if (!run) return Promise.reject(new Error(`no run ${runId}`));
-    if (run.status === 'running' || run.status === 'finished') {
-      return Promise.reject(new Error(`run ${runId} is ${run.status}: only a crashed, stopped, failed or diverged run resumes`));
+  private replayFor(notebook: string, cellId: string): ReplayCell[] {
+    return this.ran.filter((r) => r.notebook === notebook && r.cellId !== cellId && !TRAINS.test(r.code)).map((r) => ({ cellId: r.cellId, code: r.code }));
+  }
+
+  /**
+   * Whether a run's recorded code may run again. Trust rests on what runs: the code
+   * (its replayed cells and its own cell) must have run here before from a trusted
+   * source, or be the code of its notebook as that trusted file holds it now (the -p
+   * values of `latentlab run` are data, not code). A database copied in from
+   * elsewhere brings no trust with it.
+   */
+  private mayResume(run: { id: string; notebook: string; code: string }, replay: ReplayCell[]): { ok: true } | { ok: false; reason: string } {
+    const parts = [...replay.map((c) => c.code), run.code];
+    if (this.opts.workspace.trust.isCodeTrusted(parts)) return { ok: true };
+    if (run.notebook && this.opts.workspace.mayRun(run.notebook).ok) {
+      const nb = readNotebookFile(this.opts.workspace.resolve(run.notebook)).raw as Notebook;
+      const cells = codeCells(nb);
+      if (parts.every((p) => cells.includes(p) || parseInjectedParameters(p) !== null)) return { ok: true };
     }
-    if (!run.code.includes('lab.train')) return Promise.reject(new Error(`run ${runId} has no lab.train in its recorded code`));
+    return {
+      ok: false,
+      reason: `run ${run.id} does not resume: its recorded code did not run in Latent Lab on this computer and is not the code of a trusted notebook (was the workspace copied from elsewhere?). Open ${run.notebook || 'its notebook'}, trust it if you know where it comes from, and resume in a cell with lab.train(model, data, { ...its options, resume: '${run.id}' })`,
+    };
+  }
+
+  /**
+   * Resumes a crashed, stopped, failed or diverged run from its newest checkpoint. A
+   * fresh engine knows none of the notebook's variables, so the cells the run's cell
+   * needed (its parameters cell, the -p values it was started with, data cells) run
+   * again first, then the run's own cell, whose lab.train continues the run to the
+   * length it was started with.
+   */
+  async resume(runId: string): Promise<{ executionId: string; status: ExecStatus; outputs: CellOutput[] }> {
+    const run = this.tracker.getRun(runId);
+    if (!run) throw new Error(`no run ${runId}`);
+    if (run.status === 'running' || run.status === 'finished') {
+      throw new Error(`run ${runId} is ${run.status}: only a crashed, stopped, failed or diverged run resumes`);
+    }
+    if (!run.code.includes('lab.train')) throw new Error(`run ${runId} has no lab.train in its recorded code`);
     // its cell trains several runs: running it again would start the others anew
-    if (run.config.sweep) return Promise.reject(new Error(`run ${runId} belongs to a sweep: resume it in a cell with lab.train(model, data, { ...its options, resume: '${runId}' })`));
+    if (run.config.sweep) throw new Error(`run ${runId} belongs to a sweep: resume it in a cell with lab.train(model, data, { ...its options, resume: '${runId}' })`);
     const point = this.tracker.resumePoint(runId);
-    if (!point) return Promise.reject(new Error(`run ${runId} wrote no checkpoint before it ended: it cannot resume (start it again)`));
-    return this.execute(run.notebook, run.cell || 'resume', run.code, { runId, ...point });
+    if (!point) throw new Error(`run ${runId} wrote no checkpoint before it ended: it cannot resume (start it again)`);
+    const replay = this.tracker.replayOf(runId) ?? this.legacyReplay(run.notebook, run.cell);
+    const may = this.mayResume(run, replay);
+    if (!may.ok) throw new Error(may.reason);
+    for (const c of replay) {
+      const r = await this.execute(run.notebook, c.cellId, c.code);
+      if (r.status !== 'ok') {
+        const err = r.outputs.find((o) => o.type === 'error');
+        const what = err && err.type === 'error' ? `${err.name}: ${oneLine(err.message)}` : r.status;
+        throw new Error(`run ${runId} did not resume: cell ${c.cellId}, which ran before it, failed when run again (${what})`);
+      }
+    }
+    return this.execute(run.notebook, run.cell || 'resume', run.code, { runId, ...point, totalSteps: run.totalSteps });
+  }
+
+  /** a run recorded before replays were kept: its notebook's parameters cell, as the file holds it */
+  private legacyReplay(notebook: string, cellId: string): ReplayCell[] {
+    if (!notebook) return [];
+    try {
+      const nb = this.opts.workspace.read(notebook);
+      const params = nb.cells.find((c) => c.cell_type === 'code' && c.id !== cellId && Array.isArray(c.metadata?.tags) && (c.metadata.tags as unknown[]).includes('parameters'));
+      return params ? [{ cellId: params.id ?? 'parameters', code: Array.isArray(params.source) ? params.source.join('') : params.source }] : [];
+    } catch {
+      return [];
+    }
   }
 
   engineInfo(): EngineInfo {
@@ -357,7 +526,13 @@ export class LabService {
       engine.send({ type: 'shutdown' });
       setTimeout(() => engine.kill(), 1000).unref();
     }
-    for (const runId of [...this.liveRuns]) this.endRun(runId, 'stopped', 0, 'Latent Lab was closed');
+    for (const runId of [...this.liveRuns]) {
+      try {
+        this.endRun(runId, 'stopped', 0, 'Latent Lab was closed');
+      } catch (e) {
+        this.opts.log?.(`run ${runId} could not be marked stopped: ${(e as Error).message}`);
+      }
+    }
     this.tracker.close();
   }
 
@@ -379,7 +554,7 @@ export class LabService {
       },
       'kernel.execute': async ({ notebook, cellId, code }) => {
         // the host decides, not only the UI: an untrusted notebook's code does not run
-        const may = ws.mayRun(notebook);
+        const may = ws.mayRun(notebook, code);
         if (!may.ok) throw new Error(may.reason);
         return this.execute(notebook, cellId, code);
       },

@@ -119,3 +119,14 @@ INSERT INTO run_finals (run_id, key, step, value)
 `,
   foreignKeysOff: true,
 });
+
+/**
+ * Migration 3: what a resume replays before the run's own cell. `replay` holds a JSON
+ * list of { cellId, code }: the cells of the run's notebook that had run in its kernel
+ * before the training cell (the parameters cell, `latentlab run`'s -p values, data
+ * cells), so a fresh engine can rebuild what the cell reads.
+ */
+migrations.push({
+  name: 'runs.replay: the cells a resume runs before the training cell',
+  sql: `ALTER TABLE runs ADD COLUMN replay TEXT;`,
+});

@@ -7,8 +7,10 @@ import { resolve, sep } from 'node:path';
  * A file below root for a URL path tail, or null. The tail is decoded exactly once;
  * `..` segments, backslashes, NUL bytes and absolute paths are refused before any
  * file is touched, and the real path (symlinks followed) must still lie below root.
+ * With `container` (the workspace), root's own real path must lie in container's:
+ * an artifacts folder that is itself a link to elsewhere serves nothing.
  */
-export function safeFile(root: string, tail: string): string | null {
+export function safeFile(root: string, tail: string, container?: string): string | null {
   let rel: string;
   try {
     rel = decodeURIComponent(tail);
@@ -22,6 +24,7 @@ export function safeFile(root: string, tail: string): string | null {
   if (!(abs.startsWith(root + sep))) return null;
   try {
     const realRoot = realpathSync(root);
+    if (container !== undefined && !realRoot.startsWith(realpathSync(container) + sep)) return null;
     const real = realpathSync(abs);
     if (!real.startsWith(realRoot + sep) || !statSync(real).isFile()) return null;
     return real;

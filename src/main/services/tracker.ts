@@ -26,7 +26,7 @@ interface RunRow {
   id: string; notebook: string; cell: string; name: string; family: string; config: string; code: string;
   data_fingerprint: string; data_name: string; seed: number; backend: string; status: string; steps: number;
   total_steps: number; started_at: number; ended_at: number | null; heartbeat: number | null; error: string | null;
-  owner: string | null;
+  owner: string | null; replay?: string | null;
 }
 
 /** This host's name in a run's `owner` column: `<hostname>:<pid>`. */
@@ -59,6 +59,12 @@ export interface ResumePoint {
   checkpoint: string;
   /** the best checkpoint's metric value at or before `step` (the resumed run keeps beating it) */
   bestValue: number | null;
+}
+
+/** a code cell a resume runs again, as it ran before the run's cell */
+export interface ReplayCell {
+  cellId: string;
+  code: string;
 }
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -158,15 +164,33 @@ export class Tracker {
     this.db.close();
   }
 
-  insertRun(run: RunRecord): void {
+  /** `replay`: the cells a resume runs before the run's own cell (see migration 3) */
+  insertRun(run: RunRecord, replay: ReplayCell[] = []): void {
     this.db
       .prepare(
         `INSERT INTO runs (id, notebook, cell, name, family, config, code, data_fingerprint, data_name, seed, backend,
-          status, steps, total_steps, started_at, ended_at, heartbeat, error, owner)
+          status, steps, total_steps, started_at, ended_at, heartbeat, error, owner, replay)
          VALUES (@id, @notebook, @cell, @name, @family, @config, @code, @dataFingerprint, @dataName, @seed, @backend,
-          @status, @steps, @totalSteps, @startedAt, @endedAt, @heartbeat, @error, @owner)`,
+          @status, @steps, @totalSteps, @startedAt, @endedAt, @heartbeat, @error, @owner, @replay)`,
       )
-      .run({ ...run, config: JSON.stringify(run.config), owner: hostOwner() });
+      .run({ ...run, config: JSON.stringify(run.config), owner: hostOwner(), replay: JSON.stringify(replay) });
+  }
+
+  /**
+   * The cells a resume of this run replays before its own cell; null for a run
+   * recorded before they were kept (or whose list does not parse).
+   */
+  replayOf(runId: string): ReplayCell[] | null {
+    const row = this.db.prepare('SELECT replay FROM runs WHERE id = ?').get(runId) as { replay: string | null } | undefined;
+    if (!row || row.replay === null) return null;
+    try {
+      const list = JSON.parse(row.replay) as unknown;
+      if (!Array.isArray(list)) return null;
+      const ok = list.every((c) => typeof c === 'object' && c !== null && typeof (c as ReplayCell).cellId === 'string' && typeof (c as ReplayCell).code === 'string');
+      return ok ? (list as ReplayCell[]) : null;
+    } catch {
+      return null;
+    }
   }
 
   /** Writes a batch of points in one transaction and bumps the run's heartbeat. */

@@ -8,7 +8,7 @@
 // outputs as text, images and Plotly data, never as HTML or script), so editing
 // them never changes trust; changing any code outside the app does.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -30,6 +30,21 @@ export function notebookDigest(nb: { cells?: readonly CellLike[] }): string {
     if (c.cell_type !== 'code') continue;
     const src = Buffer.from(sourceText(c.source), 'utf8');
     // length-prefixed, so no two different cell lists hash alike
+    h.update(`${src.length}:`);
+    h.update(src);
+  }
+  return h.digest('hex');
+}
+
+/**
+ * sha256 over a run's recorded code: the cells a resume replays, then the run's own
+ * cell. Its own prefix, so it never equals a notebook's digest.
+ */
+export function codeDigest(parts: readonly string[]): string {
+  const h = createHash('sha256');
+  h.update('latentlab-run-code-v1\n');
+  for (const p of parts) {
+    const src = Buffer.from(p, 'utf8');
     h.update(`${src.length}:`);
     h.update(src);
   }
@@ -75,13 +90,29 @@ export class TrustStore {
 
   isTrusted(nb: { cells?: readonly CellLike[] }): boolean {
     if (hasNoCode(nb)) return true;
-    const d = notebookDigest(nb);
+    return this.hasDigest(notebookDigest(nb));
+  }
+
+  /** Whether this code (a run's replayed cells and its own cell) ran here from a trusted source. */
+  isCodeTrusted(parts: readonly string[]): boolean {
+    return this.hasDigest(codeDigest(parts));
+  }
+
+  /** Remembers code that ran from a trusted source (a run's cells), so it may run again on resume. */
+  trustCode(parts: readonly string[]): void {
+    this.add(codeDigest(parts));
+  }
+
+  private hasDigest(d: string): boolean {
     return this.session.has(d) || Object.hasOwn(this.load(), d);
   }
 
   /** Adds the notebook's digest. Re-reads the file first, so other processes' entries are kept. */
   trust(nb: { cells?: readonly CellLike[] }): void {
-    const d = notebookDigest(nb);
+    this.add(notebookDigest(nb));
+  }
+
+  private add(d: string): void {
     this.session.add(d);
     const all = this.load();
     if (Object.hasOwn(all, d)) return; // already there: no write
@@ -91,8 +122,13 @@ export class TrustStore {
     try {
       mkdirSync(join(this.file, '..'), { recursive: true, mode: 0o700 });
       const tmp = `${this.file}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify({ version: 1, digests: Object.fromEntries(entries) }) + '\n', { mode: 0o600 });
-      renameSync(tmp, this.file);
+      try {
+        writeFileSync(tmp, JSON.stringify({ version: 1, digests: Object.fromEntries(entries) }) + '\n', { mode: 0o600 });
+        renameSync(tmp, this.file);
+      } catch (e) {
+        rmSync(tmp, { force: true });
+        throw e;
+      }
     } catch (e) {
       this.log(`could not save the trust store ${this.file}: ${(e as Error).message} (trusted for this session only)`);
     }

@@ -1,7 +1,7 @@
 // A workspace is a folder of notebooks (*.ipynb, nbformat 4) plus
 // .latentlab/ (tracking.sqlite and artifacts/).
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join, relative, resolve, sep } from 'node:path';
+import { closeSync, copyFileSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { NbCell, Notebook, type NotebookEntry } from '../../shared/domain';
 import { TrustStore } from './trust';
 
@@ -64,36 +64,110 @@ export class Workspace {
     }
   }
 
-  /** Resolves a workspace-relative path, refusing anything that escapes the folder. */
+  /** the workspace folder's real path (symlinks followed), once it exists */
+  private realDir(): string {
+    try {
+      return realpathSync(this.dir);
+    } catch {
+      return this.dir;
+    }
+  }
+
+  /** whether `real` (a real path) lies in the workspace folder's real path */
+  private isInside(real: string): boolean {
+    const root = this.realDir();
+    return real === root || real.startsWith(root + sep);
+  }
+
+  /**
+   * Resolves a workspace-relative path, refusing anything that escapes the folder,
+   * by its name (`..`, an absolute path) or through a symlink (a linked file or a
+   * linked folder on the way): the real path of the file, or of the deepest folder
+   * of it that exists, must lie in the workspace's real folder.
+   */
   resolve(rel: string): string {
     const abs = resolve(this.dir, rel);
     if (abs !== this.dir && !abs.startsWith(this.dir + sep)) throw new Error(`path escapes the workspace: ${rel}`);
-    return abs;
+    let probe = abs;
+    for (;;) {
+      let real: string | null = null;
+      try {
+        real = realpathSync(probe);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new Error(`cannot resolve ${rel}: ${(e as Error).message}`);
+        // a dangling symlink is refused: where it leads may be outside
+        let link = false;
+        try {
+          link = lstatSync(probe).isSymbolicLink();
+        } catch {
+          /* nothing there: look at its folder */
+        }
+        if (link) throw new Error(`path escapes the workspace: ${rel} (a broken symbolic link)`);
+      }
+      if (real !== null) {
+        if (!this.isInside(real)) throw new Error(`path escapes the workspace: ${rel} (a symbolic link leads outside it)`);
+        return abs;
+      }
+      const up = dirname(probe);
+      if (up === probe) return abs;
+      probe = up;
+    }
   }
 
+  /**
+   * The notebooks of the workspace (4 folders deep). A notebook is parsed for its
+   * title only when its size or mtime changed since the last listing, so listing a
+   * workspace with a 16 MB notebook costs a stat, not a parse. Links that lead
+   * outside the workspace are left out.
+   */
   list(): NotebookEntry[] {
     const out: NotebookEntry[] = [];
+    const seen = new Set<string>();
     const walk = (dir: string, depth: number) => {
       if (depth > 4) return;
-      for (const name of readdirSync(dir).sort()) {
+      let names: string[];
+      try {
+        names = readdirSync(dir).sort();
+      } catch {
+        return;
+      }
+      for (const name of names) {
         if (SKIP.has(name)) continue;
         const abs = join(dir, name);
         let st;
         try {
           st = statSync(abs);
+          if (lstatSync(abs).isSymbolicLink() && !this.isInside(realpathSync(abs))) continue;
         } catch {
           continue;
         }
         if (st.isDirectory()) walk(abs, depth + 1);
         else if (name.endsWith('.ipynb')) {
           const rel = relative(this.dir, abs).split(sep).join('/');
-          const t = this.titleOf(abs);
+          seen.add(abs);
+          const t = this.cachedTitle(abs, st.size, st.mtimeMs);
           out.push({ path: rel, title: t.title ?? name.replace(/\.ipynb$/, ''), ...(t.problem ? { problem: t.problem } : {}) });
         }
       }
     };
     walk(this.dir, 0);
+    for (const k of this.titles.keys()) if (!seen.has(k)) this.titles.delete(k);
     return out;
+  }
+
+  /** abs path → the title read from the file at that size and mtime */
+  private titles = new Map<string, { size: number; mtimeMs: number; title: string | null; problem?: string }>();
+  /** how many notebook files list() has parsed (its cache's misses) */
+  titleParses = 0;
+
+  private cachedTitle(abs: string, size: number, mtimeMs: number): { title: string | null; problem?: string } {
+    const hit = this.titles.get(abs);
+    if (hit && hit.size === size && hit.mtimeMs === mtimeMs) return hit;
+    this.titleParses++;
+    const t = this.titleOf(abs);
+    this.titles.set(abs, { size, mtimeMs, ...t });
+    return t;
   }
 
   /** The first Markdown heading of a notebook, if it has one. */
@@ -154,21 +228,28 @@ export class Workspace {
   /**
    * Writes atomically (temp file + rename), so a crash never leaves half a notebook.
    * Never overwrites an existing file that does not parse as a notebook. What the
-   * app writes stays as trusted as the file it replaces (a new file is trusted).
+   * app writes stays as trusted as the file it replaces. A new file gains no trust by
+   * being written: it is trusted when it has no code, or when its code is already
+   * trusted (a copy of a trusted notebook).
    */
   write(rel: string, nb: Notebook): void {
     if (!rel.endsWith('.ipynb')) throw new Error('notebooks must end in .ipynb');
     const abs = this.resolve(rel);
     const parsed = Notebook.parse(nb);
-    let trusted = true;
+    let trusted = false;
     if (existsSync(abs)) {
       const cur = readNotebookFile(abs);
       if (cur.problem) throw new Error(`${rel} was not saved: the file on disk ${cur.problem}, so it is read-only and left as it is (fix or rename it outside Latent Lab)`);
       trusted = this.trust.isTrusted(cur.raw as Notebook);
     }
     const tmp = `${abs}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(parsed, null, 1) + '\n');
-    renameSync(tmp, abs);
+    try {
+      writeFileSync(tmp, JSON.stringify(parsed, null, 1) + '\n');
+      renameSync(tmp, abs);
+    } catch (e) {
+      rmSync(tmp, { force: true });
+      throw new Error(`${rel} was not saved: ${(e as Error).message}`);
+    }
     if (trusted) this.trust.trust(parsed);
   }
 
@@ -181,21 +262,28 @@ export class Workspace {
   }
 
   /**
-   * Whether code of this notebook may run: a file in the workspace that is trusted;
-   * a notebook not saved yet (no file) is being written by the user, so it may.
+   * Whether `code` may run as a cell of this notebook. Trust rests on what runs: the
+   * notebook must be a file of the workspace that parses and is trusted, and `code`
+   * must be the text of one of its code cells as the file holds it now (the app
+   * saves a notebook before it runs an edited cell). A notebook that is not saved
+   * yet, or code that is not in the file, does not run.
    */
-  mayRun(rel: string): { ok: true } | { ok: false; reason: string } {
+  mayRun(rel: string, code?: string): { ok: true } | { ok: false; reason: string } {
     let abs: string;
     try {
       abs = this.resolve(rel);
     } catch (e) {
       return { ok: false, reason: (e as Error).message };
     }
-    if (!existsSync(abs)) return { ok: true };
+    if (!existsSync(abs)) return { ok: false, reason: `no notebook ${rel} in the workspace: save it before running its cells` };
     const { raw, problem } = readNotebookFile(abs);
     if (problem) return { ok: false, reason: `${rel} ${problem}; its cells do not run` };
-    if (!this.trust.isTrusted(raw as Notebook)) {
+    const nb = raw as Notebook;
+    if (!this.trust.isTrusted(nb)) {
       return { ok: false, reason: `${rel} is not trusted: it was not written by Latent Lab on this computer, so its code does not run until you trust it (the Trust button, or notebook.trust)` };
+    }
+    if (code !== undefined && !codeCells(nb).includes(code)) {
+      return { ok: false, reason: `this code is not a cell of ${rel} as saved: save the notebook, then run the cell (only code that a trusted notebook holds runs)` };
     }
     return { ok: true };
   }
@@ -206,6 +294,11 @@ const oneLine = (m: string) => {
   const s = m.replace(/\s+/g, ' ').trim();
   return s.length > 300 ? `${s.slice(0, 300)}…` : s;
 };
+
+/** the texts of a notebook's code cells, in order */
+export function codeCells(nb: Notebook): string[] {
+  return nb.cells.filter((c) => c.cell_type === 'code').map((c) => (Array.isArray(c.source) ? c.source.join('') : c.source));
+}
 
 function withIds(cells: NbCell[]): void {
   // nbformat 4.5 requires cell ids; older files get stable ones

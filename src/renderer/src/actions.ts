@@ -161,6 +161,8 @@ async function runCellOnly(cellId: string): Promise<string | undefined> {
   if (cell.type !== 'code') return 'ok';
   // an untrusted notebook's code does not run until the user trusts it (the banner's button)
   if (!nb.trusted || nb.readOnly) return undefined;
+  // the host runs only code that the trusted file holds: an edited notebook is saved first
+  if (nb.dirty && !(await saveNotebook())) return undefined;
   st.beginExecution(cellId);
   try {
     const res = await getApi().call('kernel.execute', { notebook: nb.path, cellId, code: cell.source });

@@ -12,6 +12,21 @@ const TYPES: Record<number, { name: string; size: number; integer: boolean }> = 
   0x0e: { name: 'f8', size: 8, integer: false },
 };
 
+/**
+ * The size in bytes (header and data) an IDX file's header promises, from its first
+ * bytes alone; null when they are not an IDX header. Nothing is allocated.
+ */
+export function idxPromise(b: Uint8Array): number | null {
+  if (b.length < 4 || b[0] !== 0 || b[1] !== 0) return null;
+  const t = TYPES[b[2]];
+  const ndims = b[3];
+  if (!t || ndims < 1 || ndims > 16 || b.length < 4 + 4 * ndims) return null;
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  let count = 1;
+  for (let i = 0; i < ndims; i++) count *= dv.getUint32(4 + 4 * i, false);
+  return 4 + 4 * ndims + count * t.size;
+}
+
 export function parseIdx(file: string, b: Uint8Array): NdArray {
   if (b.length < 4) fail(file, `truncated IDX file: ${b.length} bytes, shorter than the 4-byte magic number`);
   if (b[0] !== 0 || b[1] !== 0) fail(file, 'not an IDX file: it does not start with 00 00');

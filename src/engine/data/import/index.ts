@@ -158,7 +158,7 @@ export function importData(target: string, opts: LoadOptions = {}, baseDir = pro
       return { dataset: buildDataset(name, shown, rows, content, { ...settings, gzipped: s.gzipped }, opts), info: info([''], raw.length, content, { labelsFile }) };
     }
     case 'npz': {
-      const z = parseNpz(shown, s.bytes, { x: opts.x, y: opts.y });
+      const z = parseNpz(shown, s.bytes, { x: opts.x, y: opts.y }, s.budget);
       const labels = z.y ? labelRows(`${shown} (array ${z.yName})`, z.y, z.x.shape[0] ?? 0) : null;
       const rows = arrayRows(`${shown} (array ${z.xName})`, z.x, labels, opts);
       const content = contentHash([{ rel: null, bytes: raw }]);

@@ -11,6 +11,34 @@ const KINDS: Record<string, { size: number; integer: boolean }> = {
   f4: { size: 4, integer: false }, f8: { size: 8, integer: false },
 };
 
+const headerFields = (header: string) => ({
+  descr: /'descr'\s*:\s*'([^']*)'/.exec(header)?.[1],
+  fortran: /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1],
+  shapeText: /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1],
+});
+
+/**
+ * The size in bytes (preamble, header and data) an NPY file's header promises, from
+ * its first bytes alone; null when they are not a whole, readable NPY header.
+ * Nothing is allocated.
+ */
+export function npyPromise(b: Uint8Array): number | null {
+  if (b.length < 10 || b[0] !== 0x93 || String.fromCharCode(...b.subarray(1, 6)) !== 'NUMPY') return null;
+  const major = b[6];
+  if (major < 1 || major > 3) return null;
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const lenBytes = major === 1 ? 2 : 4;
+  if (b.length < 8 + lenBytes) return null;
+  const start = 8 + lenBytes + (major === 1 ? dv.getUint16(8, true) : dv.getUint32(8, true));
+  if (start > b.length) return null;
+  const { descr, shapeText } = headerFields(new TextDecoder('latin1').decode(b.subarray(8 + lenBytes, start)));
+  const info = KINDS[/^[<>|=]?([uifb]\d+)$/.exec(descr ?? '')?.[1] ?? ''];
+  if (!info || shapeText === undefined) return null;
+  const parts = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (parts.some((p) => !/^\d+L?$/.test(p))) return null;
+  return start + parts.reduce((n, p) => n * Number.parseInt(p, 10), 1) * info.size;
+}
+
 export function parseNpy(file: string, b: Uint8Array): NdArray {
   if (b.length < 10) fail(file, `truncated NPY file: ${b.length} bytes, shorter than its 10-byte preamble`);
   if (b[0] !== 0x93 || String.fromCharCode(...b.subarray(1, 6)) !== 'NUMPY') fail(file, 'not an NPY file: it does not start with \\x93NUMPY');
@@ -23,9 +51,7 @@ export function parseNpy(file: string, b: Uint8Array): NdArray {
   const start = 8 + lenBytes + hlen;
   if (start > b.length) fail(file, `truncated NPY file: the header is ${num(hlen)} bytes, the file ends after ${num(b.length - 8 - lenBytes)}`);
   const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(b.subarray(8 + lenBytes, start));
-  const descr = /'descr'\s*:\s*'([^']*)'/.exec(header)?.[1];
-  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
-  const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
+  const { descr, fortran, shapeText } = headerFields(header);
   if (descr === undefined || fortran === undefined || shapeText === undefined) fail(file, `malformed NPY header (it needs 'descr', 'fortran_order' and 'shape'): ${JSON.stringify(header.trim().slice(0, 120))}`);
   const m = /^([<>|=]?)([uifb])(\d+)$/.exec(descr);
   const kind = m ? `${m[2]}${m[3]}` : '';

@@ -1,11 +1,11 @@
 // NPZ: a zip of .npy files. We read the zip's central directory ourselves (end of
 // central directory record → entries → local headers) and unpack stored or
 // deflated entries; zip64 sizes (numpy writes zip64 local headers) are understood.
-import { inflateRawSync } from 'node:zlib';
 import { crc32 } from '../../util/png';
+import { inflateCapped, overBudget, peekInflate, remaining, unpackBudget, type UnpackBudget } from './budget';
 import { fail, MAX_VALUES, num } from './errors';
 import type { NdArray } from './ndarray';
-import { parseNpy } from './npy';
+import { npyPromise, parseNpy } from './npy';
 
 interface Entry {
   name: string;
@@ -77,25 +77,49 @@ export function readZip(file: string, b: Uint8Array): Entry[] {
   return entries;
 }
 
-export function unzipEntry(file: string, b: Uint8Array, e: Entry): Uint8Array {
+/**
+ * One entry's bytes. A deflated entry draws on the file's unpack budget (budget.ts):
+ * the sizes the directory and the entry's NPY header promise are checked against it
+ * (and against each other) before it is unpacked, and unpacking stops at the
+ * directory's size.
+ */
+export function unzipEntry(file: string, b: Uint8Array, e: Entry, budget: UnpackBudget = unpackBudget(file, b.length)): Uint8Array {
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const where = `${file} (entry ${e.name})`;
   if (e.offset + 30 > b.length || dv.getUint32(e.offset, true) !== 0x04034b50) fail(where, 'malformed zip: the local header is missing or damaged');
   const start = e.offset + 30 + dv.getUint16(e.offset + 26, true) + dv.getUint16(e.offset + 28, true);
   if (start + e.compressed > b.length) fail(where, `truncated zip: the entry needs ${num(e.compressed)} bytes from offset ${num(start)}, the file has ${num(b.length)}`);
   if (e.size > MAX_VALUES * 8) fail(where, `the entry claims ${num(e.size)} bytes unpacked, more than one import may hold`);
+  // the local header repeats the sizes (unless a data descriptor follows the data, flag bit 3, or zip64 holds them)
+  if ((dv.getUint16(e.offset + 6, true) & 8) === 0) {
+    const packed = dv.getUint32(e.offset + 18, true);
+    const size = dv.getUint32(e.offset + 22, true);
+    if (packed !== 0xffffffff && size !== 0xffffffff && (packed !== e.compressed || size !== e.size)) {
+      fail(where, `malformed zip: the local header says ${num(packed)} bytes packed, ${num(size)} unpacked; the central directory says ${num(e.compressed)} and ${num(e.size)}`);
+    }
+  }
   const raw = b.subarray(start, start + e.compressed);
   let out: Uint8Array;
   if (e.method === 0) {
     if (e.compressed !== e.size) fail(where, 'malformed zip: a stored entry whose sizes disagree');
     out = raw;
   } else if (e.method === 8) {
+    if (e.size > remaining(budget)) overBudget(budget, `the entry ${e.name} would unpack to`, e.size, false, 'if the data really is this large, save it with np.savez (not np.savez_compressed), which stores the arrays as they are');
+    const promise = npyPromise(peekInflate('deflate-raw', raw));
+    if (promise !== null && promise !== e.size) {
+      if (promise > remaining(budget)) overBudget(budget, `the NPY header of the entry ${e.name} promises`, promise, false);
+      fail(where, `corrupt zip: the entry's NPY header promises ${num(promise)} bytes, the central directory says ${num(e.size)}`);
+    }
+    let inflated: Buffer | null;
     try {
-      out = inflateRawSync(raw, { maxOutputLength: Math.max(1, e.size) });
+      inflated = inflateCapped('deflate-raw', raw, e.size, e.size);
     } catch (err) {
       fail(where, `corrupt deflate data: ${(err as Error).message}`);
     }
-    if (out.length !== e.size) fail(where, `corrupt zip: the entry unpacks to ${num(out.length)} bytes, the directory says ${num(e.size)}`);
+    if (inflated === null) fail(where, `corrupt zip: the entry unpacks to more than the ${num(e.size)} bytes the directory says (unpacking stopped there)`);
+    if (inflated.length !== e.size) fail(where, `corrupt zip: the entry unpacks to ${num(inflated.length)} bytes, the directory says ${num(e.size)}`);
+    budget.used += inflated.length;
+    out = inflated;
   } else fail(where, `zip compression method ${e.method} is not supported (stored and deflated entries are)`);
   if (((crc32(out) ^ 0xffffffff) >>> 0) !== e.crc) fail(where, 'corrupt zip: the CRC-32 of the unpacked entry does not match');
   return out;
@@ -105,7 +129,7 @@ export const DATA_NAMES = ['x', 'images', 'data', 'X', 'arr_0', 'x_train'];
 export const LABEL_NAMES = ['y', 'labels', 'targets', 'Y', 'arr_1', 'y_train'];
 
 /** The data array (and labels, where found) of an NPZ file, chosen by name. */
-export function parseNpz(file: string, b: Uint8Array, opts: { x?: string; y?: string | null }): { x: NdArray; y: NdArray | null; xName: string; yName: string | null; names: string[] } {
+export function parseNpz(file: string, b: Uint8Array, opts: { x?: string; y?: string | null }, budget: UnpackBudget = unpackBudget(file, b.length)): { x: NdArray; y: NdArray | null; xName: string; yName: string | null; names: string[] } {
   const entries = readZip(file, b);
   const byName = new Map(entries.map((e) => [e.name.replace(/\.npy$/, ''), e]));
   const names = [...byName.keys()];
@@ -118,7 +142,7 @@ export function parseNpz(file: string, b: Uint8Array, opts: { x?: string; y?: st
     if (opts.y !== undefined) fail(file, `the archive has no array '${yName}' (it holds ${names.join(', ')})`);
     yName = null;
   }
-  const x = parseNpy(`${file} (array ${xName})`, unzipEntry(file, b, byName.get(xName)!));
-  const y = yName === null ? null : parseNpy(`${file} (array ${yName})`, unzipEntry(file, b, byName.get(yName)!));
+  const x = parseNpy(`${file} (array ${xName})`, unzipEntry(file, b, byName.get(xName)!, budget));
+  const y = yName === null ? null : parseNpy(`${file} (array ${yName})`, unzipEntry(file, b, byName.get(yName)!, budget));
   return { x, y, xName, yName, names };
 }

@@ -1,8 +1,8 @@
 // A PNG decoder on node's zlib: colour types 0 (gray), 2 (RGB), 3 (palette), 4 (gray +
 // alpha), 6 (RGBA); bit depths 1/2/4/8/16 as the type allows; all five row filters.
 // Interlaced (Adam7) images are refused with a message. CRCs are checked.
-import { inflateSync } from 'node:zlib';
 import { crc32 } from '../../util/png';
+import { inflateCapped, overBudget, remaining, unpackBudget, type UnpackBudget } from './budget';
 import { fail, num } from './errors';
 
 export interface Pixels {
@@ -19,7 +19,8 @@ export const MAX_PIXELS = 64 * 1024 * 1024;
 const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 const DEPTHS: Record<number, number[]> = { 0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16] };
 
-export function decodePng(file: string, b: Uint8Array): Pixels {
+/** `budget`: what the image data may unpack to (budget.ts; by default the file's own) */
+export function decodePng(file: string, b: Uint8Array, budget: UnpackBudget = unpackBudget(file, b.length)): Pixels {
   if (b.length < 8 || b[0] !== 0x89 || b[1] !== 0x50 || b[2] !== 0x4e || b[3] !== 0x47) fail(file, 'not a PNG file: no PNG signature');
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   let o = 8;
@@ -63,14 +64,15 @@ export function decodePng(file: string, b: Uint8Array): Pixels {
   const rowBytes = Math.ceil((w * bitsPerPixel) / 8);
   const bpp = Math.max(1, bitsPerPixel / 8);
   const expected = h * (rowBytes + 1);
-  let raw: Buffer;
+  if (expected > remaining(budget)) overBudget(budget, `the image data (${w}×${h} pixels, ${bitsPerPixel} bits each) would unpack to`, expected, false, 'an image this large is not a dataset\'s: scale it down');
+  let raw: Buffer | null;
   try {
-    raw = inflateSync(Buffer.concat(idat), { maxOutputLength: expected });
+    raw = inflateCapped('zlib', Buffer.concat(idat), expected, expected);
   } catch (e) {
-    const msg = (e as Error).message;
-    if (/maxOutputLength|larger than/i.test(msg)) fail(file, `corrupt PNG: the image data unpacks to more than the ${num(expected)} bytes ${w}×${h} pixels need`);
-    fail(file, `corrupt PNG image data: ${msg}`);
+    fail(file, `corrupt PNG image data: ${(e as Error).message}`);
   }
+  if (raw === null) fail(file, `corrupt PNG: the image data unpacks to more than the ${num(expected)} bytes ${w}×${h} pixels need`);
+  budget.used += raw.length;
   if (raw.length < expected) fail(file, `truncated PNG image data: ${num(raw.length)} bytes unpacked, ${w}×${h} pixels need ${num(expected)}`);
   // undo the row filters in place
   const rows = new Uint8Array(h * rowBytes);

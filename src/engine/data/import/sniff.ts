@@ -1,6 +1,6 @@
 // What a file is, by its first bytes (magic numbers), and what its name claims.
 // The content decides; a name that disagrees is reported, never trusted.
-import { gunzipSync } from 'node:zlib';
+import { inflateCapped, overBudget, peekInflate, promisedSize, remaining, unpackBudget, type UnpackBudget } from './budget';
 import { fail, num } from './errors';
 
 export type Format = 'idx' | 'npy' | 'npz' | 'png' | 'jpeg' | 'wav' | 'csv' | 'text';
@@ -8,9 +8,6 @@ export type Format = 'idx' | 'npy' | 'npz' | 'png' | 'jpeg' | 'wav' | 'csv' | 't
 export const FORMAT_NAMES: Record<Format, string> = {
   idx: 'IDX', npy: 'NPY', npz: 'NPZ', png: 'PNG image', jpeg: 'JPEG image', wav: 'WAV audio', csv: 'CSV', text: 'plain text',
 };
-
-/** the largest decompressed size accepted from a .gz file */
-export const MAX_GUNZIP = 2 ** 31 - 1;
 
 const IDX_TYPES = new Set([0x08, 0x09, 0x0b, 0x0c, 0x0d, 0x0e]);
 
@@ -59,17 +56,41 @@ export function looksLikeText(b: Uint8Array): boolean {
 export const hexStart = (b: Uint8Array): string =>
   Array.from(b.subarray(0, 8), (x) => x.toString(16).padStart(2, '0')).join(' ') || '(empty file)';
 
-/** gunzips when the bytes start with 1f 8b; the size is capped before memory is spent */
-export function maybeGunzip(file: string, b: Uint8Array): { bytes: Uint8Array; gzipped: boolean } {
+/**
+ * Gunzips when the bytes start with 1f 8b, within the file's unpack budget (see
+ * budget.ts): a size the stream's header (IDX, NPY) or trailer promises is checked
+ * before anything is unpacked, and the output is capped at it while unpacking.
+ */
+export function maybeGunzip(file: string, b: Uint8Array, budget: UnpackBudget = unpackBudget(file, b.length)): { bytes: Uint8Array; gzipped: boolean } {
   if (!isGzip(b)) return { bytes: b, gzipped: false };
+  const head = peekInflate('gzip', b);
+  const promise = promisedSize(head);
+  let cap = remaining(budget);
+  if (promise) {
+    if (promise.bytes > cap) overBudget(budget, `the gzip stream's ${promise.what} header promises`, promise.bytes, false);
+    // a little more than the promise, so a few stray bytes after the data are reported as such
+    cap = Math.min(cap, promise.bytes + 65536);
+  } else {
+    // ISIZE: the last member's size mod 2^32, never more than what the stream unpacks to
+    const isize = b.length >= 18 ? new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(b.length - 4, true) : 0;
+    if (isize > cap) overBudget(budget, 'the gzip trailer says the stream unpacks to', isize, false);
+    // binary content without a magic number is refused whole: no need to unpack it first
+    if (head.length >= 16 && sniff(head) === null && head.subarray(0, 8192).includes(0)) classify(file, head);
+  }
+  let out: Buffer | null;
   try {
-    return { bytes: gunzipSync(b, { maxOutputLength: MAX_GUNZIP }), gzipped: true };
+    out = inflateCapped('gzip', b, cap, promise?.bytes);
   } catch (e) {
     const msg = (e as Error).message;
     if (/unexpected end/i.test(msg)) fail(file, `truncated gzip stream (${num(b.length)} bytes; the compressed data ends early)`);
-    if (/maxOutputLength|Cannot create a Buffer|buffer/i.test(msg)) fail(file, `the gzip stream unpacks to more than ${num(MAX_GUNZIP)} bytes`);
     fail(file, `corrupt gzip stream: ${msg}`);
   }
+  if (out === null) {
+    if (promise) fail(file, `the gzip stream unpacks to more than the ${num(promise.bytes)} bytes its ${promise.what} header promises (unpacking stopped at ${num(cap)})`);
+    overBudget(budget, 'the gzip stream unpacks to', cap, true);
+  }
+  budget.used += out.length;
+  return { bytes: out, gzipped: true };
 }
 
 export interface Sniffed {
@@ -78,11 +99,19 @@ export interface Sniffed {
   gzipped: boolean;
   /** set when the name claims another format than the content */
   note?: string;
+  /** what the file may still unpack to (an NPZ's deflated entries draw on it) */
+  budget: UnpackBudget;
 }
 
 /** Decides a file's format from its (gunzipped) content, checking the name against it. */
 export function identify(file: string, raw: Uint8Array): Sniffed {
-  const { bytes, gzipped } = maybeGunzip(file, raw);
+  const budget = unpackBudget(file, raw.length);
+  const { bytes, gzipped } = maybeGunzip(file, raw, budget);
+  return { ...classify(file, bytes), bytes, gzipped, budget };
+}
+
+/** The format of (the first bytes of) unpacked content and a note where the name disagrees; refuses what no reader takes. */
+function classify(file: string, bytes: Uint8Array): { format: Format; note?: string } {
   const byName = formatOfName(file);
   const byContent = sniff(bytes);
   if (byContent) {
@@ -90,12 +119,12 @@ export function identify(file: string, raw: Uint8Array): Sniffed {
       byName && byName !== byContent && !(byName === 'npy' && byContent === 'npz')
         ? `the name says ${FORMAT_NAMES[byName]} but the content is ${FORMAT_NAMES[byContent]} (read as ${FORMAT_NAMES[byContent]})`
         : undefined;
-    return { format: byContent, bytes, gzipped, note };
+    return { format: byContent, note };
   }
   // no magic number: only text formats may lack one
   if (byName && byName !== 'csv' && byName !== 'text') {
     fail(file, `not a valid ${FORMAT_NAMES[byName]} file: its first bytes (${hexStart(bytes)}) are not ${FORMAT_NAMES[byName]}'s signature`);
   }
   if (!looksLikeText(bytes)) fail(file, `not a format this importer reads (IDX, NPY, NPZ, PNG, JPEG, WAV, CSV, text): its first bytes are ${hexStart(bytes)}`);
-  return { format: byName ?? 'text', bytes, gzipped };
+  return { format: byName ?? 'text' };
 }
