@@ -100,7 +100,13 @@ export function installNativeElementwise(native: NativeKernels): void {
     const sizes = backend_util.prepareSplitSize(x as unknown as tf.Tensor, numOrSizeSplits, a);
     const { outer, inner } = blocks(x.shape, a);
     const wasm = call.backend as unknown as Backend;
-    const outs = sizes.map((s) => wasm.makeOutput(x.shape.map((d, i) => (i === a ? s : d)), 'float32'));
+    const outs: TensorInfo[] = [];
+    try {
+      for (const s of sizes) outs.push(wasm.makeOutput(x.shape.map((d, i) => (i === a ? s : d)), 'float32'));
+    } catch (e) {
+      for (const o of outs) wasm.disposeData(o.dataId); // a full heap: the parts made so far are no one's
+      throw e;
+    }
     const xs = wasm.typedArrayFromHeap(x); // after the allocations: growing the heap detaches older views
     let begin = 0;
     for (let i = 0; i < sizes.length; i++) {

@@ -84,7 +84,12 @@ export function nativeConv(native: NativeKernels, which: 'Conv2D' | 'Conv2DBackp
       // better served by col2im
       native.convInputGrad(geometry, Co, wasm.typedArrayFromHeap(inputs.dy), wasm.typedArrayFromHeap(inputs.filter), wasm.typedArrayFromHeap(out), threads);
     } else {
-      inputGradCol2im(native, threads, wasm, info, inputs.dy, inputs.filter, out);
+      try {
+        inputGradCol2im(native, threads, wasm, info, inputs.dy, inputs.filter, out);
+      } catch (e) {
+        wasm.disposeData(out.dataId); // a full heap (its scratch did not fit): the output is no one's
+        throw e;
+      }
     }
     return out;
   };

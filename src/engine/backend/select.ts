@@ -3,6 +3,7 @@
 // looked up at runtime through a require the bundler does not see.
 import * as tf from '@tensorflow/tfjs';
 import { nodeRequire } from '../util/node-require';
+import { guardWasmHeap } from './wasm-heap';
 import { installWasmKernels, wasmKernelsDetail } from './wasm-kernels';
 
 export interface BackendSelection {
@@ -40,8 +41,12 @@ function probe(c: Candidate): string | null {
   let reason: string | null = null;
   if (c.pkg) {
     try {
-      nodeRequire()(c.pkg);
-      if (c.name === 'wasm') installWasmKernels();
+      const mod = nodeRequire()(c.pkg) as { BackendWasm?: { prototype: object } };
+      if (c.name === 'wasm') {
+        installWasmKernels();
+        // a tensor that does not fit in the wasm heap: an error that says so, not a memory fault
+        guardWasmHeap(mod.BackendWasm);
+      }
       if (!tf.findBackendFactory(c.tfName)) reason = `${c.pkg} loaded but registered no '${c.tfName}' backend (version mismatch with @tensorflow/tfjs?)`;
     } catch (e) {
       reason = shortReason(e, c.pkg);

@@ -5,6 +5,7 @@
 // Sampling takes D passes, one position at a time, with a fixed bank of uniforms
 // (the run's sample seed), so two runs' grids are comparable draw for draw.
 import * as tf from '@tensorflow/tfjs';
+import { WasmHeapError } from '../backend/wasm-heap';
 import { uniform } from '../ops/random';
 import type { Rng } from '../util/rng';
 import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext } from './types';
@@ -14,15 +15,29 @@ export function exactLikelihoodKinds(): Record<string, MetricKindName> {
   return { 'train/loss': 'loss', 'val/nll': 'exact', 'val/bits_per_dim': 'exact', 'test/nll': 'exact', 'test/bits_per_dim': 'exact' };
 }
 
-/** `nll(rows)` over `x` in chunks of `chunk` rows, as one array (evaluation without holding every activation) */
+/**
+ * `nll(rows)` over `x` in chunks of `chunk` rows, as one array (evaluation without
+ * holding every activation). A chunk that does not fit in the wasm heap is retried
+ * in halves (the values do not depend on the chunking); one row that does not fit
+ * is the error.
+ */
 export function chunkedNll(x: tf.Tensor2D, chunk: number, nll: (rows: tf.Tensor2D) => tf.Tensor1D): Float32Array {
   const n = x.shape[0];
   const out = new Float32Array(n);
-  for (let s = 0; s < n; s += chunk) {
-    const m = Math.min(chunk, n - s);
-    const v = tf.tidy(() => nll(tf.slice(x, [s, 0], [m, -1]) as tf.Tensor2D));
+  let size = Math.max(1, Math.floor(chunk));
+  for (let s = 0; s < n; ) {
+    const m = Math.min(size, n - s);
+    let v: tf.Tensor1D;
+    try {
+      v = tf.tidy(() => nll(tf.slice(x, [s, 0], [m, -1]) as tf.Tensor2D));
+    } catch (e) {
+      if (!(e instanceof WasmHeapError) || m === 1) throw e;
+      size = Math.ceil(m / 2);
+      continue;
+    }
     out.set(v.dataSync() as Float32Array, s);
     v.dispose();
+    s += m;
   }
   return out;
 }
@@ -176,7 +191,8 @@ export abstract class BinaryAutoregressive extends ChainRuleModel {
 export function seededMatrix(rows: number, cols: number, limit: number, rng: Rng, name: string): tf.Variable {
   const w = new Float32Array(rows * cols);
   for (let i = 0; i < w.length; i++) w[i] = (2 * rng.next() - 1) * limit;
-  return tf.variable(tf.tensor2d(w, [rows, cols]), true, name);
+  // in a tidy: the variable holds the values, the tensor they came in is no one's
+  return tf.tidy(() => tf.variable(tf.tensor2d(w, [rows, cols]), true, name));
 }
 
 let counter = 0;

@@ -42,6 +42,16 @@ export function exclusiveCumsumRows(x: tf.Tensor2D): tf.Tensor2D {
   });
 }
 
+/**
+ * Floats of one [D, rows, H] activation per evaluation chunk (16M: 64 MB; the forward
+ * pass holds about four at once). A chunk sized by rows alone outgrows the wasm heap
+ * at the published width: 500 rows at H = 500 are 784 MB per activation, 3 GB at the
+ * peak, which grew the heap to 3.2-3.8 GB of its 4 GB at step 0; once training steps
+ * had cut that heap into pieces, the next 784 MB block could only come from growing
+ * it past 4 GB, and the run died in the wasm code (see wasm-heap.ts's guard).
+ */
+const EVAL_CHUNK_FLOATS = 1 << 24;
+
 export interface NadeConfig {
   /** hidden units (default 100; the paper's MNIST result uses 500, at 5x the memory) */
   hidden?: number;
@@ -68,9 +78,11 @@ export class Nade extends BinaryAutoregressive {
   protected buildLayers(D: number, rng: Rng): void {
     const H = this.config.hidden;
     this.W = seededMatrix(D, H, Math.sqrt(6 / (D + H)), rng, uniqueName('nade_W'));
-    this.c = tf.variable(tf.zeros([H]), true, uniqueName('nade_c'));
+    this.c = tf.tidy(() => tf.variable(tf.zeros([H]), true, uniqueName('nade_c')));
     this.V = seededMatrix(D, H, Math.sqrt(6 / (D + H)), rng, uniqueName('nade_V'));
-    this.b = tf.variable(tf.zeros([D]), true, uniqueName('nade_b'));
+    this.b = tf.tidy(() => tf.variable(tf.zeros([D]), true, uniqueName('nade_b')));
+    // rows per evaluation chunk: each row holds D H floats in every activation
+    this.evalChunk = Math.max(1, Math.min(this.evalChunk, Math.floor(EVAL_CHUNK_FLOATS / (D * H))));
   }
 
   logits(x: tf.Tensor2D): tf.Tensor2D {

@@ -42,7 +42,21 @@ export function setLearningRate(opt: tf.Optimizer, lr: number): void {
   else o.learningRate = lr;
 }
 
-/** One step: returns the loss value. All intermediate tensors are disposed. */
+/**
+ * Disposes what a gradient computation that threw (a full wasm heap) left on tfjs's
+ * tape. The tensors it keeps for the backward pass are released only when the pass
+ * completes, and the next computation starts a new tape without them: they stayed
+ * held for good (at NADE's published width, the activations that did fit, 200 MB
+ * each at batch 128).
+ */
+function releaseTape(): void {
+  const state = tf.engine().state;
+  if (state.gradientDepth !== 0 || !state.activeTape) return; // an outer gradient (a penalty's) still owns it
+  for (const node of state.activeTape) for (const t of node.saved ?? []) t.dispose();
+  state.activeTape = null as unknown as typeof state.activeTape;
+}
+
+/** One step: returns the loss value. All intermediate tensors are disposed, also when it throws. */
 export function optimizerStep(
   opt: tf.Optimizer,
   loss: () => tf.Scalar,
@@ -51,7 +65,14 @@ export function optimizerStep(
   lr: number,
 ): number {
   setLearningRate(opt, lr);
-  const { value, grads } = opt.computeGradients(loss, vars);
+  let computed: { value: tf.Scalar; grads: tf.NamedTensorMap };
+  try {
+    computed = opt.computeGradients(loss, vars);
+  } catch (e) {
+    releaseTape();
+    throw e;
+  }
+  const { value, grads } = computed;
   let g: tf.NamedTensorMap = grads;
   if (s.clipNorm !== null && s.clipNorm > 0) {
     const clip = s.clipNorm;
