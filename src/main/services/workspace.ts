@@ -253,6 +253,26 @@ export class Workspace {
     if (trusted) this.trust.trust(parsed);
   }
 
+  /** abs path → its code cells as read at that size, mtime and inode (a cell run does not parse a 16 MB notebook again) */
+  private codeCache = new Map<string, { size: number; mtimeMs: number; ino: number; problem: string | null; code: string[] }>();
+
+  /** The texts of a notebook file's code cells (or why the file is not a notebook), read again whenever the file changed. */
+  private codeCellsOf(abs: string): { problem: string | null; code: string[] } {
+    let st;
+    try {
+      st = statSync(abs);
+    } catch (e) {
+      return { problem: `cannot be read: ${(e as Error).message}`, code: [] };
+    }
+    const hit = this.codeCache.get(abs);
+    if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs && hit.ino === st.ino) return hit;
+    const { raw, problem } = readNotebookFile(abs);
+    const entry = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, problem, code: problem ? [] : codeCells(raw as Notebook) };
+    if (this.codeCache.size > 1000) this.codeCache.clear();
+    this.codeCache.set(abs, entry);
+    return entry;
+  }
+
   /** The user's explicit choice: the notebook's code as it is on disk now may run. */
   trustNotebook(rel: string): NotebookFile {
     const f = this.open(rel);
@@ -276,13 +296,12 @@ export class Workspace {
       return { ok: false, reason: (e as Error).message };
     }
     if (!existsSync(abs)) return { ok: false, reason: `no notebook ${rel} in the workspace: save it before running its cells` };
-    const { raw, problem } = readNotebookFile(abs);
+    const { problem, code: cells } = this.codeCellsOf(abs);
     if (problem) return { ok: false, reason: `${rel} ${problem}; its cells do not run` };
-    const nb = raw as Notebook;
-    if (!this.trust.isTrusted(nb)) {
+    if (!this.trust.isTrusted({ cells: cells.map((source) => ({ cell_type: 'code', source })) })) {
       return { ok: false, reason: `${rel} is not trusted: it was not written by Latent Lab on this computer, so its code does not run until you trust it (the Trust button, or notebook.trust)` };
     }
-    if (code !== undefined && !codeCells(nb).includes(code)) {
+    if (code !== undefined && !cells.includes(code)) {
       return { ok: false, reason: `this code is not a cell of ${rel} as saved: save the notebook, then run the cell (only code that a trusted notebook holds runs)` };
     }
     return { ok: true };
