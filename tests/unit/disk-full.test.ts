@@ -2,8 +2,9 @@
 // trains. The run fails with a one-line reason that names the file it could not
 // write, the host stays up and answers, no temp file is left behind, and once there
 // is room again the file passes integrity_check and the run is no longer 'running'.
-// Both hosts: the in-process LabService that `latentlab serve` wraps, and a
-// `latentlab run` process (no stack trace, exit 1, the reason as its last line).
+// A database that turns read-only does the same. Both hosts: the in-process
+// LabService that `latentlab serve` wraps, and a `latentlab run` process (no stack
+// trace, exit 1, the reason as its last line).
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,6 +41,7 @@ const noTmpfs = probeTmpfs();
 if (noTmpfs) console.log(`[disk-full] skipped: ${noTmpfs}`);
 
 const mounts: string[] = [];
+const plainDirs: string[] = [];
 function smallDisk(): string {
   const d = mkdtempSync(join(tmpdir(), 'latentlab-full-'));
   const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=40m', 'tmpfs', d], { encoding: 'utf8' });
@@ -48,13 +50,14 @@ function smallDisk(): string {
   return d;
 }
 afterAll(() => {
+  for (const d of plainDirs) rmSync(d, { recursive: true, force: true });
   for (const d of mounts) {
     spawnSync('umount', ['-l', d]);
     rmSync(d, { recursive: true, force: true });
   }
 });
 beforeAll(() => {
-  if (!noTmpfs && !existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first (npm test does)`);
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first (npm test does)`);
 });
 
 /** writes zeros until the disk refuses; returns the filler file (remove it to make room) */
@@ -222,4 +225,48 @@ describe.skipIf(noTmpfs !== null)('a full disk', () => {
     }
     expect(filesBelow(dir)).toEqual([]);
   });
+});
+
+describe('a read-only database', () => {
+  it('the database turns read-only mid-run: the run fails naming the file, the host answers, and the end is written once it is writable again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'latentlab-readonly-'));
+    plainDirs.push(dir);
+    notebookWith(dir, TRAIN);
+    const service = new LabService({ workspace: new Workspace(dir), launcher: nodeEngineLauncher(entry) });
+    try {
+      let lastStep = 0;
+      service.subscribe((event, payload) => {
+        if (event === 'run.metrics') lastStep = Math.max(lastStep, ...(payload as { points: { step: number }[] }).points.map((p) => p.step));
+      });
+      const pending = dispatch(service.handlers(), 'kernel.execute', { notebook: 'train.ipynb', cellId: 'c1', code: TRAIN });
+      const t0 = Date.now();
+      while (lastStep < 60) {
+        if (Date.now() - t0 > 120_000) throw new Error('no progress');
+        await sleep(20);
+      }
+      // SQLite's own read-only state on the host's connection: every write now fails with SQLITE_READONLY
+      service.tracker.db.pragma('query_only = ON');
+      const r = (await pending) as { output: { status: string; outputs: { type: string; message?: string }[] } };
+      expect(r.output.status).toBe('error');
+      const err = r.output.outputs.find((o) => o.type === 'error')!;
+      expect(err.message).not.toContain('\n');
+      expect(err.message).toContain(`writing ${dir}/.latentlab/tracking.sqlite failed`);
+      expect(err.message).toMatch(/readonly|read-only/i);
+      const list = (await dispatch(service.handlers(), 'runs.list', {})) as { ok: boolean; output: { runs: { id: string; status: string }[] } };
+      expect(list.ok).toBe(true);
+      const runId = list.output.runs[0].id;
+      expect(list.output.runs[0].status).toBe('running'); // its end could not be written yet
+      service.tracker.db.pragma('query_only = OFF');
+      const t1 = Date.now();
+      while (service.tracker.getRun(runId)?.status === 'running') {
+        if (Date.now() - t1 > 15_000) throw new Error('the run stayed running once the database was writable again');
+        await sleep(100);
+      }
+      expect(service.tracker.getRun(runId)).toMatchObject({ status: 'failed', error: expect.stringContaining(`${dir}/.latentlab/tracking.sqlite`) });
+      expect(service.tracker.db.pragma('integrity_check', { simple: true })).toBe('ok');
+      console.log(`[disk-full] read-only database: ${err.message}; its end written ${Date.now() - t1} ms after it was writable again`);
+    } finally {
+      await service.close();
+    }
+  }, 240_000);
 });
