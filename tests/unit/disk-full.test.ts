@@ -107,25 +107,30 @@ function notebookWith(ws: string, code: string, name = 'train.ipynb'): void {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** runs train.ipynb's cell in the service; resolves once the run has logged step 60 */
+async function trainPastStep60(service: LabService): Promise<{ pending: Promise<unknown>; lastStep: number }> {
+  let lastStep = 0;
+  service.subscribe((event, payload) => {
+    if (event === 'run.metrics') lastStep = Math.max(lastStep, ...(payload as { points: { step: number }[] }).points.map((p) => p.step));
+  });
+  const pending = dispatch(service.handlers(), 'kernel.execute', { notebook: 'train.ipynb', cellId: 'c1', code: TRAIN });
+  const t0 = Date.now();
+  while (lastStep < 60) {
+    if (Date.now() - t0 > 120_000) throw new Error(`no progress: ${JSON.stringify(await Promise.race([pending, sleep(0)]))}`);
+    await sleep(20);
+  }
+  return { pending, lastStep };
+}
+
 describe.skipIf(noTmpfs !== null)('a full disk', () => {
   it('the host that serves the UI: the run fails naming the file, the host answers, no temp file stays, the file is sound', async () => {
     const disk = smallDisk();
     const ws = join(disk, 'ws');
     mkdirSync(ws);
     notebookWith(ws, TRAIN);
-    const logs: string[] = [];
-    const service = new LabService({ workspace: new Workspace(ws), launcher: nodeEngineLauncher(entry), log: (m) => logs.push(m) });
+    const service = new LabService({ workspace: new Workspace(ws), launcher: nodeEngineLauncher(entry) });
     try {
-      let lastStep = 0;
-      service.subscribe((event, payload) => {
-        if (event === 'run.metrics') lastStep = Math.max(lastStep, ...(payload as { points: { step: number }[] }).points.map((p) => p.step));
-      });
-      const pending = dispatch(service.handlers(), 'kernel.execute', { notebook: 'train.ipynb', cellId: 'c1', code: TRAIN });
-      const t0 = Date.now();
-      while (lastStep < 60) {
-        if (Date.now() - t0 > 120_000) throw new Error(`no progress: ${logs.join('\n')}`);
-        await sleep(20);
-      }
+      const { pending, lastStep } = await trainPastStep60(service);
       const filler = fillDisk(disk);
       const filledAt = Date.now();
       const r = (await pending) as { ok: boolean; output: { status: string; outputs: { type: string; name?: string; message?: string }[] } };
@@ -198,11 +203,11 @@ describe.skipIf(noTmpfs !== null)('a full disk', () => {
     }
     const filler = fillDisk(disk);
     const code = await new Promise<number | null>((r) => (proc.exitCode !== null ? r(proc.exitCode) : proc.on('exit', (c) => r(c))));
-    expect(code).toBe(1);
+    expect(code, err).toBe(1);
     expect(err).not.toMatch(/^\s+at /m); // no stack trace
     const last = err.trim().split('\n').at(-1)!;
-    expect(last).toMatch(/^latentlab: .*train\.ipynb stopped at cell 1 \(c1\): /);
-    expect(last).toContain(`${ws}/.latentlab/`);
+    expect(last, err).toMatch(/^latentlab: .*train\.ipynb stopped at cell 1 \(c1\)( line \d+)?: /);
+    expect(last, err).toContain(`${ws}/.latentlab/`);
     expect(filesBelow(join(ws, '.latentlab')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     rmSync(filler);
     const db = new Database(file);
@@ -234,16 +239,7 @@ describe('a read-only database', () => {
     notebookWith(dir, TRAIN);
     const service = new LabService({ workspace: new Workspace(dir), launcher: nodeEngineLauncher(entry) });
     try {
-      let lastStep = 0;
-      service.subscribe((event, payload) => {
-        if (event === 'run.metrics') lastStep = Math.max(lastStep, ...(payload as { points: { step: number }[] }).points.map((p) => p.step));
-      });
-      const pending = dispatch(service.handlers(), 'kernel.execute', { notebook: 'train.ipynb', cellId: 'c1', code: TRAIN });
-      const t0 = Date.now();
-      while (lastStep < 60) {
-        if (Date.now() - t0 > 120_000) throw new Error('no progress');
-        await sleep(20);
-      }
+      const { pending } = await trainPastStep60(service);
       // SQLite's own read-only state on the host's connection: every write now fails with SQLITE_READONLY
       service.tracker.db.pragma('query_only = ON');
       const r = (await pending) as { output: { status: string; outputs: { type: string; message?: string }[] } };
