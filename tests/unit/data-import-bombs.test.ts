@@ -7,7 +7,7 @@
 // length. Each must be refused with a message naming the file, with bounded work
 // (memory growth, not wall-clock, is asserted), through lab.data.load, the Import
 // dialog's inspection, and the built serve host, whose own memory must not move.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,10 +18,10 @@ import { UNPACK_CEILING, UNPACK_FLOOR, unpackBudget } from '../../src/engine/dat
 import { importData, loadData } from '../../src/engine/data/import/index';
 import { inspectForUi } from '../../src/main/services/data-inspect';
 import { seeded, writeIdx, writeNpy } from './data-import-writers';
+import { startServeProcess } from './serve-process';
 
 const MiB = 2 ** 20;
 const RUN = 16 * MiB;
-const root = path.join(__dirname, '..', '..');
 
 let dir: string;
 beforeAll(() => {
@@ -308,23 +308,8 @@ describe('the built serve host', () => {
     const ws0 = fs.mkdtempSync(path.join(os.tmpdir(), 'latentlab-bombs-host-'));
     try {
       for (const f of ['zeros-images-idx3-ubyte.gz', 'lies.txt.gz', 'honest.npz']) fs.copyFileSync(path.join(dir, 'bombs', f), path.join(ws0, f));
-      const p = spawn(process.execPath, [path.join(root, 'bin', 'latentlab.js'), 'serve', '--workspace', ws0, '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+      const { proc: p, url: u } = await startServeProcess(ws0);
       proc = p;
-      let out = '';
-      p.stdout!.on('data', (d) => (out += d));
-      p.stderr!.on('data', (d) => (out += d));
-      const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`serve did not print its URL:\n${out}`)), 240_000);
-        const check = () => {
-          const m = /Open (http:\/\/\S+)/.exec(out);
-          if (m) {
-            clearTimeout(timer);
-            resolve(m[1]);
-          } else setTimeout(check, 50);
-        };
-        check();
-      });
-      const u = new URL(url);
       const ws = new WebSocket(`ws://${u.host}/ws?token=${u.searchParams.get('token')}`);
       await new Promise((r, j) => ws.once('open', r).once('error', j));
       let id = 0;

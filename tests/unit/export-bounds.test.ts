@@ -3,7 +3,7 @@
 // was not: rows=cols=pad=64, scale=8 asked for 47,616² pixels), checked before
 // anything is allocated; and the largest allowed export renders in slices, so the
 // WebSocket keeps answering meanwhile. A real serve host, tracker and grid artifacts.
-import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ import { examplesDir, rendererDir } from '../../src/main/services/paths';
 import { Workspace } from '../../src/main/services/workspace';
 import type { RunRecord } from '../../src/shared/domain';
 import { seeded } from './data-import-writers';
+import { startServeProcess } from './serve-process';
 
 let dir: string;
 let service: LabService;
@@ -129,27 +130,16 @@ describe('export bounds', () => {
 
   it('the built serve host answers its WebSocket while the largest allowed grid renders', async () => {
     const wsDir = mkdtempSync(join(tmpdir(), 'latentlab-export-host-'));
-    const proc = spawn(process.execPath, [join(__dirname, '..', '..', 'bin', 'latentlab.js'), 'serve', '--workspace', wsDir, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'], cwd: join(__dirname, '..', '..') });
+    let proc: ChildProcess | null = null;
     try {
       const w = new Workspace(wsDir);
       w.init(examplesDir());
       const tracker = new Tracker(w.trackerFile);
       addRun(tracker, w, 'r4096', 4096, [100]);
       tracker.close();
-      let out = '';
-      proc.stdout!.on('data', (d) => (out += d));
-      proc.stderr!.on('data', (d) => (out += d));
-      const url = new URL(await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`serve did not print its URL:\n${out}`)), 240_000);
-        const check = () => {
-          const m = /Open (http:\/\/\S+)/.exec(out);
-          if (m) {
-            clearTimeout(timer);
-            resolve(m[1]);
-          } else setTimeout(check, 50);
-        };
-        check();
-      }));
+      const started = await startServeProcess(wsDir);
+      proc = started.proc;
+      const url = started.url;
       const token = url.searchParams.get('token')!;
       const ws = new WebSocket(`ws://${url.host}/ws?token=${token}`);
       await new Promise((r, j) => ws.once('open', r).once('error', j));
@@ -181,7 +171,7 @@ describe('export bounds', () => {
       expect(during.length).toBeGreaterThanOrEqual(3);
       expect(worst).toBeLessThan(Math.max(500, (t1 - t0) / 2));
     } finally {
-      proc.kill('SIGKILL');
+      proc?.kill('SIGKILL');
       rmSync(wsDir, { recursive: true, force: true });
     }
   }, 300_000);

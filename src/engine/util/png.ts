@@ -33,6 +33,19 @@ export const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x
 /** Encode gray pixels (0..255, row-major, width*height) as a PNG file. */
 export function encodeGrayPng(width: number, height: number, pixels: Uint8Array): Buffer {
   if (pixels.length !== width * height) throw new Error(`encodeGrayPng: expected ${width * height} pixels, got ${pixels.length}`);
+  const raw = Buffer.alloc((width + 1) * height);
+  for (let y = 0; y < height; y++) copyGrayScanline(raw, pixels, width, y);
+  return grayPngFromIdat(width, height, deflateSync(raw));
+}
+
+/** Row y of the pixels as a PNG scanline (filter byte 0, "none", then the row) into `raw`. */
+export function copyGrayScanline(raw: Buffer, pixels: Uint8Array, width: number, y: number): void {
+  raw[y * (width + 1)] = 0;
+  raw.set(pixels.subarray(y * width, (y + 1) * width), y * (width + 1) + 1);
+}
+
+/** The PNG file of an 8-bit gray image whose deflated scanlines are `idat`. */
+export function grayPngFromIdat(width: number, height: number, idat: Uint8Array): Buffer {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
@@ -41,17 +54,7 @@ export function encodeGrayPng(width: number, height: number, pixels: Uint8Array)
   ihdr[10] = 0; // deflate
   ihdr[11] = 0; // adaptive filtering
   ihdr[12] = 0; // no interlace
-  const raw = Buffer.alloc((width + 1) * height);
-  for (let y = 0; y < height; y++) {
-    raw[y * (width + 1)] = 0; // filter: none
-    raw.set(pixels.subarray(y * width, (y + 1) * width), y * (width + 1) + 1);
-  }
-  return Buffer.concat([
-    PNG_SIGNATURE,
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(raw)),
-    chunk('IEND', new Uint8Array(0)),
-  ]);
+  return Buffer.concat([PNG_SIGNATURE, chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', new Uint8Array(0))]);
 }
 
 /**

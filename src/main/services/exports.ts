@@ -8,8 +8,8 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { basename, isAbsolute, join } from 'node:path';
-import { crc32 as zcrc32, deflate, inflateSync } from 'node:zlib';
-import { encodeGrayPng, PNG_SIGNATURE } from '../../engine/util/png';
+import { deflate, inflateSync } from 'node:zlib';
+import { copyGrayScanline, encodeGrayPng, grayPngFromIdat, PNG_SIGNATURE } from '../../engine/util/png';
 import type { RunRecord } from '../../shared/domain';
 import { flattenConfig, isBookkeeping, lineDiff, metricKindOf, samplePairOf, SAMPLE_METRIC_KEYS, unitOf } from '../../shared/compare';
 import { ADVANCE, drawText, GLYPH_H, textWidth } from '../../shared/bitmap-font';
@@ -67,34 +67,20 @@ async function inSlices<T>(g: Render<T>, sliceMs = 8): Promise<T> {
   }
 }
 
-/** encodeGrayPng without holding the event loop: deflate runs on libuv's thread pool. */
+/** encodeGrayPng without holding the event loop: scanlines a band of rows at a time, deflate on libuv's thread pool. */
 async function encodeGrayPngAsync(width: number, height: number, pixels: Uint8Array): Promise<Buffer> {
-  // the scanlines (a filter byte, 0, before each row), copied a band of rows at a time
   const raw = await inSlices(
     (function* (): Render<Buffer> {
       const r = Buffer.alloc((width + 1) * height);
       for (let y = 0; y < height; y++) {
-        r.set(pixels.subarray(y * width, (y + 1) * width), y * (width + 1) + 1);
+        copyGrayScanline(r, pixels, width, y);
         if ((y & 255) === 255) yield;
       }
       return r;
     })(),
   );
   const idat = await new Promise<Buffer>((resolve, reject) => deflate(raw, (err, out) => (err ? reject(err) : resolve(out))));
-  // each chunk as its length and type, its data, its CRC: the compressed data is copied once, into the file
-  const chunk = (type: string, data: Uint8Array): Buffer[] => {
-    const head = Buffer.alloc(8);
-    head.writeUInt32BE(data.length, 0);
-    head.write(type, 4, 'ascii');
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(zcrc32(data, zcrc32(head.subarray(4))), 0);
-    return [head, Buffer.from(data.buffer, data.byteOffset, data.byteLength), crc];
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // 8-bit gray, deflate, filter none, no interlace
-  return Buffer.concat([PNG_SIGNATURE, ...chunk('IHDR', ihdr), ...chunk('IDAT', idat), ...chunk('IEND', new Uint8Array(0))]);
+  return grayPngFromIdat(width, height, idat);
 }
 
 /** A run by its id or by a unique prefix of it; a clear error otherwise. */

@@ -10,8 +10,7 @@ import { describeExit, type EngineExit, type EngineLauncher, type EngineProcess 
 import { inspectForUi } from './data-inspect';
 import { parseInjectedParameters } from './notebook-runner';
 import { Tracker, type ReplayCell } from './tracker';
-import { codeCells, readNotebookFile, type Workspace } from './workspace';
-import type { Notebook } from '../../shared/domain';
+import type { Workspace } from './workspace';
 
 /** a cell that starts training (its replay would train again) */
 const TRAINS = /\blab\s*\.\s*(train|sweep)\s*\(/;
@@ -458,11 +457,8 @@ export class LabService {
   private mayResume(run: { id: string; notebook: string; code: string }, replay: ReplayCell[]): { ok: true } | { ok: false; reason: string } {
     const parts = [...replay.map((c) => c.code), run.code];
     if (this.opts.workspace.trust.isCodeTrusted(parts)) return { ok: true };
-    if (run.notebook && this.opts.workspace.mayRun(run.notebook).ok) {
-      const nb = readNotebookFile(this.opts.workspace.resolve(run.notebook)).raw as Notebook;
-      const cells = codeCells(nb);
-      if (parts.every((p) => cells.includes(p) || parseInjectedParameters(p) !== null)) return { ok: true };
-    }
+    const file = run.notebook ? this.opts.workspace.trustedCode(run.notebook) : null;
+    if (file?.ok && parts.every((p) => file.code.includes(p) || parseInjectedParameters(p) !== null)) return { ok: true };
     return {
       ok: false,
       reason: `run ${run.id} does not resume: its recorded code did not run in Latent Lab on this computer and is not the code of a trusted notebook (was the workspace copied from elsewhere?). Open ${run.notebook || 'its notebook'}, trust it if you know where it comes from, and resume in a cell with lab.train(model, data, { ...its options, resume: '${run.id}' })`,

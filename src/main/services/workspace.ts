@@ -1,6 +1,7 @@
 // A workspace is a folder of notebooks (*.ipynb, nbformat 4) plus
 // .latentlab/ (tracking.sqlite and artifacts/).
 import { closeSync, copyFileSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { NbCell, Notebook, type NotebookEntry } from '../../shared/domain';
 import { TrustStore } from './trust';
@@ -146,42 +147,40 @@ export class Workspace {
         else if (name.endsWith('.ipynb')) {
           const rel = relative(this.dir, abs).split(sep).join('/');
           seen.add(abs);
-          const t = this.cachedTitle(abs, st.size, st.mtimeMs);
+          const t = this.summaryOf(abs, st);
           out.push({ path: rel, title: t.title ?? name.replace(/\.ipynb$/, ''), ...(t.problem ? { problem: t.problem } : {}) });
         }
       }
     };
     walk(this.dir, 0);
-    for (const k of this.titles.keys()) if (!seen.has(k)) this.titles.delete(k);
+    for (const k of this.summaries.keys()) if (!seen.has(k)) this.summaries.delete(k);
     return out;
   }
 
-  /** abs path → the title read from the file at that size and mtime */
-  private titles = new Map<string, { size: number; mtimeMs: number; title: string | null; problem?: string }>();
-  /** how many notebook files list() has parsed (its cache's misses) */
+  /**
+   * abs path → what the list and the trust check need of a notebook file (its title,
+   * its code cells, or why it is not a notebook), read at that size, mtime and inode:
+   * a file is parsed once per change, not on every list or cell run
+   */
+  private summaries = new Map<string, NotebookSummary & { size: number; mtimeMs: number; ino: number }>();
+  /** how many notebook files were parsed for their summary (the cache's misses) */
   titleParses = 0;
 
-  private cachedTitle(abs: string, size: number, mtimeMs: number): { title: string | null; problem?: string } {
-    const hit = this.titles.get(abs);
-    if (hit && hit.size === size && hit.mtimeMs === mtimeMs) return hit;
-    this.titleParses++;
-    const t = this.titleOf(abs);
-    this.titles.set(abs, { size, mtimeMs, ...t });
-    return t;
-  }
-
-  /** The first Markdown heading of a notebook, if it has one. */
-  private titleOf(abs: string): { title: string | null; problem?: string } {
-    const { raw, problem } = readNotebookFile(abs);
-    if (problem) return { title: null, problem }; // still listed, by its file name, marked
-    const nb = raw as Notebook;
-    for (const c of nb.cells) {
-      if (c.cell_type !== 'markdown') continue;
-      const src = Array.isArray(c.source) ? c.source.join('') : c.source;
-      const m = /^#+\s+(.+)$/m.exec(src);
-      if (m) return { title: m[1].trim() };
+  /** `known`: the file's stat when the caller has it */
+  private summaryOf(abs: string, known?: Stats): NotebookSummary {
+    let st = known;
+    try {
+      st ??= statSync(abs);
+    } catch (e) {
+      return { title: null, problem: `cannot be read: ${(e as Error).message}`, code: [] };
     }
-    return { title: null };
+    const hit = this.summaries.get(abs);
+    if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs && hit.ino === st.ino) return hit;
+    this.titleParses++;
+    const entry = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, ...summarize(abs) };
+    if (this.summaries.size > 10_000) this.summaries.clear();
+    this.summaries.set(abs, entry);
+    return entry;
   }
 
   /** A good notebook, or throws saying why the file is not one. */
@@ -253,26 +252,6 @@ export class Workspace {
     if (trusted) this.trust.trust(parsed);
   }
 
-  /** abs path → its code cells as read at that size, mtime and inode (a cell run does not parse a 16 MB notebook again) */
-  private codeCache = new Map<string, { size: number; mtimeMs: number; ino: number; problem: string | null; code: string[] }>();
-
-  /** The texts of a notebook file's code cells (or why the file is not a notebook), read again whenever the file changed. */
-  private codeCellsOf(abs: string): { problem: string | null; code: string[] } {
-    let st;
-    try {
-      st = statSync(abs);
-    } catch (e) {
-      return { problem: `cannot be read: ${(e as Error).message}`, code: [] };
-    }
-    const hit = this.codeCache.get(abs);
-    if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs && hit.ino === st.ino) return hit;
-    const { raw, problem } = readNotebookFile(abs);
-    const entry = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, problem, code: problem ? [] : codeCells(raw as Notebook) };
-    if (this.codeCache.size > 1000) this.codeCache.clear();
-    this.codeCache.set(abs, entry);
-    return entry;
-  }
-
   /** The user's explicit choice: the notebook's code as it is on disk now may run. */
   trustNotebook(rel: string): NotebookFile {
     const f = this.open(rel);
@@ -289,6 +268,16 @@ export class Workspace {
    * yet, or code that is not in the file, does not run.
    */
   mayRun(rel: string, code?: string): { ok: true } | { ok: false; reason: string } {
+    const t = this.trustedCode(rel);
+    if (!t.ok) return t;
+    if (code !== undefined && !t.code.includes(code)) {
+      return { ok: false, reason: `this code is not a cell of ${rel} as saved: save the notebook, then run the cell (only code that a trusted notebook holds runs)` };
+    }
+    return { ok: true };
+  }
+
+  /** The texts of the code cells of a notebook of the workspace that parses and is trusted, or why it is not one. */
+  trustedCode(rel: string): { ok: true; code: string[] } | { ok: false; reason: string } {
     let abs: string;
     try {
       abs = this.resolve(rel);
@@ -296,16 +285,39 @@ export class Workspace {
       return { ok: false, reason: (e as Error).message };
     }
     if (!existsSync(abs)) return { ok: false, reason: `no notebook ${rel} in the workspace: save it before running its cells` };
-    const { problem, code: cells } = this.codeCellsOf(abs);
+    const { problem, code } = this.summaryOf(abs);
     if (problem) return { ok: false, reason: `${rel} ${problem}; its cells do not run` };
-    if (!this.trust.isTrusted({ cells: cells.map((source) => ({ cell_type: 'code', source })) })) {
+    if (!this.trust.isTrusted({ cells: code.map((source) => ({ cell_type: 'code', source })) })) {
       return { ok: false, reason: `${rel} is not trusted: it was not written by Latent Lab on this computer, so its code does not run until you trust it (the Trust button, or notebook.trust)` };
     }
-    if (code !== undefined && !cells.includes(code)) {
-      return { ok: false, reason: `this code is not a cell of ${rel} as saved: save the notebook, then run the cell (only code that a trusted notebook holds runs)` };
-    }
-    return { ok: true };
+    return { ok: true, code };
   }
+}
+
+/** What the list and the trust check read of a notebook file. */
+interface NotebookSummary {
+  /** its first Markdown heading */
+  title: string | null;
+  /** why the file is not a notebook (it is still listed, by its file name, marked) */
+  problem?: string;
+  /** the texts of its code cells */
+  code: string[];
+}
+
+function summarize(abs: string): NotebookSummary {
+  const { raw, problem } = readNotebookFile(abs);
+  if (problem) return { title: null, problem, code: [] };
+  const nb = raw as Notebook;
+  let title: string | null = null;
+  for (const c of nb.cells) {
+    if (c.cell_type !== 'markdown') continue;
+    const m = /^#+\s+(.+)$/m.exec(Array.isArray(c.source) ? c.source.join('') : c.source);
+    if (m) {
+      title = m[1].trim();
+      break;
+    }
+  }
+  return { title, code: codeCells(nb) };
 }
 
 /** a message on one line, at most 300 characters (JSON errors quote the file) */
@@ -315,7 +327,7 @@ const oneLine = (m: string) => {
 };
 
 /** the texts of a notebook's code cells, in order */
-export function codeCells(nb: Notebook): string[] {
+function codeCells(nb: Notebook): string[] {
   return nb.cells.filter((c) => c.cell_type === 'code').map((c) => (Array.isArray(c.source) ? c.source.join('') : c.source));
 }
 
