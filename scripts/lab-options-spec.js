@@ -1,5 +1,5 @@
 // Derives the options every lab.models.*, lab.data.* builder and lab.train accept
-// from the cell typings (src/engine/lab/lab.d.ts), for the engine's option checks:
+// from the cell typings (src/engine/lab/api.d.ts), for the engine's option checks:
 //   node scripts/lab-options-spec.js          writes src/engine/lab/options-spec.ts
 //   node scripts/lab-options-spec.js --check  exits 1 when that file is out of date
 // tests/unit/lab-options.test.ts runs the check too, so the two never drift apart.
@@ -7,7 +7,7 @@ const { readFileSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 
 const root = join(__dirname, '..');
-const DTS = join(root, 'src', 'engine', 'lab', 'lab.d.ts');
+const DTS = join(root, 'src', 'engine', 'lab', 'api.d.ts');
 const OUT = join(root, 'src', 'engine', 'lab', 'options-spec.ts');
 
 function deriveSpec() {
@@ -18,7 +18,7 @@ function deriveSpec() {
   const ns = sf.statements.find((s) => ts.isModuleDeclaration(s));
   const decl = (name) => {
     const d = ns.body.statements.find((s) => ts.isInterfaceDeclaration(s) && s.name.text === name);
-    if (!d) throw new Error(`lab.d.ts has no interface ${name}`);
+    if (!d) throw new Error(`api.d.ts has no interface ${name}`);
     return d;
   };
   const field = (t) => {
@@ -75,7 +75,7 @@ function builder(b, indent) {
 
 function render(spec) {
   return [
-    '// Generated from lab.d.ts by scripts/lab-options-spec.js: do not edit by hand.',
+    '// Generated from api.d.ts by scripts/lab-options-spec.js: do not edit by hand.',
     '// The options each lab.* builder accepts: kinds of value, and the allowed values of enums.',
     "import type { OptionsSpec } from './options';",
     '',
@@ -98,7 +98,7 @@ if (require.main === module) {
   if (process.argv.includes('--check')) {
     const now = readFileSync(OUT, 'utf8');
     if (now !== text) {
-      process.stderr.write(`${OUT} is out of date with lab.d.ts: run node scripts/lab-options-spec.js\n`);
+      process.stderr.write(`${OUT} is out of date with api.d.ts: run node scripts/lab-options-spec.js\n`);
       process.exit(1);
     }
   } else writeFileSync(OUT, text);

@@ -1,4 +1,4 @@
-// The engine: receives host messages, runs cells one at a time in the kernel, and
+// The engine: receives host messages, runs cells one at a time in the cell runner, and
 // streams outputs and run events back. Transport-agnostic (see main.ts), so tests
 // drive it in-process.
 import * as path from 'node:path';
@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { HostToEngine, type EngineToHost } from '../shared/engine-protocol';
 import { selectBackend } from './backend/select';
 import type { EngineContext, ExecContext } from './context';
-import { Kernel } from './kernel/kernel';
+import { CellRunner } from './cells/runner';
 import { createLab, formatValue } from './lab/lab';
 import { isImageHandle, Run } from './train/trainer';
 
@@ -48,7 +48,7 @@ export function startEngine(rawSend: (m: EngineToHost) => void, options: EngineO
     exec: () => current,
   };
   const lab = createLab(ctx);
-  const kernel = new Kernel({ lab, tf }, (text) => log('info', text.trimEnd()));
+  const cells = new CellRunner({ lab, tf }, (text) => log('info', text.trimEnd()));
 
   const init = (backend: string | null): Promise<void> =>
     (initDone = (async () => {
@@ -91,9 +91,9 @@ export function startEngine(rawSend: (m: EngineToHost) => void, options: EngineO
     };
     let status: 'ok' | 'error' | 'interrupted' = 'error';
     try {
-      status = await kernel.run(msg.cellId, msg.code, { emit: current.emit, display, signal: abort.signal });
+      status = await cells.run(msg.cellId, msg.code, { emit: current.emit, display, signal: abort.signal });
     } catch (e) {
-      log('error', `kernel failure: ${String(e)}`);
+      log('error', `cell runner failure: ${String(e)}`);
     } finally {
       current = null;
     }

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/engine/backend/select';
 import { toy2d } from '../../src/engine/data/toy2d';
-import { Autoencoder } from '../../src/engine/models/autoencoder';
+import { Autoencoder } from '../../src/engine/models/latent/autoencoder';
 import { DivergedError, train } from '../../src/engine/train/trainer';
 import type { EngineToHost } from '../../src/shared/engine-protocol';
 import { collectingContext, tempDir } from './engine-helpers';

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { selectBackend } from '../../src/engine/backend/select';
 import { toy2d } from '../../src/engine/data/toy2d';
 import { modeStats } from '../../src/engine/eval/modes';
-import { Gan } from '../../src/engine/models/gan';
+import { Gan } from '../../src/engine/models/adversarial/gan';
 import { train } from '../../src/engine/train/trainer';
 import { collectingContext } from './engine-helpers';
 

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/engine/backend/select';
 import { imageDataset } from '../../src/engine/data/mnist';
-import { gaussianKl, Vae } from '../../src/engine/models/vae';
+import { gaussianKl, Vae } from '../../src/engine/models/latent/vae';
 import { train } from '../../src/engine/train/trainer';
 import { mulberry32 } from '../../src/engine/util/rng';
 import { collectingContext, mean } from './engine-helpers';

@@ -14,6 +14,7 @@ import { engineEntry } from '../../src/main/services/paths';
 import { TrustStore } from '../../src/main/services/trust';
 import { Workspace } from '../../src/main/services/workspace';
 import { LAB_OPTIONS } from '../../src/engine/lab/options-spec';
+import { models } from '../../src/engine/models';
 import { closest } from '../../src/engine/lab/options';
 
 const root = join(__dirname, '..', '..');
@@ -145,18 +146,16 @@ describe('an error in a cell points at its line', () => {
 });
 
 describe('the option table', () => {
-  it('is generated from lab.d.ts and up to date', async () => {
+  it('is generated from the declaration (api.d.ts) and up to date', async () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const gen = require(join(root, 'scripts', 'lab-options-spec.js')) as { deriveSpec(): unknown; render(s: unknown): string; OUT: string };
     expect(readFileSync(gen.OUT, 'utf8')).toBe(gen.render(gen.deriveSpec()));
   }, 60_000);
 
-  it('covers every option the trainer reads, so no real option is refused', () => {
-    const src = readFileSync(join(root, 'src', 'engine', 'train', 'trainer.ts'), 'utf8');
-    const read = new Set([...src.matchAll(/\bopts\.(\w+)/g)].map((m) => m[1]));
-    const missing = [...read].filter((k) => !Object.hasOwn(LAB_OPTIONS.train.fields, k) && !['beta'].includes(k));
-    expect(missing).toEqual([]);
-    expect(Object.keys(LAB_OPTIONS.models).length).toBeGreaterThan(30);
+  it('has every builder of lab.models, and finds a near name', () => {
+    // the trainer and the models take the declared option types, so the compiler
+    // refuses a read of an option the table lacks; here: no builder is left out
+    expect(Object.keys(LAB_OPTIONS.models).sort()).toEqual(Object.keys(models).sort());
     expect(closest('lattentDim', ['latentDim', 'hidden'])).toBe('latentDim');
     expect(closest('zzz', ['latentDim', 'hidden'])).toBeNull();
   });

@@ -10,8 +10,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/engine/backend/select';
 import { WASM_HEAP_MAX, WasmHeapError, wasmHeapBytes } from '../../src/engine/backend/wasm-heap';
 import { createLab } from '../../src/engine/lab/lab';
-import { chunkedNll } from '../../src/engine/models/autoregressive';
-import { Nade } from '../../src/engine/models/nade';
+import { chunkedNll } from '../../src/engine/models/autoregressive/chain-rule';
+import { Nade } from '../../src/engine/models/autoregressive/nade';
 import { collectingContext } from './engine-helpers';
 
 beforeAll(async () => {

@@ -12,7 +12,7 @@ import type { EngineContext, ExecContext } from '../../src/engine/context';
 import { parseWav } from '../../src/engine/data/waveforms';
 import { auroc } from '../../src/engine/eval/auroc';
 import { createLab } from '../../src/engine/lab/lab';
-import type { BinaryAutoregressive } from '../../src/engine/models/autoregressive';
+import type { BinaryAutoregressive } from '../../src/engine/models/autoregressive/chain-rule';
 import { CellOutput, mergeOutput } from '../../src/shared/domain';
 import { outputFromNb, outputToNb } from '../../src/renderer/src/notebook/nbformat';
 import { tempDir } from './engine-helpers';

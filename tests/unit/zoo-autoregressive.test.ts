@@ -6,11 +6,11 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/engine/backend/select';
 import { createLab } from '../../src/engine/lab/lab';
-import type { BinaryAutoregressive } from '../../src/engine/models/autoregressive';
-import { Fvsbn } from '../../src/engine/models/fvsbn';
-import { Made } from '../../src/engine/models/made';
-import { Nade } from '../../src/engine/models/nade';
-import { PixelCnn } from '../../src/engine/models/pixelcnn';
+import type { BinaryAutoregressive } from '../../src/engine/models/autoregressive/chain-rule';
+import { Fvsbn } from '../../src/engine/models/autoregressive/fvsbn';
+import { Made } from '../../src/engine/models/autoregressive/made';
+import { Nade } from '../../src/engine/models/autoregressive/nade';
+import { PixelCnn } from '../../src/engine/models/autoregressive/pixelcnn';
 import { mulberry32 } from '../../src/engine/util/rng';
 import { collectingContext } from './engine-helpers';
 

@@ -14,12 +14,12 @@ import { splitRows } from '../../src/engine/data/split';
 import { textDataset } from '../../src/engine/data/text';
 import type { Dataset } from '../../src/engine/data/types';
 import { evaluateModel } from '../../src/engine/eval/evaluate';
-import { classicalModels, createClassicalViews } from '../../src/engine/lab/part3-classical';
-import { COVARIANCES, Gmm, selectGmm } from '../../src/engine/models/gmm';
-import { Kde } from '../../src/engine/models/kde';
-import { NaiveBayes } from '../../src/engine/models/naive-bayes';
-import { Ngram } from '../../src/engine/models/ngram';
-import { Pca, topEigen } from '../../src/engine/models/pca';
+import { classicalModels, classicalViews } from '../../src/engine/models/classical';
+import { COVARIANCES, Gmm, selectGmm } from '../../src/engine/models/classical/gmm';
+import { Kde } from '../../src/engine/models/classical/kde';
+import { NaiveBayes } from '../../src/engine/models/classical/naive-bayes';
+import { Ngram } from '../../src/engine/models/classical/ngram';
+import { Pca, topEigen } from '../../src/engine/models/classical/pca';
 import type { Model } from '../../src/engine/models/types';
 import { cholesky, symEig } from '../../src/engine/ops/linalg';
 import { train } from '../../src/engine/train/trainer';
@@ -91,7 +91,7 @@ function recordingViews() {
     execId: 'e1', notebook: 'classical.ipynb', cellId: 'c1', code: '', signal: new AbortController().signal,
     emit: (o) => outputs.push(CellOutput.parse(o)),
   };
-  return { views: createClassicalViews({ send: () => {}, artifactsDir: () => artifactsDir, exec: () => exec }), outputs };
+  return { views: classicalViews({ send: () => {}, artifactsDir: () => artifactsDir, exec: () => exec }), outputs };
 }
 
 // three overlapping, anisotropic blobs in 3-D: EM needs many iterations to settle

@@ -12,7 +12,7 @@ import type { EngineContext, ExecContext } from '../../src/engine/context';
 import { toy2d } from '../../src/engine/data/toy2d';
 import { mmd, medianDistance } from '../../src/engine/eval/mmd';
 import { createLab } from '../../src/engine/lab/lab';
-import { alphaBarAt, Ddpm, makeSchedule, reverseTimesteps, type NoiseSchedule } from '../../src/engine/models/ddpm';
+import { alphaBarAt, Ddpm, makeSchedule, reverseTimesteps, type NoiseSchedule } from '../../src/engine/models/diffusion/ddpm';
 import { normal } from '../../src/engine/ops/random';
 import { train } from '../../src/engine/train/trainer';
 import { mulberry32 } from '../../src/engine/util/rng';

@@ -14,11 +14,12 @@ import { toy2d } from '../../src/engine/data/toy2d';
 import { mmd2 } from '../../src/engine/eval/mmd';
 import { modeStats } from '../../src/engine/eval/modes';
 import { createLab } from '../../src/engine/lab/lab';
-import { createGanViews, gmmnModels } from '../../src/engine/lab/part3-gan-views';
-import { Cgan } from '../../src/engine/models/cgan';
-import { Gan } from '../../src/engine/models/gan';
-import { Wgan } from '../../src/engine/models/wgan';
-import { autoBandwidths, Gmmn, mmd2Tf } from '../../src/engine/models/gmmn';
+import { adversarialModels, adversarialViews } from '../../src/engine/models/adversarial';
+import { sampleViews } from '../../src/engine/views/samples';
+import { Cgan } from '../../src/engine/models/adversarial/cgan';
+import { Gan } from '../../src/engine/models/adversarial/gan';
+import { Wgan } from '../../src/engine/models/adversarial/wgan';
+import { autoBandwidths, Gmmn, mmd2Tf } from '../../src/engine/models/adversarial/gmmn';
 import type { Model, NamedWeight } from '../../src/engine/models/types';
 import { train } from '../../src/engine/train/trainer';
 import { mulberry32 } from '../../src/engine/util/rng';
@@ -38,7 +39,7 @@ function recording() {
     emit: (o) => outputs.push(o as unknown as Record<string, unknown>),
   };
   const ctx: EngineContext = { send: () => {}, artifactsDir: () => artifactsDir, exec: () => exec };
-  return { ctx, outputs, views: createGanViews(ctx) };
+  return { ctx, outputs, views: { ...adversarialViews(ctx), ...sampleViews(ctx) } };
 }
 
 const randomRows = (n: number, dim: number, seed: number, shift = 0): Float32Array => {
@@ -102,7 +103,7 @@ describe('MMD² in tf ops', () => {
 describe('gmmn', () => {
   it('training lowers the validation MMD on 8 gaussians; no likelihood; mode statistics reported', async () => {
     const data = toy2d('8gaussians', { n: 3000 });
-    const model = gmmnModels.gmmn({ hidden: [64, 64] });
+    const model = adversarialModels.gmmn({ hidden: [64, 64] });
     const { ctx } = collectingContext();
     const run = await train(ctx, model, data, { steps: 150, batchSize: 128, lr: 3e-3, evalEvery: 150, sampleEvery: 1000, checkpointEvery: 1000, seed: 3 });
     const h = run.history('val/mmd').values;

@@ -11,9 +11,10 @@ import { selectBackend } from '../../src/engine/backend/select';
 import type { EngineContext, ExecContext } from '../../src/engine/context';
 import { glyphs } from '../../src/engine/data/glyphs';
 import { createLab } from '../../src/engine/lab/lab';
-import { pictureShape, slerp } from '../../src/engine/lab/latent-views';
-import type { Autoencoder } from '../../src/engine/models/autoencoder';
-import type { Dae } from '../../src/engine/models/dae';
+import { slerp } from '../../src/engine/models/latent/views';
+import { pictureShape } from '../../src/engine/views/common';
+import type { Autoencoder } from '../../src/engine/models/latent/autoencoder';
+import type { Dae } from '../../src/engine/models/latent/dae';
 import { train } from '../../src/engine/train/trainer';
 import { CellOutput } from '../../src/shared/domain';
 import { collectingContext, tempDir } from './engine-helpers';
@@ -174,14 +175,3 @@ describe('hopfield views', () => {
   }, 30_000);
 });
 
-describe('typings', () => {
-  it('lab.d.ts documents every builder, dataset and view the engine exposes', () => {
-    const dts = fs.readFileSync(path.join(__dirname, '..', '..', 'src', 'engine', 'lab', 'lab.d.ts'), 'utf8');
-    const { lab: l } = recordingLab();
-    const missing: string[] = [];
-    for (const [group, obj] of [['models', l.models], ['data', l.data], ['views', l.views]] as const) {
-      for (const key of Object.keys(obj)) if (!new RegExp(`\\n\\s+(readonly )?${key}[?]?[(:]`).test(dts)) missing.push(`lab.${group}.${key}`);
-    }
-    expect(missing).toEqual([]);
-  });
-});

@@ -11,9 +11,9 @@ import { selectBackend } from '../../src/engine/backend/select';
 import { decodeText, encodeText, textDataset, TEXT_VOCAB } from '../../src/engine/data/text';
 import { encodeWav, muLawDecode, muLawEncode, parseWav, wav, waveforms } from '../../src/engine/data/waveforms';
 import { createLab } from '../../src/engine/lab/lab';
-import { CharLm } from '../../src/engine/models/charlm';
-import type { CategoricalSequence } from '../../src/engine/models/sequence';
-import { Wavenet } from '../../src/engine/models/wavenet';
+import { CharLm } from '../../src/engine/models/autoregressive/charlm';
+import type { CategoricalSequence } from '../../src/engine/models/autoregressive/sequence';
+import { Wavenet } from '../../src/engine/models/autoregressive/wavenet';
 import { mulberry32 } from '../../src/engine/util/rng';
 import { collectingContext } from './engine-helpers';
 

@@ -8,7 +8,7 @@ import type { Dataset, Split } from '../../src/engine/data/types';
 import { evaluateModel } from '../../src/engine/eval/evaluate';
 import { createLab } from '../../src/engine/lab/lab';
 import type { DataInfo, StepContext } from '../../src/engine/models/types';
-import { gaussianKl, Vae } from '../../src/engine/models/vae';
+import { gaussianKl, Vae } from '../../src/engine/models/latent/vae';
 import { labelsOneHot, train } from '../../src/engine/train/trainer';
 import { mulberry32 } from '../../src/engine/util/rng';
 import { collectingContext, mean } from './engine-helpers';

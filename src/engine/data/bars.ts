@@ -10,16 +10,7 @@ import { mulberry32, permutation } from '../util/rng';
 import { fingerprint } from './split';
 import type { Dataset, Split } from './types';
 
-export interface BarsOptions {
-  /** side of the square image, 2..8 (default 3: 14 patterns; 4 gives 30) */
-  size?: number;
-  /** copies of each pattern in the train split (default 64) */
-  repeats?: number;
-  /** copies of each pattern in the validation and test splits (default 8) */
-  evalRepeats?: number;
-  /** seed of the shuffle of each split (default 0) */
-  seed?: number;
-}
+export type BarsOptions = LatentLab.BarsOptions;
 
 /**
  * The distinct bars-and-stripes patterns of a size x size image, row-major 0/1:

@@ -10,15 +10,7 @@ import { fingerprint, splitRows } from './split';
 import type { Dataset } from './types';
 
 export type Binarize = boolean | 'stochastic' | 'threshold';
-export interface ImageDataOptions {
-  /** true / 'stochastic' (default): each pixel drawn once as Bernoulli(intensity) with a
-   * fixed, recorded seed; 'threshold': pixel > 0.5; false: grayscale in [0,1]. */
-  binarize?: Binarize;
-  /** use only the first `limit` images (after the fixed shuffle), split 80/10/10 */
-  limit?: number;
-  /** seed of the stochastic binarization (default 0, recorded in the fingerprint) */
-  binarizeSeed?: number;
-}
+export type ImageDataOptions = LatentLab.ImageDataOptions;
 
 const D = 784;
 const SPLIT_SEED = 20240601;

@@ -30,16 +30,7 @@ export function decodeText(codes: ArrayLike<number>): string {
   return s;
 }
 
-export interface TextOptions {
-  /** a text of one's own (instead of the embedded corpus) */
-  text?: string;
-  /** a UTF-8 text file to read (instead of the embedded corpus) */
-  file?: string;
-  /** characters per row (default 128) */
-  length?: number;
-  /** at most this many rows before the split (default: all) */
-  limit?: number;
-}
+export type TextOptions = LatentLab.TextOptions;
 
 const cache = new Map<string, Dataset>();
 

@@ -7,14 +7,7 @@ import type { Dataset } from './types';
 export const TOY2D_NAMES = ['moons', '8gaussians', '25gaussians', 'rings', 'spirals', 'checkerboard'] as const;
 export type Toy2dName = (typeof TOY2D_NAMES)[number];
 
-export interface Toy2dOptions {
-  /** total number of points before the split (default 10000) */
-  n?: number;
-  /** noise scale (default depends on the distribution) */
-  noise?: number;
-  /** seed of the draw (default 0) */
-  seed?: number;
-}
+export type Toy2dOptions = LatentLab.Toy2dOptions;
 
 const DEFAULT_NOISE: Record<Toy2dName, number> = {
   moons: 0.1,

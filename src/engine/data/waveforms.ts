@@ -23,16 +23,7 @@ export function muLawDecode(code: number): number {
   return (Math.sign(y) * Math.expm1(Math.abs(y) * Math.log1p(MU))) / MU;
 }
 
-export interface WaveformOptions {
-  /** total windows before the 80/10/10 split (default 4000) */
-  n?: number;
-  /** samples per window (default 256) */
-  length?: number;
-  /** samples per second the frequencies refer to (default 8000) */
-  sampleRate?: number;
-  /** seed of the draw (default 0) */
-  seed?: number;
-}
+export type WaveformOptions = LatentLab.WaveformOptions;
 
 const cache = new Map<string, Dataset>();
 
@@ -66,12 +57,7 @@ export function waveforms(opts: WaveformOptions = {}): Dataset {
   return remember(key, sequenceDataset('waveforms', all, n, length, 256, settings, seed + 1, { sampleRate }));
 }
 
-export interface WavOptions {
-  /** samples per window (default 256) */
-  length?: number;
-  /** samples between window starts (default: length, no overlap) */
-  hop?: number;
-}
+export type WavOptions = LatentLab.WavOptions;
 
 /** Decoded audio: mono samples in [-1, 1]. */
 export interface Audio {

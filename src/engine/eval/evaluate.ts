@@ -18,48 +18,14 @@ import { imageSampleMetrics, pointSampleMetrics, type ImageSampleMetrics, type P
 
 export type { ImageSampleMetrics, PointSampleMetrics, SampleMetrics } from './sample-metrics';
 
-/** What lab.evaluate returns for a model with a likelihood. */
-export interface LikelihoodEvaluation {
-  nll_nats: number;
-  bits_per_dim: number;
-  kind: 'exact' | 'bound' | 'estimate';
-  /** examples evaluated */
-  n: number;
-  /** the run the result was recorded on, or null */
-  runId: string | null;
-  /** per-example NLL in nats (histograms, detectors) */
-  perExample: Float32Array;
-  /** estimates: the standard error the estimator adds to nll_nats (e.g. AIS's error in log Z), in nats */
-  stderr?: number;
-  /** what the estimate rests on (log Z, chains, ...) */
-  details?: Record<string, number>;
-  /** sample metrics, when `samples` was given */
-  sample?: SampleMetrics;
-}
+export type LikelihoodEvaluation = LatentLab.LikelihoodEvaluation;
 
 /** What lab.evaluate returns for a model without a likelihood: its sample metrics. */
 export type SampleEvaluation = SampleMetrics & { runId: string | null };
 
 export type Evaluation = LikelihoodEvaluation | SampleEvaluation;
 
-export interface EvaluateOptions {
-  /** false: only the sample metrics, even for a model with a likelihood (skips a slow bound or AIS) */
-  likelihood?: boolean;
-  /** seed of the likelihood estimator and of the samples' noise (default 271828) */
-  seed?: number;
-  /** record the results on the run that trained the model (default true) */
-  record?: boolean;
-  /**
-   * samples drawn for the sample metrics: default 1000 for a model without a likelihood;
-   * a model with one gets sample metrics only when this is given. FID and precision/recall
-   * depend on it: values compare only at the same count.
-   */
-  samples?: number;
-  /** samples drawn per model.sample call (default 250) */
-  batchSize?: number;
-  /** at most this many rows of the split are the reference (its first; default 2000) */
-  maxReference?: number;
-}
+export type EvaluateOptions = LatentLab.EvaluateOptions;
 
 /** the keys lab.evaluate records for sample metrics, with their kinds */
 export const SAMPLE_METRIC_KINDS: Record<string, MetricKindName> = {

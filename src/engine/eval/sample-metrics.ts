@@ -294,38 +294,9 @@ export function nearestNeighbours(query: ArrayLike<number>, nq: number, pool: Ar
   return { index, distance };
 }
 
-/** Sample metrics of images, on the pinned classifier's features. */
-export interface ImageSampleMetrics {
-  kind: 'sample';
-  fid: number;
-  kid: number;
-  /** spread of KID over its subsets */
-  kidStd: number;
-  precision: number;
-  recall: number;
-  /** classes (of 10) that get at least half a uniform share of the samples */
-  classCoverage: number;
-  /** entropy of the samples' predicted-class histogram, nats (ln 10 ≈ 2.303 when uniform) */
-  classEntropy: number;
-  classHistogram: number[];
-  /** samples */
-  n: number;
-  /** reference rows (of the split) the samples were compared with */
-  nRef: number;
-  /** the classifier's version name, e.g. 'mnist-mlp-v1' */
-  classifier: string;
-  /** the same version as a number (recorded as test/classifier_version) */
-  classifierVersion: number;
-}
+export type ImageSampleMetrics = LatentLab.ImageSampleMetrics;
 
-/** Sample metrics of points (2-D and tabular data). */
-export interface PointSampleMetrics {
-  kind: 'sample';
-  /** MMD with Gaussian kernels (median heuristic × 0.5, 1, 2) to the reference rows */
-  mmd: number;
-  n: number;
-  nRef: number;
-}
+export type PointSampleMetrics = LatentLab.PointSampleMetrics;
 
 export type SampleMetrics = ImageSampleMetrics | PointSampleMetrics;
 

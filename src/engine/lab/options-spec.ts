@@ -1,4 +1,4 @@
-// Generated from lab.d.ts by scripts/lab-options-spec.js: do not edit by hand.
+// Generated from api.d.ts by scripts/lab-options-spec.js: do not edit by hand.
 // The options each lab.* builder accepts: kinds of value, and the allowed values of enums.
 import type { OptionsSpec } from './options';
 
@@ -99,43 +99,40 @@ export const LAB_OPTIONS: { models: Record<string, OptionsSpec>; data: Record<st
       "gated": {"kinds":["boolean"]},
     } },
     nice: { arg: 0, fields: {
+      "couplings": {"kinds":["number"]},
       "hidden": {"kinds":["array"]},
       "prior": {"kinds":["string"],"values":["gaussian","logistic"]},
       "preprocess": {"kinds":["string"],"values":["logit","none"]},
-      "net": {"kinds":["string"],"values":["mlp","conv"]},
-      "couplings": {"kinds":["number"]},
     } },
     realnvp: { arg: 0, fields: {
-      "hidden": {"kinds":["array"]},
-      "prior": {"kinds":["string"],"values":["gaussian","logistic"]},
-      "preprocess": {"kinds":["string"],"values":["logit","none"]},
-      "net": {"kinds":["string"],"values":["mlp","conv"]},
       "couplings": {"kinds":["number"]},
       "scales": {"kinds":["number"]},
+      "hidden": {"kinds":["array"]},
+      "net": {"kinds":["string"],"values":["mlp","conv"]},
       "mask": {"kinds":["string"],"values":["checkerboard","halves"]},
+      "prior": {"kinds":["string"],"values":["gaussian","logistic"]},
+      "preprocess": {"kinds":["string"],"values":["logit","none"]},
     } },
     maf: { arg: 0, fields: {
+      "layers": {"kinds":["number"]},
       "hidden": {"kinds":["array"]},
       "prior": {"kinds":["string"],"values":["gaussian","logistic"]},
       "preprocess": {"kinds":["string"],"values":["logit","none"]},
-      "net": {"kinds":["string"],"values":["mlp","conv"]},
-      "layers": {"kinds":["number"]},
     } },
     iaf: { arg: 0, fields: {
+      "layers": {"kinds":["number"]},
       "hidden": {"kinds":["array"]},
       "prior": {"kinds":["string"],"values":["gaussian","logistic"]},
       "preprocess": {"kinds":["string"],"values":["logit","none"]},
-      "net": {"kinds":["string"],"values":["mlp","conv"]},
-      "layers": {"kinds":["number"]},
     } },
     glow: { arg: 0, fields: {
-      "hidden": {"kinds":["array"]},
-      "prior": {"kinds":["string"],"values":["gaussian","logistic"]},
-      "preprocess": {"kinds":["string"],"values":["logit","none"]},
-      "net": {"kinds":["string"],"values":["mlp","conv"]},
       "levels": {"kinds":["number"]},
       "steps": {"kinds":["number"]},
+      "hidden": {"kinds":["array"]},
+      "net": {"kinds":["string"],"values":["mlp","conv"]},
       "factorOut": {"kinds":["boolean"]},
+      "prior": {"kinds":["string"],"values":["gaussian","logistic"]},
+      "preprocess": {"kinds":["string"],"values":["logit","none"]},
     } },
     wavenet: { arg: 0, fields: {
       "channels": {"kinds":["number"]},
@@ -155,12 +152,13 @@ export const LAB_OPTIONS: { models: Record<string, OptionsSpec>; data: Record<st
       "loss": {"kinds":["string"],"values":["bce","mse"]},
     } },
     dae: { arg: 0, fields: {
-      "latentDim": {"kinds":["number"]},
-      "hidden": {"kinds":["array"]},
       "corruption": {"kinds":["string"],"values":["gaussian","saltpepper"]},
       "noise": {"kinds":["number"]},
       "walkback": {"kinds":["number"]},
       "chainSteps": {"kinds":["number"]},
+      "latentDim": {"kinds":["number"]},
+      "hidden": {"kinds":["array"]},
+      "loss": {"kinds":["string"],"values":["bce","mse"]},
     } },
     hopfield: { arg: 0, fields: {
       "units": {"kinds":["number"]},
@@ -240,6 +238,7 @@ export const LAB_OPTIONS: { models: Record<string, OptionsSpec>; data: Record<st
       "clipDenoised": {"kinds":["boolean"]},
       "evalSamples": {"kinds":["number"]},
       "ema": {"kinds":["number"]},
+      "nllTimesteps": {"kinds":["number"]},
     } },
   },
   data: {

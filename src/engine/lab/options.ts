@@ -3,9 +3,9 @@
 // that is not allowed gets an error that names the field and what it takes, e.g.
 //   lab.models.vae: unknown option 'latentDm' (did you mean 'latentDim'? options: latentDim, hidden, …)
 //   lab.train: optimizer must be one of 'sgd', 'momentum', 'rmsprop', 'adagrad', 'adam' (got 'adamw')
-// What each builder takes comes from lab.d.ts (options-spec.ts is generated from it);
-// a model's own config keys are accepted too, so typings that lag never refuse a
-// setting the model knows. Range checks stay with the models (see models/vae.ts).
+// What each builder takes comes from the declaration, api.d.ts (options-spec.ts is
+// generated from it; the models' configs are the declared types, so the two cannot
+// differ). Range checks stay with the models (see models/latent/vae.ts).
 import { LAB_OPTIONS } from './options-spec';
 
 export type ValueKind = 'number' | 'string' | 'boolean' | 'array' | 'object' | 'function';
@@ -102,14 +102,11 @@ function fieldProblem(key: string, v: unknown, f: FieldSpec): string | null {
   return `${key} must be ${wanted.join(' or ')} (got ${show(v)})`;
 }
 
-/**
- * Throws a LabOptionError when `opts` has an unknown key or a bad value.
- * `extraKeys`: more accepted keys (a model's config keys).
- */
-export function checkOptions(where: string, opts: unknown, spec: OptionsSpec, extraKeys: readonly string[] = []): void {
+/** Throws a LabOptionError when `opts` has an unknown key or a bad value. */
+export function checkOptions(where: string, opts: unknown, spec: OptionsSpec): void {
   if (opts === undefined || opts === null) return;
   if (kindOf(opts) !== 'object') throw new LabOptionError(`${where}: options must be an object like { ${Object.keys(spec.fields)[0] ?? 'key'}: … } (got ${show(opts)})`);
-  const known = [...new Set([...Object.keys(spec.fields), ...extraKeys])];
+  const known = Object.keys(spec.fields);
   for (const key of Object.keys(opts as object)) {
     if (!known.includes(key)) {
       const near = closest(key, known);
@@ -126,29 +123,13 @@ export function checkOptions(where: string, opts: unknown, spec: OptionsSpec, ex
 type AnyFn = (...args: unknown[]) => unknown;
 
 /** `fn` with its options checked first; properties hung on it (e.g. gmm.select) are kept. */
-function checked<F extends AnyFn>(where: string, fn: F, spec: OptionsSpec, extraKeys: () => readonly string[] = () => []): F {
+function checked<F extends AnyFn>(where: string, fn: F, spec: OptionsSpec): F {
   const wrapper = function (this: unknown, ...args: unknown[]) {
-    checkOptions(where, args[spec.arg], spec, extraKeys());
+    checkOptions(where, args[spec.arg], spec);
     return fn.apply(this, args);
   };
   Object.defineProperty(wrapper, 'name', { value: fn.name || where.split('.').pop() });
   return Object.assign(wrapper, fn) as unknown as F;
-}
-
-/** the keys of a model's config when built with defaults (or [] when it needs arguments) */
-function configKeys(build: AnyFn): () => readonly string[] {
-  let keys: readonly string[] | null = null;
-  return () => {
-    if (keys) return keys;
-    try {
-      const m = build({}) as { config?: Record<string, unknown>; dispose?: () => void } | null;
-      keys = m && typeof m.config === 'object' && m.config !== null ? Object.keys(m.config) : [];
-      m?.dispose?.();
-    } catch {
-      keys = [];
-    }
-    return keys;
-  };
 }
 
 interface CheckableLab {
@@ -163,7 +144,7 @@ export function withOptionChecks<L extends CheckableLab>(lab: L): L {
   const models = lab.models as Record<string, unknown>;
   for (const [name, spec] of Object.entries(LAB_OPTIONS.models)) {
     const fn = models[name];
-    if (typeof fn === 'function') models[name] = checked(`lab.models.${name}`, fn as AnyFn, spec, configKeys(fn as AnyFn));
+    if (typeof fn === 'function') models[name] = checked(`lab.models.${name}`, fn as AnyFn, spec);
   }
   const data = lab.data as Record<string, unknown>;
   for (const [name, spec] of Object.entries(LAB_OPTIONS.data)) {

@@ -2,7 +2,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../util/rng';
 
-export type MetricKindName = 'loss' | 'exact' | 'bound' | 'estimate' | 'sample' | 'info';
+export type MetricKindName = LatentLab.MetricKind;
 
 export interface MetricValue {
   value: number;
@@ -70,7 +70,8 @@ export interface NamedWeight {
   tensor: tf.Tensor;
 }
 
-export interface Model {
+/** A model as the engine sees it; cells see its public face, LatentLab.Model. */
+export interface Model extends LatentLab.Model {
   family: string;
   /** the model's settings (recorded with each run) */
   config: Record<string, unknown>;
@@ -112,4 +113,10 @@ export interface Model {
   getWeights(): NamedWeight[];
   setWeights(weights: NamedWeight[]): void;
   dispose(): void;
+}
+
+/** `m` as the engine's model, or a TypeError naming `where` (a cell can pass anything) */
+export function engineModel(m: LatentLab.Model, where: string): Model {
+  if (!m || typeof (m as Model).trainStep !== 'function') throw new TypeError(`${where}: the first argument must be a model from lab.models`);
+  return m as Model;
 }

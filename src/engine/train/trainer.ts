@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { MetricPoint, RunRecord } from '../../shared/domain';
+import { writeFile } from '../util/files';
 import { backendName } from '../backend/select';
 import { InterruptedError, type EngineContext } from '../context';
 import type { Dataset } from '../data/types';
@@ -21,50 +22,7 @@ import { FusedAdam } from './fused-adam';
 import { createOptimizer, optimizerStep, type OptimizerName, type OptimizerSettings } from './optimizers';
 import { lrAt, normalizeSchedule, type ScheduleName, type ScheduleSpec } from './schedules';
 
-export interface TrainOptions {
-  /** optimizer steps (default 2000) */
-  steps?: number;
-  /** examples per step (default 128) */
-  batchSize?: number;
-  /** default 'adam' */
-  optimizer?: OptimizerName;
-  /** base learning rate (default 1e-3) */
-  lr?: number;
-  /** learning-rate schedule (default constant) */
-  schedule?: ScheduleName | ScheduleSpec;
-  /** clip gradients to this global L2 norm (default off) */
-  clipNorm?: number | null;
-  /** decoupled weight decay (AdamW style) on weight matrices (default 0) */
-  weightDecay?: number;
-  /** adam betas (default 0.9/0.999, or the model family's preference, e.g. 0.5 for GANs) */
-  beta1?: number;
-  beta2?: number;
-  /** momentum of the 'momentum' optimizer (default 0.9) */
-  momentum?: number;
-  /** seed of every random draw of the run (default 1) */
-  seed?: number;
-  /** seed of the fixed noise bank used for sample grids (default 1234) */
-  sampleSeed?: number;
-  /** evaluate on validation every this many steps (default steps/10) */
-  evalEvery?: number;
-  /** validation examples used per evaluation (default 1000) */
-  evalSize?: number;
-  /** write a sample grid / scatter every this many steps (default 200) */
-  sampleEvery?: number;
-  /** write a periodic checkpoint every this many steps (default 1000) */
-  checkpointEvery?: number;
-  /** metric that decides the 'best' checkpoint (default per family); false = none */
-  best?: { key: string; mode: 'max' | 'min' } | false;
-  /** run name (default '<family>-<data>') */
-  name?: string;
-  /** called after every step (debugging / tests; not recorded) */
-  onStep?: (step: number, metrics: Record<string, number>) => void;
-  /**
-   * continue this run (an id) from its newest periodic/final checkpoint instead of
-   * starting a new one; the same model and options as the run had
-   */
-  resume?: string;
-}
+export type TrainOptions = LatentLab.TrainOptions;
 
 /** A metric (or the weights) became NaN/infinite: the run ends 'diverged' at `step`. */
 export class DivergedError extends Error {
@@ -188,18 +146,6 @@ function imageHW(shape: number[]): [number, number] {
   if (shape.length >= 2) return [shape[0], shape[1]];
   const s = Math.round(Math.sqrt(shape[0]));
   return s * s === shape[0] ? [s, s] : [1, shape[0]];
-}
-
-export function writeFile(root: string, rel: string, data: Buffer | string): void {
-  const abs = path.join(root, ...rel.split('/'));
-  try {
-    fs.mkdirSync(path.dirname(abs), { recursive: true });
-    fs.writeFileSync(abs, data);
-  } catch (e) {
-    // a full disk must not leave half a file that a row could point at
-    fs.rmSync(abs, { force: true });
-    throw new Error(`could not write ${abs}: ${(e as Error).message}`);
-  }
 }
 
 export function newRunId(now = new Date()): string {

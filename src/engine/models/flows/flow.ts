@@ -8,11 +8,11 @@ import * as tf from '@tensorflow/tfjs';
 import { normal, uniform } from '../../ops/random';
 import type { Rng } from '../../util/rng';
 import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext } from '../types';
-import { exactLikelihoodKinds } from '../autoregressive';
+import { exactLikelihoodKinds } from '../autoregressive/chain-rule';
 import type { FlowLayer } from './layers';
 
-export type Prior = 'gaussian' | 'logistic';
-export type Preprocess = 'logit' | 'none';
+export type Prior = LatentLab.Prior;
+export type Preprocess = LatentLab.Preprocess;
 
 const LOG_2PI = Math.log(2 * Math.PI);
 /** logit pre-transform margin (RealNVP's 0.05) */

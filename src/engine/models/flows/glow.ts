@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { invert, luDecompose, randomRotation } from '../../ops/linalg';
 import type { Rng } from '../../util/rng';
-import { uniqueName } from '../autoregressive';
+import { uniqueName } from '../autoregressive/chain-rule';
 import type { DataInfo, NamedWeight } from '../types';
 import { FlowModel, type Preprocess, type Prior } from './flow';
 import { ActNorm, Coupling, type FlowLayer } from './layers';
@@ -92,20 +92,7 @@ export class InvConv1x1 implements FlowLayer {
   }
 }
 
-export interface GlowConfig {
-  /** squeeze levels on images (default 2: 28x28x1 -> 14x14x4 -> 7x7x16) */
-  levels?: number;
-  /** flow steps per level (default 4) */
-  steps?: number;
-  /** hidden layers of each coupling's network (default [256, 256]) */
-  hidden?: number[];
-  /** coupling networks: 'mlp' (default) or 'conv' (3x3 convolutions, `hidden` channels; images only) */
-  net?: 'mlp' | 'conv';
-  /** multi-scale: after each level but the last, half the channels go to the prior (default true) */
-  factorOut?: boolean;
-  prior?: Prior;
-  preprocess?: Preprocess;
-}
+export type GlowConfig = LatentLab.GlowConfig;
 
 export class Glow extends FlowModel {
   readonly family = 'glow';

@@ -5,8 +5,8 @@
 // log|det J| of a brute-force Jacobian), and starts as the identity where it can.
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../util/rng';
-import { madeMasks } from '../made';
-import { seededMatrix, uniqueName } from '../autoregressive';
+import { madeMasks } from '../autoregressive/made';
+import { seededMatrix, uniqueName } from '../autoregressive/chain-rule';
 import type { NamedWeight } from '../types';
 
 export interface FlowLayer {

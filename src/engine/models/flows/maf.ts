@@ -9,14 +9,7 @@ import { FlowModel, type Preprocess, type Prior } from './flow';
 import { ActNorm, AutoregressiveAffine, type FlowLayer } from './layers';
 import { checkFlowConfig } from './nice';
 
-export interface MafConfig {
-  /** autoregressive layers (default 5) */
-  layers?: number;
-  /** hidden layers of each MADE (default [512]) */
-  hidden?: number[];
-  prior?: Prior;
-  preprocess?: Preprocess;
-}
+export type MafConfig = LatentLab.MafConfig;
 
 /** layers alternate the natural and the reversed order (as a permutation between them would, without moving data) */
 function stack(D: number, n: number, hidden: number[], rng: Rng, reversed: boolean): FlowLayer[] {

@@ -6,15 +6,7 @@ import { FlowModel, type Preprocess, type Prior } from './flow';
 import { ActNorm, Coupling, DiagScale, type FlowLayer } from './layers';
 import { alternateMask } from './masks';
 
-export interface NiceConfig {
-  /** coupling layers (default 4) */
-  couplings?: number;
-  /** hidden layers of each coupling's network (default [256, 256]; the paper: 5 of 1000) */
-  hidden?: number[];
-  prior?: Prior;
-  /** images only: 'none' (the paper: dequantized values in [0,1]) or 'logit' */
-  preprocess?: Preprocess;
-}
+export type NiceConfig = LatentLab.NiceConfig;
 
 export class Nice extends FlowModel {
   readonly family = 'nice';

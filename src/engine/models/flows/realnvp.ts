@@ -15,20 +15,7 @@ import { channelMask, checkerboardMask, halvesMask } from './masks';
 import { ChannelSplit, FactorOut, Squeeze } from './multiscale';
 import { checkFlowConfig } from './nice';
 
-export interface RealNvpConfig {
-  /** coupling layers of the single-scale stack (scales: 0, or points; default 8) */
-  couplings?: number;
-  /** images: squeeze + factor-out levels (default 2: 28x28x1 -> 14x14x2 -> 7x7x4); 0 = one scale */
-  scales?: number;
-  /** hidden layers of each coupling's network (default [256, 256]; with net 'conv', channels: [64, 64]) */
-  hidden?: number[];
-  /** coupling networks: 'mlp' (default) or 'conv' (3x3 convolutions; images only, as in the paper) */
-  net?: 'mlp' | 'conv';
-  /** 'checkerboard' (default; alternate units off images) or 'halves' */
-  mask?: 'checkerboard' | 'halves';
-  prior?: Prior;
-  preprocess?: Preprocess;
-}
+export type RealNvpConfig = LatentLab.RealNvpConfig;
 
 export class RealNvp extends FlowModel {
   readonly family = 'realnvp';

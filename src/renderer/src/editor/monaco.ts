@@ -9,10 +9,10 @@ import * as monaco from 'monaco-editor/esm/vs/editor/editor.api.js';
 import EditorWorker from 'monaco-editor/esm/vs/editor/editor.worker.js?worker';
 import TsWorker from 'monaco-editor/esm/vs/language/typescript/ts.worker.js?worker';
 
-// The typings are written next to the lab API in the engine. A glob (rather
-// than a plain import) keeps the renderer building if the file moves; a missing
-// file is reported in the console and the editor works without completion.
-const typings = import.meta.glob<string>('../../../engine/lab/lab.d.ts', { query: '?raw', import: 'default', eager: true });
+// The cell API's declaration (the one the engine is compiled against) and the two
+// globals a cell sees: imported as text, so a moved file fails the build.
+import apiTypings from '../../../engine/lab/api.d.ts?raw';
+import cellGlobals from '../../../engine/lab/cell-globals.d.ts?raw';
 
 declare global {
   interface Window {
@@ -56,9 +56,8 @@ export function setupMonaco(): typeof monaco {
     diagnosticCodesToIgnore: IGNORED_DIAGNOSTICS,
   });
   ts.typescriptDefaults.setEagerModelSync(true);
-  const text = Object.values(typings)[0];
-  if (typeof text === 'string') ts.typescriptDefaults.addExtraLib(text, 'file:///lab.d.ts');
-  else console.warn('Latent Lab: src/engine/lab/lab.d.ts not found at build time; cells get no lab API completion.');
+  ts.typescriptDefaults.addExtraLib(apiTypings, 'file:///latentlab-api.d.ts');
+  ts.typescriptDefaults.addExtraLib(cellGlobals, 'file:///latentlab-cell-globals.d.ts');
   return monaco;
 }
 

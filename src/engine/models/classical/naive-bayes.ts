@@ -1,0 +1,395 @@
+// Bernoulli naive Bayes: a generative classifier on binary images,
+//   p(x, y) = p(y) prod_i p(x_i | y),   p(x_i = 1 | y = c) = theta_ci,
+// fitted in closed form from counts with Laplace (additive) smoothing alpha:
+//   p(y = c) = (N_c + alpha) / (N + C alpha),   theta_ci = (N_ci + alpha) / (N_c + 2 alpha),
+// where N_c counts the rows of class c and N_ci those among them with pixel i on.
+// Classification is Bayes' rule in log space, log p(y | x) = log p(x, y) - log p(x);
+// the likelihood marginalises the class, log p(x) = logsumexp_c log p(x, y = c)
+// (exact). Sampling draws each pixel of a class independently: the pixels of a class
+// are independent given y, which is what makes the samples speckled.
+//
+// Training goes through the same trainer as every family: each step adds the batch's
+// counts, and only one pass over the training rows is counted (see OnePass), so more
+// steps leave the estimate as it is. The trainer gives the batch's labels because the
+// model says it is `conditional`.
+//
+// The small helpers the other closed-form families share (OnePass, ExportedWeights,
+// logSumExp64, rowsOf) live here too.
+import * as tf from '@tensorflow/tfjs';
+import { uniform } from '../../ops/random';
+import type { Rng } from '../../util/rng';
+import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, TestNll } from '../types';
+
+/** log sum_i exp(a_i) in float64 (-Infinity when every term is) */
+export function logSumExp64(a: ArrayLike<number>, from = 0, to = a.length): number {
+  let m = -Infinity;
+  for (let i = from; i < to; i++) if (a[i] > m) m = a[i];
+  if (m === -Infinity || m === Infinity) return m;
+  let s = 0;
+  for (let i = from; i < to; i++) s += Math.exp(a[i] - m);
+  return m + Math.log(s);
+}
+
+/** the values of a [n, D] tensor (or row-major array) as a Float32Array, with n */
+export function rowsOf(x: tf.Tensor2D | Float32Array, D: number, what: string): { v: Float32Array; n: number } {
+  if (x instanceof tf.Tensor) {
+    if (x.rank !== 2 || x.shape[1] !== D) throw new Error(`${what}: rows of ${D} values expected, got a tensor of shape [${x.shape}]`);
+    return { v: x.dataSync() as Float32Array, n: x.shape[0] };
+  }
+  if (!(x instanceof Float32Array) || x.length % D !== 0) throw new Error(`${what}: a Float32Array of rows of ${D} values expected`);
+  return { v: x, n: x.length / D };
+}
+
+/**
+ * Counts one pass over the training rows. The trainer cuts each epoch of a fresh
+ * permutation into whole batches (a last partial batch waits for the next epoch), so
+ * a batch is counted while it still fits in the first epoch: `seen + B <= trainRows`.
+ * Every counted row is then a distinct training row, and later epochs change nothing.
+ * With a batch size that divides the training set (or equals it), every row is counted
+ * once; otherwise the last `trainRows mod B` rows of the first permutation are left
+ * out. Without `trainRows` (direct use) every batch counts.
+ */
+export class OnePass {
+  seen = 0;
+  constructor(readonly trainRows: number | undefined) {}
+  /** whether a batch of `B` rows is counted (and if so, it is now seen) */
+  take(B: number): boolean {
+    if (this.trainRows !== undefined && this.seen + B > this.trainRows) return false;
+    this.seen += B;
+    return true;
+  }
+  /** whether one pass is complete (no further batch can count) */
+  done(B: number): boolean {
+    return this.trainRows !== undefined && this.seen + B > this.trainRows;
+  }
+}
+
+/** tensors made for getWeights (checkpoints), freed when the next ones are made or the model is disposed */
+export class ExportedWeights {
+  private live: tf.Tensor[] = [];
+  set(list: NamedWeight[]): NamedWeight[] {
+    this.dispose();
+    this.live = list.map((w) => w.tensor);
+    return list;
+  }
+  dispose(): void {
+    tf.dispose(this.live);
+    this.live = [];
+  }
+}
+
+/** a named weight of a checkpoint, with its expected size checked */
+export function weightOf(weights: NamedWeight[], name: string, length?: number): Float32Array {
+  const w = weights.find((t) => t.name === name);
+  if (!w) throw new Error(`setWeights: missing '${name}'`);
+  const v = w.tensor.dataSync() as Float32Array;
+  if (length !== undefined && v.length !== length) throw new Error(`setWeights: '${name}' has ${v.length} values but the model expects ${length}`);
+  return v;
+}
+
+export type NaiveBayesConfig = LatentLab.NaiveBayesConfig;
+
+export class NaiveBayes implements Model {
+  readonly family = 'naive-bayes';
+  readonly config: { alpha: number };
+  /** the trainer passes each batch's labels (ctx.labels) and evaluate the validation labels */
+  readonly conditional = true;
+  bestMetric = { key: 'val/nll', mode: 'min' as const };
+  private D = 0;
+  private C = 0;
+  private data: DataInfo | null = null;
+  private pass = new OnePass(undefined);
+  /** N_c and N_ci (float64 counts) */
+  private classCounts = new Float64Array(0);
+  private onCounts = new Float64Array(0);
+  /** cached log parameters: log p(y), log theta, log (1 - theta); null when the counts changed */
+  private cache: { logPrior: Float64Array; logOn: Float64Array; logOff: Float64Array } | null = null;
+  private readonly exported = new ExportedWeights();
+
+  constructor(cfg: NaiveBayesConfig = {}) {
+    this.config = { alpha: cfg.alpha ?? 1 };
+    if (!(typeof this.config.alpha === 'number' && this.config.alpha >= 0 && Number.isFinite(this.config.alpha))) {
+      throw new Error(`naiveBayes: alpha (Laplace smoothing) must be a number >= 0, got ${String(cfg.alpha)}`);
+    }
+  }
+
+  get built(): boolean {
+    return this.data !== null;
+  }
+
+  /** the number of classes (the width of the one-hot labels), once built */
+  get classes(): number {
+    return this.C;
+  }
+
+  /** training rows counted so far */
+  get rows(): number {
+    return this.classCounts.reduce((a, b) => a + b, 0);
+  }
+
+  metricKinds(): Record<string, MetricKindName> {
+    return {
+      'train/rows': 'info',
+      'val/nll': 'exact',
+      'val/bits_per_dim': 'exact',
+      'val/accuracy': 'info',
+      'test/nll': 'exact',
+      'test/bits_per_dim': 'exact',
+    };
+  }
+
+  build(data: DataInfo, _rng?: Rng): void {
+    if (this.built) throw new Error('naiveBayes: model already built (create a new one per run)');
+    if (!data.binary) throw new Error('naiveBayes: a Bernoulli naive Bayes models binary data: use binarized images, e.g. lab.data.mnist({ binarize: true })');
+    if (!(Number.isInteger(data.classes) && data.classes! >= 2)) {
+      throw new Error('naiveBayes: a naive Bayes classifier needs class labels and this dataset has none: use a labelled dataset (lab.data.mnist(), lab.data.fashionMnist())');
+    }
+    this.data = data;
+    this.D = data.shape.reduce((a, b) => a * b, 1);
+    this.C = data.classes!;
+    this.pass = new OnePass(data.trainRows);
+    this.classCounts = new Float64Array(this.C);
+    this.onCounts = new Float64Array(this.C * this.D);
+  }
+
+  private need(what: string): void {
+    if (!this.built) throw new Error(`naiveBayes.${what}: train the model first (lab.train builds it on its data)`);
+  }
+
+  /** adds the rows of x (0/1) with their classes to the counts */
+  addCounts(x: Float32Array, y: ArrayLike<number>, n: number): void {
+    const { D, C } = this;
+    for (let r = 0; r < n; r++) {
+      const c = y[r];
+      if (!(Number.isInteger(c) && c >= 0 && c < C)) throw new Error(`naiveBayes: class ${c} is not one of 0..${C - 1}`);
+      this.classCounts[c] += 1;
+      const row = r * D;
+      const on = c * D;
+      for (let i = 0; i < D; i++) {
+        const v = x[row + i];
+        if (v === 1) this.onCounts[on + i] += 1;
+        else if (v !== 0) throw new Error(`naiveBayes: the data must be binary (0/1), found ${v}: binarize the images`);
+      }
+    }
+    this.cache = null;
+  }
+
+  trainStep(batch: tf.Tensor2D, _step: number, ctx: StepContext): Record<string, number> {
+    this.need('trainStep');
+    if (!ctx.labels) throw new Error('naiveBayes: the batch came without class labels (train it with lab.train on a labelled dataset, e.g. lab.data.mnist())');
+    const B = batch.shape[0];
+    if (this.pass.take(B)) {
+      const y = tf.tidy(() => tf.argMax(ctx.labels!, 1));
+      const labels = y.dataSync() as Int32Array;
+      y.dispose();
+      this.addCounts(batch.dataSync() as Float32Array, labels, B);
+    }
+    return { 'train/rows': this.rows };
+  }
+
+  private params(): { logPrior: Float64Array; logOn: Float64Array; logOff: Float64Array } {
+    if (this.cache) return this.cache;
+    const { D, C } = this;
+    const a = this.config.alpha;
+    const N = this.rows;
+    const logPrior = new Float64Array(C);
+    const logOn = new Float64Array(C * D);
+    const logOff = new Float64Array(C * D);
+    for (let c = 0; c < C; c++) {
+      logPrior[c] = Math.log(this.classCounts[c] + a) - Math.log(N + C * a);
+      const Nc = this.classCounts[c];
+      for (let i = 0; i < D; i++) {
+        const on = this.onCounts[c * D + i];
+        logOn[c * D + i] = Math.log(on + a) - Math.log(Nc + 2 * a);
+        logOff[c * D + i] = Math.log(Nc - on + a) - Math.log(Nc + 2 * a);
+      }
+    }
+    return (this.cache = { logPrior, logOn, logOff });
+  }
+
+  /** log p(x, y = c) for every row and class: [n * C] (float64), row-major */
+  logJoint(x: tf.Tensor2D | Float32Array): { values: Float64Array; n: number } {
+    this.need('logJoint');
+    if (this.rows === 0) throw new Error('naiveBayes: no training rows counted yet (train it first)');
+    const { v, n } = rowsOf(x, this.D, 'naiveBayes');
+    const { D, C } = this;
+    const { logPrior, logOn, logOff } = this.params();
+    // log p(x, c) = log p(c) + sum_i log(1 - theta_ci) + sum_{i: x_i = 1} (log theta_ci - log(1 - theta_ci))
+    const base = new Float64Array(C);
+    for (let c = 0; c < C; c++) {
+      let s = logPrior[c];
+      for (let i = 0; i < D; i++) s += logOff[c * D + i];
+      base[c] = s;
+    }
+    const out = new Float64Array(n * C);
+    for (let r = 0; r < n; r++) {
+      const row = r * D;
+      for (let c = 0; c < C; c++) {
+        let s = base[c];
+        const p = c * D;
+        for (let i = 0; i < D; i++) {
+          const xi = v[row + i];
+          if (xi === 1) s += logOn[p + i] - logOff[p + i];
+          else if (xi !== 0) throw new Error(`naiveBayes: the data must be binary (0/1), found ${xi}: binarize the images`);
+        }
+        out[r * C + c] = s;
+      }
+    }
+    return { values: out, n };
+  }
+
+  /** log p(y = c | x) per row and class, [n, C]: Bayes' rule in log space (each row's exp sums to 1) */
+  posterior(x: tf.Tensor2D | Float32Array): tf.Tensor2D {
+    const { values, n } = this.logJoint(x);
+    const C = this.C;
+    const out = new Float32Array(n * C);
+    for (let r = 0; r < n; r++) {
+      const lse = logSumExp64(values, r * C, (r + 1) * C);
+      for (let c = 0; c < C; c++) out[r * C + c] = values[r * C + c] - lse;
+    }
+    return tf.tensor2d(out, [n, C]);
+  }
+
+  /** the most probable class of each row, argmax_c p(y = c | x) */
+  classify(x: tf.Tensor2D | Float32Array): Int32Array {
+    const { values, n } = this.logJoint(x);
+    const C = this.C;
+    const out = new Int32Array(n);
+    for (let r = 0; r < n; r++) {
+      let best = 0;
+      for (let c = 1; c < C; c++) if (values[r * C + c] > values[r * C + best]) best = c;
+      out[r] = best;
+    }
+    return out;
+  }
+
+  /** -log p(x) per row in nats, the class marginalised: -logsumexp_c log p(x, c) (exact) */
+  private nllOf(x: tf.Tensor2D | Float32Array): Float32Array {
+    const { values, n } = this.logJoint(x);
+    const C = this.C;
+    const out = new Float32Array(n);
+    for (let r = 0; r < n; r++) out[r] = -logSumExp64(values, r * C, (r + 1) * C);
+    return out;
+  }
+
+  /** -log p(x) per row, with the class summed out (exact). The labels are not used: this is p(x), not p(x|y). */
+  testNll(x: tf.Tensor2D, _seed?: number, _labels?: tf.Tensor2D): TestNll {
+    this.need('testNll');
+    return { nll: this.nllOf(x), kind: 'exact' };
+  }
+
+  evaluate(val: tf.Tensor2D, _seed?: number, labels?: tf.Tensor2D): Record<string, MetricValue> {
+    if (this.rows === 0) return {};
+    const { values, n } = this.logJoint(val);
+    const C = this.C;
+    let nll = 0;
+    for (let r = 0; r < n; r++) nll -= logSumExp64(values, r * C, (r + 1) * C);
+    nll /= n;
+    const out: Record<string, MetricValue> = {
+      'val/nll': { value: nll, kind: 'exact' },
+      'val/bits_per_dim': { value: nll / (this.D * Math.LN2), kind: 'exact' },
+    };
+    if (labels) {
+      const y = labels.dataSync();
+      let right = 0;
+      for (let r = 0; r < n; r++) {
+        let best = 0;
+        for (let c = 1; c < C; c++) if (values[r * C + c] > values[r * C + best]) best = c;
+        if (y[r * C + best] === 1) right++;
+      }
+      out['val/accuracy'] = { value: right / n, kind: 'info' };
+    }
+    return out;
+  }
+
+  /** the fraction of rows of `split` classified right (split.y the true classes) */
+  accuracy(split: { x: Float32Array; n: number; y?: Uint8Array }): number {
+    this.need('accuracy');
+    if (!split.y) throw new Error('naiveBayes.accuracy: the split has no labels (y)');
+    const pred = this.classify(split.x);
+    let right = 0;
+    for (let r = 0; r < split.n; r++) if (pred[r] === split.y[r]) right++;
+    return right / split.n;
+  }
+
+  /** p(y = c), one per class */
+  classPrior(): Float64Array {
+    this.need('classPrior');
+    return this.params().logPrior.map(Math.exp);
+  }
+
+  /** p(x_i = 1 | y = c): [C * D] row-major, one image per class (the class means) */
+  classMeans(): Float32Array {
+    this.need('classMeans');
+    return Float32Array.from(this.params().logOn, Math.exp);
+  }
+
+  /** the counts behind the fit: N_c [C] and N_ci [C * D] (copies) */
+  counts(): { classes: Float64Array; on: Float64Array } {
+    this.need('counts');
+    return { classes: this.classCounts.slice(), on: this.onCounts.slice() };
+  }
+
+  /** one uniform per pixel: pixel i of row r is on when u < theta_{class(r), i} */
+  noise(n: number, seed: number): tf.Tensor2D {
+    this.need('noise');
+    return uniform([n, this.D], seed) as tf.Tensor2D;
+  }
+
+  /**
+   * `n` images: row r is of class r mod classes (so a grid with `classes` columns
+   * shows one class per column), each pixel drawn from p(x_i | y) with the uniforms of
+   * `noise` (or drawn with `seed`).
+   */
+  sample(n: number, noise?: tf.Tensor2D, seed = 0): tf.Tensor2D {
+    return this.draw(Int32Array.from({ length: n }, (_, r) => r % this.C), noise, seed);
+  }
+
+  /** `n` images of class `c`, each pixel drawn from p(x_i | y = c) */
+  sampleClass(c: number, n = 16, seed = 0): tf.Tensor2D {
+    this.need('sampleClass');
+    if (!(Number.isInteger(c) && c >= 0 && c < this.C)) throw new Error(`naiveBayes.sampleClass: class ${c} is not one of 0..${this.C - 1}`);
+    return this.draw(new Int32Array(Math.max(1, Math.floor(n))).fill(c), undefined, seed);
+  }
+
+  private draw(classes: Int32Array, noise: tf.Tensor2D | undefined, seed: number): tf.Tensor2D {
+    this.need('sample');
+    const n = classes.length;
+    const bank = noise ?? this.noise(n, seed);
+    const u = bank.dataSync() as Float32Array;
+    if (bank !== noise) bank.dispose();
+    const rowsInBank = u.length / this.D;
+    const theta = this.classMeans();
+    const D = this.D;
+    const out = new Float32Array(n * D);
+    for (let r = 0; r < n; r++) {
+      const src = (r % rowsInBank) * D;
+      const p = classes[r] * D;
+      for (let i = 0; i < D; i++) out[r * D + i] = u[src + i] < theta[p + i] ? 1 : 0;
+    }
+    return tf.tensor2d(out, [n, D]);
+  }
+
+  getWeights(): NamedWeight[] {
+    this.need('getWeights');
+    return this.exported.set([
+      { name: 'naive-bayes/class_counts', tensor: tf.tensor1d(Float32Array.from(this.classCounts)) },
+      { name: 'naive-bayes/on_counts', tensor: tf.tensor2d(Float32Array.from(this.onCounts), [this.C, this.D]) },
+    ]);
+  }
+
+  setWeights(weights: NamedWeight[]): void {
+    this.need('setWeights');
+    this.classCounts = Float64Array.from(weightOf(weights, 'naive-bayes/class_counts', this.C));
+    this.onCounts = Float64Array.from(weightOf(weights, 'naive-bayes/on_counts', this.C * this.D));
+    this.cache = null;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { family: this.family, config: this.config, built: this.built, classes: this.C, rows: this.rows };
+  }
+
+  dispose(): void {
+    this.exported.dispose();
+  }
+}

@@ -1,0 +1,15 @@
+// Latent-variable models: a code z behind each example. The VAE (and its conditional
+// form) bounds log p(x) from below; the plain and denoising autoencoders have no
+// likelihood and are judged by their samples.
+import { Autoencoder } from './autoencoder';
+import { Dae } from './dae';
+import { Vae } from './vae';
+
+export const latentModels = {
+  vae: (cfg?) => new Vae(cfg),
+  cvae: (cfg?) => new Vae({ ...cfg, conditional: true }),
+  autoencoder: (cfg?) => new Autoencoder(cfg),
+  dae: (cfg?) => new Dae(cfg),
+} satisfies Pick<LatentLab.ModelsApi, 'vae' | 'cvae' | 'autoencoder' | 'dae'>;
+
+export { latentViews } from './views';
