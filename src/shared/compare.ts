@@ -20,6 +20,11 @@ export interface SweepRecord {
   params: Record<string, unknown>;
 }
 
+/** `lr=0.001 latentDim=4`: a sweep point in a run name or a log line */
+export function formatParams(p: Record<string, unknown>): string {
+  return Object.entries(p).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
+}
+
 export function sweepOf(run: { config: Record<string, unknown> }): SweepRecord | null {
   const s = run.config.sweep as SweepRecord | undefined;
   return s && typeof s.id === 'string' ? s : null;

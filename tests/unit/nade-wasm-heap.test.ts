@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/engine/backend/select';
 import { WASM_HEAP_MAX, WasmHeapError, wasmHeapBytes } from '../../src/engine/backend/wasm-heap';
 import { createLab } from '../../src/engine/lab/lab';
-import { chunkedNll } from '../../src/engine/models/autoregressive/chain-rule';
+import { chunkedNll } from '../../src/engine/nn/batched';
 import { Nade } from '../../src/engine/models/autoregressive/nade';
 import { collectingContext } from './engine-helpers';
 

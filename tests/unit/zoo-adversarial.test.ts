@@ -21,7 +21,7 @@ import { Wgan, WganGp } from '../../src/engine/models/adversarial/wgan';
 import type { Model, StepContext } from '../../src/engine/models/types';
 import { symEig } from '../../src/engine/ops/linalg';
 import { uniform } from '../../src/engine/ops/random';
-import { SpectralNorm } from '../../src/engine/ops/spectral-norm';
+import { SpectralNorm } from '../../src/engine/nn/spectral-norm';
 import { train } from '../../src/engine/train/trainer';
 import { mulberry32 } from '../../src/engine/util/rng';
 import { collectingContext } from './engine-helpers';

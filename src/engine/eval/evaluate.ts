@@ -14,7 +14,7 @@ import type { Split } from '../data/types';
 import type { MetricKindName, Model } from '../models/types';
 import { lastRunOf } from '../train/trainer';
 import { CLASSIFIER_DATASETS } from './classifier';
-import { imageSampleMetrics, pointSampleMetrics, type ImageSampleMetrics, type PointSampleMetrics, type SampleMetrics } from './sample-metrics';
+import { imageSampleMetrics, pointSampleMetrics, type ImageSampleMetrics, type SampleMetrics } from './sample-metrics';
 
 export type { ImageSampleMetrics, PointSampleMetrics, SampleMetrics } from './sample-metrics';
 

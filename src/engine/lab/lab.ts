@@ -18,7 +18,8 @@ import { engineModel } from '../models/types';
 import { InterruptedError, type EngineContext } from '../context';
 import { isImageHandle, Run, train } from '../train/trainer';
 import { withOptionChecks } from './options';
-import { expandSweep, formatParams, newSweepId, type SweepTag } from './sweep';
+import { formatParams, type SweepRecord } from '../../shared/compare';
+import { expandSweep, newSweepId } from './sweep';
 
 export function formatValue(x: unknown): string {
   if (typeof x === 'string') return x;
@@ -46,7 +47,7 @@ export function createLab(ctx: EngineContext): EngineLab {
 
 function buildLab(ctx: EngineContext): EngineLab {
   // the sweep now running (runs trained meanwhile are tagged with it)
-  let current: { tag: SweepTag; runs: Run[] } | null = null;
+  let current: { tag: SweepRecord; runs: Run[] } | null = null;
   return {
     data: {
       mnist: (opts) => imageDataset('mnist', opts),

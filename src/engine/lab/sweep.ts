@@ -1,7 +1,6 @@
 // lab.sweep: run one function over several configurations, in order, and group
 // the runs it trains under one sweep id so the compare view can show them
 // together (with a parallel-coordinates plot of the settings against a metric).
-import type { SweepRecord } from '../../shared/compare';
 import { mulberry32 } from '../util/rng';
 
 export type SweepParams = Record<string, unknown>;
@@ -11,9 +10,6 @@ export type SweepSpec =
   | SweepParams[]
   | { grid: Record<string, unknown[]> }
   | { random: Record<string, unknown[] | { min: number; max: number; log?: boolean; int?: boolean }>; n: number; seed?: number };
-
-/** What the trainer records in a run's config while a sweep runs it (the shape the UI reads). */
-export type SweepTag = SweepRecord;
 
 const isPlain = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
@@ -67,9 +63,4 @@ export function expandSweep(spec: SweepSpec): SweepParams[] {
 
 export function newSweepId(): string {
   return `s-${Date.now().toString(36)}-${Math.floor(Math.random() * 0x10000).toString(16).padStart(4, '0')}`;
-}
-
-/** `lr=0.001 latentDim=4`: a sweep point in a run name or a log line */
-export function formatParams(p: SweepParams): string {
-  return Object.entries(p).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
 }

@@ -65,10 +65,8 @@ export interface TestNll {
   details?: Record<string, number>;
 }
 
-export interface NamedWeight {
-  name: string;
-  tensor: tf.Tensor;
-}
+export type { NamedWeight } from '../nn/params';
+import type { NamedWeight } from '../nn/params';
 
 /** A model as the engine sees it; cells see its public face, LatentLab.Model. */
 export interface Model extends LatentLab.Model {

@@ -1,11 +1,8 @@
-// A plain MLP on tf.Variables with seeded Glorot-uniform initialization. Variable names
-// get a process-wide counter: tf refuses two live variables with the same name, and
-// a notebook re-creates models every time a cell re-runs.
+// A plain MLP on tf.Variables with seeded Glorot-uniform initialization.
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../util/rng';
-import type { NamedWeight } from '../models/types';
-
-let counter = 0;
+import { glorotLimit, uniformValues } from './init';
+import { namedTensor, uniqueName, weightsByName, type NamedWeight } from './params';
 
 export type Activation = 'relu' | 'leakyRelu' | 'tanh' | 'linear';
 
@@ -17,16 +14,13 @@ export class Mlp {
     rng: Rng,
     readonly hiddenActivation: Activation = 'relu',
   ) {
-    const id = ++counter;
     for (let l = 0; l + 1 < sizes.length; l++) {
       const fanIn = sizes[l];
       const fanOut = sizes[l + 1];
-      const limit = Math.sqrt(6 / (fanIn + fanOut));
-      const w = new Float32Array(fanIn * fanOut);
-      for (let i = 0; i < w.length; i++) w[i] = (2 * rng.next() - 1) * limit;
+      const w = uniformValues(fanIn * fanOut, glorotLimit(fanIn, fanOut), rng);
       this.weights.push({
-        W: tf.variable(tf.tensor2d(w, [fanIn, fanOut]), true, `${name}_${id}_W${l}`),
-        b: tf.variable(tf.zeros([fanOut]), true, `${name}_${id}_b${l}`),
+        W: tf.variable(tf.tensor2d(w, [fanIn, fanOut]), true, uniqueName(`${name}_W${l}`)),
+        b: tf.variable(tf.zeros([fanOut]), true, uniqueName(`${name}_b${l}`)),
       });
     }
   }
@@ -53,17 +47,10 @@ export class Mlp {
   }
 
   load(prefix: string, weights: NamedWeight[]): void {
-    const byName = new Map(weights.map((w) => [w.name, w.tensor]));
+    const byName = weightsByName(weights);
     this.weights.forEach(({ W, b }, l) => {
-      for (const [v, key] of [
-        [W, `${prefix}/W${l}`],
-        [b, `${prefix}/b${l}`],
-      ] as const) {
-        const t = byName.get(key);
-        if (!t) throw new Error(`setWeights: missing '${key}'`);
-        if (t.shape.join('x') !== v.shape.join('x')) throw new Error(`setWeights: '${key}' has shape [${t.shape}] but the model expects [${v.shape}]`);
-        v.assign(t);
-      }
+      W.assign(namedTensor(byName, `${prefix}/W${l}`, W.shape));
+      b.assign(namedTensor(byName, `${prefix}/b${l}`, b.shape));
     });
   }
 

@@ -16,11 +16,11 @@ import { imageGridPng, scatterPng } from '../util/png';
 import { textSamplesPng, waveformSamplesPng } from '../util/sequence-png';
 import { mulberry32, permutation } from '../util/rng';
 import { interpolationEndpoints, interpolationStrip, type Endpoints } from '../eval/interpolation';
-import { formatParams, type SweepTag } from '../lab/sweep';
+import { formatParams, type SweepRecord } from '../../shared/compare';
 import { latestCheckpointOnDisk, loadCheckpoint, NonFiniteWeightsError, saveCheckpoint } from './checkpoints';
 import { FusedAdam } from './fused-adam';
-import { createOptimizer, optimizerStep, type OptimizerName, type OptimizerSettings } from './optimizers';
-import { lrAt, normalizeSchedule, type ScheduleName, type ScheduleSpec } from './schedules';
+import { createOptimizer, optimizerStep, type OptimizerSettings } from './optimizers';
+import { lrAt, normalizeSchedule } from './schedules';
 
 export type TrainOptions = LatentLab.TrainOptions;
 
@@ -182,7 +182,7 @@ function labelTensor(y: Uint8Array, classes: number, idx: Int32Array, from: numb
 }
 
 /** `sweep`: the lab.sweep this run belongs to (recorded in its config as `sweep`), with the run's place in that call */
-export async function train(ctx: EngineContext, model: Model, data: Dataset, opts: TrainOptions = {}, sweep: (SweepTag & { run: number }) | null = null): Promise<Run> {
+export async function train(ctx: EngineContext, model: Model, data: Dataset, opts: TrainOptions = {}, sweep: (SweepRecord & { run: number }) | null = null): Promise<Run> {
   if (!model || typeof model.trainStep !== 'function') throw new TypeError('lab.train: the first argument must be a model from lab.models');
   if (!data || !data.train || typeof data.dim !== 'number') throw new TypeError('lab.train: the second argument must be a dataset from lab.data');
   // a run resumed by the host goes on to the length it was started with

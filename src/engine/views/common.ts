@@ -62,3 +62,19 @@ export function isDataset(d: unknown): d is Dataset {
 export type GibbsModel = Model & { gibbs(opts: { n: number; steps: number; every?: number; seed: number; init?: Float32Array; clamp?: Uint8Array }): Float32Array[] | { frames: Float32Array[] } };
 /** the frames of a chain, whichever way the family returns them */
 export const framesOf = (r: Float32Array[] | { frames: Float32Array[] }): Float32Array[] => (Array.isArray(r) ? r : r.frames);
+
+/** data range of a 2-D split with a margin: [lo, hi] per axis */
+export function range2d(split: Split, margin = 0.15): [number, number][] {
+  const r: [number, number][] = [[Infinity, -Infinity], [Infinity, -Infinity]];
+  for (let i = 0; i < split.n; i++) {
+    for (let a = 0; a < 2; a++) {
+      const v = split.x[2 * i + a];
+      r[a][0] = Math.min(r[a][0], v);
+      r[a][1] = Math.max(r[a][1], v);
+    }
+  }
+  return r.map(([lo, hi]) => {
+    const m = (hi - lo) * margin || 1;
+    return [lo - m, hi + m] as [number, number];
+  });
+}

@@ -3,28 +3,11 @@
 //    over the grid (a check that it normalizes);
 //  - detector: histograms of per-example bits/dim on several splits and the AUROC
 //    of telling two apart by likelihood alone.
-import { built, need, viewOutputs } from './common';
+import { built, range2d, need, viewOutputs } from './common';
 import * as tf from '@tensorflow/tfjs';
 import type { EngineContext } from '../context';
-import type { Split } from '../data/types';
 import { auroc } from '../eval/auroc';
 import { evaluateModel, type LikelihoodModel } from '../eval/evaluate';
-
-/** data range of a 2-D split with a margin: [lo, hi] per axis */
-function range2d(split: Split, margin = 0.15): [number, number][] {
-  const r: [number, number][] = [[Infinity, -Infinity], [Infinity, -Infinity]];
-  for (let i = 0; i < split.n; i++) {
-    for (let a = 0; a < 2; a++) {
-      const v = split.x[2 * i + a];
-      r[a][0] = Math.min(r[a][0], v);
-      r[a][1] = Math.max(r[a][1], v);
-    }
-  }
-  return r.map(([lo, hi]) => {
-    const m = (hi - lo) * margin || 1;
-    return [lo - m, hi + m] as [number, number];
-  });
-}
 
 export function likelihoodViews(ctx: EngineContext): Pick<LatentLab.Views, 'density' | 'detector'> {
   const { emitPlot } = viewOutputs(ctx);

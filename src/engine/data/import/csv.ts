@@ -4,12 +4,7 @@
 // becomes classes: integers 0..255 as they are, anything else by sorted distinct value.
 import { checkedProduct, fail } from './errors';
 
-export interface CsvOptions {
-  /** true: the first row names the columns; false: it is data; default: found out */
-  header?: boolean;
-  /** the label column: its name (with a header) or 0-based index */
-  label?: string | number;
-}
+export type CsvOptions = Pick<LatentLab.LoadOptions, 'header' | 'label'>;
 
 export interface CsvTable {
   data: Float32Array;

@@ -7,22 +7,8 @@ import type { Dataset, Split } from '../types';
 import { fail, num } from './errors';
 import type { NdArray } from './ndarray';
 
-export interface ShapeOptions {
-  /** what the rows are (default: image for 2-D / 3-D rows, points otherwise) */
-  kind?: 'image' | 'points' | 'sequence';
-  /** images: divide values by this (default: 1 when they lie in [0, 1], 255 when in [0, 255]) */
-  scale?: number;
-  /** images: 'gray' or 'rgb' (default: as stored for arrays, gray for image files) */
-  color?: 'gray' | 'rgb';
-  /** images: 'threshold' (> 0.5) or 'stochastic' (Bernoulli(value), seed 0); default none */
-  binarize?: false | 'threshold' | 'stochastic';
-  /** sequences: the number of symbols (default max + 1) */
-  levels?: number;
-  /** use this many rows (a seeded random subset) before the split */
-  limit?: number;
-  /** seed of the shuffle before the 80/10/10 split (default 0) */
-  splitSeed?: number;
-}
+/** how rows become a dataset: the declared options of lab.data.load that shape them */
+export type ShapeOptions = Pick<LatentLab.LoadOptions, 'kind' | 'scale' | 'color' | 'binarize' | 'levels' | 'limit' | 'splitSeed'>;
 
 /** the rows of a dataset before the split */
 export interface Rows {

@@ -20,20 +20,7 @@ import { FORMAT_NAMES, identify, type Format } from './sniff';
 
 export { ImportError } from './errors';
 
-export interface LoadOptions extends ShapeOptions, CsvOptions {
-  /** a labels file (IDX or NPY, one whole number per row) for an IDX / NPY data file; false: no auto-pairing */
-  labels?: string | false;
-  /** NPZ: the data array's name (default x, images, data, arr_0) */
-  x?: string;
-  /** NPZ: the labels array's name (default y, labels, targets, arr_1); null: none */
-  y?: string | null;
-  /** text / WAV: symbols per row (default 128 for text, 256 for WAV) */
-  length?: number;
-  /** WAV: samples between window starts (default: length) */
-  hop?: number;
-  /** the dataset's name (default: the file or folder name) */
-  name?: string;
-}
+export type LoadOptions = LatentLab.LoadOptions;
 
 export interface ImportInfo {
   format: Format;

@@ -13,11 +13,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { modeStats } from '../../eval/modes';
 import { normal, uniform } from '../../ops/random';
-import { SpectralNorm } from '../../ops/spectral-norm';
+import { SpectralNorm } from '../../nn/spectral-norm';
 import type { Rng } from '../../util/rng';
 import type { AdversarialModel } from './adversarial';
-import { uniqueName } from '../autoregressive/chain-rule';
 import type { DataInfo, MetricKindName, MetricValue, NamedWeight, StepContext } from '../types';
+import { glorot } from '../../nn/init';
+import { oneHotRows, type Labels } from '../../nn/one-hot';
+import { Params } from '../../nn/params';
+import { subSeed } from '../../nn/seeds';
 
 export type AdversarialConfig = LatentLab.AdversarialConfig;
 
@@ -33,69 +36,6 @@ export interface ResolvedAdversarialConfig {
 }
 
 /** class labels as the caller has them: a one-hot tensor [n, classes], one class for every row, or a class per row */
-export type Labels = tf.Tensor2D | number | ArrayLike<number>;
-
-/** a 31-bit seed for draw `a` of a computation seeded with `seed` */
-function subSeed(seed: number, a: number): number {
-  let h = (seed ^ Math.imul(a + 1, 0x9e3779b1)) >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x7feb352d);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x846ca68b);
-  h ^= h >>> 16;
-  return h & 0x7fffffff;
-}
-
-/** seeded Glorot-uniform values of a weight with the given fan-in and fan-out */
-function glorot(shape: number[], fanIn: number, fanOut: number, rng: Rng): tf.Tensor {
-  const limit = Math.sqrt(6 / (fanIn + fanOut));
-  const w = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  for (let i = 0; i < w.length; i++) w[i] = (2 * rng.next() - 1) * limit;
-  return tf.tensor(w, shape);
-}
-
-/** a network's variables by key: trainable ones for the optimizer, state (batch-norm statistics, power-iteration vectors) only for checkpoints */
-class Params {
-  private readonly entries: { key: string; v: tf.Variable; trainable: boolean }[] = [];
-  constructor(private readonly name: string) {}
-
-  add(key: string, init: tf.Tensor, trainable = true): tf.Variable {
-    const v = tf.variable(init, trainable, uniqueName(`${this.name}_${key.replace(/\W/g, '_')}`));
-    init.dispose();
-    this.entries.push({ key, v, trainable });
-    return v;
-  }
-
-  /** a variable made elsewhere (a SpectralNorm's u), saved with the rest */
-  adopt(key: string, v: tf.Variable, trainable: boolean): void {
-    this.entries.push({ key, v, trainable });
-  }
-
-  vars(): tf.Variable[] {
-    return this.entries.filter((e) => e.trainable).map((e) => e.v);
-  }
-
-  named(prefix: string): NamedWeight[] {
-    return this.entries.map((e) => ({ name: `${prefix}/${e.key}`, tensor: e.v }));
-  }
-
-  load(prefix: string, weights: NamedWeight[]): void {
-    const byName = new Map(weights.map((w) => [w.name, w.tensor]));
-    for (const { key, v } of this.entries) {
-      const name = `${prefix}/${key}`;
-      const t = byName.get(name);
-      if (!t) throw new Error(`setWeights: missing '${name}'`);
-      if (t.shape.join('x') !== v.shape.join('x')) throw new Error(`setWeights: '${name}' has shape [${t.shape}] but the model expects [${v.shape}]`);
-      // a variable assigned to itself would drop its own data first
-      if (t !== v) v.assign(t);
-    }
-  }
-
-  dispose(): void {
-    for (const { v } of this.entries) v.dispose();
-  }
-}
-
 /** a weight and its bias, optionally spectrally normalized */
 interface Layer {
   W: tf.Variable;
@@ -496,18 +436,7 @@ export abstract class AdversarialBase implements AdversarialModel {
 
   /** one-hot labels [n, classes] from labels as the caller has them (a new tensor) */
   oneHot(labels: Labels, n: number): tf.Tensor2D {
-    const C = this.nClasses;
-    if (labels instanceof tf.Tensor) {
-      if (labels.rank !== 2 || labels.shape[0] !== n || labels.shape[1] !== C) throw new Error(`${this.family}: labels must be one-hot [${n}, ${C}], not [${labels.shape}]`);
-      return labels.clone();
-    }
-    const buf = new Float32Array(n * C);
-    for (let i = 0; i < n; i++) {
-      const c = typeof labels === 'number' ? labels : labels[i];
-      if (!(Number.isInteger(c) && c >= 0 && c < C)) throw new Error(`${this.family}: class ${c} is not one of 0..${C - 1}`);
-      buf[i * C + c] = 1;
-    }
-    return tf.tensor2d(buf, [n, C]);
+    return oneHotRows(labels, n, this.nClasses, this.family);
   }
 
   /** a conditional model's one-hot labels for `n` rows (given, or required), undefined when unconditional */
@@ -710,8 +639,8 @@ export abstract class AdversarialBase implements AdversarialModel {
 
   setWeights(weights: NamedWeight[]): void {
     this.need('setWeights');
-    this.G!.params.load('generator', weights);
-    this.D!.params.load('discriminator', weights);
+    this.G!.params.load(weights, 'generator');
+    this.D!.params.load(weights, 'discriminator');
   }
 
   toJSON(): Record<string, unknown> {

@@ -8,7 +8,7 @@
 // the game is -log 4. A GAN gives no likelihood: its evaluations are sample-based
 // (mode distance / coverage on toy mixtures) or diagnostics of D.
 import * as tf from '@tensorflow/tfjs';
-import { AdversarialBase, fractionAbove, meanOf, PROBABILITY_CRITIC_KINDS, type AdversarialConfig, type ResolvedAdversarialConfig, type Stats } from './base';
+import { AdversarialBase, fractionAbove, meanOf, PROBABILITY_CRITIC_KINDS, type ResolvedAdversarialConfig, type Stats } from './base';
 import type { MetricKindName } from '../types';
 
 export type GanLoss = 'nonsaturating' | 'minimax';

@@ -6,7 +6,7 @@
 // vanish there; with b - c = 1 and b - a = 2 the game minimizes a Pearson χ² divergence
 // (the paper's a = -1, b = 1, c = 0); the 0-1-1 targets used here work as well in practice.
 import * as tf from '@tensorflow/tfjs';
-import { AdversarialBase, fractionAbove, meanOf, PROBABILITY_CRITIC_KINDS, type AdversarialConfig, type ResolvedAdversarialConfig, type Stats } from './base';
+import { AdversarialBase, fractionAbove, meanOf, PROBABILITY_CRITIC_KINDS, type ResolvedAdversarialConfig, type Stats } from './base';
 import type { MetricKindName } from '../types';
 
 export type LsganConfig = LatentLab.LsganConfig;

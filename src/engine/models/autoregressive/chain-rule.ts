@@ -5,51 +5,11 @@
 // Sampling takes D passes, one position at a time, with a fixed bank of uniforms
 // (the run's sample seed), so two runs' grids are comparable draw for draw.
 import * as tf from '@tensorflow/tfjs';
-import { WasmHeapError } from '../../backend/wasm-heap';
 import { uniform } from '../../ops/random';
 import type { Rng } from '../../util/rng';
+import { chunkedNll } from '../../nn/batched';
+import { exactEvaluation, exactLikelihoodKinds } from '../exact';
 import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext } from '../types';
-
-/** what a family with an exact likelihood reports (autoregressive models, flows) */
-export function exactLikelihoodKinds(): Record<string, MetricKindName> {
-  return { 'train/loss': 'loss', 'val/nll': 'exact', 'val/bits_per_dim': 'exact', 'test/nll': 'exact', 'test/bits_per_dim': 'exact' };
-}
-
-/**
- * `nll(rows)` over `x` in chunks of `chunk` rows, as one array (evaluation without
- * holding every activation). A chunk that does not fit in the wasm heap is retried
- * in halves (the values do not depend on the chunking); one row that does not fit
- * is the error.
- */
-export function chunkedNll(x: tf.Tensor2D, chunk: number, nll: (rows: tf.Tensor2D) => tf.Tensor1D): Float32Array {
-  const n = x.shape[0];
-  const out = new Float32Array(n);
-  let size = Math.max(1, Math.floor(chunk));
-  for (let s = 0; s < n; ) {
-    const m = Math.min(size, n - s);
-    let v: tf.Tensor1D;
-    try {
-      v = tf.tidy(() => nll(tf.slice(x, [s, 0], [m, -1]) as tf.Tensor2D));
-    } catch (e) {
-      if (!(e instanceof WasmHeapError) || m === 1) throw e;
-      size = Math.ceil(m / 2);
-      continue;
-    }
-    out.set(v.dataSync() as Float32Array, s);
-    v.dispose();
-    s += m;
-  }
-  return out;
-}
-
-/** the validation metrics of an exact per-example NLL over D dimensions */
-export function exactEvaluation(nll: Float32Array, D: number): Record<string, MetricValue> {
-  const mean = nll.reduce((a, b) => a + b, 0) / nll.length;
-  return {
-    'val/nll': { value: mean, kind: 'exact' },
-    'val/bits_per_dim': { value: mean / (D * Math.LN2), kind: 'exact' },
-  };
-}
 
 /**
  * What every model with a chain-rule likelihood shares (binary autoregressive models,
@@ -185,27 +145,4 @@ export abstract class BinaryAutoregressive extends ChainRuleModel {
     return s.length >= 2 ? [s[0], s[1]] : [1, s[0]];
   }
 
-}
-
-/** A trainable [rows, cols] matrix with seeded uniform(-limit, limit) values. */
-export function seededMatrix(rows: number, cols: number, limit: number, rng: Rng, name: string): tf.Variable {
-  const w = new Float32Array(rows * cols);
-  for (let i = 0; i < w.length; i++) w[i] = (2 * rng.next() - 1) * limit;
-  // in a tidy: the variable holds the values, the tensor they came in is no one's
-  return tf.tidy(() => tf.variable(tf.tensor2d(w, [rows, cols]), true, name));
-}
-
-let counter = 0;
-/** tf variable names are global: a process-wide counter keeps models apart */
-export const uniqueName = (base: string): string => `${base}_${++counter}`;
-
-/** Loads named tensors into variables by name, with clear errors. */
-export function loadNamed(weights: NamedWeight[], vars: Record<string, tf.Variable>): void {
-  const byName = new Map(weights.map((w) => [w.name, w.tensor]));
-  for (const [key, v] of Object.entries(vars)) {
-    const t = byName.get(key);
-    if (!t) throw new Error(`setWeights: missing '${key}'`);
-    if (t.shape.join('x') !== v.shape.join('x')) throw new Error(`setWeights: '${key}' has shape [${t.shape}] but the model expects [${v.shape}]`);
-    v.assign(t);
-  }
 }

@@ -9,7 +9,8 @@ import * as tf from '@tensorflow/tfjs';
 import { decodeText, encodeText } from '../../data/text';
 import { uniform } from '../../ops/random';
 import type { Rng } from '../../util/rng';
-import { loadNamed, seededMatrix, uniqueName } from './chain-rule';
+import { loadNamed, uniqueName } from '../../nn/params';
+import { glorotLimit, seededMatrix } from '../../nn/init';
 import { CategoricalSequence, dense3 } from './sequence';
 import type { NamedWeight } from '../types';
 
@@ -43,8 +44,7 @@ export class CharLm extends CategoricalSequence {
 
   protected buildLayers(T: number, K: number, rng: Rng): void {
     const { kind, dim: C, layers } = this.config;
-    const lim = (i: number, o: number) => Math.sqrt(6 / (i + o));
-    const mat = (r: number, c: number, name: string, scale = 1) => seededMatrix(r, c, scale * lim(r, c), rng, uniqueName(`charlm_${name}`));
+    const mat = (r: number, c: number, name: string, scale = 1) => seededMatrix(r, c, scale * glorotLimit(r, c), rng, uniqueName(`charlm_${name}`));
     const vec = (n: number, name: string, value = 0) => tf.variable(tf.fill([n], value), true, uniqueName(`charlm_${name}`));
     // K + 1 embedding rows: the last is the start symbol
     const v: Record<string, tf.Variable> = { embed: mat(K + 1, C, 'embed'), out: mat(C, K, 'out'), bOut: vec(K, 'b_out') };

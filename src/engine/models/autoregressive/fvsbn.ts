@@ -3,7 +3,9 @@
 // lower-triangular masked linear layer: O(D^2) parameters, exact log-likelihood.
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../util/rng';
-import { BinaryAutoregressive, loadNamed, seededMatrix, uniqueName } from './chain-rule';
+import { BinaryAutoregressive } from './chain-rule';
+import { loadNamed, uniqueName } from '../../nn/params';
+import { seededMatrix } from '../../nn/init';
 import type { NamedWeight } from '../types';
 
 export type FvsbnConfig = Record<string, never>;

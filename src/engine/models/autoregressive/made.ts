@@ -7,7 +7,9 @@
 // still an exact likelihood.
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../util/rng';
-import { BinaryAutoregressive, loadNamed, seededMatrix, uniqueName } from './chain-rule';
+import { BinaryAutoregressive } from './chain-rule';
+import { loadNamed, uniqueName } from '../../nn/params';
+import { glorotLimit, seededMatrix } from '../../nn/init';
 import type { NamedWeight, StepContext } from '../types';
 
 export type MadeConfig = LatentLab.MadeConfig;
@@ -75,7 +77,7 @@ export class Made extends BinaryAutoregressive {
   protected buildLayers(D: number, rng: Rng): void {
     const sizes = [D, ...this.config.hidden, D];
     for (let l = 0; l + 1 < sizes.length; l++) {
-      this.Ws.push(seededMatrix(sizes[l], sizes[l + 1], Math.sqrt(6 / (sizes[l] + sizes[l + 1])), rng, uniqueName(`made_W${l}`)));
+      this.Ws.push(seededMatrix(sizes[l], sizes[l + 1], glorotLimit(sizes[l], sizes[l + 1]), rng, uniqueName(`made_W${l}`)));
       this.bs.push(tf.variable(tf.zeros([sizes[l + 1]]), true, uniqueName(`made_b${l}`)));
     }
     for (let k = 0; k < this.config.masks; k++) {

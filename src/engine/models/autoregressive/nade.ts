@@ -4,7 +4,9 @@
 // example instead of the O(D^2 H) of D separate networks.
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../util/rng';
-import { BinaryAutoregressive, loadNamed, seededMatrix, uniqueName } from './chain-rule';
+import { BinaryAutoregressive } from './chain-rule';
+import { loadNamed, uniqueName } from '../../nn/params';
+import { glorotLimit, seededMatrix } from '../../nn/init';
 import type { NamedWeight } from '../types';
 
 /** the divisor of n nearest its square root (from below) */
@@ -74,9 +76,9 @@ export class Nade extends BinaryAutoregressive {
 
   protected buildLayers(D: number, rng: Rng): void {
     const H = this.config.hidden;
-    this.W = seededMatrix(D, H, Math.sqrt(6 / (D + H)), rng, uniqueName('nade_W'));
+    this.W = seededMatrix(D, H, glorotLimit(D, H), rng, uniqueName('nade_W'));
     this.c = tf.tidy(() => tf.variable(tf.zeros([H]), true, uniqueName('nade_c')));
-    this.V = seededMatrix(D, H, Math.sqrt(6 / (D + H)), rng, uniqueName('nade_V'));
+    this.V = seededMatrix(D, H, glorotLimit(D, H), rng, uniqueName('nade_V'));
     this.b = tf.tidy(() => tf.variable(tf.zeros([D]), true, uniqueName('nade_b')));
     // rows per evaluation chunk: each row holds D H floats in every activation
     this.evalChunk = Math.max(1, Math.min(this.evalChunk, Math.floor(EVAL_CHUNK_FLOATS / (D * H))));

@@ -16,8 +16,10 @@
 // plain centre rule.
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../util/rng';
-import { BinaryAutoregressive, loadNamed, uniqueName } from './chain-rule';
+import { BinaryAutoregressive } from './chain-rule';
+import { loadNamed, uniqueName } from '../../nn/params';
 import type { DataInfo, NamedWeight } from '../types';
+import { glorotLimit, uniformValues } from '../../nn/init';
 
 export type PixelCnnConfig = LatentLab.PixelCnnConfig;
 
@@ -113,8 +115,7 @@ export class PixelCnn extends BinaryAutoregressive {
   }
 
   private conv(k: number, cin: number, cout: number, rng: Rng, type: 'A' | 'B' | null, kh = k, mask: tf.Tensor4D | null = type ? pixelMask(k, cin, cout, type, this.C) : null): ConvLayer {
-    const limit = Math.sqrt(6 / (kh * k * (cin + cout)));
-    const w = new Float32Array(kh * k * cin * cout).map(() => (2 * rng.next() - 1) * limit);
+    const w = uniformValues(kh * k * cin * cout, glorotLimit(kh * k * cin, kh * k * cout), rng);
     return {
       W: tf.variable(tf.tensor4d(w, [kh, k, cin, cout]), true, uniqueName('pixelcnn_W')),
       b: tf.variable(tf.zeros([cout]), true, uniqueName('pixelcnn_b')),

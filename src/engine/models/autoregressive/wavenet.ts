@@ -9,7 +9,8 @@
 // no conv kernels are needed, so it trains at matmul speed on every backend.
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../util/rng';
-import { loadNamed, seededMatrix, uniqueName } from './chain-rule';
+import { loadNamed, uniqueName } from '../../nn/params';
+import { glorotLimit, seededMatrix } from '../../nn/init';
 import { CategoricalSequence, dense3, shiftRight } from './sequence';
 import type { NamedWeight } from '../types';
 
@@ -50,8 +51,7 @@ export class Wavenet extends CategoricalSequence {
 
   protected buildLayers(_T: number, K: number, rng: Rng): void {
     const { channels: C, skipChannels: S, layers, stacks } = this.config;
-    const lim = (i: number, o: number) => Math.sqrt(6 / (i + o));
-    const mat = (r: number, c: number, name: string, scale = 1) => seededMatrix(r, c, scale * lim(r, c), rng, uniqueName(`wavenet_${name}`));
+    const mat = (r: number, c: number, name: string, scale = 1) => seededMatrix(r, c, scale * glorotLimit(r, c), rng, uniqueName(`wavenet_${name}`));
     const zeros = (n: number, name: string) => tf.variable(tf.zeros([n]), true, uniqueName(`wavenet_${name}`));
     this.v = {
       input: mat(2 * K, C, 'input'), // the first causal layer, from [x_{t-2}, x_{t-1}] one-hot

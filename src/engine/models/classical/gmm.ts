@@ -29,7 +29,9 @@ import type { Dataset } from '../../data/types';
 import { cholesky } from '../../ops/linalg';
 import { normal, uniform } from '../../ops/random';
 import { mulberry32, type Rng } from '../../util/rng';
-import { ExportedWeights, logSumExp64, rowsOf, weightOf } from './naive-bayes';
+import { ExportedWeights, weightOf } from '../../nn/params';
+import { logSumExp64 } from '../../nn/reduce';
+import { rowsOf } from './one-pass';
 import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, TestNll } from '../types';
 
 export const COVARIANCES = ['full', 'diag', 'spherical', 'tied'] as const;
@@ -620,22 +622,8 @@ export interface GmmSelectOptions {
   reg?: number;
 }
 
-export interface GmmSelection {
-  /** the K with the lowest BIC */
-  k: number;
-  ks: number[];
-  /** BIC = -2 log L + p log N per K (log L summed over the training rows) */
-  bic: number[];
-  /** the training log-likelihood per K, summed over the rows (nats) */
-  logLik: number[];
-  /** free parameters p per K */
-  params: number[];
-  /** training rows N */
-  n: number;
-  covariance: Covariance;
-  /** the mixture fitted with the chosen K */
-  model: Gmm;
-}
+/** lab.models.gmm.select's result, with the engine's own mixture */
+export type GmmSelection = Omit<LatentLab.GmmSelection, 'model'> & { model: Gmm };
 
 /** Fits a mixture for each K in `ks` to data.train by EM and picks the K with the lowest BIC. */
 export function selectGmm(data: Dataset, opts: GmmSelectOptions = {}): GmmSelection {

@@ -17,7 +17,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { normal, uniform } from '../../ops/random';
 import type { Rng } from '../../util/rng';
-import { ExportedWeights, OnePass, rowsOf, weightOf } from './naive-bayes';
+import { ExportedWeights, weightOf } from '../../nn/params';
+import { OnePass, rowsOf } from './one-pass';
 import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, TestNll } from '../types';
 
 export type KdeConfig = LatentLab.KdeConfig;

@@ -19,73 +19,9 @@ import * as tf from '@tensorflow/tfjs';
 import { uniform } from '../../ops/random';
 import type { Rng } from '../../util/rng';
 import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, TestNll } from '../types';
-
-/** log sum_i exp(a_i) in float64 (-Infinity when every term is) */
-export function logSumExp64(a: ArrayLike<number>, from = 0, to = a.length): number {
-  let m = -Infinity;
-  for (let i = from; i < to; i++) if (a[i] > m) m = a[i];
-  if (m === -Infinity || m === Infinity) return m;
-  let s = 0;
-  for (let i = from; i < to; i++) s += Math.exp(a[i] - m);
-  return m + Math.log(s);
-}
-
-/** the values of a [n, D] tensor (or row-major array) as a Float32Array, with n */
-export function rowsOf(x: tf.Tensor2D | Float32Array, D: number, what: string): { v: Float32Array; n: number } {
-  if (x instanceof tf.Tensor) {
-    if (x.rank !== 2 || x.shape[1] !== D) throw new Error(`${what}: rows of ${D} values expected, got a tensor of shape [${x.shape}]`);
-    return { v: x.dataSync() as Float32Array, n: x.shape[0] };
-  }
-  if (!(x instanceof Float32Array) || x.length % D !== 0) throw new Error(`${what}: a Float32Array of rows of ${D} values expected`);
-  return { v: x, n: x.length / D };
-}
-
-/**
- * Counts one pass over the training rows. The trainer cuts each epoch of a fresh
- * permutation into whole batches (a last partial batch waits for the next epoch), so
- * a batch is counted while it still fits in the first epoch: `seen + B <= trainRows`.
- * Every counted row is then a distinct training row, and later epochs change nothing.
- * With a batch size that divides the training set (or equals it), every row is counted
- * once; otherwise the last `trainRows mod B` rows of the first permutation are left
- * out. Without `trainRows` (direct use) every batch counts.
- */
-export class OnePass {
-  seen = 0;
-  constructor(readonly trainRows: number | undefined) {}
-  /** whether a batch of `B` rows is counted (and if so, it is now seen) */
-  take(B: number): boolean {
-    if (this.trainRows !== undefined && this.seen + B > this.trainRows) return false;
-    this.seen += B;
-    return true;
-  }
-  /** whether one pass is complete (no further batch can count) */
-  done(B: number): boolean {
-    return this.trainRows !== undefined && this.seen + B > this.trainRows;
-  }
-}
-
-/** tensors made for getWeights (checkpoints), freed when the next ones are made or the model is disposed */
-export class ExportedWeights {
-  private live: tf.Tensor[] = [];
-  set(list: NamedWeight[]): NamedWeight[] {
-    this.dispose();
-    this.live = list.map((w) => w.tensor);
-    return list;
-  }
-  dispose(): void {
-    tf.dispose(this.live);
-    this.live = [];
-  }
-}
-
-/** a named weight of a checkpoint, with its expected size checked */
-export function weightOf(weights: NamedWeight[], name: string, length?: number): Float32Array {
-  const w = weights.find((t) => t.name === name);
-  if (!w) throw new Error(`setWeights: missing '${name}'`);
-  const v = w.tensor.dataSync() as Float32Array;
-  if (length !== undefined && v.length !== length) throw new Error(`setWeights: '${name}' has ${v.length} values but the model expects ${length}`);
-  return v;
-}
+import { ExportedWeights, weightOf } from '../../nn/params';
+import { logSumExp64 } from '../../nn/reduce';
+import { OnePass, rowsOf } from './one-pass';
 
 export type NaiveBayesConfig = LatentLab.NaiveBayesConfig;
 

@@ -31,7 +31,8 @@ import type { Dataset, Split } from '../../data/types';
 import { symEig } from '../../ops/linalg';
 import { normal, uniform } from '../../ops/random';
 import { mulberry32, type Rng } from '../../util/rng';
-import { ExportedWeights, OnePass, rowsOf, weightOf } from './naive-bayes';
+import { ExportedWeights, weightOf } from '../../nn/params';
+import { OnePass, rowsOf } from './one-pass';
 import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, TestNll } from '../types';
 
 export type PcaConfig = LatentLab.PcaConfig;

@@ -36,8 +36,9 @@ import { modeStats } from '../../eval/modes';
 import { mmd } from '../../eval/mmd';
 import { normal, uniform } from '../../ops/random';
 import { mulberry32, type Rng } from '../../util/rng';
-import { uniqueName } from '../autoregressive/chain-rule';
 import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, TestNll } from '../types';
+import { Params, type Conv, type Dense } from '../../nn/params';
+import { subSeed } from '../../nn/seeds';
 
 export type DdpmSchedule = 'linear' | 'cosine';
 export type DdpmVariance = 'beta' | 'posterior';
@@ -125,98 +126,6 @@ const silu = (h: tf.Tensor) => tf.mul(h, tf.sigmoid(h));
 
 // ---- parameters ---------------------------------------------------------------------
 
-interface Param {
-  key: string;
-  v: tf.Variable;
-}
-
-class Params {
-  readonly list: Param[] = [];
-  /** exponential moving averages of the weights, in list order (null: off) */
-  private ema: tf.Variable[] | null = null;
-  private emaUpdates = 0;
-  constructor(private readonly rng: Rng) {}
-  /** Glorot-uniform (or zeros) of `shape`, with fan-in / fan-out for the limit */
-  add(key: string, shape: number[], fanIn: number, fanOut: number, zero = false): tf.Variable {
-    const n = shape.reduce((a, b) => a * b, 1);
-    const w = new Float32Array(n);
-    if (!zero && fanIn > 0) {
-      const limit = Math.sqrt(6 / (fanIn + fanOut));
-      for (let i = 0; i < n; i++) w[i] = (2 * this.rng.next() - 1) * limit;
-    }
-    const v = tf.variable(tf.tensor(w, shape), true, uniqueName(`ddpm_${key.replace(/\//g, '_')}`));
-    this.list.push({ key, v });
-    return v;
-  }
-  dense(key: string, nin: number, nout: number, zero = false): Dense {
-    return { W: this.add(`${key}/W`, [nin, nout], nin, nout, zero) as tf.Variable<tf.Rank.R2>, b: this.add(`${key}/b`, [nout], 0, 0, true) as tf.Variable<tf.Rank.R1> };
-  }
-  conv(key: string, k: number, cin: number, cout: number, zero = false): Conv {
-    return { W: this.add(`${key}/W`, [k, k, cin, cout], k * k * cin, k * k * cout, zero) as tf.Variable<tf.Rank.R4>, b: this.add(`${key}/b`, [cout], 0, 0, true) as tf.Variable<tf.Rank.R1> };
-  }
-  /** transposed convolution: filters [k, k, out, in] */
-  deconv(key: string, k: number, cin: number, cout: number): Conv {
-    return { W: this.add(`${key}/W`, [k, k, cout, cin], k * k * cin, k * k * cout) as tf.Variable<tf.Rank.R4>, b: this.add(`${key}/b`, [cout], 0, 0, true) as tf.Variable<tf.Rank.R1> };
-  }
-  vars(): tf.Variable[] {
-    return this.list.map((p) => p.v);
-  }
-  /** start keeping an average of the weights (a copy of them now) */
-  startEma(): void {
-    this.ema = this.list.map(({ key, v }) => tf.variable(tf.clone(v), false, uniqueName(`ddpm_ema_${key.replace(/\//g, '_')}`)));
-  }
-  /**
-   * ema ← d·ema + (1 − d)·w with d = min(decay, (1 + k)/(10 + k)) after k updates: the
-   * warm-up lets the average follow the fast early changes of a short run
-   */
-  updateEma(decay: number): void {
-    if (!this.ema) return;
-    const k = this.emaUpdates++;
-    const d = Math.min(decay, (1 + k) / (10 + k));
-    tf.tidy(() => this.ema!.forEach((e, i) => e.assign(tf.add(tf.mul(e, d), tf.mul(this.list[i].v, 1 - d)))));
-  }
-  /** runs `fn` with the averaged weights in place of the trained ones (if averaging is on) */
-  withEma<T>(fn: () => T): T {
-    if (!this.ema) return fn();
-    const saved = this.list.map(({ v }) => tf.clone(v));
-    this.list.forEach(({ v }, i) => v.assign(this.ema![i]));
-    try {
-      return fn();
-    } finally {
-      this.list.forEach(({ v }, i) => v.assign(saved[i]));
-      tf.dispose(saved);
-    }
-  }
-  named(): NamedWeight[] {
-    return [...this.list.map((p) => ({ name: p.key, tensor: p.v as tf.Tensor })), ...(this.ema ?? []).map((e, i) => ({ name: `ema/${this.list[i].key}`, tensor: e as tf.Tensor }))];
-  }
-  /** the weights by name; the average's ('ema/…') when present, else a copy of the weights */
-  load(weights: NamedWeight[]): void {
-    const byName = new Map(weights.map((w) => [w.name, w.tensor]));
-    const fetch = (key: string, v: tf.Variable) => {
-      const t = byName.get(key);
-      if (!t) throw new Error(`setWeights: missing '${key}'`);
-      if (t.shape.join('x') !== v.shape.join('x')) throw new Error(`setWeights: '${key}' has shape [${t.shape}] but the model expects [${v.shape}]`);
-      return t;
-    };
-    for (const { key, v } of this.list) v.assign(fetch(key, v));
-    this.ema?.forEach((e, i) => e.assign(byName.has(`ema/${this.list[i].key}`) ? fetch(`ema/${this.list[i].key}`, e) : this.list[i].v));
-  }
-  dispose(): void {
-    for (const { v } of this.list) v.dispose();
-    this.ema?.forEach((e) => e.dispose());
-    this.ema = null;
-  }
-}
-
-interface Dense {
-  W: tf.Variable<tf.Rank.R2>;
-  b: tf.Variable<tf.Rank.R1>;
-}
-interface Conv {
-  W: tf.Variable<tf.Rank.R4>;
-  b: tf.Variable<tf.Rank.R1>;
-}
 
 const dense = (x: tf.Tensor2D, d: Dense): tf.Tensor2D => tf.add(tf.matMul(x, d.W), d.b);
 const conv = (x: tf.Tensor4D, c: Conv, stride = 1): tf.Tensor4D => tf.add(tf.conv2d(x, c.W, stride, 'same'), c.b);
@@ -334,17 +243,6 @@ class UNetEps implements EpsNet {
     h = this.block(4, tf.concat([h, s1], 3), e);
     return tf.reshape(conv(silu(h) as tf.Tensor4D, this.outConv), [B, H * W * C]);
   }
-}
-
-/** a 31-bit seed for draw `a`, `b` of a computation seeded with `seed` */
-function subSeed(seed: number, a: number, b = 0): number {
-  let h = (seed ^ Math.imul(a + 1, 0x9e3779b1) ^ Math.imul(b + 1, 0x85ebca77)) >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x7feb352d);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x846ca68b);
-  h ^= h >>> 16;
-  return h & 0x7fffffff;
 }
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -475,7 +373,7 @@ export class Ddpm implements Model {
     }
     this.data = data;
     this.sched = makeSchedule(c.schedule, c.timesteps);
-    const p = new Params(rng);
+    const p = new Params('ddpm', rng);
     this.params = p;
     const D = data.shape.reduce((a, b) => a * b, 1);
     this.eps = c.net === 'unet' ? new UNetEps(p, H, W, C, c.channels, c.timeEmbed, c.attention) : new MlpEps(p, D, c.hidden, c.timeEmbed);
@@ -600,7 +498,7 @@ export class Ddpm implements Model {
     const out: Record<string, MetricValue> = { 'val/loss': { value: this.validationLoss(val, seed), kind: 'loss' } };
     if (this.data?.kind === 'points' && this.D === 2) {
       const n = this.config.evalSamples;
-      const s = this.sample(n, undefined, subSeed(seed, 3));
+      const s = this.sample(n, undefined, subSeed(seed, 3, 0));
       const pts = s.dataSync() as Float32Array;
       s.dispose();
       const v = val.dataSync() as Float32Array;

@@ -16,8 +16,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { uniform } from '../../ops/random';
 import { mulberry32, type Rng } from '../../util/rng';
-import { loadNamed, uniqueName } from '../autoregressive/chain-rule';
+import { loadNamed, uniqueName } from '../../nn/params';
 import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, TestNll } from '../types';
+import { logSumExp64 } from '../../nn/reduce';
 
 /** the most units (visible + hidden) a Boltzmann machine may have: it enumerates 2^units states */
 export const BOLTZMANN_MAX_UNITS = 20;
@@ -59,15 +60,6 @@ export function allBinaryStates(d: number): Float32Array {
   const x = new Float32Array((1 << d) * d);
   for (let s = 0; s < 1 << d; s++) for (let i = 0; i < d; i++) x[s * d + i] = (s >> i) & 1;
   return x;
-}
-
-function logSumExp64(a: ArrayLike<number>): number {
-  let m = -Infinity;
-  for (let i = 0; i < a.length; i++) if (a[i] > m) m = a[i];
-  if (!Number.isFinite(m)) return m;
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += Math.exp(a[i] - m);
-  return m + Math.log(s);
 }
 
 export class Boltzmann implements Model {

@@ -40,7 +40,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ais, exactLogZ, type AisResult, type Bipartite } from '../../eval/ais';
 import { bernoulli, uniform } from '../../ops/random';
 import { mulberry32, type Rng } from '../../util/rng';
-import { loadNamed, uniqueName } from '../autoregressive/chain-rule';
+import { loadNamed, uniqueName } from '../../nn/params';
 import { bernoulliEntropy, checkAis, clampMix, gibbsInputs, logit, partition, perRow, requireBinary, type AisSettings, type GibbsRequest } from './rbm';
 import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, TestNll } from '../types';
 

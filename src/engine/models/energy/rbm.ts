@@ -26,7 +26,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ais, exactLogZ, exactPlan, type AisResult, type Bipartite, type VisibleKind } from '../../eval/ais';
 import { bernoulli, normal, uniform } from '../../ops/random';
 import { mulberry32, type Rng } from '../../util/rng';
-import { loadNamed, uniqueName } from '../autoregressive/chain-rule';
+import { loadNamed, uniqueName } from '../../nn/params';
 import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, TestNll } from '../types';
 
 export type AisSettings = LatentLab.AisSettings;

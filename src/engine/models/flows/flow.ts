@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { normal, uniform } from '../../ops/random';
 import type { Rng } from '../../util/rng';
 import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext } from '../types';
-import { exactLikelihoodKinds } from '../autoregressive/chain-rule';
+import { exactLikelihoodKinds } from '../exact';
 import type { FlowLayer } from './layers';
 
 export type Prior = LatentLab.Prior;
@@ -235,4 +235,12 @@ export abstract class FlowModel implements Model {
   dispose(): void {
     for (const l of this.layers) l.dispose();
   }
+}
+
+/** the settings every flow shares: its layer count, coupling networks, prior and preprocessing */
+export function checkFlowConfig(family: string, count: number, hidden: number[], prior: string, preprocess: string): void {
+  if (!Number.isInteger(count) || count < 1) throw new Error(`${family}: the number of layers must be a whole number >= 1`);
+  if (!Array.isArray(hidden) || !hidden.length || hidden.some((h) => !Number.isInteger(h) || h < 1)) throw new Error(`${family}: hidden must be a list of whole numbers >= 1`);
+  if (prior !== 'gaussian' && prior !== 'logistic') throw new Error(`${family}: prior is 'gaussian' or 'logistic' (got '${prior}')`);
+  if (preprocess !== 'logit' && preprocess !== 'none') throw new Error(`${family}: preprocess is 'logit' or 'none' (got '${preprocess}')`);
 }

@@ -10,13 +10,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { invert, luDecompose, randomRotation } from '../../ops/linalg';
 import type { Rng } from '../../util/rng';
-import { uniqueName } from '../autoregressive/chain-rule';
+import { uniqueName } from '../../nn/params';
 import type { DataInfo, NamedWeight } from '../types';
-import { FlowModel, type Preprocess, type Prior } from './flow';
+import { checkFlowConfig, FlowModel, type Preprocess, type Prior } from './flow';
 import { ActNorm, Coupling, type FlowLayer } from './layers';
 import { channelMask } from './masks';
 import { ChannelSplit, FactorOut, Squeeze } from './multiscale';
-import { checkFlowConfig } from './nice';
 
 /**
  * Invertible 1x1 convolution: y_p = W x_p at each of P pixels, W = Pm (L + I)(U + diag(sign * exp(logS)))

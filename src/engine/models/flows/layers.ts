@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../util/rng';
 import { madeMasks } from '../autoregressive/made';
-import { seededMatrix, uniqueName } from '../autoregressive/chain-rule';
+import { uniqueName } from '../../nn/params';
+import { glorotLimit, seededMatrix, uniformValues } from '../../nn/init';
 import type { NamedWeight } from '../types';
 
 export interface FlowLayer {
@@ -41,8 +42,8 @@ class ConvConditioner implements Net {
     const sizes = [C, ...channels, k * C];
     for (let l = 0; l + 1 < sizes.length; l++) {
       const last = l + 2 === sizes.length;
-      const limit = Math.sqrt(6 / (9 * (sizes[l] + sizes[l + 1])));
-      const w = last ? new Float32Array(9 * sizes[l] * sizes[l + 1]) : new Float32Array(9 * sizes[l] * sizes[l + 1]).map(() => (2 * rng.next() - 1) * limit);
+      const n = 9 * sizes[l] * sizes[l + 1];
+      const w = last ? new Float32Array(n) : uniformValues(n, glorotLimit(9 * sizes[l], 9 * sizes[l + 1]), rng);
       this.Ws.push(tf.variable(tf.tensor4d(w, [3, 3, sizes[l], sizes[l + 1]]), true, uniqueName(`${name}_conv${l}`)));
       this.bs.push(tf.variable(tf.zeros([sizes[l + 1]]), true, uniqueName(`${name}_convb${l}`)));
     }
@@ -76,7 +77,7 @@ class Conditioner implements Net {
   constructor(sizes: number[], rng: Rng, name: string, readonly masks: tf.Tensor2D[] | null = null) {
     for (let l = 0; l + 1 < sizes.length; l++) {
       const last = l + 2 === sizes.length;
-      this.Ws.push(last ? tf.variable(tf.zeros([sizes[l], sizes[l + 1]]), true, uniqueName(`${name}_W${l}`)) : seededMatrix(sizes[l], sizes[l + 1], Math.sqrt(6 / (sizes[l] + sizes[l + 1])), rng, uniqueName(`${name}_W${l}`)));
+      this.Ws.push(last ? tf.variable(tf.zeros([sizes[l], sizes[l + 1]]), true, uniqueName(`${name}_W${l}`)) : seededMatrix(sizes[l], sizes[l + 1], glorotLimit(sizes[l], sizes[l + 1]), rng, uniqueName(`${name}_W${l}`)));
       this.bs.push(tf.variable(tf.zeros([sizes[l + 1]]), true, uniqueName(`${name}_b${l}`)));
     }
   }

@@ -5,9 +5,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../util/rng';
 import type { DataInfo, StepContext } from '../types';
-import { FlowModel, type Preprocess, type Prior } from './flow';
+import { checkFlowConfig, FlowModel, type Preprocess, type Prior } from './flow';
 import { ActNorm, AutoregressiveAffine, type FlowLayer } from './layers';
-import { checkFlowConfig } from './nice';
 
 export type MafConfig = LatentLab.MafConfig;
 

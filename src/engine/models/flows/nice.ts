@@ -2,7 +2,7 @@
 // (log-det 0 each), then a diagonal scaling (log-det sum s), under a logistic prior.
 import type { Rng } from '../../util/rng';
 import type { DataInfo } from '../types';
-import { FlowModel, type Preprocess, type Prior } from './flow';
+import { checkFlowConfig, FlowModel, type Preprocess, type Prior } from './flow';
 import { ActNorm, Coupling, DiagScale, type FlowLayer } from './layers';
 import { alternateMask } from './masks';
 
@@ -23,11 +23,4 @@ export class Nice extends FlowModel {
     layers.push(new DiagScale(D));
     return layers;
   }
-}
-
-export function checkFlowConfig(family: string, count: number, hidden: number[], prior: string, preprocess: string): void {
-  if (!Number.isInteger(count) || count < 1) throw new Error(`${family}: the number of layers must be a whole number >= 1`);
-  if (!Array.isArray(hidden) || !hidden.length || hidden.some((h) => !Number.isInteger(h) || h < 1)) throw new Error(`${family}: hidden must be a list of whole numbers >= 1`);
-  if (prior !== 'gaussian' && prior !== 'logistic') throw new Error(`${family}: prior is 'gaussian' or 'logistic' (got '${prior}')`);
-  if (preprocess !== 'logit' && preprocess !== 'none') throw new Error(`${family}: preprocess is 'logit' or 'none' (got '${preprocess}')`);
 }

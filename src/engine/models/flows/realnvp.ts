@@ -9,11 +9,10 @@
 // it is at that point (the paper's are convolutional ResNets).
 import type { Rng } from '../../util/rng';
 import type { DataInfo } from '../types';
-import { FlowModel, type Preprocess, type Prior } from './flow';
+import { checkFlowConfig, FlowModel, type Preprocess, type Prior } from './flow';
 import { ActNorm, Coupling, type FlowLayer } from './layers';
 import { channelMask, checkerboardMask, halvesMask } from './masks';
 import { ChannelSplit, FactorOut, Squeeze } from './multiscale';
-import { checkFlowConfig } from './nice';
 
 export type RealNvpConfig = LatentLab.RealNvpConfig;
 

@@ -1,27 +1,10 @@
 // lab.views of normalizing flows:
 //  - layers: a grid of lines pushed through each layer of a 2-D flow;
 //  - temperature: samples at several temperatures behind a slider.
-import { built, need, viewOutputs, type Trace } from '../../views/common';
+import { built, range2d, need, viewOutputs, type Trace } from '../../views/common';
 import * as tf from '@tensorflow/tfjs';
 import type { EngineContext } from '../../context';
-import type { Split } from '../../data/types';
 import { FlowModel } from './flow';
-
-/** data range of a 2-D split with a margin: [lo, hi] per axis */
-function range2d(split: Split, margin = 0.15): [number, number][] {
-  const r: [number, number][] = [[Infinity, -Infinity], [Infinity, -Infinity]];
-  for (let i = 0; i < split.n; i++) {
-    for (let a = 0; a < 2; a++) {
-      const v = split.x[2 * i + a];
-      r[a][0] = Math.min(r[a][0], v);
-      r[a][1] = Math.max(r[a][1], v);
-    }
-  }
-  return r.map(([lo, hi]) => {
-    const m = (hi - lo) * margin || 1;
-    return [lo - m, hi + m] as [number, number];
-  });
-}
 
 export function flowViews(ctx: EngineContext): Pick<LatentLab.Views, 'layers' | 'temperature'> {
   const { emitPlot } = viewOutputs(ctx);

@@ -8,7 +8,7 @@
 // return from where it wanders. No likelihood: judge it by its chains and samples.
 import * as tf from '@tensorflow/tfjs';
 import { bernoulli, normal, uniform } from '../../ops/random';
-import { Autoencoder, type AutoencoderConfig } from './autoencoder';
+import { Autoencoder } from './autoencoder';
 import type { MetricKindName, MetricValue, StepContext } from '../types';
 
 export type DaeConfig = LatentLab.DaeConfig;

@@ -12,9 +12,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { normal } from '../../ops/random';
 import type { Rng } from '../../util/rng';
-import { uniqueName } from '../autoregressive/chain-rule';
+import { uniqueName } from '../../nn/params';
 import { Mlp } from '../../nn/mlp';
 import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, TestNll } from '../types';
+import { oneHotRows, type Labels } from '../../nn/one-hot';
+import { subSeed } from '../../nn/seeds';
+import { glorotLimit, uniformValues } from '../../nn/init';
 
 export type VaeConfig = LatentLab.VaeConfig;
 
@@ -37,17 +40,6 @@ export function gaussianKl(mu: tf.Tensor2D, logvar: tf.Tensor2D): tf.Tensor1D {
 /** the same, per latent dimension: [B, L] */
 function gaussianKlPerDim(mu: tf.Tensor2D, logvar: tf.Tensor2D): tf.Tensor2D {
   return tf.mul(0.5, tf.sub(tf.add(tf.square(mu), tf.exp(logvar)), tf.add(1, logvar))) as tf.Tensor2D;
-}
-
-/** a 31-bit seed for draw `a`, `b` of a computation seeded with `seed` (distinct for distinct (a, b)) */
-function subSeed(seed: number, a: number, b = 0): number {
-  let h = (seed ^ Math.imul(a + 1, 0x9e3779b1) ^ Math.imul(b + 1, 0x85ebca77)) >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x7feb352d);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x846ca68b);
-  h ^= h >>> 16;
-  return h & 0x7fffffff;
 }
 
 /** log(1/k sum_i exp(a_i)) over a stream of chunks, in float64, per example */
@@ -119,9 +111,7 @@ interface Conv {
 const K = 4; // 4x4 kernels at stride 2: each layer halves (or doubles) the image exactly, no checkerboard from uneven overlap
 
 function convLayer(name: string, shape: [number, number, number, number], fanIn: number, fanOut: number, rng: Rng, outChannels: number): Conv {
-  const limit = Math.sqrt(6 / (K * K * (fanIn + fanOut)));
-  const w = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  for (let i = 0; i < w.length; i++) w[i] = (2 * rng.next() - 1) * limit;
+  const w = uniformValues(shape.reduce((a, b) => a * b, 1), glorotLimit(K * K * fanIn, K * K * fanOut), rng);
   return { W: tf.variable(tf.tensor4d(w, shape), true, uniqueName(`${name}_W`)), b: tf.variable(tf.zeros([outChannels]), true, uniqueName(`${name}_b`)) };
 }
 
@@ -223,7 +213,6 @@ class ConvDecoder implements Net {
 }
 
 /** class labels as the caller has them: a one-hot tensor, one class for every row, or a class per row */
-export type Labels = tf.Tensor2D | number | ArrayLike<number>;
 
 let logSigmaCount = 0;
 
@@ -348,18 +337,7 @@ export class Vae implements Model {
 
   /** a CVAE's one-hot labels [n, classes] from labels as the caller has them (a new tensor) */
   oneHot(labels: Labels, n: number): tf.Tensor2D {
-    const C = this.nClasses;
-    if (labels instanceof tf.Tensor) {
-      if (labels.rank !== 2 || labels.shape[0] !== n || labels.shape[1] !== C) throw new Error(`cvae: labels must be one-hot [${n}, ${C}], not [${labels.shape}]`);
-      return labels.clone();
-    }
-    const buf = new Float32Array(n * C);
-    for (let i = 0; i < n; i++) {
-      const c = typeof labels === 'number' ? labels : labels[i];
-      if (!(Number.isInteger(c) && c >= 0 && c < C)) throw new Error(`cvae: class ${c} is not one of 0..${C - 1}`);
-      buf[i * C + c] = 1;
-    }
-    return tf.tensor2d(buf, [n, C]);
+    return oneHotRows(labels, n, this.nClasses, 'cvae');
   }
 
   /** the one-hot labels the networks take for x's rows: given, or (CVAE without labels) the classes it finds most likely */
@@ -628,7 +606,7 @@ export class Vae implements Model {
       const m = Math.min(500, n - s);
       const scores = tf.tidy(() => {
         const xs = tf.slice(x, [s, 0], [m, -1]) as tf.Tensor2D;
-        const eps = normal([m, this.config.latentDim], subSeed(seed, s));
+        const eps = normal([m, this.config.latentDim], subSeed(seed, s, 0));
         const per: tf.Tensor1D[] = [];
         for (let c = 0; c < C; c++) {
           const y = tf.oneHot(tf.fill([m], c, 'int32') as tf.Tensor1D, C).toFloat() as tf.Tensor2D;

@@ -10,8 +10,7 @@
 // so ∂σ/∂M = v uᵀ with v = M u / ‖M u‖ (the paper's gradient).
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../util/rng';
-
-let counter = 0;
+import { uniqueName } from './params';
 
 /** the weight as a matrix [rows, cols]: every axis but the last folded into the rows */
 function asMatrix(W: tf.Tensor): tf.Tensor2D {
@@ -35,7 +34,7 @@ export class SpectralNorm {
     for (let i = 0; i < cols; i++) s += (init[i] = rng.normal()) ** 2;
     const r = Math.sqrt(s) || 1;
     for (let i = 0; i < cols; i++) init[i] /= r;
-    this.u = tf.variable(tf.tensor2d(init, [cols, 1]), false, `${name}_sn_u_${++counter}`);
+    this.u = tf.variable(tf.tensor2d(init, [cols, 1]), false, uniqueName(`${name}_sn_u`));
   }
 
   /**

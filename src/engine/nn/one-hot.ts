@@ -1,0 +1,24 @@
+// Class labels as one-hot rows, for conditional models (cVAE, cGAN).
+import * as tf from '@tensorflow/tfjs';
+
+/** a class index, one per row, or one-hot rows already */
+export type Labels = tf.Tensor2D | number | ArrayLike<number>;
+
+/**
+ * [n, classes] one-hot rows of `labels`: a class for every row, a class per row, or a
+ * one-hot tensor (checked and copied). `who` names the model in errors.
+ */
+export function oneHotRows(labels: Labels, n: number, classes: number, who: string): tf.Tensor2D {
+  const C = classes;
+  if (labels instanceof tf.Tensor) {
+    if (labels.rank !== 2 || labels.shape[0] !== n || labels.shape[1] !== C) throw new Error(`${who}: labels must be one-hot [${n}, ${C}], not [${labels.shape}]`);
+    return labels.clone();
+  }
+  const buf = new Float32Array(n * C);
+  for (let i = 0; i < n; i++) {
+    const c = typeof labels === 'number' ? labels : labels[i];
+    if (!(Number.isInteger(c) && c >= 0 && c < C)) throw new Error(`${who}: class ${c} is not one of 0..${C - 1}`);
+    buf[i * C + c] = 1;
+  }
+  return tf.tensor2d(buf, [n, C]);
+}
