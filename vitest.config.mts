@@ -5,7 +5,9 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['tests/unit/**/*.test.ts'],
+    // tests/unit: in-process, laid out like src/; tests/integration: tests that start
+    // processes (the CLI, `latentlab serve`, the engine, python3, Chromium)
+    include: ['tests/unit/**/*.test.ts', 'tests/integration/**/*.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -22,25 +22,14 @@ const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',
 const params = [];
 for (let i = 0; i < args.length; i++) if (args[i] === '-p') params.push('-p', args[i + 1], args[i + 2]);
 
-// family, data, published (standard splits, 60k training images)
-const EXAMPLES = [
-  ['fvsbn', 'binary', '≈ 97–100 nats'],
-  ['nade', 'binary', '88.86 nats'],
-  ['made', 'binary', '86.64 nats (32 masks); ≈ 88.4 (1 mask)'],
-  ['pixelcnn', 'binary', '81.30 nats'],
-  ['nice', 'grey', '4.36 bits/dim'],
-  ['realnvp', 'grey', '1.06 bits/dim (ResNet couplings, multi-scale, 60k digits)'],
-  ['maf', 'grey', '1.89 bits/dim'],
-  ['iaf', 'points', '—'],
-  ['glow', 'grey', '1.05 bits/dim (conv, multi-scale, 60k digits)'],
-  ['wavenet', 'audio', '— (none on this synthetic set; uniform: 8 bits/sample)'],
-  ['charlm', 'text', '— (none on this corpus; ≈ 1.0–1.3 bits/char on enwik8, far larger models)'],
-  ['vae', 'binary', '≤ 86.76 nats (IWAE-5000 bound, 1-layer VAE, k = 1 training); IWAE-trained ≤ 84.78'],
-  ['rbm', 'binary', '≈ 86.3 nats (500 hidden, CD-25, AIS); ≈ 125.5 with CD-1'],
-  ['dbn', 'binary-info', '≈ 86.2 nats (500-2000, AIS estimate of a bound)'],
-  ['dbm', 'binary-info', '≈ 84.6 nats (500-1000, AIS estimate of a bound)'],
-  ['boltzmann', 'bars', '— (the data entropy ln 14 = 2.639 nats is the floor)'],
-].filter(([f]) => !only || only.includes(f));
+// What each example is held against lives with its family, in
+// src/engine/models/<kind>/quality.json: per notebook, `likelihood` (the data its test
+// NLL is judged on: binary, binary-info, grey, points, audio, text or bars) and the
+// best `published` number (standard splits, 60k training images); `samples: true` puts
+// it in the --samples table (`sampleVars`: its model's and dataset's variable names).
+const KINDS = ['autoregressive', 'flows', 'latent', 'energy', 'adversarial', 'diffusion', 'classical'];
+const QUALITY = KINDS.flatMap((kind) => Object.entries(JSON.parse(require('node:fs').readFileSync(join(root, 'src', 'engine', 'models', kind, 'quality.json'), 'utf8'))));
+const EXAMPLES = QUALITY.filter(([, q]) => q.likelihood).map(([family, q]) => [family, q.likelihood, q.published]).filter(([f]) => !only || only.includes(f));
 
 const dir = mkdtempSync(join(tmpdir(), 'latentlab-quality-'));
 const run = (nb, extra = []) => spawnSync(process.execPath, [bin, 'run', join(dir, nb), ...extra], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 });
@@ -50,9 +39,9 @@ const run = (nb, extra = []) => spawnSync(process.execPath, [bin, 'run', join(di
 // MNIST's test split (FID, KID, precision/recall, class coverage on the pinned
 // classifier's features). Reported, not held to a bar; only rows with the same
 // classifier version and sample count compare.
-const SAMPLE_EXAMPLES = ['dcgan', 'cgan', 'wgan-gp', 'lsgan', 'gmmn', 'ddpm', 'vae', 'cvae', 'rbm', 'dbn', 'dbm', 'fvsbn', 'nade', 'made', 'pixelcnn', 'nice', 'realnvp', 'maf', 'glow', 'naive-bayes', 'pca', 'dae'];
+const SAMPLE_EXAMPLES = QUALITY.filter(([, q]) => q.samples).map(([family]) => family);
 // the notebooks whose MNIST model and data go by other names: [model, dataset]
-const SAMPLE_VARS = { gmmn: ['digits', 'mnist'] };
+const SAMPLE_VARS = Object.fromEntries(QUALITY.filter(([, q]) => q.sampleVars).map(([family, q]) => [family, q.sampleVars]));
 if (args.includes('--samples')) {
   const i = args.indexOf('--samples');
   const n = Number(args[i + 1]) > 0 ? Number(args[i + 1]) : 1000;

@@ -2,7 +2,7 @@
 // from the cell typings (src/engine/lab/api.d.ts), for the engine's option checks:
 //   node scripts/lab-options-spec.js          writes src/engine/lab/options-spec.ts
 //   node scripts/lab-options-spec.js --check  exits 1 when that file is out of date
-// tests/unit/lab-options.test.ts runs the check too, so the two never drift apart.
+// tests/unit/engine/lab/options.test.ts runs the check too, so the two never drift apart.
 const { readFileSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 

@@ -7,6 +7,7 @@ import {
   NotebookEntry, RunRecord, SeriesData,
 } from './domain';
 import { InspectInput, InspectOutput } from './data-import';
+import { EXPORT_CHOICE_NAMES, type ExportParams } from './exports';
 
 const Ok = z.object({ ok: z.literal(true) });
 const RelPath = z
@@ -89,8 +90,8 @@ export const events = {
   'run.metrics': z.object({ runId: z.string(), points: z.array(MetricPoint) }),
   'run.artifact': z.object({ artifact: Artifact }),
   'engine.status': EngineInfo,
-  /** a desktop menu item for the renderer to carry out (it knows which runs are open) */
-  'app.command': z.object({ command: z.enum(['export-report', 'export-pdf', 'export-grid', 'export-gif', 'export-metrics']) }),
+  /** the desktop's File → Export menu: an export of the runs on screen, for the renderer to carry out (it knows which runs are open) */
+  'app.export': z.object({ choice: z.enum(EXPORT_CHOICE_NAMES) }),
 } as const;
 
 export type Requests = typeof requests;
@@ -110,11 +111,11 @@ export interface LabApi {
   /** URL the renderer can put in <img src> for an artifact path (lab:// or http). */
   artifactUrl(path: string): string;
   /**
-   * URL of an export of runs (metrics CSV, grid PNG, grid GIF, HTML report) for a
-   * download link: the browser host answers it with an attachment, the desktop's
-   * lab:// protocol too (Electron then asks where to save it).
+   * URL of an export of runs (./exports) for a download link: the browser host answers
+   * it with an attachment, the desktop's lab:// protocol too (Electron then asks where
+   * to save it).
    */
-  exportUrl(kind: 'metrics' | 'grid' | 'gif' | 'report', runIds: string[], params?: Record<string, string | number>): string;
+  exportUrl(request: ExportParams): string;
 }
 
 export const isRequestName = (n: unknown): n is RequestName => typeof n === 'string' && Object.hasOwn(requests, n);

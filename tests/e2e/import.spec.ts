@@ -4,7 +4,7 @@
 import { expect, test } from '@playwright/test';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeIdx, writePng } from '../unit/data-import-writers';
+import { writeIdx, writePng } from '../helpers/data-import-writers';
 import { makeWorkspace, root, startServe, useChromium, writeCodeNotebook } from './serve-fixture';
 
 const chrome = useChromium();

@@ -1,21 +1,14 @@
 // Starts a real `latentlab serve` on a fresh workspace and finds Debian's Chromium.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, test, type Browser, type Page } from '@playwright/test';
+import { chromiumArgs, chromiumPath } from '../helpers/chromium';
 
 export const root = join(__dirname, '..', '..');
 
-export function chromiumPath(): string | null {
-  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
-  return candidates.find((p): p is string => !!p && existsSync(p)) ?? null;
-}
-
-export const chromiumArgs = [
-  '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-  '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic',
-];
+export { chromiumArgs, chromiumPath };
 
 /** A temp workspace with the example notebooks, parameters overridden (e.g. fewer steps). */
 export function makeWorkspace(overrides: Record<string, Record<string, unknown>> = {}): string {

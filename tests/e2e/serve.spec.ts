@@ -387,10 +387,10 @@ test('adversarial, classical and diffusion views: animation frames step, figures
     "const ddpm = lab.models.ddpm();\nawait lab.train(ddpm, toy, { steps: 20, batchSize: 128, evalEvery: 20, sampleEvery: 1000 });\nlab.views.reverseProcess(ddpm, { n: 100 });",
     "const mn = lab.data.mnist({ limit: 300 });\nconst g2 = lab.models.gan({ hidden: [32] });\nawait lab.train(g2, mn, { steps: 5, batchSize: 32, evalEvery: 5, sampleEvery: 1000 });\nlab.views.nearestNeighbours(g2, mn, { n: 6 });",
   ];
-  writeCodeNotebook(workspace, 'part3-views.ipynb', 'Part 3 views check', cells);
+  writeCodeNotebook(workspace, 'adversarial-classical-diffusion-views.ipynb', 'Adversarial, classical and diffusion views', cells);
   const server = await startServe(workspace);
   try {
-    const page = await openAndRunAll(chrome.browser, server.url, 'Part 3 views check');
+    const page = await openAndRunAll(chrome.browser, server.url, 'Adversarial, classical and diffusion views');
     const codeCells = page.locator('[data-testid="cell"][data-cell-type="code"]');
     // per cell: the plots and pictures it should show
     const expected = [[1, 0], [2, 0], [1, 0], [1, 0], [0, 1]];

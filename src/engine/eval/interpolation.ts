@@ -25,7 +25,8 @@ export function slerp(a: Float32Array, b: Float32Array, t: number): Float32Array
   }
   const cos = Math.min(1, Math.max(-1, dot / Math.sqrt(na * nb || 1)));
   const theta = Math.acos(cos);
-  if (theta < 1e-4) return lerp(a, b, t);
+  // nearly parallel, or opposite (no unique great circle): the straight line
+  if (theta < 1e-4 || Math.abs(Math.sin(theta)) < 1e-6) return lerp(a, b, t);
   const wa = Math.sin((1 - t) * theta) / Math.sin(theta);
   const wb = Math.sin(t * theta) / Math.sin(theta);
   const out = new Float32Array(a.length);

@@ -22,3 +22,15 @@ export function oneHotRows(labels: Labels, n: number, classes: number, who: stri
   }
   return tf.tensor2d(buf, [n, C]);
 }
+
+/**
+ * The number of classes a conditional model gets from its data (0 for an unconditional
+ * one); data without at least two classes is an error that says what to do instead.
+ */
+export function classesOf(data: { classes?: number }, conditional: boolean, who: string, otherwise: string): number {
+  if (!conditional) return 0;
+  if (!(Number.isInteger(data.classes) && data.classes! >= 2)) {
+    throw new Error(`${who} needs class labels and this dataset has none: train it on a labelled dataset (lab.data.mnist(), lab.data.fashionMnist(): their splits carry y), or ${otherwise}`);
+  }
+  return data.classes!;
+}

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, session, shell } from 'electron';
 import { ExportError, exportEnv, renderExport } from '../services/exports';
+import { EXPORT_CHOICE_NAMES, EXPORT_CHOICES, ExportRequestError, parseExportQuery } from '../../shared/exports';
 import { dispatch } from '../../shared/channel';
 import { LabService } from '../services/lab-service';
 import { appRoot, examplesDir } from '../services/paths';
@@ -103,16 +104,11 @@ function buildMenu(): void {
         { type: 'separator' },
         {
           label: 'Export',
-          submenu: [
-            ['export-report', 'Report (HTML)…', 'CmdOrCtrl+Shift+E'],
-            ['export-pdf', 'Report (PDF)…', undefined],
-            ['export-grid', 'Sample Grid (PNG)…', undefined],
-            ['export-gif', 'Grid over Training (GIF)…', undefined],
-            ['export-metrics', 'Metrics (CSV)…', undefined],
-          ].map(([command, label, accelerator]) => ({
-            label, accelerator,
+          submenu: EXPORT_CHOICE_NAMES.map((choice) => ({
+            label: EXPORT_CHOICES[choice].menu,
+            accelerator: EXPORT_CHOICES[choice].accelerator,
             // the renderer knows which runs are on screen; it asks for the export, and the download below asks where to save it
-            click: () => win?.webContents.send('lab:event', 'app.command', { command }),
+            click: () => win?.webContents.send('lab:event', 'app.export', { choice }),
           })),
         },
         { type: 'separator' },
@@ -132,20 +128,18 @@ app.whenReady().then(() => {
   protocol.handle('lab', async (req) => {
     const url = new URL(req.url);
     if (service && url.host === 'export') {
-      const q = Object.fromEntries(url.searchParams);
       try {
-        const kind = url.pathname.replace(/^\/+/, '');
-        const runs = (q.runs ?? '').split(',').filter(Boolean);
-        if (kind === 'report' && q.format === 'pdf') {
+        const req = parseExportQuery(url.pathname.replace(/^\/+/, ''), url.searchParams);
+        if (req.kind === 'report' && req.format === 'pdf') {
           // the desktop prints the HTML report itself (printToPDF), no Chromium needed
-          const html = await renderExport(service.tracker, service.workspace.artifactsDir, kind, runs, { ...q, format: 'html' }, exportEnv());
+          const html = await renderExport(service.tracker, service.workspace.artifactsDir, { ...req, format: 'html' }, exportEnv());
           const pdf = await printToPdf(html.body);
           return new Response(new Uint8Array(pdf), { headers: { 'content-type': 'application/pdf', 'content-disposition': `attachment; filename="${html.filename.replace(/\.html$/, '.pdf')}"` } });
         }
-        const e = await renderExport(service.tracker, service.workspace.artifactsDir, kind, runs, q, exportEnv());
+        const e = await renderExport(service.tracker, service.workspace.artifactsDir, req, exportEnv());
         return new Response(new Uint8Array(e.body), { headers: { 'content-type': e.contentType, 'content-disposition': `attachment; filename="${e.filename}"` } });
       } catch (err) {
-        return new Response((err as Error).message, { status: err instanceof ExportError ? 400 : 500 });
+        return new Response((err as Error).message, { status: err instanceof ExportError || err instanceof ExportRequestError ? 400 : 500 });
       }
     }
     if (!service || url.host !== 'artifacts') return new Response('not found', { status: 404, headers: LAB_PROTOCOL_HEADERS });

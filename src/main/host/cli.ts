@@ -12,6 +12,7 @@ import { TrustStore } from '../services/trust';
 import { readNotebookFile, Workspace } from '../services/workspace';
 import { nodeEngineLauncher } from './node-engine';
 import { serve } from './server';
+import { EXPORT_KINDS } from '../../shared/exports';
 
 const USAGE = `latentlab — a lab notebook for deep generative models
 
@@ -302,7 +303,7 @@ function intFlag(a: Args, name: string): number | undefined {
 async function cmdExport(a: Args): Promise<number> {
   const [what, ...refs] = a.positional;
   const out = str(a.flags.get('--out'));
-  if (!['metrics', 'grid', 'gif', 'report'].includes(what)) throw new UsageError(`export what? metrics, grid, gif or report (got ${what ?? 'nothing'})`);
+  if (!(EXPORT_KINDS as readonly string[]).includes(what)) throw new UsageError(`export what? ${EXPORT_KINDS.join(', ')} (got ${what ?? 'nothing'})`);
   if (refs.length === 0) throw new UsageError(`export ${what} needs a RUN`);
   if (!out) throw new UsageError(`export ${what} needs --out FILE`);
   const workspace = new Workspace(str(a.flags.get('--workspace')) ?? defaultWorkspace());

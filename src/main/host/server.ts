@@ -11,6 +11,7 @@ import { handleWireRequest } from '../../shared/channel';
 import { safeFile } from '../services/safe-path';
 export { safeFile };
 import { ExportError, exportEnv, renderExport } from '../services/exports';
+import { ExportRequestError, parseExportQuery } from '../../shared/exports';
 import type { LabService } from '../services/lab-service';
 
 const TYPES: Record<string, string> = {
@@ -163,15 +164,14 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
       return;
     }
     if (pathname.startsWith('/export/')) {
-      const q = Object.fromEntries(url.searchParams);
-      delete q.token;
-      renderExport(service.tracker, service.workspace.artifactsDir, url.pathname.slice('/export/'.length), (q.runs ?? '').split(',').filter(Boolean), q, exportEnv())
+      Promise.resolve()
+        .then(() => renderExport(service.tracker, service.workspace.artifactsDir, parseExportQuery(url.pathname.slice('/export/'.length), url.searchParams), exportEnv()))
         .then((e) => {
           res.writeHead(200, { 'content-type': e.contentType, 'content-disposition': `attachment; filename="${e.filename}"`, 'content-length': e.body.length, ...SECURITY_HEADERS });
           res.end(head ? undefined : e.body);
         })
         .catch((err: Error) => {
-          res.writeHead(err instanceof ExportError ? 400 : 500, { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS }).end(err.message);
+          res.writeHead(err instanceof ExportError || err instanceof ExportRequestError ? 400 : 500, { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS }).end(err.message);
         });
       return;
     }

@@ -15,6 +15,9 @@ import { flattenConfig, isBookkeeping, lineDiff, metricKindOf, samplePairOf, SAM
 import { ADVANCE, drawText, GLYPH_H, textWidth } from '../../shared/bitmap-font';
 import { appRoot } from './paths';
 import type { Tracker } from './tracker';
+import { parseLabels, type ExportRequest } from '../../shared/exports';
+
+export { parseLabels };
 
 export class ExportError extends Error {}
 
@@ -205,12 +208,6 @@ export interface GridOptions {
   rowLabels?: string[] | 'index';
   /** a label above each column (at most `cols`), or 'index' for 1, 2, … */
   colLabels?: string[] | 'index';
-}
-
-/** `"a,b,c"` → labels; `"index"` → numbered */
-export function parseLabels(spec: string | undefined): string[] | 'index' | undefined {
-  if (spec === undefined || spec === '') return undefined;
-  return spec === 'index' ? 'index' : spec.split(',').map((s) => s.trim());
 }
 
 const numbered = (labels: string[] | 'index' | undefined, n: number) => (labels === 'index' ? Array.from({ length: n }, (_, i) => String(i + 1)) : labels);
@@ -662,47 +659,35 @@ function* gridGif(tracker: Tracker, artifactsDir: string, run: RunRecord, opts: 
   return { gif: Buffer.concat(parts), frames: frames.length, width, height };
 }
 
-export type ExportKind = 'metrics' | 'grid' | 'gif' | 'report';
-export const EXPORT_KINDS: readonly ExportKind[] = ['metrics', 'grid', 'gif', 'report'];
 
 /**
  * One export as bytes for a host to send (the browser host as a download, the
  * desktop through lab://export, which Electron saves through its dialog).
  * `params`: step, rows, cols, pad, scale, delay as the CLI takes them.
  */
+/** An export's file, from its request (parsed by the host with parseExportQuery). */
 export async function renderExport(
-  tracker: Tracker, artifactsDir: string, kind: string, runIds: string[], params: Record<string, string | undefined>, env: ReportEnvironment,
+  tracker: Tracker, artifactsDir: string, req: ExportRequest, env: ReportEnvironment,
 ): Promise<{ body: Buffer; filename: string; contentType: string }> {
-  if (!(EXPORT_KINDS as readonly string[]).includes(kind)) throw new ExportError(`no export '${kind}' (${EXPORT_KINDS.join(', ')})`);
-  if (runIds.length === 0) throw new ExportError('no run given');
-  const runs = runIds.map((r) => findRun(tracker, r));
-  const int = (k: string) => {
-    const v = params[k];
-    if (v === undefined || v === '') return undefined;
-    if (!/^\d+$/.test(v)) throw new ExportError(`${k} takes a whole number (got '${v}')`);
-    return Number(v);
-  };
+  const runs = req.runs.map((r) => findRun(tracker, r));
   const base = runs.length === 1 ? runs[0].id : `${runs.length}-runs`;
-  if (kind === 'grid' || kind === 'gif') {
-    if (runs.length !== 1) throw new ExportError(`a ${kind} export takes one run`);
-    if (kind === 'gif') {
-      const g = await exportGridGifAsync(tracker, artifactsDir, runs[0], { scale: int('scale'), delay: int('delay') });
-      return { body: g.gif, filename: `${base}-samples.gif`, contentType: 'image/gif' };
-    }
-    const g = await exportGridPngAsync(tracker, artifactsDir, runs[0], {
-      step: int('step'), rows: int('rows'), cols: int('cols'), pad: int('pad'), scale: int('scale'),
-      rowLabels: parseLabels(params.rowLabels), colLabels: parseLabels(params.colLabels),
-    });
+  if (req.kind === 'gif') {
+    const g = await exportGridGifAsync(tracker, artifactsDir, runs[0], { scale: req.scale, delay: req.delay });
+    return { body: g.gif, filename: `${base}-samples.gif`, contentType: 'image/gif' };
+  }
+  if (req.kind === 'grid') {
+    const { step, rows, cols, pad, scale, rowLabels, colLabels } = req;
+    const g = await exportGridPngAsync(tracker, artifactsDir, runs[0], { step, rows, cols, pad, scale, rowLabels, colLabels });
     return { body: g.png, filename: `${base}-samples-step${g.step}.png`, contentType: 'image/png' };
   }
   // the file writers, through a temporary folder
   const tmp = mkdtempSync(join(tmpdir(), 'latentlab-export-'));
   try {
-    if (kind === 'metrics') {
+    if (req.kind === 'metrics') {
       await exportMetricsCsv(tracker, runs, join(tmp, 'm.csv'));
       return { body: readFileSync(join(tmp, 'm.csv')), filename: `${base}-metrics.csv`, contentType: 'text/csv; charset=utf-8' };
     }
-    if (params.format === 'pdf') {
+    if (req.format === 'pdf') {
       exportReportPdf(tracker, artifactsDir, runs, join(tmp, 'r.pdf'), env);
       return { body: readFileSync(join(tmp, 'r.pdf')), filename: `${base}-report.pdf`, contentType: 'application/pdf' };
     }

@@ -20,12 +20,12 @@ function useGlobalKeys() {
       // Ctrl+Shift+E: the report of the runs on screen (the desktop menu has the same accelerator)
       if ((e.ctrlKey || e.metaKey) && e.shiftKey && !e.altKey && e.key.toLowerCase() === 'e') {
         e.preventDefault();
-        exportCurrent('export-report');
+        exportCurrent('report');
       }
     };
     window.addEventListener('keydown', onKey);
     // the desktop's File → Export menu
-    const off = getApi().on('app.command', ({ command }) => exportCurrent(command));
+    const off = getApi().on('app.export', ({ choice }) => exportCurrent(choice));
     return () => {
       window.removeEventListener('keydown', onKey);
       off();

@@ -2,7 +2,8 @@
 // error banner (never swallowed) and leaves the store consistent.
 import { getApi } from './api/client';
 import { notebookFromNb, notebookToNb } from './notebook/nbformat';
-import { downloadExport, exportHref, type ExportChoice } from './runs/ExportLinks';
+import { EXPORT_CHOICES, type ExportChoice } from '../../shared/exports';
+import { downloadExport, exportHref } from './runs/ExportLinks';
 import { useLab } from './store';
 
 const LAST_NOTEBOOK_KEY = 'latentlab.lastNotebook';
@@ -233,19 +234,16 @@ export function openCompare(runIds: string[]): void {
   useLab.getState().setView({ kind: 'compare', runIds });
 }
 
-export type ExportCommand = 'export-report' | 'export-pdf' | 'export-grid' | 'export-gif' | 'export-metrics';
-
 /**
  * Exports what is on screen: the open run, or the runs of the compare view (grid
  * and GIF take one run: the first). From the desktop's File → Export menu and Ctrl/Cmd+Shift+E.
  */
-export function exportCurrent(command: ExportCommand): void {
+export function exportCurrent(choice: ExportChoice): void {
   const view = useLab.getState().view;
   const runIds = view.kind === 'run' ? [view.runId] : view.kind === 'compare' ? view.runIds : [];
   if (runIds.length === 0) {
     useLab.getState().pushError('Export: open a run or the compare view first (exports are of the runs on screen)');
     return;
   }
-  const choice = command.slice('export-'.length) as ExportChoice;
-  void downloadExport(exportHref(choice, runIds), `Export ${choice}`);
+  void downloadExport(exportHref(choice, runIds), `Export ${EXPORT_CHOICES[choice].label}`);
 }

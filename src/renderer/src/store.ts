@@ -77,6 +77,9 @@ export interface LabState {
 
 const toState = (c: CellModel): CellState => ({ ...c, status: null, executionId: null, editing: false });
 const byStartDesc = (a: RunRecord, b: RunRecord) => b.startedAt - a.startedAt || a.id.localeCompare(b.id);
+/** `fn` applied only while the cell waits for this execution: no other execution may write into the cell */
+const ofExecution = (executionId: string, fn: (c: CellState) => CellState) => (c: CellState): CellState =>
+  (c.status !== 'queued' && c.status !== 'running') || (c.executionId !== null && c.executionId !== executionId) ? c : fn(c);
 let errorSeq = 1;
 let focusSeq = 1;
 
@@ -154,28 +157,11 @@ export const useLab = create<LabState>()((set, get) => {
     },
     appendOutput(notebook, cellId, executionId, output) {
       if (!isOpen(notebook)) return;
-      editCell(
-        cellId,
-        (c) => {
-          // Only the execution we are waiting for may write into the cell.
-          if (c.status !== 'queued' && c.status !== 'running') return c;
-          if (c.executionId !== null && c.executionId !== executionId) return c;
-          return { ...c, executionId, outputs: mergeOutput(c.outputs, output) };
-        },
-        false,
-      );
+      editCell(cellId, ofExecution(executionId, (c) => ({ ...c, executionId, outputs: mergeOutput(c.outputs, output) })), false);
     },
     setCellStatus(notebook, cellId, executionId, status) {
       if (!isOpen(notebook)) return;
-      editCell(
-        cellId,
-        (c) => {
-          if (c.status !== 'queued' && c.status !== 'running') return c;
-          if (c.executionId !== null && c.executionId !== executionId) return c;
-          return { ...c, executionId, status };
-        },
-        false,
-      );
+      editCell(cellId, ofExecution(executionId, (c) => ({ ...c, executionId, status })), false);
     },
     finishExecution(cellId, executionId, status, outputs) {
       editCell(cellId, (c) => ({ ...c, executionId, status, outputs }), true);

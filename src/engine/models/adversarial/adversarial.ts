@@ -1,4 +1,4 @@
-// What every adversarial family (gan, dcgan, wgan, wgan-gp, lsgan, cgan) exposes
+// What every adversarial family exposes
 // beyond Model, so one set of views (GAN Lab's: D's output as a heatmap, G's
 // gradient as arrows, one D or G update at a time, D(x) histograms) serves them all.
 import type * as tf from '@tensorflow/tfjs';

@@ -18,7 +18,7 @@ import type { Rng } from '../../util/rng';
 import type { AdversarialModel } from './adversarial';
 import type { DataInfo, MetricKindName, MetricValue, NamedWeight, StepContext } from '../types';
 import { glorot } from '../../nn/init';
-import { oneHotRows, type Labels } from '../../nn/one-hot';
+import { classesOf, oneHotRows, type Labels } from '../../nn/one-hot';
 import { Params } from '../../nn/params';
 import { subSeed } from '../../nn/seeds';
 
@@ -415,16 +415,14 @@ export abstract class AdversarialBase implements AdversarialModel {
   build(data: DataInfo, rng: Rng): void {
     const name = this.family;
     if (this.built) throw new Error(`${name}: model already built (create a new one per run)`);
-    if (this.conditional && !(Number.isInteger(data.classes) && data.classes! >= 2)) {
-      throw new Error(`${name}: a conditional GAN needs class labels and this dataset has none: train it on a labelled dataset (lab.data.mnist(), lab.data.fashionMnist(): their splits carry y), or use an unconditional model`);
-    }
+    const classes = classesOf(data, this.conditional, `${name}: a conditional GAN`, 'use an unconditional model');
     // MLPs: small on 2-D points (fast, and enough for 8 or 25 modes), wider on images
     this.config.hidden ??= data.kind === 'points' ? [64, 64] : [256, 256];
     const { net, hidden, dropout, spectralNorm } = this.config;
     if (net === 'conv') imageShape(data, hidden, name);
     this.data = data;
     this.config.latentDim = this.latentDim;
-    this.nClasses = this.conditional ? data.classes! : 0;
+    this.nClasses = classes;
     this.G = new Generator(`${name}_g`, net, hidden, this.latentDim + this.nClasses, data, rng);
     this.D = new Discriminator(`${name}_d`, net, hidden, this.nClasses, data, dropout, spectralNorm, rng);
     if (data.modes) this.bestMetric = { key: 'val/mode_dist', mode: 'min' };

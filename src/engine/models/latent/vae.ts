@@ -15,7 +15,7 @@ import type { Rng } from '../../util/rng';
 import { uniqueName } from '../../nn/params';
 import { Mlp } from '../../nn/mlp';
 import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, TestNll } from '../types';
-import { oneHotRows, type Labels } from '../../nn/one-hot';
+import { classesOf, oneHotRows, type Labels } from '../../nn/one-hot';
 import { subSeed } from '../../nn/seeds';
 import { glorotLimit, uniformValues } from '../../nn/init';
 
@@ -300,9 +300,7 @@ export class Vae implements Model {
   build(data: DataInfo, rng: Rng): void {
     const name = this.family;
     if (this.built) throw new Error(`${name}: model already built (create a new one per run)`);
-    if (this.conditional && !(Number.isInteger(data.classes) && data.classes! >= 2)) {
-      throw new Error(`cvae: a conditional VAE needs class labels and this dataset has none: train it on a labelled dataset (lab.data.mnist(), lab.data.fashionMnist(): their splits carry y), or use lab.models.vae() without conditional`);
-    }
+    const classes = classesOf(data, this.conditional, 'cvae: a conditional VAE', 'use lab.models.vae() without conditional');
     const D = data.shape.reduce((a, b) => a * b, 1);
     const { hidden, latentDim, net } = this.config;
     let image: [number, number, number] | null = null;
@@ -318,7 +316,7 @@ export class Vae implements Model {
     this.data = data;
     this.config.likelihood = this.likelihood;
     this.D = D;
-    this.nClasses = this.conditional ? data.classes! : 0;
+    this.nClasses = classes;
     const cls = this.nClasses;
     if (image) {
       this.enc = new ConvEncoder(image, hidden, 2 * latentDim, cls, rng);

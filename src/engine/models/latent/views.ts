@@ -11,6 +11,7 @@ import type { EngineContext } from '../../context';
 import type { Model } from '../types';
 import { normal, uniform } from '../../ops/random';
 import { imageGridPng } from '../../util/png';
+import { slerp } from '../../eval/interpolation';
 
 type Decoder = Model & { decode(z: tf.Tensor2D): tf.Tensor2D; encodeMean(x: tf.Tensor2D): tf.Tensor2D; latentDim?: number; config: Record<string, unknown> };
 
@@ -25,29 +26,6 @@ function latentDimOf(m: Decoder): number {
   const L = m.latentDim ?? (m.config.latentDim as number);
   need(Number.isInteger(L) && L > 0, `lab.views: ${m.family} has no latent dimension`);
   return L;
-}
-
-/** spherical interpolation between a and b at t (falls back to linear when they are parallel) */
-export function slerp(a: Float32Array, b: Float32Array, t: number): Float32Array {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  const cos = dot / Math.sqrt(na * nb || 1);
-  const omega = Math.acos(Math.min(1, Math.max(-1, cos)));
-  const out = new Float32Array(a.length);
-  if (Math.abs(Math.sin(omega)) < 1e-6) {
-    for (let i = 0; i < a.length; i++) out[i] = (1 - t) * a[i] + t * b[i];
-    return out;
-  }
-  const wa = Math.sin((1 - t) * omega) / Math.sin(omega);
-  const wb = Math.sin(t * omega) / Math.sin(omega);
-  for (let i = 0; i < a.length; i++) out[i] = wa * a[i] + wb * b[i];
-  return out;
 }
 
 export function latentViews(ctx: EngineContext): Pick<LatentLab.Views, 'reconstructions' | 'latentMap' | 'traversals' | 'interpolate' | 'klPerDim' | 'classes'> {

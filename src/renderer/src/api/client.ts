@@ -3,6 +3,7 @@
 // shared schemas, so the UI never sees an unchecked message.
 import type { EventName, EventPayload, LabApi, RequestName } from '../../../shared/api';
 import { parseEvent, parseOutput, WireEvent, WireResponse } from '../../../shared/channel';
+import { exportQuery } from '../../../shared/exports';
 
 /** What src/preload exposes as window.latentlab. */
 export interface PreloadBridge {
@@ -45,14 +46,8 @@ export function createBridgeApi(bridge: PreloadBridge): LabApi {
     },
     on: (event, listener) => emitter.on(event, listener as Listener),
     artifactUrl: (path) => bridge.artifactBase + path.split('/').map(encodeURIComponent).join('/'),
-    exportUrl: (kind, runIds, params = {}) => `lab://export/${kind}?${exportQuery(runIds, params)}`,
+    exportUrl: (request) => `lab://export/${exportQuery(request)}`,
   };
-}
-
-function exportQuery(runIds: string[], params: Record<string, string | number>): string {
-  const q = new URLSearchParams({ runs: runIds.join(',') });
-  for (const [k, v] of Object.entries(params)) q.set(k, String(v));
-  return q.toString();
 }
 
 export function createWebSocketApi(origin: string, token: string): LabApi {
@@ -119,7 +114,7 @@ export function createWebSocketApi(origin: string, token: string): LabApi {
     },
     artifactUrl: (path) =>
       origin + '/artifacts/' + path.split('/').map(encodeURIComponent).join('/') + '?token=' + encodeURIComponent(token),
-    exportUrl: (kind, runIds, params = {}) => `${origin}/export/${kind}?${exportQuery(runIds, params)}&token=${encodeURIComponent(token)}`,
+    exportUrl: (request) => `${origin}/export/${exportQuery(request)}&token=${encodeURIComponent(token)}`,
   };
 }
 

@@ -4,27 +4,14 @@
 // button says it is working while a report is printed. The bytes then download
 // under the host's file name (on the desktop, Electron asks where to save them).
 import { useState } from 'react';
+import { EXPORT_CHOICES, type ExportChoice } from '../../../shared/exports';
 import { getApi } from '../api/client';
 import { useLab } from '../store';
 
-export type ExportChoice = 'report' | 'pdf' | 'grid' | 'gif' | 'metrics';
-
-const LABELS: Record<ExportChoice, string> = { report: 'Report', pdf: 'PDF', grid: 'Grid PNG', gif: 'GIF', metrics: 'Metrics CSV' };
+export type { ExportChoice };
 
 export function exportHref(choice: ExportChoice, runIds: string[]): string {
-  const api = getApi();
-  switch (choice) {
-    case 'report':
-      return api.exportUrl('report', runIds);
-    case 'pdf':
-      return api.exportUrl('report', runIds, { format: 'pdf' });
-    case 'grid':
-      return api.exportUrl('grid', runIds.slice(0, 1), { scale: 3 });
-    case 'gif':
-      return api.exportUrl('gif', runIds.slice(0, 1), { scale: 2 });
-    case 'metrics':
-      return api.exportUrl('metrics', runIds);
-  }
+  return getApi().exportUrl(EXPORT_CHOICES[choice].request(runIds));
 }
 
 /** Fetches an export and saves it as a download; resolves false (and shows why) if the host refused. */
@@ -64,13 +51,13 @@ export function ExportLinks({ runIds, choices, testPrefix }: { runIds: string[];
           className="ll-btn"
           data-testid={`${testPrefix}-${c}`}
           disabled={busy !== null}
-          title={`download the ${LABELS[c].toLowerCase()} of ${c === 'grid' || c === 'gif' ? 'the first run' : many ? 'these runs' : 'this run'}`}
+          title={`download the ${EXPORT_CHOICES[c].label.toLowerCase()} of ${c === 'grid' || c === 'gif' ? 'the first run' : many ? 'these runs' : 'this run'}`}
           onClick={() => {
             setBusy(c);
-            void downloadExport(exportHref(c, runIds), `Export ${LABELS[c]}`).finally(() => setBusy(null));
+            void downloadExport(exportHref(c, runIds), `Export ${EXPORT_CHOICES[c].label}`).finally(() => setBusy(null));
           }}
         >
-          {busy === c ? `${LABELS[c]}…` : LABELS[c]}
+          {busy === c ? `${EXPORT_CHOICES[c].label}…` : EXPORT_CHOICES[c].label}
         </button>
       ))}
     </span>

@@ -1,6 +1,0 @@
-// Our wasm kernels with the native addon (where it is built; native-kernels.test.ts
-// requires it wherever a compiler exists).
-import { nativeKernels } from '../../src/engine/backend/native';
-import { wasmKernelTests } from './wasm-kernel-cases';
-
-wasmKernelTests(nativeKernels().kernels ? 'native' : 'fallback');
