@@ -77,7 +77,7 @@ function render(spec) {
   return [
     '// Generated from api.d.ts by scripts/lab-options-spec.js: do not edit by hand.',
     '// The options each lab.* builder accepts: kinds of value, and the allowed values of enums.',
-    "import type { OptionsSpec } from './options';",
+    "import type { OptionsSpec } from './option-types';",
     '',
     'export const LAB_OPTIONS: { models: Record<string, OptionsSpec>; data: Record<string, OptionsSpec>; train: OptionsSpec } = {',
     ...['models', 'data'].flatMap((group) => [

@@ -6,19 +6,9 @@
 // What each builder takes comes from the declaration, api.d.ts (options-spec.ts is
 // generated from it; the models' configs are the declared types, so the two cannot
 // differ). Range checks stay with the models (see models/latent/vae.ts).
+import type { FieldSpec, OptionsSpec, ValueKind } from './option-types';
 import { LAB_OPTIONS } from './options-spec';
 
-export type ValueKind = 'number' | 'string' | 'boolean' | 'array' | 'object' | 'function';
-export interface FieldSpec {
-  kinds: ValueKind[];
-  /** the allowed strings, when the field is an enum */
-  values?: (string | number | boolean)[];
-}
-export interface OptionsSpec {
-  /** which argument holds the options */
-  arg: number;
-  fields: Record<string, FieldSpec>;
-}
 
 export class LabOptionError extends TypeError {
   constructor(message: string) {

@@ -16,8 +16,7 @@ import type { CellOutput } from '../../shared/domain';
 import { imageGridPng } from '../util/png';
 import { modeStats } from '../eval/modes';
 import { writeFile } from '../util/files';
-import { framesOf, type GibbsModel } from './common';
-import { built, isDataset, need, pictureShape, viewName, viewOutputs } from './common';
+import { built, framesOf, isDataset, need, pictureShape, viewName, viewOutputs, type GibbsModel } from './common';
 
 type ChainModel = Model & { chain(opts: { n: number; steps: number; every?: number; seed: number; init?: Float32Array }): Float32Array[] };
 const round = (v: number, digits = 4) => Number(v.toFixed(digits));

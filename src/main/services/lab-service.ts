@@ -8,7 +8,7 @@ import { mergeOutput, type CellOutput, type EngineInfo, type ExecStatus } from '
 import { EngineToHost } from '../../shared/engine-protocol';
 import { describeExit, type EngineExit, type EngineLauncher, type EngineProcess } from './engine-process';
 import { inspectForUi } from './data-inspect';
-import { parseInjectedParameters } from './notebook-runner';
+import { parseInjectedParameters } from './parameters';
 import { Tracker, type ReplayCell } from './tracker';
 import type { Workspace } from './workspace';
 

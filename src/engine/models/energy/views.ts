@@ -4,8 +4,7 @@
 //  - distribution: a small Boltzmann machine's exact p(v) beside the data's;
 //  - recall / capacity: a Hopfield network recalling corrupted patterns, and where
 //    its capacity runs out.
-import { framesOf, type GibbsModel } from '../../views/common';
-import { built, isSplit, need, pictureShape, viewName, viewOutputs } from '../../views/common';
+import { built, framesOf, isSplit, need, pictureShape, viewName, viewOutputs, type GibbsModel } from '../../views/common';
 import type { EngineContext } from '../../context';
 import type { Model } from '../types';
 import { Hopfield, corrupt as corruptPattern, capacity as capacityCurve, toBits, toSpins } from '../energy/hopfield';

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { injectParameters, parseParameterValue } from '../../../../src/main/services/notebook-runner';
+import { injectParameters, parseParameterValue } from '../../../../src/main/services/parameters';
 import { Notebook } from '../../../../src/shared/domain';
 import { root } from '../../../helpers/paths';
 
