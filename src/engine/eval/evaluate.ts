@@ -148,7 +148,7 @@ function sampleMetricsOf(model: Model, split: Split, n: number, opts: EvaluateOp
 
 /** the run keys and values of sample metrics */
 export function sampleMetricPoints(m: SampleMetrics): [string, number][] {
-  if ('mmd' in m) return [['test/mmd', m.mmd], ['test/sample_n', m.n]];
+  if (m.mmd !== undefined) return [['test/mmd', m.mmd], ['test/sample_n', m.n]];
   const im = m as ImageSampleMetrics;
   return [
     ['test/fid', im.fid],

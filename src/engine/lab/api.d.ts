@@ -208,8 +208,23 @@ declare namespace LatentLab {
     metricKinds(): Record<string, MetricKind>;
     /** free its tensors */
     dispose(): void;
+    /** `n` examples [n, D] (a tf.Tensor2D; images in [0, 1]), decoded from `noise` when given, else drawn with `seed` */
+    sample(n: number, noise?: any, seed?: number): any;
+    /** the latent noise of `n` rows drawn with `seed` (a run's fixed noise bank) */
+    noise(n: number, seed: number): any;
     /** sampling temperature (1 = the model): flows scale the prior draws by it, wavenet and charlm divide their logits by it */
     temperature?: number;
+  }
+
+  /** A model with a likelihood: lab.evaluate gives its test NLL (exact, a bound or an estimate). */
+  interface LikelihoodModel extends Model {
+    /** −log p(x) per example in nats with its kind, on the family's reporting scale (what lab.evaluate averages) */
+    testNll(x: any, seed: number, labels?: any): { nll: Float32Array; kind: 'exact' | 'bound' | 'estimate'; stderr?: number; details?: Record<string, number> };
+  }
+
+  /** A model without a likelihood (GANs, GMMN, autoencoders): lab.evaluate scores its samples. */
+  interface SampleModel extends Model {
+    testNll?: undefined;
   }
 
   interface VaeConfig {
@@ -271,7 +286,7 @@ declare namespace LatentLab {
     c?: number;
   }
   /** What every adversarial family exposes beyond Model (the GAN Lab views use it). */
-  interface AdversarialModel extends Model {
+  interface AdversarialModel extends SampleModel {
     readonly adversarial: true;
     /** 'probability' = D(x) ∈ (0, 1) (gan, dcgan, cgan); 'score' (wgan, wgan-gp, lsgan) */
     readonly criticKind: 'probability' | 'score';
@@ -305,7 +320,7 @@ declare namespace LatentLab {
     /** seed of the k-means++ initialisation (default: the run's seed; 0 for fit() without a run) */
     seed?: number;
   }
-  interface Gmm extends Model {
+  interface Gmm extends LikelihoodModel {
     readonly components: number;
     readonly dim: number;
     /** whether the parameters exist (after a training step, fit or a checkpoint) */
@@ -340,7 +355,7 @@ declare namespace LatentLab {
     /** fitted with the chosen K */
     model: Gmm;
   }
-  interface NaiveBayes extends Model {
+  interface NaiveBayes extends LikelihoodModel {
     readonly classes: number;
     /** training rows counted */
     readonly rows: number;
@@ -356,7 +371,7 @@ declare namespace LatentLab {
     /** n images of class c */
     sampleClass(c: number, n?: number, seed?: number): any;
   }
-  interface Kde extends Model {
+  interface Kde extends LikelihoodModel {
     readonly points: number;
     /** null until 'validation' has chosen */
     readonly bandwidth: number | null;
@@ -368,7 +383,7 @@ declare namespace LatentLab {
     selectBandwidth(x: Float32Array, n?: number): number;
     logProb(x: Float32Array, bandwidth?: number): Float64Array;
   }
-  interface Ngram extends Model {
+  interface Ngram extends LikelihoodModel {
     readonly order: number;
     readonly levels: number;
     readonly rows: number;
@@ -379,7 +394,7 @@ declare namespace LatentLab {
     perplexity(x: Float32Array): number;
     complete(prompt: string, opts?: { n?: number; length?: number; seed?: number }): string[];
   }
-  interface Pca extends Model {
+  interface Pca extends LikelihoodModel {
     readonly latentDim: number;
     readonly rows: number;
     readonly dequantized: boolean;
@@ -408,7 +423,7 @@ declare namespace LatentLab {
     estimator?: 'unbiased' | 'biased';
   }
   /** GMMN: reports train/mmd2 (loss), val/mmd (sample), and val/mode_dist, val/modes_covered, val/high_quality on toy mixtures; no likelihood */
-  interface Gmmn extends Model {
+  interface Gmmn extends SampleModel {
     /** the kernel bandwidths in use (null until 'auto' has seen data; then also recorded in config) */
     readonly bandwidths: number[] | null;
   }
@@ -689,12 +704,12 @@ declare namespace LatentLab {
      * val/elbo and val/bits_per_dim (kind 'bound': a lower bound on log p(x)). lab.evaluate gives
      * −IWAE with `evalK` samples (kind 'bound').
      */
-    vae(cfg?: VaeConfig): Model;
+    vae(cfg?: VaeConfig): LikelihoodModel;
     /**
      * Conditional VAE: q(z|x,y) and p(x|z,y) with the one-hot class y of each row (labelled data:
      * lab.data.mnist(), fashionMnist()). Its NLL is −log p(x|y): not comparable with an unconditional model.
      */
-    cvae(cfg?: Omit<VaeConfig, 'conditional'>): Model;
+    cvae(cfg?: Omit<VaeConfig, 'conditional'>): LikelihoodModel;
     /**
      * Generative adversarial network (MLP or conv): minimax or non-saturating G loss, `dSteps` D updates per G update,
      * dropout and spectral norm in D. Reports train/d_loss, train/g_loss, train|val/d_real, d_fake, d_accuracy (info);
@@ -716,45 +731,45 @@ declare namespace LatentLab {
      * Fully visible sigmoid belief network on binary data: p(x_i = 1 | x_<i) = σ(b_i + Σ_{j<i} W_ij x_j).
      * Reports train/loss and val/nll (nats), val/bits_per_dim, all 'exact'.
      */
-    fvsbn(cfg?: Record<string, never>): Model;
+    fvsbn(cfg?: Record<string, never>): LikelihoodModel;
     /** NADE on binary data: shared hidden weights, O(D·H) per example, exact likelihood. */
-    nade(cfg?: NadeConfig): Model;
+    nade(cfg?: NadeConfig): LikelihoodModel;
     /**
      * MADE on binary data: a masked MLP, exact likelihood in one pass. `masks: K > 1` trains K
      * orders/connectivities (one per step) and evaluates their mixture (still exact).
      */
-    made(cfg?: MadeConfig): Model;
+    made(cfg?: MadeConfig): LikelihoodModel;
     /**
      * PixelCNN on binary images (H×W, or H×W×C with channels generated R → G → B inside each pixel): a 7×7 type-A masked convolution, `layers` 3×3
      * type-B ones, two 1×1 convolutions; one Bernoulli logit per pixel, exact likelihood.
      */
-    pixelcnn(cfg?: PixelCnnConfig): Model;
+    pixelcnn(cfg?: PixelCnnConfig): LikelihoodModel;
     /**
      * NICE: additive couplings + diagonal scaling, logistic prior. On grey images the data are
      * dequantized and the NLL reported on the 8-bit scale (bits/dim); on points as they are.
      */
-    nice(cfg?: NiceConfig): Model;
+    nice(cfg?: NiceConfig): LikelihoodModel;
     /**
      * RealNVP: affine couplings, Gaussian prior, logit pre-transform on images. On images, `scales`
      * (default 2) multi-scale levels of 3 checkerboard couplings → squeeze → 3 channel-mask couplings →
      * half the channels factored out; `scales: 0` (and points) is one stack of `couplings` couplings.
      */
-    realnvp(cfg?: RealNvpConfig): Model;
+    realnvp(cfg?: RealNvpConfig): LikelihoodModel;
     /** MAF: MADE-based affine layers, density in one pass, sampling in D passes per layer. */
-    maf(cfg?: MafConfig): Model;
+    maf(cfg?: MafConfig): LikelihoodModel;
     /** IAF: sampling in one pass, density in D passes (trains on data of at most 64 dimensions). */
-    iaf(cfg?: MafConfig): Model;
+    iaf(cfg?: MafConfig): LikelihoodModel;
     /**
      * Glow: per level a squeeze, then `steps` of ActNorm → invertible 1×1 convolution (LU form)
      * → affine coupling on half the channels (fully connected coupling networks).
      */
-    glow(cfg?: GlowConfig): Model;
+    glow(cfg?: GlowConfig): LikelihoodModel;
     /**
      * WaveNet on mu-law audio: causal dilated convolutions (kernel 2, dilations 1, 2, 4, ... per
      * stack), gated tanh·sigmoid units, residual and skip connections, a 256-way softmax.
      * Exact NLL in nats per window; bits/dim is bits per sample.
      */
-    wavenet(cfg?: WavenetConfig): Model;
+    wavenet(cfg?: WavenetConfig): LikelihoodModel;
     /**
      * Character-level language model: `kind: 'attention'` (default; causal self-attention
      * blocks) or `'gru'`. Exact NLL in nats per row; bits/dim is bits per character.
@@ -766,13 +781,13 @@ declare namespace LatentLab {
      * No likelihood and no prior: its samples decode codes from N(0, I), which it never learned to decode —
      * the reason the VAE exists. Reports train/loss, val/recon and val/code_std.
      */
-    autoencoder(cfg?: AutoencoderConfig): Model;
+    autoencoder(cfg?: AutoencoderConfig): SampleModel;
     /**
      * Denoising autoencoder, sampled as a Markov chain: corrupt, denoise (draw from p(x | x̃)), repeat.
      * `walkback: k` runs k chain steps from each training image and pulls every reconstruction back to it.
      * Reports train/loss, val/recon, val/denoise. No likelihood.
      */
-    dae(cfg?: DaeConfig): Model;
+    dae(cfg?: DaeConfig): SampleModel;
     /**
      * Hopfield network: `store` patterns (0/1 or ±1) with the Hebbian rule W = (1/N) Σ ξξᵀ, zero diagonal;
      * `recall` from a corrupted state by asynchronous sign updates, which never raise E(s) = −½ sᵀWs.
@@ -793,26 +808,26 @@ declare namespace LatentLab {
      * every state, so `val/nll` and lab.evaluate are 'exact'. Train with full batches.
      * `model.probabilities()` gives p(v) over all 2^D states; `model.gibbs({ n, steps, clamp, init })` runs chains.
      */
-    boltzmann(cfg?: BoltzmannConfig): Model;
+    boltzmann(cfg?: BoltzmannConfig): LikelihoodModel;
     /**
      * Restricted Boltzmann machine: Bernoulli–Bernoulli on binary data, Gaussian–Bernoulli (one σ) otherwise.
      * Trained by CD-k, or PCD with `persistent: true`. Curves show proxies (val/recon, free energies,
      * pseudo-likelihood); lab.evaluate gives F(v) + log Z with log Z from annealed importance sampling:
      * kind 'estimate', with `stderr` (exact when one layer is small enough to enumerate).
      */
-    rbm(cfg?: RbmConfig): Model;
+    rbm(cfg?: RbmConfig): LikelihoodModel;
     /**
      * Deep belief network: RBMs stacked greedily (lab.train's steps split over the layers). Samples by Gibbs
      * steps in the top RBM, then one pass down. lab.evaluate: the variational bound on log p(v) with the top
      * RBM's log Z by AIS (an estimate of a bound, kind 'estimate').
      */
-    dbn(cfg?: DbnConfig): Model;
+    dbn(cfg?: DbnConfig): LikelihoodModel;
     /**
      * Deep Boltzmann machine with two hidden layers: layer-wise pretraining (a `pretrain` fraction of the run),
      * then mean-field inference for the data term and persistent Gibbs chains for the model term.
      * lab.evaluate: the mean-field bound with log Z by AIS (kind 'estimate').
      */
-    dbm(cfg?: DbmConfig): Model;
+    dbm(cfg?: DbmConfig): LikelihoodModel;
     /**
      * Gaussian mixture by EM (k-means++ then k-means initialisation); one training step = one EM iteration on the
      * batch (exact with batchSize = data.train.n, stochastic otherwise); exact density in nats (kind 'exact').
@@ -841,7 +856,7 @@ declare namespace LatentLab {
      * an MLP, on images a small U-Net. lab.evaluate: the variational bound on dequantized images (kind 'bound'); judge samples
      * with `{ likelihood: false }` (FID & co, or MMD on points).
      */
-    ddpm(cfg?: DdpmConfig): Model;
+    ddpm(cfg?: DdpmConfig): LikelihoodModel;
   }
 
   interface RbmConfig {
@@ -876,7 +891,7 @@ declare namespace LatentLab {
     overlap(a: ArrayLike<number>, b: ArrayLike<number>): number;
   }
 
-  interface CharLm extends Model {
+  interface CharLm extends LikelihoodModel {
     /** `n` continuations of `prompt`, `length` characters in all, drawn with `seed` */
     complete(prompt: string, opts?: { n?: number; length?: number; seed?: number; temperature?: number }): string[];
   }
@@ -937,6 +952,7 @@ declare namespace LatentLab {
     classifier: string;
     /** the same version as a number (recorded as test/classifier_version) */
     classifierVersion: number;
+    mmd?: undefined;
   }
   /** Sample metric of 2-D / tabular data: MMD with Gaussian kernels (median heuristic × 0.5, 1, 2). */
   interface PointSampleMetrics {
@@ -944,6 +960,16 @@ declare namespace LatentLab {
     mmd: number;
     n: number;
     nRef: number;
+    fid?: undefined;
+    kid?: undefined;
+    kidStd?: undefined;
+    precision?: undefined;
+    recall?: undefined;
+    classCoverage?: undefined;
+    classEntropy?: undefined;
+    classHistogram?: undefined;
+    classifier?: undefined;
+    classifierVersion?: undefined;
   }
   type SampleMetrics = ImageSampleMetrics | PointSampleMetrics;
 
@@ -967,7 +993,7 @@ declare namespace LatentLab {
     /** sample metrics, when `samples` was given */
     sample?: SampleMetrics;
   }
-  /** What lab.evaluate returns for a model without a likelihood (GANs, GMMN, DDPM, autoencoders): its sample metrics. */
+  /** What lab.evaluate returns for a model without a likelihood (GANs, GMMN, autoencoders), or with `likelihood: false`: its sample metrics. */
   type SampleEvaluation = SampleMetrics & { runId: string | null };
   type Evaluation = LikelihoodEvaluation | SampleEvaluation;
 
@@ -1269,6 +1295,9 @@ declare namespace LatentLab {
      * const test = lab.evaluate(model, data.test); // { nll_nats, bits_per_dim, kind: 'exact', ... }
      * const gan = lab.evaluate(gan, data.test);    // { kind: 'sample', fid, kid, precision, recall, ... }
      */
+    evaluate(model: Model, split: Split, opts: EvaluateOptions & { likelihood: false }): SampleEvaluation;
+    evaluate(model: LikelihoodModel, split: Split, opts?: EvaluateOptions): LikelihoodEvaluation;
+    evaluate(model: SampleModel, split: Split, opts?: EvaluateOptions): SampleEvaluation;
     evaluate(model: Model, split: Split, opts?: EvaluateOptions): Evaluation;
     /**
      * Run `fn` once per config of `spec`, in order, and group the runs it trains as one

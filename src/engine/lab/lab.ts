@@ -63,7 +63,10 @@ function buildLab(ctx: EngineContext): EngineLab {
       load: (target, opts) => loadData(target, opts, path.resolve(ctx.artifactsDir(), '..', '..')),
     },
     models: { ...models },
-    evaluate: (model, split, opts) => evaluateModel(ctx, engineModel(model, 'lab.evaluate'), split, opts),
+    // the declared overloads narrow the result by the model's type; evaluateModel decides the
+    // same way at run time (a model with testNll, unless likelihood is false: its NLL; else its samples)
+    evaluate: ((model: LatentLab.Model, split: LatentLab.Split, opts?: LatentLab.EvaluateOptions) =>
+      evaluateModel(ctx, engineModel(model, 'lab.evaluate'), split, opts)) as LatentLab.Lab['evaluate'],
     async train(model, data, opts) {
       const sweep = current;
       const tag = sweep ? { ...sweep.tag, run: sweep.runs.length } : null;
