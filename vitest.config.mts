@@ -1,7 +1,16 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
+
+// The webgpu tests need a Vulkan driver; CI has no GPU, but Debian's chromium ships
+// SwiftShader (a CPU Vulkan) and its loader. Set before the test processes fork, so
+// they (and the engines they start) find it; a machine's own Vulkan setting wins.
+const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
+if (!process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES && existsSync(SWIFTSHADER)) {
+  process.env.VK_ICD_FILENAMES = SWIFTSHADER;
+  process.env.LD_LIBRARY_PATH = ['/usr/lib/chromium', process.env.LD_LIBRARY_PATH].filter(Boolean).join(':');
+}
 
 export default defineConfig({
   test: {

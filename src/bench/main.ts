@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../engine/backend/select';
+import { probeWebgpu } from '../engine/backend/webgpu';
 import { appRoot } from '../main/services/paths';
 import { REFERENCE_SET } from './reference-tf';
 import { trackerBench } from './tracker-scale';
@@ -65,12 +66,17 @@ class TorchPeer {
   private lines: AsyncIterableIterator<string> | null = null;
   note: string | null = null;
 
+  /** whether the tfjs side runs on a GPU (the twin then defaults to CUDA) */
+  constructor(private readonly gpu = false) {}
+
   async start(): Promise<boolean> {
     const script = join(appRoot(), 'src', 'bench', 'torch_reference.py');
     const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
     const args = [script, '--serve'];
     const threads = option('--torch-threads');
     if (threads) args.push('--threads', threads);
+    // the PyTorch twin's device: 'auto' (CUDA where PyTorch sees a GPU) when tfjs runs on webgpu, else the CPU
+    args.push('--device', option('--torch-device') ?? (this.gpu ? 'auto' : 'cpu'));
     let stderr = '';
     try {
       const child = spawn(python, args, { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -80,8 +86,8 @@ class TorchPeer {
       this.lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
       const hello = await this.lines.next();
       if (hello.done) throw new Error('exited');
-      const h = JSON.parse(hello.value) as { torch: string; threads: number };
-      this.note = `PyTorch ${h.torch} on the CPU, ${h.threads} intra-op thread(s) (its BLAS picks its own)`;
+      const h = JSON.parse(hello.value) as { torch: string; threads: number; device?: string; device_name?: string };
+      this.note = h.device && h.device !== 'cpu' ? `PyTorch ${h.torch} on ${h.device} (${h.device_name})` : `PyTorch ${h.torch} on the CPU, ${h.threads} intra-op thread(s) (its BLAS picks its own)`;
       return true;
     } catch {
       await new Promise((r) => setTimeout(r, 50));
@@ -138,9 +144,12 @@ async function main(): Promise<void> {
     return;
   }
   const first = await selectBackend(option('--backend') ?? null);
-  const backends = option('--backends')?.split(',') ?? first.available;
+  // by default every backend that loaded, but webgpu on a software adapter only when named
+  const gpu = await probeWebgpu();
+  const backends = option('--backends')?.split(',') ?? first.available.filter((b) => b !== 'webgpu' || gpu.adapter?.software === false);
   log(`tfjs backends: ${first.available.join(', ')} (${first.detail})`);
-  const torch = new TorchPeer();
+  // a GPU on the tfjs side: the PyTorch twin runs on CUDA where it has one (--torch-device overrides)
+  const torch = new TorchPeer(backends.includes('webgpu') && gpu.adapter?.software === false);
   await torch.start();
   log(torch.note!);
   const rounds = Math.max(1, Number(option('--rounds') ?? (quick ? 1 : 3)));
@@ -155,8 +164,8 @@ async function main(): Promise<void> {
       log(`${backend}: not available here`);
       continue;
     }
-    // the plain-JS cpu backend is orders of magnitude slower: fewer steps and one round there
-    const slow = backend === 'cpu';
+    // the plain-JS cpu backend and a software GPU are orders of magnitude slower: fewer steps and one round there
+    const slow = backend === 'cpu' || (backend === 'webgpu' && gpu.adapter?.software === true);
     const budget = slow || quick ? { warmup: 1, min_steps: slow ? 1 : 2, min_seconds: 0.5, max_seconds: slow ? 30 : 5 } : { warmup: 3, min_steps: 10, min_seconds: 2, max_seconds: 20 };
     for (const name of models) {
       const make = REFERENCE_SET[name];
@@ -178,13 +187,13 @@ async function main(): Promise<void> {
         }
         const sps = median(ours);
         row = {
-          model: name, backend, samples_per_s: sps, ms_per_step: (1000 * model.batch) / sps,
+          model: name, backend: sel.label, samples_per_s: sps, ms_per_step: (1000 * model.batch) / sps,
           peak_rss_mb: process.resourceUsage().maxRSS / 1024, torch_samples_per_s: theirs.length ? median(theirs) : null, ratio: ratios.length ? median(ratios) : null,
         };
         if (flag('--profile')) log(await profile(() => model.step()));
       } catch (e) {
         row = {
-          model: name, backend, samples_per_s: null, ms_per_step: null, peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+          model: name, backend: sel.label, samples_per_s: null, ms_per_step: null, peak_rss_mb: process.resourceUsage().maxRSS / 1024,
           torch_samples_per_s: null, ratio: null, note: String((e as Error).message).split('\n')[0],
         };
       } finally {
@@ -194,15 +203,16 @@ async function main(): Promise<void> {
       log(fmtRow(row));
     }
     const g = await gemmGflops();
-    log(`  gemm 1024³ on ${backend}: ${g.toFixed(1)} GFLOP/s`);
-    if (g > bestGemm) [bestGemm, bestGemmBackend] = [g, backend];
+    log(`  gemm 1024³ on ${sel.label}: ${g.toFixed(1)} GFLOP/s`);
+    if (g > bestGemm) [bestGemm, bestGemmBackend] = [g, sel.label];
   }
   const blas = (await torch.ask<{ gflops: number }>({ gemm: 1024, min_seconds: quick ? 0.3 : 1 }))?.gflops ?? null;
   torch.stop();
   const gemm = { gflops: bestGemm, backend: bestGemmBackend, blas_gflops: blas };
   log(`gemm 1024³: ${bestGemm.toFixed(1)} GFLOP/s (${bestGemmBackend}) vs ${blas ? blas.toFixed(1) + ' GFLOP/s PyTorch/BLAS' : 'no BLAS peer'}${blas ? ` = ${((100 * bestGemm) / blas).toFixed(0)}%` : ''}`);
-  const tracker = trackerBench(log);
-  if (json) process.stdout.write(JSON.stringify({ rows, gemm, torch: torch.note, tracker }) + '\n');
+  // --no-tracker: the speed rows only (the GPU check)
+  const tracker = flag('--no-tracker') ? null : trackerBench(log);
+  if (json) process.stdout.write(JSON.stringify({ rows, gemm, torch: torch.note, webgpu: gpu.adapter ?? gpu.reason, tracker }) + '\n');
 }
 
 /** Where one step's time goes, by kernel (tf.profile), to see what to speed up next. */

@@ -107,12 +107,14 @@ class PixelCnnSmall(nn.Module):
         return bce(h.reshape(n, 784), x)
 
 
-def make_stepper(name, batch, gen):
+def make_stepper(name, batch, gen, dev=torch.device("cpu")):
+    # data drawn on the CPU (the same numbers whatever the device), then moved
     x = binary_batch(batch, gen)
+    if name == "realnvp":
+        x = (x + torch.rand(x.shape, generator=gen)) / 2
+    x = x.to(dev)
     if name in ("mlp-vae", "conv-vae", "realnvp", "pixelcnn-small"):
-        model = {"mlp-vae": MlpVae, "conv-vae": ConvVae, "realnvp": RealNvp, "pixelcnn-small": PixelCnnSmall}[name]()
-        if name == "realnvp":
-            x = (x + torch.rand(x.shape, generator=gen)) / 2
+        model = {"mlp-vae": MlpVae, "conv-vae": ConvVae, "realnvp": RealNvp, "pixelcnn-small": PixelCnnSmall}[name]().to(dev)
         lr = 1e-4 if name == "realnvp" else 1e-3
         opt = torch.optim.Adam(model.parameters(), lr=lr)
 
@@ -126,16 +128,16 @@ def make_stepper(name, batch, gen):
         return step
     if name == "dcgan-small":
         G = nn.Sequential(nn.Linear(64, 7 * 7 * 64), nn.ReLU(), nn.Unflatten(1, (64, 7, 7)),
-                          nn.ConvTranspose2d(64, 32, 4, 2, 1), nn.ReLU(), nn.ConvTranspose2d(32, 1, 4, 2, 1), nn.Sigmoid())
+                          nn.ConvTranspose2d(64, 32, 4, 2, 1), nn.ReLU(), nn.ConvTranspose2d(32, 1, 4, 2, 1), nn.Sigmoid()).to(dev)
         D = nn.Sequential(nn.Conv2d(1, 32, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(32, 64, 4, 2, 1), nn.LeakyReLU(0.2),
-                          nn.Flatten(), nn.Linear(7 * 7 * 64, 1))
+                          nn.Flatten(), nn.Linear(7 * 7 * 64, 1)).to(dev)
         opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
         opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
         img = x.view(batch, 1, 28, 28)
-        ones, zeros = torch.ones(batch, 1), torch.zeros(batch, 1)
+        ones, zeros = torch.ones(batch, 1, device=dev), torch.zeros(batch, 1, device=dev)
 
         def step():
-            z = torch.randn(batch, 64)
+            z = torch.randn(batch, 64, device=dev)
             opt_d.zero_grad(set_to_none=True)
             dl = F.binary_cross_entropy_with_logits(D(img), ones) + F.binary_cross_entropy_with_logits(D(G(z).detach()), zeros)
             dl.backward()
@@ -148,8 +150,8 @@ def make_stepper(name, batch, gen):
 
         return step
     if name == "rbm-cd1":
-        W = torch.randn(784, 500, generator=gen) * 0.01
-        b, c = torch.zeros(784), torch.zeros(500)
+        W = (torch.randn(784, 500, generator=gen) * 0.01).to(dev)
+        b, c = torch.zeros(784, device=dev), torch.zeros(500, device=dev)
         lr = 0.05
 
         def step():
@@ -180,22 +182,36 @@ def timed(step, warmup, min_steps, min_seconds, max_seconds):
             return n, dt
 
 
+def pick_device(name):
+    """'auto': CUDA where PyTorch sees a GPU, else the CPU."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(name)
+
+
+def device_name(dev):
+    return torch.cuda.get_device_name(dev) if dev.type == "cuda" else "CPU"
+
+
 def serve(a, gen):
     """{"model": name} → {"samples_per_s", "ms_per_step", "steps"}; {"gemm": m} → {"gflops"}; first line says hello."""
-    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads()}), flush=True)
+    dev = pick_device(a.device)
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "device": str(dev), "device_name": device_name(dev)}), flush=True)
     steppers = {}
     for line in iter(input_line, None):
         req = json.loads(line)
         try:
             if "gemm" in req:
                 m = int(req["gemm"])
-                A, B = torch.randn(m, m, generator=gen), torch.randn(m, m, generator=gen)
-                n, dt = timed(lambda: A @ B, 2, 5, req.get("min_seconds", 1.0), 10.0)
+                A, B = torch.randn(m, m, generator=gen).to(dev), torch.randn(m, m, generator=gen).to(dev)
+                # on a GPU, completion is forced by reading one element back (as the tfjs side does)
+                gemm = (lambda: (A @ B)[0, 0].item()) if dev.type == "cuda" else (lambda: A @ B)
+                n, dt = timed(gemm, 2, 5, req.get("min_seconds", 1.0), 10.0)
                 out = {"gflops": 2 * m ** 3 * n / dt / 1e9}
             else:
                 name = req["model"]
                 if name not in steppers:
-                    steppers[name] = make_stepper(name, a.batch, gen)
+                    steppers[name] = make_stepper(name, a.batch, gen, dev)
                 n, dt = timed(steppers[name], req.get("warmup", a.warmup), req.get("min_steps", a.min_steps),
                               req.get("min_seconds", a.min_seconds), req.get("max_seconds", a.max_seconds))
                 out = {"samples_per_s": n * a.batch / dt, "ms_per_step": 1000 * dt / n, "steps": n}
@@ -221,6 +237,7 @@ def main():
     ap.add_argument("--min-seconds", type=float, default=2.0)
     ap.add_argument("--max-seconds", type=float, default=20.0)
     ap.add_argument("--gemm", type=int, default=1024)
+    ap.add_argument("--device", default="cpu", help="cpu, cuda, or auto (cuda where there is one)")
     ap.add_argument("--serve", action="store_true", help="answer one JSON request per stdin line (the bench interleaves rounds with tfjs)")
     a = ap.parse_args()
     if a.threads > 0:
@@ -232,7 +249,7 @@ def main():
         return
     rows = []
     for name in a.models.split(","):
-        step = make_stepper(name, a.batch, gen)
+        step = make_stepper(name, a.batch, gen, pick_device(a.device))
         n, dt = timed(step, a.warmup, a.min_steps, a.min_seconds, a.max_seconds)
         rows.append({"model": name, "samples_per_s": n * a.batch / dt, "ms_per_step": 1000 * dt / n, "steps": n})
     m = a.gemm

@@ -10,6 +10,11 @@ export interface ExecContext {
   code: string;
   signal: AbortSignal;
   emit(output: CellOutput): void;
+  /**
+   * lab calls that return a Promise (views, evaluate, run.samples) put it here: a cell
+   * that forgot to await one still ends only when it settles, and fails if it rejects
+   */
+  pending?: Promise<unknown>[];
   /** runs.resume: the cell's first lab.train continues this run from this checkpoint (and clears it) */
   resume?: { runId: string; step: number; checkpoint: string; bestValue: number | null; totalSteps?: number };
 }

@@ -54,7 +54,7 @@ export function startEngine(rawSend: (m: EngineToHost) => void, options: EngineO
     (initDone = (async () => {
       try {
         const sel = await selectBackend(backend ?? process.env.LATENTLAB_BACKEND ?? null);
-        send({ type: 'ready', backend: sel.backend, available: sel.available, detail: sel.detail });
+        send({ type: 'ready', backend: sel.backend, available: sel.available, detail: sel.detail, label: sel.label });
       } catch (e) {
         log('error', `backend selection failed: ${String((e as Error)?.message ?? e)}`);
         send({ type: 'ready', backend: tf.getBackend() ?? 'cpu', available: [], detail: String((e as Error)?.message ?? e) });
@@ -75,7 +75,9 @@ export function startEngine(rawSend: (m: EngineToHost) => void, options: EngineO
   const runOne = async (msg: ExecuteMsg) => {
     const abort = new AbortController();
     const runsShown = new Set<string>();
+    const pending: Promise<unknown>[] = [];
     current = {
+      pending,
       execId: msg.execId,
       notebook: msg.notebook,
       cellId: msg.cellId,
@@ -91,7 +93,7 @@ export function startEngine(rawSend: (m: EngineToHost) => void, options: EngineO
     };
     let status: 'ok' | 'error' | 'interrupted' = 'error';
     try {
-      status = await cells.run(msg.cellId, msg.code, { emit: current.emit, display, signal: abort.signal });
+      status = await cells.run(msg.cellId, msg.code, { emit: current.emit, display, signal: abort.signal, pending });
     } catch (e) {
       log('error', `cell runner failure: ${String(e)}`);
     } finally {

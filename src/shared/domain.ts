@@ -11,6 +11,7 @@ export const EngineInfo = z.object({
   available: z.array(z.string()), // backends that loaded on this machine, best first
   preferred: z.string().nullable(), // the user's choice, null = best available
   detail: z.string().optional(), // e.g. "wasm (SIMD, 2 threads)" or why a backend did not load
+  label: z.string().optional(), // the backend with its device, e.g. "webgpu · SwiftShader"
 });
 export type EngineInfo = z.infer<typeof EngineInfo>;
 

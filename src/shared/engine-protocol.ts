@@ -43,6 +43,8 @@ export const EngineToHost = z.discriminatedUnion('type', [
     backend: z.string(),
     available: z.array(z.string()),
     detail: z.string().optional(),
+    /** the backend with its device: 'webgpu · NVIDIA H100 80GB HBM3' */
+    label: z.string().optional(),
   }),
   z.object({ type: z.literal('output'), execId: z.string(), output: CellOutput }),
   z.object({ type: z.literal('done'), execId: z.string(), status: ExecStatus }),
@@ -63,7 +65,8 @@ export const EngineToHost = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('run.end'),
     runId: z.string(),
-    status: z.enum(['finished', 'stopped', 'failed', 'diverged']),
+    // crashed: the GPU was lost under the run (the host marks runs of a dead engine crashed itself)
+    status: z.enum(['finished', 'stopped', 'failed', 'diverged', 'crashed']),
     steps: z.number().int(),
     error: z.string().nullable(),
   }),

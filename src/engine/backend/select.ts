@@ -1,26 +1,31 @@
-// Choose the tfjs backend, best first: CUDA (tfjs-node-gpu), native CPU (tfjs-node),
-// WebAssembly, plain JS. The native packages are optional and not bundled: they are
+// Choose the tfjs backend, best first: a hardware GPU through WebGPU (Dawn), CUDA
+// (tfjs-node-gpu), native CPU (tfjs-node), WebAssembly, plain JS. A software WebGPU
+// adapter (SwiftShader, lavapipe) is used only when asked for by name. The native packages are optional and not bundled: they are
 // looked up at runtime through a require the bundler does not see.
 import * as tf from '@tensorflow/tfjs';
 import { nodeRequire } from '../util/node-require';
 import { guardWasmHeap } from './wasm-heap';
 import { installWasmKernels, wasmKernelsDetail } from './wasm-kernels';
+import { probeWebgpu, registerWebgpu, webgpuAdapter } from './webgpu';
 
 export interface BackendSelection {
   backend: string;
   /** backends that loaded, best first */
   available: string[];
   detail: string;
+  /** what the badge and the run record show: the name, and for webgpu the adapter ('webgpu · NVIDIA H100 80GB HBM3') */
+  label: string;
 }
 
 interface Candidate {
-  name: 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+  name: 'webgpu' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
   /** tf backend name it registers */
   tfName: string;
   pkg: string | null;
 }
 
 const CANDIDATES: Candidate[] = [
+  { name: 'webgpu', tfName: 'webgpu', pkg: null },
   { name: 'tensorflow-gpu', tfName: 'tensorflow', pkg: '@tensorflow/tfjs-node-gpu' },
   { name: 'tensorflow', tfName: 'tensorflow', pkg: '@tensorflow/tfjs-node' },
   { name: 'wasm', tfName: 'wasm', pkg: '@tensorflow/tfjs-backend-wasm' },
@@ -57,6 +62,10 @@ function probe(c: Candidate): string | null {
 }
 
 async function describe(name: string): Promise<string> {
+  if (name === 'webgpu') {
+    const a = webgpuAdapter();
+    return a ? `webgpu on ${a.label} (${[a.vendor, a.architecture, a.description].filter(Boolean).join(', ')})` : 'webgpu';
+  }
   if (name !== 'wasm') return name;
   try {
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
@@ -69,9 +78,16 @@ async function describe(name: string): Promise<string> {
 
 let selected: string | null = null;
 
-/** Name of the selected backend ('tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'), or tf.getBackend() before selection. */
+/** Name of the selected backend ('webgpu', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'), or tf.getBackend() before selection. */
 export function backendName(): string {
   return selected ?? tf.getBackend() ?? 'unknown';
+}
+
+/** The backend with its device where it has one: 'webgpu · SwiftShader', else the name. */
+export function backendLabel(): string {
+  const name = backendName();
+  const a = name === 'webgpu' && tf.getBackend() === 'webgpu' ? webgpuAdapter() : null;
+  return a ? `webgpu · ${a.label}` : name;
 }
 
 /**
@@ -84,7 +100,18 @@ export async function selectBackend(preferred: string | null = process.env.LATEN
   // the GPU and the CPU builds of tfjs-node both register 'tensorflow': only the
   // first that loads counts
   let nativeLoaded = false;
+  // webgpu: where Dawn finds an adapter; a software one only when asked for
+  let softwareGpu = false;
+  {
+    const { adapter, reason } = await probeWebgpu();
+    if (reason) notes.push(reason);
+    else {
+      available.push('webgpu');
+      softwareGpu = adapter!.software;
+    }
+  }
   for (const c of CANDIDATES) {
+    if (c.name === 'webgpu') continue;
     if (c.tfName === 'tensorflow' && nativeLoaded) continue;
     const reason = probe(c);
     if (reason) notes.push(reason);
@@ -93,10 +120,12 @@ export async function selectBackend(preferred: string | null = process.env.LATEN
       if (c.tfName === 'tensorflow') nativeLoaded = true;
     }
   }
-  const order = [...available];
+  const order = available.filter((b) => !(b === 'webgpu' && softwareGpu));
+  if (softwareGpu && preferred !== 'webgpu') notes.push(`webgpu: only a software adapter (${(await probeWebgpu()).adapter!.label}), slower than the CPU path; LATENTLAB_BACKEND=webgpu or --backend webgpu uses it`);
   if (preferred) {
     if (available.includes(preferred)) {
-      order.splice(order.indexOf(preferred), 1);
+      const i = order.indexOf(preferred);
+      if (i >= 0) order.splice(i, 1);
       order.unshift(preferred);
     } else {
       notes.unshift(`preferred backend '${preferred}' is not available`);
@@ -105,12 +134,13 @@ export async function selectBackend(preferred: string | null = process.env.LATEN
   for (const name of order) {
     const c = CANDIDATES.find((x) => x.name === name)!;
     try {
+      if (name === 'webgpu') await registerWebgpu();
       const ok = await tf.setBackend(c.tfName);
       if (!ok) throw new Error('setBackend returned false');
       await tf.ready();
       selected = name;
       const detail = [await describe(name), ...notes].join('; ');
-      return { backend: name, available, detail };
+      return { backend: name, available, detail, label: backendLabel() };
     } catch (e) {
       notes.push(`${name} failed to initialize: ${String((e as Error)?.message ?? e).split('\n')[0]}`);
     }

@@ -10,6 +10,8 @@ export interface CellIo {
   /** how to show the value of the cell's last expression */
   display(value: unknown): void;
   signal: AbortSignal;
+  /** promises the cell started and may not have awaited (lab.views.*): the cell ends when they settle */
+  pending?: Promise<unknown>[];
 }
 
 export type CellStatus = 'ok' | 'error' | 'interrupted';
@@ -80,6 +82,9 @@ export class CellRunner {
       });
       aborted.catch(() => {});
       const value = await Promise.race([result, aborted]);
+      // lab calls the cell did not await (lab.views.samples(model) on a line of its own)
+      // finish inside the cell: their outputs are its outputs, their errors its error
+      while (io.pending && io.pending.length > 0) await Promise.race([io.pending.shift()!, aborted]);
       if (value !== undefined) io.display(value);
       return 'ok';
     } catch (e) {

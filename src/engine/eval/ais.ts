@@ -138,8 +138,11 @@ function softplusStep(y: tf.Tensor, d: tf.Tensor): tf.Tensor {
   return tf.where(tf.less(tf.abs(d), 20), stable, plain);
 }
 
+/** annealing steps whose log-weight increments are read back together (one wait on a GPU) */
+const AIS_READ_EVERY = 64;
+
 /** Estimate log Z of an RBM by annealed importance sampling (see the top of this file). */
-export function ais(p: Bipartite, opts: AisOptions = {}): AisResult {
+export async function ais(p: Bipartite, opts: AisOptions = {}): Promise<AisResult> {
   const [V, H] = p.W.shape;
   const M = Math.max(1, Math.floor(opts.chains ?? 100));
   const betas = scheduleOf(opts.betas);
@@ -152,12 +155,10 @@ export function ais(p: Bipartite, opts: AisOptions = {}): AisResult {
   const logZ0 = baseLogZ(p.visible, baseArr, H);
   const logW = new Float64Array(M);
 
-  const bA = tf.tensor1d(baseArr);
-  const bDiff = tf.tidy(() => tf.reshape(tf.sub(p.b, bA), [V, 1]));
   // gaussian: the −½‖b‖² parts of log p*_β, interpolated like the biases
   let halfNormDiff = 0;
   if (gaussian) {
-    const bb = p.b.dataSync();
+    const bb = await p.b.data();
     let nb = 0;
     let na = 0;
     for (let i = 0; i < V; i++) {
@@ -166,11 +167,28 @@ export function ais(p: Bipartite, opts: AisOptions = {}): AisResult {
     }
     halfNormDiff = 0.5 * (nb - na);
   }
+  const bA = tf.tensor1d(baseArr);
+  const bDiff = tf.tidy(() => tf.reshape(tf.sub(p.b, bA), [V, 1]));
   // an exact draw from the base model
   let x = tf.tidy(() => {
     if (gaussian) return tf.add(normal([M, V], rng.seed()), bA) as tf.Tensor2D;
     return tf.cast(tf.less(uniform([M, V], rng.seed()), tf.sigmoid(bA)), 'float32') as tf.Tensor2D;
   });
+  // increments not read yet, in step order: read in batches, added in the same order
+  let unread: tf.Tensor[] = [];
+  const readBack = async () => {
+    const incs = unread;
+    unread = [];
+    if (incs.length === 0) return;
+    const all = incs.length === 1 ? incs[0] : tf.tidy(() => tf.stack(incs));
+    try {
+      const d = await all.data();
+      for (let j = 0; j < incs.length; j++) for (let m = 0; m < M; m++) logW[m] += d[j * M + m];
+    } finally {
+      tf.dispose(incs);
+      if (all !== incs[0]) all.dispose();
+    }
+  };
   try {
     for (let k = 1; k <= K; k++) {
       const bPrev = betas[k - 1];
@@ -192,16 +210,15 @@ export function ais(p: Bipartite, opts: AisOptions = {}): AisResult {
         const xn = gaussian ? tf.add(field, normal([M, V], s2)) : bernoulli(tf.sigmoid(field), s2);
         return { inc, next: xn as tf.Tensor2D };
       });
-      const d = inc.dataSync();
-      for (let m = 0; m < M; m++) logW[m] += d[m];
-      inc.dispose();
+      unread.push(inc);
       if (next) {
         x.dispose();
         x = next as tf.Tensor2D;
       }
+      if (unread.length >= AIS_READ_EVERY || last) await readBack();
     }
   } finally {
-    tf.dispose([x, bA, bDiff]);
+    tf.dispose([x, bA, bDiff, ...unread]);
   }
   for (let m = 0; m < M; m++) if (!Number.isFinite(logW[m])) throw new Error(`ais: a non-finite importance weight (${logW[m]}): the model's parameters are not finite or too large`);
   const { value, stderr } = logMeanExp(logW);
@@ -239,7 +256,7 @@ export function exactPlan(V: number, H: number, visible: VisibleKind): { side: '
  *   over x:  log Z = logsumexp_x [−F(x)]
  * The terms are computed in float32 in chunks and summed in float64.
  */
-export function exactLogZ(p: Bipartite): number {
+export async function exactLogZ(p: Bipartite): Promise<number> {
   const [V, H] = p.W.shape;
   const plan = exactPlan(V, H, p.visible);
   if (!plan) throw new Error(`exact log Z enumerates one side of the RBM: one of them must have at most ${EXACT_MAX_UNITS} units (${p.visible === 'gaussian' ? 'the hidden side, for gaussian visible units' : 'visible or hidden'}); this one has ${V} visible and ${H} hidden`);
@@ -249,7 +266,7 @@ export function exactLogZ(p: Bipartite): number {
   let acc = 0;
   let halfB = 0;
   if (p.visible === 'gaussian') {
-    const bb = p.b.dataSync();
+    const bb = await p.b.data();
     for (let i = 0; i < V; i++) halfB += 0.5 * bb[i] * bb[i];
   }
   for (let start = 0; start < total; start += chunk) {
@@ -264,8 +281,12 @@ export function exactLogZ(p: Bipartite): number {
       if (p.visible === 'gaussian') return tf.add(lin, tf.mul(0.5, tf.sum(tf.square(field), 1)));
       return tf.add(lin, tf.sum(tf.softplus(field), 1));
     });
-    const f = t.dataSync();
-    t.dispose();
+    let f: tf.TypedArray;
+    try {
+      f = (await t.data()) as tf.TypedArray;
+    } finally {
+      t.dispose();
+    }
     for (let r = 0; r < n; r++) {
       const v = f[r] - halfB;
       if (v > max) {

@@ -44,9 +44,9 @@ export const SAMPLE_METRIC_KINDS: Record<string, MetricKindName> = {
 /** a model that has a likelihood */
 export type LikelihoodModel = Model & { testNll: NonNullable<Model['testNll']> };
 
-export function evaluateModel(ctx: EngineContext, model: LikelihoodModel, split: Split, opts?: EvaluateOptions): LikelihoodEvaluation;
-export function evaluateModel(ctx: EngineContext, model: Model, split: Split, opts?: EvaluateOptions): Evaluation;
-export function evaluateModel(ctx: EngineContext, model: Model, split: Split, opts: EvaluateOptions = {}): Evaluation {
+export function evaluateModel(ctx: EngineContext, model: LikelihoodModel, split: Split, opts?: EvaluateOptions): Promise<LikelihoodEvaluation>;
+export function evaluateModel(ctx: EngineContext, model: Model, split: Split, opts?: EvaluateOptions): Promise<Evaluation>;
+export async function evaluateModel(ctx: EngineContext, model: Model, split: Split, opts: EvaluateOptions = {}): Promise<Evaluation> {
   if (!model || typeof model.trainStep !== 'function') throw new TypeError('lab.evaluate: the first argument must be a model from lab.models');
   if (!split || !(split.x instanceof Float32Array) || !(split.n > 0)) throw new TypeError('lab.evaluate: the second argument must be a split, e.g. data.test');
   if (!model.built) throw new Error(`lab.evaluate: train the ${model.family} first (lab.train builds it on its data)`);
@@ -54,7 +54,7 @@ export function evaluateModel(ctx: EngineContext, model: Model, split: Split, op
     throw new Error(`lab.evaluate: samples must be a whole number of at least 10 (got ${opts.samples})`);
   }
   if (!model.testNll || opts.likelihood === false) {
-    const metrics = sampleMetricsOf(model, split, opts.samples ?? 1000, opts);
+    const metrics = await sampleMetricsOf(model, split, opts.samples ?? 1000, opts);
     const run = opts.record === false ? undefined : lastRunOf(model);
     if (run) recordSampleMetrics(ctx, run, metrics, []);
     return { ...metrics, runId: run?.id ?? null };
@@ -68,9 +68,9 @@ export function evaluateModel(ctx: EngineContext, model: Model, split: Split, op
     labels = tf.oneHot(tf.tensor1d(Int32Array.from(split.y), 'int32'), classes).toFloat() as tf.Tensor2D;
   }
   const x = tf.tensor2d(split.x, [split.n, D]);
-  let res: ReturnType<NonNullable<Model['testNll']>>;
+  let res: Awaited<ReturnType<NonNullable<Model['testNll']>>>;
   try {
-    res = model.testNll(x, opts.seed ?? 271828, labels);
+    res = await model.testNll(x, opts.seed ?? 271828, labels);
   } finally {
     x.dispose();
     labels?.dispose();
@@ -83,7 +83,7 @@ export function evaluateModel(ctx: EngineContext, model: Model, split: Split, op
   const nll = sum / res.nll.length;
   const bpd = nll / (D * Math.LN2);
   // sample metrics beside the likelihood, only when asked for (sampling can be slow: autoregressive models)
-  const sample = opts.samples !== undefined ? sampleMetricsOf(model, split, opts.samples, opts) : undefined;
+  const sample = opts.samples !== undefined ? await sampleMetricsOf(model, split, opts.samples, opts) : undefined;
   const run = opts.record === false ? undefined : lastRunOf(model);
   if (run) {
     const now = Date.now();
@@ -105,17 +105,20 @@ export function evaluateModel(ctx: EngineContext, model: Model, split: Split, op
 const isImageSource = (s: string | undefined): s is (typeof CLASSIFIER_DATASETS)[number] => !!s && (CLASSIFIER_DATASETS as readonly string[]).includes(s);
 
 /** `n` samples of the model in batches, each batch's noise drawn from `seed` and its index */
-export function drawSamples(model: Model, n: number, dim: number, seed: number, batchSize = 250): Float32Array {
+export async function drawSamples(model: Model, n: number, dim: number, seed: number, batchSize = 250): Promise<Float32Array> {
   const out = new Float32Array(n * dim);
   const B = Math.max(1, Math.floor(batchSize));
   for (let from = 0, b = 0; from < n; from += B, b++) {
     const m = Math.min(B, n - from);
     const s = (seed + 7919 * b) >>> 0;
-    const values = tf.tidy(() => {
-      const noise = model.noise(m, s);
-      return model.sample(m, noise, s);
-    });
-    const v = values.dataSync() as Float32Array;
+    const noise = model.noise(m, s);
+    let values: tf.Tensor2D;
+    try {
+      values = await model.sample(m, noise, s);
+    } finally {
+      noise.dispose();
+    }
+    const v = (await values.data()) as Float32Array;
     values.dispose();
     if (v.length !== m * dim) throw new Error(`lab.evaluate: the ${model.family}'s samples have ${v.length / m} values a row, the split ${dim}`);
     for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) throw new Error(`lab.evaluate: the ${model.family} drew a non-finite sample value (${v[i]})`);
@@ -125,7 +128,7 @@ export function drawSamples(model: Model, n: number, dim: number, seed: number, 
 }
 
 /** the sample metric that fits the split's data: images of MNIST / Fashion-MNIST, or points */
-function sampleMetricsOf(model: Model, split: Split, n: number, opts: EvaluateOptions): SampleMetrics {
+async function sampleMetricsOf(model: Model, split: Split, n: number, opts: EvaluateOptions): Promise<SampleMetrics> {
   const D = split.x.length / split.n;
   const data = lastRunOf(model)?.data;
   // the split names its dataset; a hand-made split falls back on the data the model was trained on
@@ -133,7 +136,7 @@ function sampleMetricsOf(model: Model, split: Split, n: number, opts: EvaluateOp
   const kind = data?.kind ?? (isImageSource(source) ? 'image' : undefined);
   const seed = opts.seed ?? 271828;
   if (isImageSource(source) && D === 784) {
-    const x = drawSamples(model, n, D, seed, opts.batchSize);
+    const x = await drawSamples(model, n, D, seed, opts.batchSize);
     // images live in [0,1]: a flow's or a Gaussian decoder's overshoot is clipped
     for (let i = 0; i < x.length; i++) x[i] = x[i] < 0 ? 0 : x[i] > 1 ? 1 : x[i];
     return imageSampleMetrics(x, n, split, source, { seed, maxReference: opts.maxReference });
@@ -142,7 +145,7 @@ function sampleMetricsOf(model: Model, split: Split, n: number, opts: EvaluateOp
   if (kind === 'image') {
     throw new Error(`lab.evaluate: sample metrics of images need the pinned classifier of MNIST or Fashion-MNIST (28×28), and this split is ${source ?? 'of unknown data'}: evaluate on a split of lab.data.mnist() or lab.data.fashionMnist()`);
   }
-  const x = drawSamples(model, n, D, seed, opts.batchSize);
+  const x = await drawSamples(model, n, D, seed, opts.batchSize);
   return pointSampleMetrics(x, n, split, D, { maxReference: opts.maxReference });
 }
 

@@ -43,17 +43,23 @@ export interface Endpoints {
   examples: Float32Array | null;
 }
 
-export function interpolationEndpoints(model: Model, val: Float32Array, dim: number, seed: number): Endpoints {
+export async function interpolationEndpoints(model: Model, val: Float32Array, dim: number, seed: number): Promise<Endpoints> {
   if (model.encodeMean && val.length >= 2 * dim) {
     const examples = val.slice(0, 2 * dim);
-    const z = tf.tidy(() => model.encodeMean!(tf.tensor2d(examples, [2, dim])));
-    const codes = z.dataSync() as Float32Array;
+    const x = tf.tensor2d(examples, [2, dim]);
+    let z: tf.Tensor2D;
+    try {
+      z = await model.encodeMean(x);
+    } finally {
+      x.dispose();
+    }
+    const codes = (await z.data()) as Float32Array;
     z.dispose();
     const L = codes.length / 2;
     return { from: 'data', a: codes.slice(0, L), b: codes.slice(L), examples };
   }
   const z = model.noise(2, seed);
-  const codes = z.dataSync() as Float32Array;
+  const codes = (await z.data()) as Float32Array;
   z.dispose();
   const L = codes.length / 2;
   return { from: 'prior', a: codes.slice(0, L), b: codes.slice(L), examples: null };
@@ -63,14 +69,14 @@ export function interpolationEndpoints(model: Model, val: Float32Array, dim: num
  * The strip's images [n, D] in [0,1]: decoded frames, with the two examples at the
  * ends when the endpoints came from data.
  */
-export function interpolationStrip(model: Model, ends: Endpoints, dim: number, frames = INTERPOLATION_FRAMES): { values: Float32Array; n: number } {
+export async function interpolationStrip(model: Model, ends: Endpoints, dim: number, frames = INTERPOLATION_FRAMES): Promise<{ values: Float32Array; n: number }> {
   const L = ends.a.length;
   const path = ends.from === 'data' ? lerp : slerp;
   const codes = new Float32Array(frames * L);
   for (let k = 0; k < frames; k++) codes.set(path(ends.a, ends.b, frames === 1 ? 0 : k / (frames - 1)), k * L);
   const z = tf.tensor2d(codes, [frames, L]);
-  const x = model.sample(frames, z, 0);
-  const decoded = x.dataSync() as Float32Array;
+  const x = await model.sample(frames, z, 0);
+  const decoded = (await x.data()) as Float32Array;
   tf.dispose([z, x]);
   if (!ends.examples) return { values: decoded, n: frames };
   const values = new Float32Array((frames + 2) * dim);

@@ -219,7 +219,7 @@ declare namespace LatentLab {
   /** A model with a likelihood: lab.evaluate gives its test NLL (exact, a bound or an estimate). */
   interface LikelihoodModel extends Model {
     /** −log p(x) per example in nats with its kind, on the family's reporting scale (what lab.evaluate averages) */
-    testNll(x: any, seed: number, labels?: any): { nll: Float32Array; kind: 'exact' | 'bound' | 'estimate'; stderr?: number; details?: Record<string, number> };
+    testNll(x: any, seed: number, labels?: any): Promise<{ nll: Float32Array; kind: 'exact' | 'bound' | 'estimate'; stderr?: number; details?: Record<string, number> }>;
   }
 
   /** A model without a likelihood (GANs, GMMN, autoencoders): lab.evaluate scores its samples. */
@@ -359,9 +359,12 @@ declare namespace LatentLab {
     readonly classes: number;
     /** training rows counted */
     readonly rows: number;
-    /** log p(y|x) per row, [n, C] (each row's exp sums to 1) */
-    posterior(x: any): any;
-    classify(x: any | Float32Array): Int32Array;
+    /** log p(y|x) per row, [n, C] (each row's exp sums to 1); a tensor's rows are read back: await it */
+    posterior(x: Float32Array): any;
+    posterior(x: any): Promise<any>;
+    /** the most probable class per row; a tensor's rows are read back: await it */
+    classify(x: Float32Array): Int32Array;
+    classify(x: any): Promise<Int32Array>;
     /** fraction of split.y predicted right */
     accuracy(split: { x: Float32Array; n: number; y?: Uint8Array }): number;
     classPrior(): Float64Array;
@@ -377,11 +380,11 @@ declare namespace LatentLab {
     readonly bandwidth: number | null;
     /** the last search: each grid bandwidth's mean validation log-likelihood */
     readonly selection: { bandwidths: number[]; logLik: number[] } | null;
-    /** store n rows directly; with `val`, choose the bandwidth on it */
-    fit(x: Float32Array, n: number, val?: { x: Float32Array; n: number }): Kde;
+    /** store n rows directly; with `val`, choose the bandwidth on it (await it) */
+    fit(x: Float32Array, n: number, val?: { x: Float32Array; n: number }): Promise<Kde>;
     grid(): number[];
-    selectBandwidth(x: Float32Array, n?: number): number;
-    logProb(x: Float32Array, bandwidth?: number): Float64Array;
+    selectBandwidth(x: Float32Array, n?: number): Promise<number>;
+    logProb(x: Float32Array, bandwidth?: number): Promise<Float64Array>;
   }
   interface Ngram extends LikelihoodModel {
     readonly order: number;
@@ -398,16 +401,19 @@ declare namespace LatentLab {
     readonly latentDim: number;
     readonly rows: number;
     readonly dequantized: boolean;
-    /** accumulate n rows directly (builds as 'points': no dequantization) */
-    fit(x: Float32Array, n: number): Pca;
+    /** accumulate n rows directly (builds as 'points': no dequantization) and fit them (await it) */
+    fit(x: Float32Array, n: number): Promise<Pca>;
     logProb(x: Float32Array): Float64Array;
     explainedVariance(): { values: number[]; ratio: number[]; cumulative: number[]; total: number; sigma2: number };
     parameters(): { mean: Float64Array; W: Float64Array; sigma2: number };
     /** principal axes, [q·D] */
     components(): Float32Array;
-    encodeMean(x: any): any;
-    decode(z: any): any;
-    reconstruct(x: any): any;
+    /** E[z|x] per row (x read back: await it) */
+    encodeMean(x: any): Promise<any>;
+    /** mu + W z per row (z read back: await it) */
+    decode(z: any): Promise<any>;
+    /** the projection onto the principal subspace (x read back: await it) */
+    reconstruct(x: any): Promise<any>;
     /** a 'points' dataset of the q principal-component scores of every split (labels kept) */
     reduce(data: Dataset): Dataset;
   }
@@ -773,7 +779,7 @@ declare namespace LatentLab {
     /**
      * Character-level language model: `kind: 'attention'` (default; causal self-attention
      * blocks) or `'gru'`. Exact NLL in nats per row; bits/dim is bits per character.
-     * `model.complete(prompt, { n, length, seed, temperature })` continues a prompt.
+     * `await model.complete(prompt, { n, length, seed, temperature })` continues a prompt.
      */
     charlm(cfg?: CharLmConfig): CharLm;
     /**
@@ -806,7 +812,7 @@ declare namespace LatentLab {
      * A small fully connected Boltzmann machine on binary data: E(x) = −½ xᵀUx − bᵀx over visible and
      * `hidden` units (at most 20 in all). log Z, log p(v) and the gradient are exact by enumerating
      * every state, so `val/nll` and lab.evaluate are 'exact'. Train with full batches.
-     * `model.probabilities()` gives p(v) over all 2^D states; `model.gibbs({ n, steps, clamp, init })` runs chains.
+     * `await model.probabilities()` gives p(v) over all 2^D states; `await model.gibbs({ n, steps, clamp, init })` runs chains.
      */
     boltzmann(cfg?: BoltzmannConfig): LikelihoodModel;
     /**
@@ -892,8 +898,8 @@ declare namespace LatentLab {
   }
 
   interface CharLm extends LikelihoodModel {
-    /** `n` continuations of `prompt`, `length` characters in all, drawn with `seed` */
-    complete(prompt: string, opts?: { n?: number; length?: number; seed?: number; temperature?: number }): string[];
+    /** `n` continuations of `prompt`, `length` characters in all, drawn with `seed` (await it: each character's probabilities are read back) */
+    complete(prompt: string, opts?: { n?: number; length?: number; seed?: number; temperature?: number }): Promise<string[]>;
   }
 
   interface FlowConfig {
@@ -1069,7 +1075,7 @@ declare namespace LatentLab {
     /** e.g. 'r-20250101-120000-a1b2' */
     readonly id: string;
     readonly name: string;
-    readonly status: 'running' | 'finished' | 'stopped' | 'failed' | 'diverged';
+    readonly status: 'running' | 'finished' | 'stopped' | 'failed' | 'diverged' | 'crashed';
     /** steps done */
     readonly steps: number;
     /** error message of a failed run */
@@ -1082,8 +1088,8 @@ declare namespace LatentLab {
     readonly data: Dataset;
     /** every recorded value of one metric */
     history(key: string): { steps: number[]; values: number[] };
-    /** draw `n` samples (default 64) and write them as a PNG: a grid for images, a scatter for 2-D data */
-    samples(n?: number, seed?: number): ImageHandle;
+    /** draw `n` samples (default 64) and write them as a PNG: a grid for images, a scatter for 2-D data (await it) */
+    samples(n?: number, seed?: number): Promise<ImageHandle>;
   }
 
   /** One point of a sweep: the settings the function receives. */
@@ -1196,79 +1202,79 @@ declare namespace LatentLab {
      * A 2-D model's density as a heatmap beside its (validation) data; the title gives the
      * integral of p over the grid, which is about 1 for a normalized density.
      */
-    density(model: Model, data: Dataset, opts?: { size?: number }): { integral: number; kind: string };
+    density(model: Model, data: Dataset, opts?: { size?: number }): Promise<{ integral: number; kind: string }>;
     /** A grid of lines pushed through each layer of a 2-D flow (data to latent), up to `panels` panels. */
-    layers(model: Model, data: Dataset, opts?: { lines?: number; panels?: number }): { stages: number };
+    layers(model: Model, data: Dataset, opts?: { lines?: number; panels?: number }): Promise<{ stages: number }>;
     /** A flow's samples x = f⁻¹(T·z) with the same z at several temperatures T, behind a slider. */
-    temperature(model: Model, opts?: { temperatures?: number[]; n?: number; seed?: number }): { temperatures: number[] };
+    temperature(model: Model, opts?: { temperatures?: number[]; n?: number; seed?: number }): Promise<{ temperatures: number[] }>;
     /**
      * Likelihood as an out-of-distribution detector: histograms of per-example bits/dim on each
      * named split, and the AUROC of telling `positive` from `negative` (default 'test') by it.
      * Prepare the other data like the training data (same binarization, same size).
      */
-    detector(model: Model, splits: Record<string, { x: Float32Array; n: number }>, opts?: { negative?: string; positive?: string; limit?: number }): { auroc: number; meanBitsPerDim: Record<string, number> };
+    detector(model: Model, splits: Record<string, { x: Float32Array; n: number }>, opts?: { negative?: string; positive?: string; limit?: number }): Promise<{ auroc: number; meanBitsPerDim: Record<string, number> }>;
     /** Which inputs one output depends on (non-zero gradients): an image pixel (`row`, `col`) or a sequence `position`. */
-    receptiveField(model: Model, opts?: { row?: number; col?: number; position?: number }): { seen: number; of: number };
+    receptiveField(model: Model, opts?: { row?: number; col?: number; position?: number }): Promise<{ seen: number; of: number }>;
     /** Binary image models: the bottom halves of `n` images of `split` drawn given their top halves. */
-    complete(model: Model, split: { x: Float32Array; n: number }, opts?: { n?: number; seed?: number }): { path: string };
+    complete(model: Model, split: { x: Float32Array; n: number }, opts?: { n?: number; seed?: number }): Promise<{ path: string }>;
     /** Sampling drawn as it happens (pixel by pixel, or step by step), one picture refreshed in place. */
     sampleLive(model: Model, opts?: { n?: number; every?: number; seed?: number }): Promise<{ path: string; steps: number }>;
     /** Audio models (wavenet): `n` generated windows as a WAV file with a player under the cell. */
-    listen(model: Model, opts?: { n?: number; seed?: number; temperature?: number }): { path: string; seconds: number };
+    listen(model: Model, opts?: { n?: number; seed?: number; temperature?: number }): Promise<{ path: string; seconds: number }>;
     /** Encoder–decoder models: test images (odd rows) over their reconstructions (even rows). */
-    reconstructions(model: Model, split: { x: Float32Array; n: number }, opts?: { n?: number; seed?: number }): { path: string; error: number };
+    reconstructions(model: Model, split: { x: Float32Array; n: number }, opts?: { n?: number; seed?: number }): Promise<{ path: string; error: number }>;
     /** A 2-D latent space decoded on a grid; with `split`, its codes as a scatter (by class where the data has labels). */
-    latentMap(model: Model, opts?: { size?: number; range?: number; split?: { x: Float32Array; n: number } }): { path: string };
+    latentMap(model: Model, opts?: { size?: number; range?: number; split?: { x: Float32Array; n: number } }): Promise<{ path: string }>;
     /** One row per latent dimension, varied from −range to range around 0 or around the code of `split`'s example `index`. */
-    traversals(model: Model, opts?: { dims?: number[]; steps?: number; range?: number; split?: { x: Float32Array; n: number }; index?: number }): { path: string };
+    traversals(model: Model, opts?: { dims?: number[]; steps?: number; range?: number; split?: { x: Float32Array; n: number }; index?: number }): Promise<{ path: string }>;
     /** Decoded codes between two test images' codes: linear and spherical (slerp) interpolation. */
-    interpolate(model: Model, split: { x: Float32Array; n: number }, opts?: { pairs?: number; steps?: number; seed?: number }): { path: string };
+    interpolate(model: Model, split: { x: Float32Array; n: number }, opts?: { pairs?: number; steps?: number; seed?: number }): Promise<{ path: string }>;
     /** VAEs: KL(q(z_j|x) ‖ N(0,1)) per latent dimension (posterior collapse), and its history during training. */
-    klPerDim(model: Model, split: { x: Float32Array; n: number }): { kl: number[]; active: number };
+    klPerDim(model: Model, split: { x: Float32Array; n: number }): Promise<{ kl: number[]; active: number }>;
     /** RBM, DBN, DBM: the weights of the first `n` hidden units as images. */
-    filters(model: Model, opts?: { n?: number; layer?: number }): { path: string; shown: number };
+    filters(model: Model, opts?: { n?: number; layer?: number }): Promise<{ path: string; shown: number }>;
     /** The sampling chain (Gibbs for rbm, dbn, dbm, boltzmann; corrupt–denoise for dae) as frames: one row per chain. */
-    chain(model: Model, opts?: { n?: number; steps?: number; every?: number; seed?: number }): { path: string; frames: number };
+    chain(model: Model, opts?: { n?: number; steps?: number; every?: number; seed?: number }): Promise<{ path: string; frames: number }>;
     /** Inpainting: half of each test image clamped, the rest filled in by Gibbs sampling; clamped pixels never change. */
-    inpaint(model: Model, split: { x: Float32Array; n: number }, opts?: { n?: number; half?: 'top' | 'bottom' | 'left' | 'right'; steps?: number; seed?: number }): { path: string; clampedChanged: number };
+    inpaint(model: Model, split: { x: Float32Array; n: number }, opts?: { n?: number; half?: 'top' | 'bottom' | 'left' | 'right'; steps?: number; seed?: number }): Promise<{ path: string; clampedChanged: number }>;
     /** Hopfield: each pattern, a copy with `flip` of its units flipped, and the recall as frames. */
-    recall(net: Hopfield, patterns: ArrayLike<number>[] | { x: Float32Array; n: number }, opts?: { flip?: number; seed?: number; shape?: [number, number]; n?: number; /** most sweeps per recall (default 100) */ steps?: number }): { path: string; recalled: number; of: number };
+    recall(net: Hopfield, patterns: ArrayLike<number>[] | { x: Float32Array; n: number }, opts?: { flip?: number; seed?: number; shape?: [number, number]; n?: number; /** most sweeps per recall (default 100) */ steps?: number }): Promise<{ path: string; recalled: number; of: number }>;
     /** Hopfield capacity: the fraction of random patterns recalled against patterns / N, with the 0.138 N line. */
-    capacity(opts?: { units?: number; counts?: number[]; flip?: number; trials?: number; seed?: number }): { counts: number[]; recalled: number[]; exact: number[] };
+    capacity(opts?: { units?: number; counts?: number[]; flip?: number; trials?: number; seed?: number }): Promise<{ counts: number[]; recalled: number[]; exact: number[] }>;
     /** Boltzmann machines: the exact p(v) beside the data's empirical distribution, with KL(data ‖ model). */
-    distribution(model: Model, split: { x: Float32Array; n: number }, opts?: { top?: number }): { kl: number; states: number; onData: number };
+    distribution(model: Model, split: { x: Float32Array; n: number }, opts?: { top?: number }): Promise<{ kl: number; states: number; onData: number }>;
     /** Conditional models (cvae): one row per class, the same `n` latent codes in every row. */
-    classes(model: Model, opts?: { n?: number; seed?: number }): { path: string; classes: number };
+    classes(model: Model, opts?: { n?: number; seed?: number }): Promise<{ path: string; classes: number }>;
     /** GMM on 2-D data: each component's 1σ and 2σ ellipses and mean over the data (`dims` picks two of D). */
-    gmmEllipses(model: Model, data: Dataset, opts?: { n?: number; dims?: [number, number]; split?: 'train' | 'val' | 'test' }): { components: number; ellipses: Ellipse[]; logLik: number };
+    gmmEllipses(model: Model, data: Dataset, opts?: { n?: number; dims?: [number, number]; split?: 'train' | 'val' | 'test' }): Promise<{ components: number; ellipses: Ellipse[]; logLik: number }>;
     /** The four covariance types fitted to data.train side by side, each with its log-likelihood and BIC. */
-    gmmCovariances(data: Dataset, opts?: { k?: number; seed?: number; iters?: number; restarts?: number; n?: number; types?: GmmCovariance[] }): { covariance: GmmCovariance[]; logLik: number[]; bic: number[]; params: number[]; best: GmmCovariance };
+    gmmCovariances(data: Dataset, opts?: { k?: number; seed?: number; iters?: number; restarts?: number; n?: number; types?: GmmCovariance[] }): Promise<{ covariance: GmmCovariance[]; logLik: number[]; bic: number[]; params: number[]; best: GmmCovariance }>;
     /** BIC against K, from lab.models.gmm.select. */
-    gmmBic(selection: GmmSelection): { k: number; ks: number[]; bic: number[] };
+    gmmBic(selection: GmmSelection): Promise<{ k: number; ks: number[]; bic: number[] }>;
     /** Naive Bayes: a row per class, p(x_i = 1 | y) then `n` samples. */
-    naiveBayesClasses(model: Model, opts?: { n?: number; seed?: number }): { path: string; classes: number };
+    naiveBayesClasses(model: Model, opts?: { n?: number; seed?: number }): Promise<{ path: string; classes: number }>;
     /** PCA: explained variance; the mean and principal axes as images (path null for non-image data). */
-    pcaComponents(model: Model, opts?: { n?: number }): { path: string | null; cumulative: number[]; sigma2: number };
+    pcaComponents(model: Model, opts?: { n?: number }): Promise<{ path: string | null; cumulative: number[]; sigma2: number }>;
     /**
      * Each of `n` samples (default 16) beside its closest training image (pixel L2); the mean distance against the
      * test images' own (ratio far below 1 = memorisation). Images only.
      */
-    nearestNeighbours(model: Model, data: Dataset, opts?: { n?: number; seed?: number }): NearestNeighboursResult;
+    nearestNeighbours(model: Model, data: Dataset, opts?: { n?: number; seed?: number }): Promise<NearestNeighboursResult>;
     /**
      * Adversarial models on 2-D points (GAN Lab): data and generated points over D's output as a heatmap, G's gradient as
      * arrows; then one D or G update per animation frame (slider + play/pause). `updates`: a 'd'/'g' string or list
      * (default 'dgdgdgdg', at most 100); lr 1e-3 (a fresh Adam per player); batchSize 256; seed 1; n 300 points (the same
      * codes every frame); arrows 40; size 40 cells per side; keep false (the model is put back as it was).
      */
-    ganLab(model: Model, data: Dataset, opts?: GanLabOptions): GanLabResult;
+    ganLab(model: Model, data: Dataset, opts?: GanLabOptions): Promise<GanLabResult>;
     /** Histograms of D(x) on validation and generated examples, for every adversarial model; accuracy at 0.5 (probabilities) or 0 (scores). */
-    discriminatorHistogram(model: Model, data: Dataset, opts?: { n?: number; seed?: number; threshold?: number }): { meanReal: number; meanFake: number; accuracy: number; threshold: number; n: number; criticKind: 'probability' | 'score' };
+    discriminatorHistogram(model: Model, data: Dataset, opts?: { n?: number; seed?: number; threshold?: number }): Promise<{ meanReal: number; meanFake: number; accuracy: number; threshold: number; n: number; criticKind: 'probability' | 'score' }>;
     /** 8/25 Gaussians: samples per mode as bars, "k of K modes covered" and the fraction within 3σ of a mode, for any model that samples. */
-    modeCoverage(model: Model, data: Dataset, opts?: { n?: number; seed?: number }): { covered: number; of: number; highQuality: number; counts: number[]; meanDist: number };
+    modeCoverage(model: Model, data: Dataset, opts?: { n?: number; seed?: number }): Promise<{ covered: number; of: number; highQuality: number; counts: number[]; meanDist: number }>;
     /** DDPM: the reverse chain x_T → x_0 as frames (2-D: an animation over t with the data behind; images: one row per sample, one column per t). */
-    reverseProcess(model: Model, opts?: ReverseProcessOptions): ProcessFrames;
+    reverseProcess(model: Model, opts?: ReverseProcessOptions): Promise<ProcessFrames>;
     /** DDPM: q(x_t | x_0) at several t, the data dissolving into noise. */
-    forwardProcess(data: Dataset | Split, model: Model, opts?: ForwardProcessOptions): ProcessFrames;
+    forwardProcess(data: Dataset | Split, model: Model, opts?: ForwardProcessOptions): Promise<ProcessFrames>;
   }
 
   interface Lab {
@@ -1295,10 +1301,10 @@ declare namespace LatentLab {
      * const test = lab.evaluate(model, data.test); // { nll_nats, bits_per_dim, kind: 'exact', ... }
      * const gan = lab.evaluate(gan, data.test);    // { kind: 'sample', fid, kid, precision, recall, ... }
      */
-    evaluate(model: Model, split: Split, opts: EvaluateOptions & { likelihood: false }): SampleEvaluation;
-    evaluate(model: LikelihoodModel, split: Split, opts?: EvaluateOptions): LikelihoodEvaluation;
-    evaluate(model: SampleModel, split: Split, opts?: EvaluateOptions): SampleEvaluation;
-    evaluate(model: Model, split: Split, opts?: EvaluateOptions): Evaluation;
+    evaluate(model: Model, split: Split, opts: EvaluateOptions & { likelihood: false }): Promise<SampleEvaluation>;
+    evaluate(model: LikelihoodModel, split: Split, opts?: EvaluateOptions): Promise<LikelihoodEvaluation>;
+    evaluate(model: SampleModel, split: Split, opts?: EvaluateOptions): Promise<SampleEvaluation>;
+    evaluate(model: Model, split: Split, opts?: EvaluateOptions): Promise<Evaluation>;
     /**
      * Run `fn` once per config of `spec`, in order, and group the runs it trains as one
      * sweep: the cell shows a Compare button, and the compare view adds a
@@ -1319,7 +1325,7 @@ declare namespace LatentLab {
     plot(data: Record<string, unknown>[], layout?: Record<string, unknown>, caption?: string): void;
     /** Densities, layers, temperatures, detectors, receptive fields, completions and live sampling. */
     readonly views: Views;
-    /** The backend in use: 'tensorflow-gpu', 'tensorflow', 'wasm' or 'cpu'. */
+    /** The backend in use: 'webgpu', 'tensorflow-gpu', 'tensorflow', 'wasm' or 'cpu' (the badge and the run record also name a webgpu adapter). */
     backend(): string;
   }
 }

@@ -48,7 +48,7 @@ export function createLab(ctx: EngineContext): EngineLab {
 function buildLab(ctx: EngineContext): EngineLab {
   // the sweep now running (runs trained meanwhile are tagged with it)
   let current: { tag: SweepRecord; runs: Run[] } | null = null;
-  return {
+  const lab: EngineLab = {
     data: {
       mnist: (opts) => imageDataset('mnist', opts),
       fashionMnist: (opts) => imageDataset('fashion-mnist', opts),
@@ -66,7 +66,7 @@ function buildLab(ctx: EngineContext): EngineLab {
     // the declared overloads narrow the result by the model's type; evaluateModel decides the
     // same way at run time (a model with testNll, unless likelihood is false: its NLL; else its samples)
     evaluate: ((model: LatentLab.Model, split: LatentLab.Split, opts?: LatentLab.EvaluateOptions) =>
-      evaluateModel(ctx, engineModel(model, 'lab.evaluate'), split, opts)) as LatentLab.Lab['evaluate'],
+      tracked(ctx, evaluateModel(ctx, engineModel(model, 'lab.evaluate'), split, opts))) as LatentLab.Lab['evaluate'],
     async train(model, data, opts) {
       const sweep = current;
       const tag = sweep ? { ...sweep.tag, run: sweep.runs.length } : null;
@@ -100,6 +100,8 @@ function buildLab(ctx: EngineContext): EngineLab {
     show(x, caption) {
       const exec = ctx.exec();
       if (!exec) return;
+      // lab.show(run.samples(64)) without an await: shown once it is there
+      if (isThenable(x)) return void tracked(ctx, Promise.resolve(x).then((v) => lab.show(v, caption)));
       if (isImageHandle(x)) exec.emit({ type: 'image', path: x.path, caption: caption ?? x.caption });
       else if (x instanceof Run) exec.emit({ type: 'run', runId: x.id });
       else exec.emit({ type: 'text', text: (caption ? `${caption}\n` : '') + formatValue(x) + '\n' });
@@ -111,7 +113,33 @@ function buildLab(ctx: EngineContext): EngineLab {
       const spec = JSON.parse(JSON.stringify({ data, layout }, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v))) as { data: Record<string, unknown>[]; layout: Record<string, unknown> };
       ctx.exec()?.emit({ type: 'plot', data: spec.data, layout: spec.layout ?? {}, ...(caption ? { caption } : {}) });
     },
-    views: createViews(ctx),
+    views: trackedViews(ctx, createViews(ctx)),
     backend: () => backendName(),
   };
+  return lab;
+}
+
+const isThenable = (x: unknown): x is PromiseLike<unknown> => typeof (x as { then?: unknown })?.then === 'function';
+
+/**
+ * `p`, also handed to the running cell (ExecContext.pending): a cell that calls a view
+ * without awaiting it still ends only when the view is done, with the view's error as
+ * its own. Tensors are read asynchronously (the webgpu backend has no synchronous read),
+ * so every lab call that reads one returns a Promise.
+ */
+function tracked<T>(ctx: EngineContext, p: Promise<T>): Promise<T> {
+  const pending = ctx.exec()?.pending;
+  if (pending) pending.push(p.then(() => undefined));
+  // the cell's own await (or the runner's) reports the rejection; this one only keeps it from being "unhandled"
+  p.catch(() => {});
+  return p;
+}
+
+function trackedViews(ctx: EngineContext, views: LatentLab.Views): LatentLab.Views {
+  const out = {} as Record<string, unknown>;
+  for (const [name, fn] of Object.entries(views) as [string, (...a: unknown[]) => Promise<unknown>][]) {
+    // a view that throws before its first await rejects like the others
+    out[name] = (...args: unknown[]) => tracked(ctx, (async () => fn(...args))());
+  }
+  return out as unknown as LatentLab.Views;
 }

@@ -38,9 +38,11 @@ export interface StepContext {
   /**
    * One optimizer step on `vars` for `loss`, using the run's optimizer for `group`
    * (one optimizer per group, e.g. 'g' and 'd' for a GAN), with the run's gradient
-   * clipping, weight decay and learning-rate schedule. Returns the loss value.
+   * clipping, weight decay and learning-rate schedule. Returns the loss as a scalar
+   * tensor, not read back: a model returns it among its step metrics and the trainer
+   * reads them all at once (on a GPU, one read per step instead of one per number).
    */
-  minimize(group: string, loss: () => tf.Scalar, vars: tf.Variable[]): number;
+  minimize(group: string, loss: () => tf.Scalar, vars: tf.Variable[]): tf.Scalar;
   /** a fresh integer seed for tf random ops, derived from the run's seed */
   seed(): number;
   /** the run's length in steps (models that split a run into phases: DBN layers, DBM pretraining) */
@@ -51,6 +53,9 @@ export interface StepContext {
    */
   labels?: tf.Tensor2D;
 }
+
+/** A training step's metrics: numbers, or scalar tensors the trainer reads back and disposes. */
+export type StepMetrics = Record<string, number | tf.Scalar>;
 
 /** per-example -log p(x) in nats, with what kind of number it is */
 export interface TestNll {
@@ -82,18 +87,27 @@ export interface Model extends LatentLab.Model {
   /** whether build() has run */
   readonly built: boolean;
   build(data: DataInfo, rng: Rng): void;
-  trainStep(batch: tf.Tensor2D, step: number, ctx: StepContext): Record<string, number>;
+  /**
+   * One training step. Its metrics are numbers or scalar tensors (the trainer reads the
+   * tensors after the step, all at once, and disposes them); async where the step itself
+   * must read a value back (no model may read a tensor synchronously: webgpu cannot).
+   */
+  trainStep(batch: tf.Tensor2D, step: number, ctx: StepContext): StepMetrics | Promise<StepMetrics>;
   /** latent noise of `n` rows drawn with `seed` (a run's fixed noise bank) */
   noise(n: number, seed: number): tf.Tensor2D;
-  /** generated examples [n, D]; images in [0,1]. Uses `noise` when given. */
-  sample(n: number, noise?: tf.Tensor2D, seed?: number): tf.Tensor2D;
+  /**
+   * generated examples [n, D]; images in [0,1]. Uses `noise` when given. A Promise where
+   * sampling reads values back as it goes (autoregressive models, MAF, the classical
+   * models' host-side draws): callers await it.
+   */
+  sample(n: number, noise?: tf.Tensor2D, seed?: number): tf.Tensor2D | Promise<tf.Tensor2D>;
   /** `labels`: one-hot [n, classes] of the rows, given to a conditional model */
-  evaluate?(val: tf.Tensor2D, seed: number, labels?: tf.Tensor2D): Record<string, MetricValue>;
+  evaluate?(val: tf.Tensor2D, seed: number, labels?: tf.Tensor2D): Promise<Record<string, MetricValue>>;
   /**
    * -log p(x) per example in nats, on the scale the family reports (8-bit for
    * dequantized images), with what kind of number it is: lab.evaluate's source.
    */
-  testNll?(x: tf.Tensor2D, seed: number, labels?: tf.Tensor2D): TestNll;
+  testNll?(x: tf.Tensor2D, seed: number, labels?: tf.Tensor2D): Promise<TestNll>;
   /**
    * true when the model is conditioned on class labels (a CVAE): the trainer then gives
    * trainStep the batch's labels (StepContext.labels) and evaluate the validation labels
@@ -107,9 +121,10 @@ export interface Model extends LatentLab.Model {
    */
   readonly hasLatent?: boolean;
   /** latent codes of examples (a VAE's posterior means): interpolation endpoints taken from data */
-  encodeMean?(x: tf.Tensor2D): tf.Tensor2D;
-  getWeights(): NamedWeight[];
-  setWeights(weights: NamedWeight[]): void;
+  encodeMean?(x: tf.Tensor2D): tf.Tensor2D | Promise<tf.Tensor2D>;
+  getWeights(): NamedWeight[] | Promise<NamedWeight[]>;
+  /** may finish asynchronously (a model that keeps host copies of weights reads them back) */
+  setWeights(weights: NamedWeight[]): void | Promise<void>;
   dispose(): void;
 }
 

@@ -9,7 +9,7 @@ import { WasmHeapError } from '../backend/wasm-heap';
  * in halves (the values do not depend on the chunking); one row that does not fit
  * is the error.
  */
-export function chunkedNll(x: tf.Tensor2D, chunk: number, nll: (rows: tf.Tensor2D) => tf.Tensor1D): Float32Array {
+export async function chunkedNll(x: tf.Tensor2D, chunk: number, nll: (rows: tf.Tensor2D) => tf.Tensor1D): Promise<Float32Array> {
   const n = x.shape[0];
   const out = new Float32Array(n);
   let size = Math.max(1, Math.floor(chunk));
@@ -23,8 +23,11 @@ export function chunkedNll(x: tf.Tensor2D, chunk: number, nll: (rows: tf.Tensor2
       size = Math.ceil(m / 2);
       continue;
     }
-    out.set(v.dataSync() as Float32Array, s);
-    v.dispose();
+    try {
+      out.set((await v.data()) as Float32Array, s);
+    } finally {
+      v.dispose();
+    }
     s += m;
   }
   return out;

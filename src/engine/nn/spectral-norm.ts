@@ -39,10 +39,11 @@ export class SpectralNorm {
 
   /**
    * `steps` power-iteration steps on MᵀM from the stored u (u ← normalize(Mᵀ normalize(M u))),
-   * outside any gradient; returns the new estimate σ = ‖M u‖.
+   * outside any gradient; returns the new estimate σ = ‖M u‖ as a scalar tensor, not read
+   * back (the caller owns it: read it, or dispose it when only u's update matters).
    */
-  iterate(W: tf.Tensor, steps = 1): number {
-    const sigma = tf.tidy(() => {
+  iterate(W: tf.Tensor, steps = 1): tf.Scalar {
+    return tf.tidy(() => {
       const M = asMatrix(W);
       let u = this.u as unknown as tf.Tensor2D;
       for (let i = 0; i < steps; i++) {
@@ -50,11 +51,8 @@ export class SpectralNorm {
         u = unit(tf.matMul(M, v, true, false));
       }
       this.u.assign(u);
-      return tf.norm(tf.matMul(M, u));
+      return tf.norm(tf.matMul(M, u)) as tf.Scalar;
     });
-    const s = sigma.dataSync()[0];
-    sigma.dispose();
-    return s;
   }
 
   /** σ(W) = ‖M u‖ with u constant: the estimate of σ_max(W) that gradients flow through */

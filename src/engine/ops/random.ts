@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { nativeKernels, nativeThreads } from '../backend/native';
 import type { Backend } from '../backend/wasm-heap';
+import { webgpuRandom } from '../backend/webgpu-kernels';
 
 const KERNEL = 'LatentlabRandom';
 const DIST = { uniform: 0, normal: 1, bernoulli: 2 } as const;
@@ -43,13 +44,35 @@ function drawJs(dist: Dist, seed: number, n: number, p?: Float32Array | Int32Arr
   return out;
 }
 
+let webgpuRegistered = false;
+function webgpuReady(): boolean {
+  if (tf.getBackend() !== 'webgpu' || process.env.LATENTLAB_WEBGPU_KERNELS === 'off') return false;
+  if (!webgpuRegistered) {
+    webgpuRegistered = true;
+    tf.registerKernel({
+      kernelName: KERNEL,
+      backendName: 'webgpu',
+      kernelFunc: (call) => {
+        const { dist, seed, shape } = call.attrs as unknown as { dist: Dist; seed: number; shape: number[] };
+        const p = (call.inputs as { p?: tf.TensorInfo }).p;
+        return webgpuRandom(call.backend, dist, keyOf(seed >>> 0), shape, p);
+      },
+    });
+    if (!registered) tf.registerGradient({ kernelName: KERNEL, inputsToSave: [], gradFunc: (dy) => ({ p: () => tf.zerosLike(dy as tf.Tensor) }) });
+    registered = true;
+  }
+  return true;
+}
+
 let registered = false;
+let wasmRegistered = false;
 function nativeReady(): boolean {
+  if (webgpuReady()) return true;
   if (tf.getBackend() !== 'wasm') return false;
   const native = nativeKernels().kernels;
   if (!native) return false;
-  if (!registered) {
-    registered = true;
+  if (!wasmRegistered) {
+    wasmRegistered = true;
     const threads = nativeThreads(native);
     tf.registerKernel({
       kernelName: KERNEL,
@@ -64,9 +87,18 @@ function nativeReady(): boolean {
       },
     });
     // a draw has no gradient with respect to its probabilities
-    tf.registerGradient({ kernelName: KERNEL, inputsToSave: [], gradFunc: (dy) => ({ p: () => tf.zerosLike(dy as tf.Tensor) }) });
+    if (!registered) tf.registerGradient({ kernelName: KERNEL, inputsToSave: [], gradFunc: (dy) => ({ p: () => tf.zerosLike(dy as tf.Tensor) }) });
+    registered = true;
   }
   return true;
+}
+
+/**
+ * The numbers `uniform([n], seed)` holds, as a plain array: for draws the host side
+ * needs (sampling banks, index picks) without reading a tensor back from a GPU.
+ */
+export function uniformValues(seed: number, n: number): Float32Array {
+  return drawJs('uniform', seed, n);
 }
 
 /** Uniform draws in [lo, hi). */

@@ -52,20 +52,22 @@ export function latestCheckpointOnDisk(artifactsDir: string, runId: string): { s
 }
 
 /** Writes `<artifactsDir>/<relDir>/<base>.bin|.json`; returns the manifest's relative path. */
-export function saveCheckpoint(
+export async function saveCheckpoint(
   artifactsDir: string,
   relDir: string,
   base: string,
   weights: NamedWeight[],
   meta: Omit<CheckpointManifest, 'format' | 'weightsFile' | 'weights'>,
-): string {
+): Promise<string> {
   const dir = path.join(artifactsDir, relDir);
   fs.mkdirSync(dir, { recursive: true });
   const entries: CheckpointManifest['weights'] = [];
   const parts: Buffer[] = [];
   let offset = 0;
-  for (const w of weights) {
-    const raw = w.tensor.dataSync();
+  // every weight's read is queued before the first is awaited (one wait on a GPU)
+  const values = await Promise.all(weights.map((w) => w.tensor.data()));
+  for (const [k, w] of weights.entries()) {
+    const raw = values[k];
     // an int32 tensor (an optimizer's step counter) is stored as float32 values, not its int32 bits
     const data = raw instanceof Float32Array ? raw : Float32Array.from(raw as ArrayLike<number>);
     // a diverged model is never saved: the last good checkpoint stays the newest

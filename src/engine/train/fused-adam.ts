@@ -9,6 +9,7 @@
 // addon where it is built, in TypeScript otherwise.
 import * as tf from '@tensorflow/tfjs';
 import { nativeKernels, nativeThreads } from '../backend/native';
+import { webgpuAdamUpdate } from '../backend/webgpu-kernels';
 
 /** tfjs-core's { name, tensor } pair (not re-exported by @tensorflow/tfjs) */
 interface NamedTensor {
@@ -36,15 +37,9 @@ export function adamStep(
   }
 }
 
-export class FusedAdam extends tf.Optimizer {
-  static get className(): string {
-    return 'LatentLabFusedAdam';
-  }
-
-  private moments = new Map<string, { m: Float32Array; v: Float32Array }>();
-  private t = 0;
-  /** moments loaded by setWeights (a resumed run), in the order variables first get a gradient */
-  private loaded: { m: Float32Array; v: Float32Array }[] = [];
+/** What our Adams share: tf.train.adam's settings, and the gradients as a list. */
+abstract class AdamBase extends tf.Optimizer {
+  protected t = 0;
 
   constructor(
     public learningRate: number,
@@ -55,8 +50,26 @@ export class FusedAdam extends tf.Optimizer {
     super();
   }
 
+  protected list(variableGradients: tf.NamedTensorMap | NamedTensor[]): NamedTensor[] {
+    return Array.isArray(variableGradients) ? variableGradients : Object.entries(variableGradients).map(([name, tensor]) => ({ name, tensor }));
+  }
+
+  getConfig(): tf.serialization.ConfigDict {
+    return { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
+  }
+}
+
+export class FusedAdam extends AdamBase {
+  static get className(): string {
+    return 'LatentLabFusedAdam';
+  }
+
+  private moments = new Map<string, { m: Float32Array; v: Float32Array }>();
+  /** moments loaded by setWeights (a resumed run), in the order variables first get a gradient */
+  private loaded: { m: Float32Array; v: Float32Array }[] = [];
+
   applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
-    const list = Array.isArray(variableGradients) ? variableGradients : Object.entries(variableGradients).map(([name, tensor]) => ({ name, tensor }));
+    const list = this.list(variableGradients);
     const backend = tf.backend() as unknown as WasmBackend;
     this.t++;
     const c1 = 1 - Math.pow(this.beta1, this.t);
@@ -114,13 +127,72 @@ export class FusedAdam extends tf.Optimizer {
     }
   }
 
-  getConfig(): tf.serialization.ConfigDict {
-    return { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
+}
+
+/**
+ * Adam on webgpu: per variable, one dispatch for both moments (kept as one tensor
+ * [m; v]) and one for the weights (backend/webgpu-kernels.ts). Its state reads and
+ * writes like FusedAdam's ([iter, m0.., v0..]), so a checkpoint moves between backends.
+ */
+export class WebgpuAdam extends AdamBase {
+  static get className(): string {
+    return 'LatentLabWebgpuAdam';
+  }
+
+  private state = new Map<string, tf.Tensor1D>();
+  private loaded: tf.Tensor1D[] = [];
+
+  applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
+    this.t++;
+    const h = { lr: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, c1: 1 - Math.pow(this.beta1, this.t), c2: 1 - Math.pow(this.beta2, this.t) };
+    for (const { name, tensor: grad } of this.list(variableGradients)) {
+      if (!grad) continue;
+      const variable = tf.engine().registeredVariables[name];
+      if (!variable) throw new Error(`WebgpuAdam: no variable named ${name}`);
+      let s = this.state.get(name);
+      if (!s || s.size !== 2 * variable.size) {
+        s?.dispose();
+        const saved = this.loaded[this.state.size];
+        s = saved && saved.size === 2 * variable.size ? saved : (tf.keep(tf.zeros([2 * variable.size])) as tf.Tensor1D);
+        this.state.set(name, s);
+      }
+      const { moments, weights } = webgpuAdamUpdate(grad, s, variable, h);
+      s.dispose();
+      this.state.set(name, tf.keep(tf.engine().makeTensorFromTensorInfo(moments) as tf.Tensor1D));
+      const w = tf.engine().makeTensorFromTensorInfo(weights);
+      variable.assign(w);
+      w.dispose();
+    }
+    this.incrementIterations();
+  }
+
+  override dispose(): void {
+    for (const s of this.state.values()) s.dispose();
+    this.state.clear();
+  }
+
+  override async getWeights(): Promise<NamedTensor[]> {
+    const list = [...this.state.values()];
+    return [
+      { name: 'iter', tensor: tf.scalar(this.t, 'float32') },
+      ...list.map((s, i) => ({ name: `m${i}`, tensor: tf.slice(s, 0, s.size / 2) })),
+      ...list.map((s, i) => ({ name: `v${i}`, tensor: tf.slice(s, s.size / 2) })),
+    ];
+  }
+
+  override async setWeights(weights: NamedTensor[]): Promise<void> {
+    this.t = (await weights[0].tensor.data())[0];
+    const rest = weights.slice(1);
+    const n = rest.length / 2;
+    this.dispose();
+    this.loaded = [];
+    for (let i = 0; i < n; i++) this.loaded.push(tf.keep(tf.concat([tf.reshape(rest[i].tensor, [-1]), tf.reshape(rest[n + i].tensor, [-1])]) as tf.Tensor1D));
   }
 }
 
-/** Adam for the current backend: the fused loop on wasm, tf.train.adam elsewhere. */
+/** Adam for the current backend: the fused loop on wasm, two WGSL dispatches per variable on webgpu, tf.train.adam elsewhere. */
 export function adam(lr: number, beta1 = 0.9, beta2 = 0.999): tf.Optimizer {
   if (tf.getBackend() === 'wasm' && process.env.LATENTLAB_FUSED_ADAM !== 'off') return new FusedAdam(lr, beta1, beta2);
+  if (tf.getBackend() === 'webgpu' && process.env.LATENTLAB_FUSED_ADAM !== 'off' && process.env.LATENTLAB_WEBGPU_KERNELS !== 'off') return new WebgpuAdam(lr, beta1, beta2);
   return tf.train.adam(lr, beta1, beta2);
 }

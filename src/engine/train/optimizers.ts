@@ -63,7 +63,7 @@ export function optimizerStep(
   vars: tf.Variable[],
   s: OptimizerSettings,
   lr: number,
-): number {
+): tf.Scalar {
   setLearningRate(opt, lr);
   let computed: { value: tf.Scalar; grads: tf.NamedTensorMap };
   try {
@@ -94,7 +94,5 @@ export function optimizerStep(
       for (const v of vars) if (v.rank >= 2) v.assign(tf.mul(v, f));
     });
   }
-  const out = value.dataSync()[0];
-  value.dispose();
-  return out;
+  return value;
 }

@@ -7,18 +7,19 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { MetricPoint, RunRecord } from '../../shared/domain';
 import { writeFile } from '../util/files';
-import { backendName } from '../backend/select';
+import { backendLabel } from '../backend/select';
+import { GpuLostError, throwGpuFault } from '../backend/webgpu';
 import { InterruptedError, type EngineContext } from '../context';
 import type { Dataset } from '../data/types';
 import { rows } from '../data/types';
-import type { MetricKindName, Model, StepContext } from '../models/types';
+import type { MetricKindName, Model, StepContext, StepMetrics } from '../models/types';
 import { imageGridPng, scatterPng } from '../util/png';
 import { textSamplesPng, waveformSamplesPng } from '../util/sequence-png';
 import { mulberry32, permutation } from '../util/rng';
 import { interpolationEndpoints, interpolationStrip, type Endpoints } from '../eval/interpolation';
 import { formatParams, type SweepRecord } from '../../shared/compare';
 import { latestCheckpointOnDisk, loadCheckpoint, NonFiniteWeightsError, saveCheckpoint } from './checkpoints';
-import { FusedAdam } from './fused-adam';
+import { FusedAdam, WebgpuAdam } from './fused-adam';
 import { createOptimizer, optimizerStep, type OptimizerSettings } from './optimizers';
 import { lrAt, normalizeSchedule } from './schedules';
 
@@ -65,7 +66,7 @@ export function isImageHandle(x: unknown): x is ImageHandle {
 }
 
 export class Run {
-  status: 'running' | 'finished' | 'stopped' | 'failed' | 'diverged' = 'running';
+  status: 'running' | 'finished' | 'stopped' | 'failed' | 'diverged' | 'crashed' = 'running';
   steps = 0;
   error: string | null = null;
   /** last value of each metric */
@@ -98,10 +99,10 @@ export class Run {
   }
 
   /** Draw `n` samples from the trained model and write them as a PNG (grid or scatter). */
-  samples(n = 64, seed = this.sampleSeed): ImageHandle {
+  async samples(n = 64, seed = this.sampleSeed): Promise<ImageHandle> {
     const rel = `${this.id}/images/samples-${String(++this.imageCount).padStart(3, '0')}-step-${pad6(this.steps)}.png`;
-    const x = this.model.sample(n, undefined, seed);
-    const values = x.dataSync() as Float32Array;
+    const x = await this.model.sample(n, undefined, seed);
+    const values = (await x.data()) as Float32Array;
     x.dispose();
     let meta: Record<string, unknown>;
     let png: Buffer;
@@ -130,6 +131,30 @@ export class Run {
 }
 
 const pad6 = (n: number) => String(n).padStart(6, '0');
+
+/**
+ * A step's metrics as numbers: its scalar tensors are read back together (one read
+ * on a GPU) and disposed; numbers pass through. Keys keep their order.
+ */
+export async function readMetrics(m: StepMetrics): Promise<Record<string, number>> {
+  const keys = Object.keys(m);
+  const tensorKeys = keys.filter((k) => typeof m[k] !== 'number');
+  const values = new Map<string, number>();
+  if (tensorKeys.length > 0) {
+    const ts = tensorKeys.map((k) => m[k] as tf.Scalar);
+    const all = ts.length === 1 ? ts[0] : tf.tidy(() => tf.stack(ts.map((t) => tf.reshape(t, []))));
+    try {
+      const v = await all.data();
+      tensorKeys.forEach((k, i) => values.set(k, v[i]));
+    } finally {
+      tf.dispose(ts);
+      if (all !== ts[0]) all.dispose();
+    }
+  }
+  const out: Record<string, number> = {};
+  for (const k of keys) out[k] = typeof m[k] === 'number' ? (m[k] as number) : values.get(k)!;
+  return out;
+}
 
 const lastRuns = new WeakMap<Model, Run>();
 /** the run that last trained `model` (lab.evaluate records its results there) */
@@ -244,7 +269,7 @@ export async function train(ctx: EngineContext, model: Model, data: Dataset, opt
     const { manifest, weights } = loadCheckpoint(abs);
     try {
       if (manifest.family !== model.family) throw new Error(`lab.train: run ${id} trained a ${manifest.family}, not a ${model.family}`);
-      model.setWeights(weights);
+      await model.setWeights(weights);
     } finally {
       tf.dispose(weights.map((w) => w.tensor));
     }
@@ -272,8 +297,9 @@ export async function train(ctx: EngineContext, model: Model, data: Dataset, opt
     dataFingerprint: data.fingerprint,
     dataName: data.name,
     seed,
-    // the selection name tells tfjs-node-gpu from tfjs-node (both are tf's 'tensorflow')
-    backend: backendName(),
+    // the selection name tells tfjs-node-gpu from tfjs-node (both are tf's 'tensorflow'),
+    // and webgpu's names its adapter ('webgpu · SwiftShader')
+    backend: backendLabel(),
     status: 'running',
     steps: 0,
     totalSteps: steps,
@@ -343,10 +369,10 @@ export async function train(ctx: EngineContext, model: Model, data: Dataset, opt
     }
   }
 
-  const evaluate = (step: number) => {
+  const evaluate = async (step: number) => {
     lastEvalStep = step;
     if (!model.evaluate) return;
-    const res = model.evaluate(valX, sampleSeed + 7919, valY);
+    const res = await model.evaluate(valX, sampleSeed + 7919, valY);
     for (const [k, { value, kind }] of Object.entries(res)) {
       metricKinds[k] = kind;
       push(k, step, value);
@@ -355,15 +381,15 @@ export async function train(ctx: EngineContext, model: Model, data: Dataset, opt
       const v = res[best.key].value;
       if (bestValue === null || (best.mode === 'max' ? v > bestValue : v < bestValue)) {
         bestValue = v;
-        checkpoint(step, 'best', best.key, v);
+        await checkpoint(step, 'best', best.key, v);
       }
     }
   };
 
-  const writeSamples = (step: number) => {
+  const writeSamples = async (step: number) => {
     lastSampleStep = step;
-    const x = model.sample(bankSize, noiseBank, sampleSeed);
-    const values = x.dataSync() as Float32Array;
+    const x = await model.sample(bankSize, noiseBank, sampleSeed);
+    const values = (await x.data()) as Float32Array;
     x.dispose();
     if (data.kind === 'image') {
       const [h, w] = imageHW(data.shape);
@@ -372,8 +398,8 @@ export async function train(ctx: EngineContext, model: Model, data: Dataset, opt
       writeFile(artifactsDir, rel, grid.png);
       ctx.send({ type: 'run.artifact', artifact: { runId: id, step, kind: 'samples', seed: sampleSeed, path: rel, meta: { n: bankSize, rows: grid.rows, cols: grid.cols } } });
       if (model.hasLatent) {
-        ends ??= interpolationEndpoints(model, data.val.x, data.dim, sampleSeed + 104729);
-        const strip = interpolationStrip(model, ends, data.dim);
+        ends ??= await interpolationEndpoints(model, data.val.x, data.dim, sampleSeed + 104729);
+        const strip = await interpolationStrip(model, ends, data.dim);
         const img = imageGridPng(strip.values, strip.n, h, w, strip.n);
         const irel = `${id}/interpolation/step-${pad6(step)}.png`;
         writeFile(artifactsDir, irel, img.png);
@@ -392,11 +418,11 @@ export async function train(ctx: EngineContext, model: Model, data: Dataset, opt
     }
   };
 
-  const checkpoint = (step: number, reason: 'periodic' | 'best' | 'final', metricKey: string | null = null, metricValue: number | null = null) => {
+  const checkpoint = async (step: number, reason: 'periodic' | 'best' | 'final', metricKey: string | null = null, metricValue: number | null = null) => {
     const base = reason === 'best' ? 'best' : `step-${pad6(step)}`;
     let rel: string;
     try {
-      rel = saveCheckpoint(artifactsDir, `${id}/checkpoints`, base, model.getWeights(), {
+      rel = await saveCheckpoint(artifactsDir, `${id}/checkpoints`, base, await model.getWeights(), {
         runId: id,
         step,
         reason,
@@ -419,14 +445,14 @@ export async function train(ctx: EngineContext, model: Model, data: Dataset, opt
   const fullCheckpoint = async (step: number, reason: 'periodic' | 'final') => {
     // the optimizer state goes first: the weights' manifest is what a resume looks for
     await saveOptimizerState(artifactsDir, `${id}/checkpoints`, `step-${pad6(step)}`, optimizers, id, step, model.family);
-    checkpoint(step, reason);
+    await checkpoint(step, reason);
   };
 
-  let status: 'finished' | 'stopped' | 'failed' | 'diverged' = 'finished';
+  let status: 'finished' | 'stopped' | 'failed' | 'diverged' | 'crashed' = 'finished';
   let error: unknown = null;
   try {
     fs.mkdirSync(path.join(artifactsDir, id), { recursive: true });
-    if (!resume) evaluate(0);
+    if (!resume) await evaluate(0);
     flush(true);
     let perm = permutation(data.train.n, batchRng);
     let cursor = 0;
@@ -454,29 +480,38 @@ export async function train(ctx: EngineContext, model: Model, data: Dataset, opt
       lr = lrAt(schedule, settings.lr, step, steps);
       let m: Record<string, number>;
       try {
-        m = model.trainStep(batch, step, labels ? { ...stepCtx, labels } : stepCtx);
+        // a GPU fault since the last step (out of memory, a lost device) ends the run here
+        throwGpuFault();
+        m = await readMetrics(await model.trainStep(batch, step, labels ? { ...stepCtx, labels } : stepCtx));
+      } catch (e) {
+        // a read that failed because the device went away says so
+        throwGpuFault();
+        throw e;
       } finally {
         batch.dispose();
         labels?.dispose();
       }
+      throwGpuFault();
       run.steps = step;
       for (const [k, v] of Object.entries(m)) push(k, step, v);
       if (schedule.type !== 'constant' || schedule.warmup) push('train/lr', step, lr);
       opts.onStep?.(step, m);
-      if (step % evalEvery === 0) evaluate(step);
-      if (step % sampleEvery === 0) writeSamples(step);
+      if (step % evalEvery === 0) await evaluate(step);
+      if (step % sampleEvery === 0) await writeSamples(step);
       if (step % checkpointEvery === 0 && step < steps) await fullCheckpoint(step, 'periodic');
       flush();
       await new Promise<void>((r) => setImmediate(r));
     }
     if (startStep < steps || !resume) {
-      if (lastEvalStep !== steps) evaluate(steps);
-      if (lastSampleStep !== steps) writeSamples(steps);
+      if (lastEvalStep !== steps) await evaluate(steps);
+      if (lastSampleStep !== steps) await writeSamples(steps);
       await fullCheckpoint(steps, 'final');
     }
   } catch (e) {
     error = e;
-    status = e instanceof DivergedError ? 'diverged' : e instanceof InterruptedError || exec?.signal.aborted ? 'stopped' : 'failed';
+    // a lost GPU crashes the run (its last checkpoint is where a resume starts); nothing
+    // more can be read from the device, so nothing more is saved
+    status = e instanceof DivergedError ? 'diverged' : e instanceof GpuLostError ? 'crashed' : e instanceof InterruptedError || exec?.signal.aborted ? 'stopped' : 'failed';
     if (status === 'stopped' && run.steps > 0 && lastCkptStep !== run.steps) {
       try {
         await fullCheckpoint(run.steps, 'final');
@@ -497,10 +532,10 @@ export async function train(ctx: EngineContext, model: Model, data: Dataset, opt
   }
   run.status = status;
   const message = error === null ? null : error instanceof Error ? error.message : String(error);
-  run.error = status === 'failed' || status === 'diverged' ? message : null;
+  run.error = status === 'failed' || status === 'diverged' || status === 'crashed' ? message : null;
   ctx.send({ type: 'run.end', runId: id, status, steps: run.steps, error: run.error });
   if (status === 'stopped') throw error instanceof InterruptedError ? error : new InterruptedError();
-  if (status === 'failed' || status === 'diverged') throw error;
+  if (status === 'failed' || status === 'diverged' || status === 'crashed') throw error;
   return run;
 }
 
@@ -519,13 +554,13 @@ async function saveOptimizerState(
     const state = await opt.getWeights();
     state.forEach((w, i) => {
       // tf.train's 'iter' scalar (int32; saveCheckpoint stores it as float32) and every tensor
-      // of the fused Adam are fresh copies; tf.train's moments are its own variables
-      if (w.name === 'iter' || opt instanceof FusedAdam) owned.push(w.tensor);
+      // of the fused Adams are fresh copies; tf.train's moments are its own variables
+      if (w.name === 'iter' || opt instanceof FusedAdam || opt instanceof WebgpuAdam) owned.push(w.tensor);
       named.push({ name: `${group}#${String(i).padStart(4, '0')}`, tensor: w.tensor });
     });
   }
   try {
-    if (named.length > 0) saveCheckpoint(artifactsDir, relDir, `${base}.optimizer`, named, { runId, step, reason: 'periodic', family, config: { groups: [...optimizers.keys()] }, metricKey: null, metricValue: null });
+    if (named.length > 0) await saveCheckpoint(artifactsDir, relDir, `${base}.optimizer`, named, { runId, step, reason: 'periodic', family, config: { groups: [...optimizers.keys()] }, metricKey: null, metricValue: null });
   } catch (e) {
     // non-finite optimizer state: the weights' own check names the divergence; nothing is saved
     if (!(e instanceof NonFiniteWeightsError)) throw e;

@@ -59,7 +59,7 @@ export function isDataset(d: unknown): d is Dataset {
 }
 
 /** a model that samples by Gibbs steps (rbm, dbn, dbm, boltzmann) */
-export type GibbsModel = Model & { gibbs(opts: { n: number; steps: number; every?: number; seed: number; init?: Float32Array; clamp?: Uint8Array }): Float32Array[] | { frames: Float32Array[] } };
+export type GibbsModel = Model & { gibbs(opts: { n: number; steps: number; every?: number; seed: number; init?: Float32Array; clamp?: Uint8Array }): Promise<Float32Array[] | { frames: Float32Array[] }> };
 /** the frames of a chain, whichever way the family returns them */
 export const framesOf = (r: Float32Array[] | { frames: Float32Array[] }): Float32Array[] => (Array.isArray(r) ? r : r.frames);
 

@@ -13,7 +13,7 @@ export function likelihoodViews(ctx: EngineContext): Pick<LatentLab.Views, 'dens
   const { emitPlot } = viewOutputs(ctx);
 
   return {
-    density(model, data, opts = {}) {
+    async density(model, data, opts = {}) {
       built(model, 'density');
       need(data?.kind === 'points' && data.dim === 2, 'lab.views.density: needs 2-D point data (lab.data.toy2d)');
       need(model.testNll, `lab.views.density: ${model.family} gives no density`);
@@ -29,7 +29,7 @@ export function likelihoodViews(ctx: EngineContext): Pick<LatentLab.Views, 'dens
       const t = tf.tensor2d(grid, [size * size, 2]);
       let res: { nll: Float32Array; kind: string };
       try {
-        res = model.testNll(t, 1);
+        res = await model.testNll(t, 1);
       } finally {
         t.dispose();
       }
@@ -67,7 +67,7 @@ export function likelihoodViews(ctx: EngineContext): Pick<LatentLab.Views, 'dens
       return { integral, kind: res.kind };
     },
 
-    detector(model, splits, opts = {}) {
+    async detector(model, splits, opts = {}) {
       built(model, 'detector');
       need(model.testNll, `lab.views.detector: ${model.family} gives no likelihood`);
       need(splits && typeof splits === 'object', 'lab.views.detector: give splits by name, e.g. { train: data.train, test: data.test, fashion: other.test }');
@@ -85,7 +85,7 @@ export function likelihoodViews(ctx: EngineContext): Pick<LatentLab.Views, 'dens
         // the first `limit` examples, through lab.evaluate's own path (not recorded on the run)
         const D = splits[k].x.length / splits[k].n;
         const n = Math.min(limit, splits[k].n);
-        const r = evaluateModel(ctx, model as LikelihoodModel, { x: splits[k].x.subarray(0, n * D), n }, { seed: 99, record: false });
+        const r = await evaluateModel(ctx, model as LikelihoodModel, { x: splits[k].x.subarray(0, n * D), n }, { seed: 99, record: false });
         bpd[k] = r.perExample.map((v) => v / (D * Math.LN2));
         kind = r.kind;
       }

@@ -18,21 +18,21 @@ import { modeStats } from '../eval/modes';
 import { writeFile } from '../util/files';
 import { built, framesOf, isDataset, need, pictureShape, viewName, viewOutputs, type GibbsModel } from './common';
 
-type ChainModel = Model & { chain(opts: { n: number; steps: number; every?: number; seed: number; init?: Float32Array }): Float32Array[] };
+type ChainModel = Model & { chain(opts: { n: number; steps: number; every?: number; seed: number; init?: Float32Array }): Promise<Float32Array[]> };
 const round = (v: number, digits = 4) => Number(v.toFixed(digits));
 
 export function sampleViews(ctx: EngineContext): Pick<LatentLab.Views, 'nearestNeighbours' | 'modeCoverage' | 'chain'> {
   const { emitImage } = viewOutputs(ctx);
   const emit = (out: CellOutput) => ctx.exec()?.emit(out);
   return {
-    nearestNeighbours(model, data, opts = {}) {
+    async nearestNeighbours(model, data, opts = {}) {
       built(model, 'nearestNeighbours');
       need(data && data.train && data.test && typeof data.dim === 'number', 'lab.views.nearestNeighbours: the second argument must be the dataset the model was trained on (from lab.data)');
       need(data.kind === 'image', `lab.views.nearestNeighbours: shows images side by side; ${data.name} is ${data.kind} data`);
       const n = Math.floor(opts.n ?? 16);
       need(Number.isInteger(n) && n >= 1 && n <= 256, `lab.views.nearestNeighbours: n must be a whole number in 1..256 (got ${opts.n})`);
       const D = data.dim;
-      const samples = drawSamples(model, n, D, opts.seed ?? 1234);
+      const samples = await drawSamples(model, n, D, opts.seed ?? 1234);
       for (let i = 0; i < samples.length; i++) samples[i] = samples[i] < 0 ? 0 : samples[i] > 1 ? 1 : samples[i];
       const nn = nearest(samples, n, data.train.x, data.train.n, D);
       const nTest = Math.min(data.test.n, Math.max(n, 200));
@@ -64,7 +64,7 @@ export function sampleViews(ctx: EngineContext): Pick<LatentLab.Views, 'nearestN
       return { meanDistance, testBaseline, ratio, path: rel, distances: Array.from(nn.distance), indices: Array.from(nn.index) };
     },
 
-    modeCoverage(model, data, opts = {}) {
+    async modeCoverage(model, data, opts = {}) {
       built(model, 'modeCoverage');
       need(isDataset(data) && data.kind === 'points' && data.dim === 2, 'lab.views.modeCoverage: needs 2-D point data with known modes (lab.data.toy2d(\'8gaussians\') or \'25gaussians\')');
       need(Array.isArray(data.modes) && data.modes.length > 0, `lab.views.modeCoverage: ${data.name} has no known modes; use lab.data.toy2d('8gaussians') or lab.data.toy2d('25gaussians')`);
@@ -72,8 +72,8 @@ export function sampleViews(ctx: EngineContext): Pick<LatentLab.Views, 'nearestN
       const std = data.modeStd ?? 0.05;
       const n = Math.max(10, Math.min(20000, Math.floor(opts.n ?? 1000)));
       const seed = Math.floor(opts.seed ?? 1);
-      const s = model.sample(n, undefined, seed);
-      const pts = (s.dataSync() as Float32Array).slice();
+      const s = await model.sample(n, undefined, seed);
+      const pts = ((await s.data()) as Float32Array).slice();
       s.dispose();
       need(pts.length === 2 * n, `lab.views.modeCoverage: the ${model.family} generates ${pts.length / n}-D examples; this view counts 2-D points`);
       // each sample's nearest mode, counted when it lies within 3 std of it (eval/modes.ts's rule)
@@ -139,15 +139,15 @@ export function sampleViews(ctx: EngineContext): Pick<LatentLab.Views, 'nearestN
       return { covered: st.covered, of: K, highQuality: st.highQuality, counts, meanDist: st.meanDist };
     },
 
-    chain(model, opts = {}) {
+    async chain(model, opts = {}) {
       built(model, 'chain');
       const n = Math.max(1, Math.min(16, Math.floor(opts.n ?? 6)));
       const steps = Math.max(1, Math.floor(opts.steps ?? 200));
       const every = Math.max(1, Math.floor(opts.every ?? Math.ceil(steps / 10)));
       const seed = Math.floor(opts.seed ?? 11);
       let frames: Float32Array[];
-      if (typeof (model as GibbsModel).gibbs === 'function') frames = framesOf((model as GibbsModel).gibbs({ n, steps, every, seed }));
-      else if (typeof (model as ChainModel).chain === 'function') frames = (model as ChainModel).chain({ n, steps, every, seed });
+      if (typeof (model as GibbsModel).gibbs === 'function') frames = framesOf(await (model as GibbsModel).gibbs({ n, steps, every, seed }));
+      else if (typeof (model as ChainModel).chain === 'function') frames = await (model as ChainModel).chain({ n, steps, every, seed });
       else throw new Error(`lab.views.chain: runs the sampling chain of an rbm, dbn, dbm, boltzmann or dae, not a ${model.family}`);
       const D = frames[0].length / n;
       const F = frames.length;

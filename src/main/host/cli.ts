@@ -42,7 +42,8 @@ Usage:
       and environment; one self-contained HTML file, Markdown with PATH_files/, or a
       PDF printed by headless Chromium.
 
-Backends: tensorflow-gpu, tensorflow, wasm, cpu (default: the best that loads).
+Backends: webgpu, tensorflow-gpu, tensorflow, wasm, cpu (default: the best that loads;
+webgpu on a software adapter such as SwiftShader only when named).
 Default workspace for serve: $LATENTLAB_WORKSPACE or ~/LatentLab.`;
 
 class UsageError extends Error {}
@@ -172,7 +173,10 @@ async function cmdRun(a: Args): Promise<number> {
   let reason = '';
   try {
     await service.startEngine();
-    if (!json) process.stderr.write(`engine backend: ${service.engineInfo().backend}\n`);
+    if (!json) {
+      const info = service.engineInfo();
+      process.stderr.write(`engine backend: ${info.label ?? info.backend}${info.detail ? ` (${info.detail})` : ''}\n`);
+    }
     const withParams = injectParameters(nb, a.params);
     const result = await runNotebook(service, nbPath, withParams, (cell, i) => {
       if (!json) process.stderr.write(`--- cell ${i + 1} (${cell.id}) ---\n`);

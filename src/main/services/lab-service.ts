@@ -168,7 +168,7 @@ export class LabService {
         const msg = parsed.data;
         if (msg.type === 'ready') {
           isReady = true;
-          this.setInfo({ status: 'idle', backend: msg.backend, available: msg.available, detail: msg.detail });
+          this.setInfo({ status: 'idle', backend: msg.backend, available: msg.available, detail: msg.detail, label: msg.label });
           resolve();
           return;
         }
@@ -181,7 +181,7 @@ export class LabService {
         this.ready = null;
         const reason = describeExit(code, detail);
         this.failAll(reason, detail);
-        this.setInfo({ status: code === 0 ? 'stopped' : 'crashed', backend: null, detail: code === 0 ? undefined : reason });
+        this.setInfo({ status: code === 0 ? 'stopped' : 'crashed', backend: null, label: undefined, detail: code === 0 ? undefined : reason });
       });
       engine.send({
         type: 'init',

@@ -13,10 +13,14 @@ export interface AdversarialModel extends Model {
   readonly criticKind: 'probability' | 'score';
   /** the discriminator's (critic's) output per row, [n, 1]; one-hot labels for a conditional model */
   critic(x: tf.Tensor2D, labels?: tf.Tensor2D): tf.Tensor2D;
-  /** one discriminator (critic) update on the real batch x; trainStep does `dSteps` of these, then one generatorStep */
-  discriminatorStep(x: tf.Tensor2D, ctx: StepContext): Record<string, number>;
-  /** one generator update on `n` fresh codes */
-  generatorStep(n: number, ctx: StepContext): Record<string, number>;
+  /**
+   * one discriminator (critic) update on the real batch x; trainStep does `dSteps` of these,
+   * then one generatorStep. Its metrics are scalar tensors, not read back: the caller owns
+   * them (the trainer's readMetrics reads and disposes them)
+   */
+  discriminatorStep(x: tf.Tensor2D, ctx: StepContext): Record<string, tf.Scalar>;
+  /** one generator update on `n` fresh codes; its loss is a scalar tensor the caller owns */
+  generatorStep(n: number, ctx: StepContext): Record<string, tf.Scalar>;
   /**
    * at points x [n, D]: minus the gradient of the generator's loss with respect to a
    * generated point, i.e. the direction the generator's update pushes a sample there

@@ -12,11 +12,11 @@
 // evaluations are sample-based (mode distance / coverage on toy mixtures) or diagnostics.
 import * as tf from '@tensorflow/tfjs';
 import { modeStats } from '../../eval/modes';
-import { normal, uniform } from '../../ops/random';
+import { normal, uniform, uniformValues } from '../../ops/random';
 import { SpectralNorm } from '../../nn/spectral-norm';
 import type { Rng } from '../../util/rng';
 import type { AdversarialModel } from './adversarial';
-import type { DataInfo, MetricKindName, MetricValue, NamedWeight, StepContext } from '../types';
+import type { DataInfo, MetricKindName, MetricValue, NamedWeight, StepContext, StepMetrics } from '../types';
 import { glorot } from '../../nn/init';
 import { classesOf, oneHotRows, type Labels } from '../../nn/one-hot';
 import { Params } from '../../nn/params';
@@ -259,7 +259,7 @@ export class Discriminator {
 
   /** one power-iteration step for each normalized weight (once per training step) */
   powerIterate(): void {
-    for (const l of [...this.convs, ...this.dense, ...(this.projection ? [this.projection] : [])]) l.sn?.iterate(l.W);
+    for (const l of [...this.convs, ...this.dense, ...(this.projection ? [this.projection] : [])]) l.sn?.iterate(l.W).dispose();
   }
 
   /** drop units with the configured rate (inverted dropout), when a seed is given */
@@ -448,9 +448,8 @@ export abstract class AdversarialBase implements AdversarialModel {
   private fakeLabels(n: number, ctx: StepContext, seed: number): tf.Tensor2D | undefined {
     if (!this.conditional) return undefined;
     if (ctx.labels && ctx.labels.shape[0] === n) return this.oneHot(ctx.labels, n);
-    const u = uniform([n], seed);
-    const cls = Array.from(u.dataSync(), (v) => Math.min(this.nClasses - 1, Math.floor(v * this.nClasses)));
-    u.dispose();
+    // the numbers uniform([n], seed) holds, drawn on the host (no tensor to read back)
+    const cls = Array.from(uniformValues(seed, n), (v) => Math.min(this.nClasses - 1, Math.floor(v * this.nClasses)));
     return this.oneHot(cls, n);
   }
 
@@ -459,8 +458,11 @@ export abstract class AdversarialBase implements AdversarialModel {
     return y ? (tf.concat([z, y], 1) as tf.Tensor2D) : z;
   }
 
-  /** one discriminator (critic) update on the real batch x against a fresh generated batch */
-  discriminatorStep(x: tf.Tensor2D, ctx: StepContext): Record<string, number> {
+  /**
+   * one discriminator (critic) update on the real batch x against a fresh generated batch;
+   * its metrics are scalar tensors, not read back (the caller owns them: readMetrics)
+   */
+  discriminatorStep(x: tf.Tensor2D, ctx: StepContext): Record<string, tf.Scalar> {
     this.need('discriminatorStep');
     const B = x.shape[0];
     let y: tf.Tensor2D | undefined;
@@ -478,7 +480,7 @@ export abstract class AdversarialBase implements AdversarialModel {
       return this.G!.apply(this.withLabels(z, y), true);
     });
     let stats: Stats = {};
-    let dLoss: number;
+    let dLoss: tf.Scalar;
     try {
       dLoss = ctx.minimize('d', () => {
         const real = this.D!.apply(x, y, this.config.dropout > 0 ? dropSeed : undefined);
@@ -489,23 +491,34 @@ export abstract class AdversarialBase implements AdversarialModel {
         for (const t of Object.values(stats)) tf.keep(t);
         return (extra ? tf.add(main.loss, extra.loss) : main.loss) as tf.Scalar;
       }, this.D!.vars());
+    } catch (e) {
+      tf.dispose(Object.values(stats));
+      throw e;
     } finally {
       fake.dispose();
       y?.dispose();
     }
-    this.afterDiscriminatorStep();
-    return { 'train/d_loss': dLoss, ...this.readStats(stats) };
+    try {
+      this.afterDiscriminatorStep();
+    } catch (e) {
+      tf.dispose([dLoss, ...Object.values(stats)]);
+      throw e;
+    }
+    return { 'train/d_loss': dLoss, ...stats };
   }
 
-  /** one generator update on n fresh codes (a cGAN: the classes of ctx.labels when it has n rows, else uniform draws) */
-  generatorStep(n: number, ctx: StepContext): Record<string, number> {
+  /**
+   * one generator update on n fresh codes (a cGAN: the classes of ctx.labels when it has n
+   * rows, else uniform draws); its loss is a scalar tensor, not read back (the caller owns it)
+   */
+  generatorStep(n: number, ctx: StepContext): Record<string, tf.Scalar> {
     this.need('generatorStep');
     const zSeed = ctx.seed();
     const dropSeed = ctx.seed();
     const labelSeed = ctx.seed();
     const z = normal([n, this.latentDim], zSeed) as tf.Tensor2D;
     const y = this.fakeLabels(n, ctx, labelSeed);
-    let gLoss: number;
+    let gLoss: tf.Scalar;
     try {
       gLoss = ctx.minimize('g', () => {
         const fake = this.G!.apply(this.withLabels(z, y), true, true);
@@ -515,25 +528,31 @@ export abstract class AdversarialBase implements AdversarialModel {
     } finally {
       tf.dispose([z, ...(y ? [y] : [])]);
     }
-    this.G!.updateStatistics();
+    try {
+      this.G!.updateStatistics();
+    } catch (e) {
+      gLoss.dispose();
+      throw e;
+    }
     return { 'train/g_loss': gLoss };
   }
 
-  private readStats(stats: Stats): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const [k, t] of Object.entries(stats)) {
-      out[k] = t.dataSync()[0];
-      t.dispose();
+  /** the metrics are the last D update's and G's, as scalar tensors the trainer reads back and disposes */
+  trainStep(x: tf.Tensor2D, _step: number, ctx: StepContext): StepMetrics {
+    let d: Record<string, tf.Scalar> = {};
+    try {
+      // `dSteps` updates of D on this batch (fresh codes each time), then one of G
+      for (let k = 0; k < this.config.dSteps; k++) {
+        tf.dispose(Object.values(d));
+        d = {};
+        d = this.discriminatorStep(x, ctx);
+      }
+      const g = this.generatorStep(x.shape[0], ctx);
+      return { ...d, ...g };
+    } catch (e) {
+      tf.dispose(Object.values(d));
+      throw e;
     }
-    return out;
-  }
-
-  trainStep(x: tf.Tensor2D, _step: number, ctx: StepContext): Record<string, number> {
-    let d: Record<string, number> = {};
-    // `dSteps` updates of D on this batch (fresh codes each time), then one of G
-    for (let k = 0; k < this.config.dSteps; k++) d = this.discriminatorStep(x, ctx);
-    const g = this.generatorStep(x.shape[0], ctx);
-    return { ...d, ...g };
   }
 
   /** D's output per row: a probability (gan, dcgan, cgan) or a score (wgan, wgan-gp, lsgan); no dropout */
@@ -557,7 +576,7 @@ export abstract class AdversarialBase implements AdversarialModel {
     return out;
   }
 
-  evaluate(val: tf.Tensor2D, seed: number, labels?: tf.Tensor2D): Record<string, MetricValue> {
+  async evaluate(val: tf.Tensor2D, seed: number, labels?: tf.Tensor2D): Promise<Record<string, MetricValue>> {
     this.need('evaluate');
     const n = Math.min(1000, Math.max(val.shape[0], 256));
     // a cGAN's samples cycle through the classes; its real rows come with their labels
@@ -574,14 +593,21 @@ export abstract class AdversarialBase implements AdversarialModel {
     yReal?.dispose();
     const kinds = this.metricKinds();
     const out: Record<string, MetricValue> = {};
-    for (const [k, t] of Object.entries(stats)) out[k] = { value: t.dataSync()[0], kind: kinds[k] ?? 'info' };
-    if (this.data?.modes && this.data.shape.length === 1 && this.data.shape[0] === 2) {
-      const st = modeStats(samples.dataSync() as Float32Array, this.data.modes, this.data.modeStd ?? 0.05);
-      out['val/mode_dist'] = { value: st.meanDist, kind: 'sample' };
-      out['val/modes_covered'] = { value: st.covered, kind: 'sample' };
-      out['val/high_quality'] = { value: st.highQuality, kind: 'sample' };
+    const modes = this.data?.modes && this.data.shape.length === 1 && this.data.shape[0] === 2 ? this.data.modes : null;
+    try {
+      // every read at once: the statistics, and the samples where there are modes to measure them by
+      const entries = Object.entries(stats);
+      const [values, sampled] = await Promise.all([Promise.all(entries.map(([, t]) => t.data())), modes ? samples.data() : null]);
+      entries.forEach(([k], i) => (out[k] = { value: values[i][0], kind: kinds[k] ?? 'info' }));
+      if (modes) {
+        const st = modeStats(sampled as Float32Array, modes, this.data!.modeStd ?? 0.05);
+        out['val/mode_dist'] = { value: st.meanDist, kind: 'sample' };
+        out['val/modes_covered'] = { value: st.covered, kind: 'sample' };
+        out['val/high_quality'] = { value: st.highQuality, kind: 'sample' };
+      }
+    } finally {
+      tf.dispose([samples, ...Object.values(stats)]);
     }
-    tf.dispose([samples, ...Object.values(stats)]);
     return out;
   }
 

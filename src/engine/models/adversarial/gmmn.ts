@@ -11,7 +11,7 @@ import { modeStats } from '../../eval/modes';
 import { normal } from '../../ops/random';
 import type { Rng } from '../../util/rng';
 import { Mlp } from '../../nn/mlp';
-import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext } from '../types';
+import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, StepMetrics } from '../types';
 
 export type MmdEstimator = 'unbiased' | 'biased';
 
@@ -125,11 +125,15 @@ export class Gmmn implements Model {
     this.G = new Mlp('gmmn_g', [this.latentDim, ...this.config.hidden, D], rng, 'relu');
   }
 
-  /** fix 'auto' bandwidths from the first data the model sees (recorded in config) */
-  private ensureBandwidths(x: tf.Tensor2D): number[] {
+  /** fix 'auto' bandwidths from the first data the model sees (recorded in config); reads x back only then */
+  private async ensureBandwidths(x: tf.Tensor2D): Promise<number[]> {
     if (!this.bw) {
-      this.bw = autoBandwidths(x.dataSync(), x.shape[1]);
-      this.config.bandwidths = [...this.bw];
+      const bw = autoBandwidths(await x.data(), x.shape[1]);
+      // the first to finish fixes them (a second call may have read the data meanwhile)
+      if (!this.bw) {
+        this.bw = bw;
+        this.config.bandwidths = [...bw];
+      }
     }
     return this.bw;
   }
@@ -139,8 +143,8 @@ export class Gmmn implements Model {
     return this.image ? (tf.sigmoid(out) as tf.Tensor2D) : out;
   }
 
-  trainStep(x: tf.Tensor2D, _step: number, ctx: StepContext): Record<string, number> {
-    const bw = this.ensureBandwidths(x);
+  async trainStep(x: tf.Tensor2D, _step: number, ctx: StepContext): Promise<StepMetrics> {
+    const bw = await this.ensureBandwidths(x);
     const z = this.noise(x.shape[0], ctx.seed());
     try {
       const loss = ctx.minimize('g', () => mmd2Tf(x, this.generate(z), bw, this.config.estimator), this.G!.vars());
@@ -150,15 +154,20 @@ export class Gmmn implements Model {
     }
   }
 
-  evaluate(val: tf.Tensor2D, seed: number): Record<string, MetricValue> {
-    const bw = this.ensureBandwidths(val);
+  async evaluate(val: tf.Tensor2D, seed: number): Promise<Record<string, MetricValue>> {
+    const bw = await this.ensureBandwidths(val);
     const D = val.shape[1];
     // float64 MMD is O(n²·D) in JS: fewer rows for images
     const n = Math.max(2, Math.min(val.shape[0], this.image ? 200 : 1000));
     const s = this.sample(n, undefined, seed);
-    const gen = s.dataSync() as Float32Array;
-    s.dispose();
-    const real = (val.dataSync() as Float32Array).subarray(0, n * D);
+    let gen: Float32Array;
+    let all: Float32Array;
+    try {
+      [gen, all] = (await Promise.all([s.data(), val.data()])) as [Float32Array, Float32Array];
+    } finally {
+      s.dispose();
+    }
+    const real = all.subarray(0, n * D);
     const out: Record<string, MetricValue> = { 'val/mmd': { value: mmd(real, gen, D, { bandwidths: bw }), kind: 'sample' } };
     if (this.data?.modes && D === 2) {
       const st = modeStats(gen, this.data.modes, this.data.modeStd ?? 0.05);

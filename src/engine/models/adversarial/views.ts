@@ -11,6 +11,7 @@ import type { EngineContext } from '../../context';
 import { isAdversarial, type AdversarialModel } from './adversarial';
 import type { Model, NamedWeight, StepContext } from '../types';
 import { createOptimizer, optimizerStep, type OptimizerSettings } from '../../train/optimizers';
+import { readMetrics } from '../../train/trainer';
 import { mulberry32 } from '../../util/rng';
 import { animationControls } from '../../views/plotly-animation';
 import type { CellOutput } from '../../../shared/domain';
@@ -44,29 +45,39 @@ const meanOf = (v: ArrayLike<number>) => {
   return v.length ? s / v.length : NaN;
 };
 
-/** the critic's output per row, as plain numbers */
-function criticValues(model: AdversarialModel, x: Float32Array, dim: number, labels?: tf.Tensor2D): Float32Array {
-  const t = tf.tensor2d(x, [x.length / dim, dim]);
+/** a tensor's values, read back, then the tensor disposed */
+async function readAndDispose(t: tf.Tensor): Promise<Float32Array> {
   try {
-    const out = model.critic(t, labels);
-    const v = out.dataSync() as Float32Array;
-    out.dispose();
-    return v.slice();
+    return ((await t.data()) as Float32Array).slice();
   } finally {
     t.dispose();
   }
 }
 
+/** the critic's output per row, as plain numbers */
+async function criticValues(model: AdversarialModel, x: Float32Array, dim: number, labels?: tf.Tensor2D): Promise<Float32Array> {
+  const t = tf.tensor2d(x, [x.length / dim, dim]);
+  let out: tf.Tensor2D;
+  try {
+    out = model.critic(t, labels);
+  } finally {
+    t.dispose();
+  }
+  return readAndDispose(out);
+}
+
 /** copies of every weight's values (what setWeights takes back) */
-function snapshot(model: Model): NamedWeight[] {
-  return model.getWeights().map(({ name, tensor }) => ({ name, tensor: tf.tensor(tensor.dataSync().slice(), tensor.shape, tensor.dtype) }));
+async function snapshot(model: Model): Promise<NamedWeight[]> {
+  const weights = await model.getWeights();
+  const values = await Promise.all(weights.map(({ tensor }) => tensor.data()));
+  return weights.map(({ name, tensor }, i) => ({ name, tensor: tf.tensor(values[i].slice(), tensor.shape, tensor.dtype) }));
 }
 
 export function adversarialViews(ctx: EngineContext): Pick<LatentLab.Views, 'ganLab' | 'discriminatorHistogram'> {
   const emit = (out: CellOutput) => ctx.exec()?.emit(out);
 
   return {
-    ganLab(model, data, opts = {}) {
+    async ganLab(model, data, opts = {}) {
       const m = adversarial(model, 'ganLab');
       need(isDataset(data) && data.kind === 'points' && data.dim === 2, 'lab.views.ganLab: needs 2-D point data (lab.data.toy2d)');
       need(!m.conditional, `lab.views.ganLab: shows unconditional models on 2-D points; a ${m.family} is conditioned on class labels`);
@@ -130,42 +141,44 @@ export function adversarialViews(ctx: EngineContext): Pick<LatentLab.Views, 'gan
       };
 
       // the shown generated points: the same codes in every frame
+      const saved = opts.keep ? null : await snapshot(m);
       const codes = m.noise(n, seed + 7);
-      const saved = opts.keep ? null : snapshot(m);
       const states: { label: string; player: 'd' | 'g' | null; groups: string[]; metrics: Record<string, number>; heat: Float32Array; fake: Float32Array; grad: Float32Array; dReal: number; dFake: number }[] = [];
-      const capture = (label: string, player: 'd' | 'g' | null, groups: string[], metrics: Record<string, number>) => {
-        const s = m.sample(n, codes);
-        const fake = (s.dataSync() as Float32Array).slice();
-        s.dispose();
+      const capture = async (label: string, player: 'd' | 'g' | null, groups: string[], metrics: Record<string, number>) => {
+        const fake = await readAndDispose(await m.sample(n, codes));
         need(fake.length === 2 * n, `lab.views.ganLab: the ${m.family} generates ${fake.length / n}-D points, the data is 2-D`);
-        const heat = criticValues(m, gridPts, 2);
-        const dReal = meanOf(criticValues(m, real, 2));
-        const dFake = meanOf(criticValues(m, fake, 2));
-        let grad = new Float32Array(0);
+        const heat = await criticValues(m, gridPts, 2);
+        const dReal = meanOf(await criticValues(m, real, 2));
+        const dFake = meanOf(await criticValues(m, fake, 2));
+        let grad: Float32Array = new Float32Array(0);
         if (nArrows > 0) {
           const at = tf.tensor2d(fake.subarray(0, 2 * nArrows), [nArrows, 2]);
-          const g = m.generatorGradient(at);
-          grad = (g.dataSync() as Float32Array).slice();
-          tf.dispose([at, g]);
+          let g: tf.Tensor2D;
+          try {
+            g = m.generatorGradient(at);
+          } finally {
+            at.dispose();
+          }
+          grad = await readAndDispose(g);
         }
         states.push({ label, player, groups, metrics, heat, fake, grad, dReal, dFake });
       };
       try {
-        capture('start', null, [], {});
+        await capture('start', null, [], {});
         for (const u of updates) {
           touched = [];
           let metrics: Record<string, number>;
           if (u === 'd') {
             const x = realBatch();
             try {
-              metrics = m.discriminatorStep(x, stepCtx);
+              metrics = await readMetrics(m.discriminatorStep(x, stepCtx));
             } finally {
               x.dispose();
             }
           } else {
-            metrics = m.generatorStep(batchSize, stepCtx);
+            metrics = await readMetrics(m.generatorStep(batchSize, stepCtx));
           }
-          capture(u === 'd' ? 'step D' : 'step G', u as 'd' | 'g', touched, metrics);
+          await capture(u === 'd' ? 'step D' : 'step G', u as 'd' | 'g', touched, metrics);
         }
       } finally {
         codes.dispose();
@@ -278,7 +291,7 @@ export function adversarialViews(ctx: EngineContext): Pick<LatentLab.Views, 'gan
       };
     },
 
-    discriminatorHistogram(model, data, opts = {}) {
+    async discriminatorHistogram(model, data, opts = {}) {
       const m = adversarial(model, 'discriminatorHistogram');
       need(isDataset(data), 'lab.views.discriminatorHistogram: the second argument must be a dataset from lab.data (its validation split is the real side)');
       const prob = m.criticKind === 'probability';
@@ -300,12 +313,10 @@ export function adversarialViews(ctx: EngineContext): Pick<LatentLab.Views, 'gan
           // a conditional model's codes end with the one-hot class of the row
           fakeLabels = tf.slice(codes, [0, codes.shape[1] - C], [n, C]) as tf.Tensor2D;
         }
-        const s = m.sample(n, codes);
-        const fake = (s.dataSync() as Float32Array).slice();
-        s.dispose();
+        const fake = await readAndDispose(await m.sample(n, codes));
         need(fake.length === n * D, `lab.views.discriminatorHistogram: the ${m.family} generates ${fake.length / n} values per example and ${data.name} has ${D}: use the data it was trained on`);
-        const dr = criticValues(m, data.val.x.subarray(0, n * D), D, realLabels);
-        const df = criticValues(m, fake, D, fakeLabels);
+        const dr = await criticValues(m, data.val.x.subarray(0, n * D), D, realLabels);
+        const df = await criticValues(m, fake, D, fakeLabels);
         let right = 0;
         for (const v of dr) if (v > threshold) right++;
         for (const v of df) if (v < threshold) right++;

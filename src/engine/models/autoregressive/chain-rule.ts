@@ -5,11 +5,11 @@
 // Sampling takes D passes, one position at a time, with a fixed bank of uniforms
 // (the run's sample seed), so two runs' grids are comparable draw for draw.
 import * as tf from '@tensorflow/tfjs';
-import { uniform } from '../../ops/random';
+import { uniform, uniformValues } from '../../ops/random';
 import type { Rng } from '../../util/rng';
 import { chunkedNll } from '../../nn/batched';
 import { exactEvaluation, exactLikelihoodKinds } from '../exact';
-import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext } from '../types';
+import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, StepMetrics } from '../types';
 
 /**
  * What every model with a chain-rule likelihood shares (binary autoregressive models,
@@ -30,7 +30,7 @@ export abstract class ChainRuleModel implements Model {
   protected abstract dims(): number;
   abstract build(data: DataInfo, rng: Rng): void;
   abstract noise(n: number, seed: number): tf.Tensor2D;
-  abstract sample(n: number, noise?: tf.Tensor2D, seed?: number): tf.Tensor2D;
+  abstract sample(n: number, noise?: tf.Tensor2D, seed?: number): Promise<tf.Tensor2D>;
   protected abstract vars(): tf.Variable[];
   abstract getWeights(): NamedWeight[];
   abstract setWeights(weights: NamedWeight[]): void;
@@ -41,18 +41,18 @@ export abstract class ChainRuleModel implements Model {
     return exactLikelihoodKinds();
   }
 
-  trainStep(x: tf.Tensor2D, _step: number, ctx: StepContext): Record<string, number> {
+  trainStep(x: tf.Tensor2D, _step: number, ctx: StepContext): StepMetrics {
     const loss = ctx.minimize(this.family, () => tf.mean(this.nll(x)) as tf.Scalar, this.vars());
     return { 'train/loss': loss };
   }
 
   /** per-example exact NLL in nats, in chunks */
-  testNll(x: tf.Tensor2D): { nll: Float32Array; kind: 'exact' } {
-    return { nll: chunkedNll(x, this.evalChunk, (c) => this.nll(c)), kind: 'exact' };
+  async testNll(x: tf.Tensor2D): Promise<{ nll: Float32Array; kind: 'exact' }> {
+    return { nll: await chunkedNll(x, this.evalChunk, (c) => this.nll(c)), kind: 'exact' };
   }
 
-  evaluate(val: tf.Tensor2D): Record<string, MetricValue> {
-    return exactEvaluation(this.testNll(val).nll, this.dims());
+  async evaluate(val: tf.Tensor2D): Promise<Record<string, MetricValue>> {
+    return exactEvaluation((await this.testNll(val)).nll, this.dims());
   }
 
   dispose(): void {
@@ -94,12 +94,9 @@ export abstract class BinaryAutoregressive extends ChainRuleModel {
     });
   }
 
-  /** the bank's values (the given one, or one drawn with `seed`) */
-  protected uniforms(n: number, noise: tf.Tensor2D | undefined, seed: number): Float32Array {
-    const bank = noise ?? this.noise(n, seed);
-    const u = bank.dataSync() as Float32Array;
-    if (bank !== noise) bank.dispose();
-    return u;
+  /** the bank's values: the given one's (read back), or those `noise(n, seed)` would hold */
+  protected async uniforms(n: number, noise: tf.Tensor2D | undefined, seed: number): Promise<Float32Array> {
+    return noise ? ((await noise.data()) as Float32Array) : uniformValues(seed, n * this.D);
   }
 
   /** the uniforms that decide each sampled bit */
@@ -111,10 +108,10 @@ export abstract class BinaryAutoregressive extends ChainRuleModel {
    * Ancestral sampling, one position per pass: x_i = 1 when u_i < p(x_i = 1 | x_<i).
    * `onStep(i, x)` sees the partial sample after each position (the live view).
    */
-  sample(n: number, noise?: tf.Tensor2D, seed = 0, onStep?: (i: number, x: Float32Array) => void): tf.Tensor2D {
-    const u = this.uniforms(n, noise, seed);
+  async sample(n: number, noise?: tf.Tensor2D, seed = 0, onStep?: (i: number, x: Float32Array) => void): Promise<tf.Tensor2D> {
+    const u = await this.uniforms(n, noise, seed);
     const steps = this.sampling(n, u);
-    for (let r = steps.next(); ; r = steps.next()) {
+    for (let r = await steps.next(); ; r = await steps.next()) {
       if (r.done) return tf.tensor2d(r.value, [n, this.D]);
       onStep?.(r.value.i, r.value.x);
     }
@@ -124,15 +121,20 @@ export abstract class BinaryAutoregressive extends ChainRuleModel {
    * The ancestral sampler one position at a time (live views pause between steps):
    * yields after each drawn position with the partial samples `x` (filled in place)
    * and returns them. `given` rows with `keep(d)` true are held fixed: completion.
+   * Each position's probabilities are read back (asynchronously) before it is drawn.
    */
-  *sampling(n: number, u: Float32Array, given?: Float32Array, keep?: (d: number) => boolean): Generator<{ i: number; x: Float32Array }, Float32Array> {
+  async *sampling(n: number, u: Float32Array, given?: Float32Array, keep?: (d: number) => boolean): AsyncGenerator<{ i: number; x: Float32Array }, Float32Array> {
     const D = this.D;
     const x = given ? Float32Array.from(given) : new Float32Array(n * D);
     for (const i of this.order()) {
       if (keep?.(i)) continue;
       const p = tf.tidy(() => tf.sigmoid(tf.slice(this.logits(tf.tensor2d(x, [n, D])), [0, i], [n, 1])));
-      const pv = p.dataSync();
-      p.dispose();
+      let pv: Float32Array;
+      try {
+        pv = (await p.data()) as Float32Array;
+      } finally {
+        p.dispose();
+      }
       for (let r = 0; r < n; r++) x[r * D + i] = u[r * D + i] < pv[r] ? 1 : 0;
       yield { i, x };
     }

@@ -7,7 +7,7 @@
 // the logits at t are those of p(x_t | x_<t) and log p(x) is exact by the chain rule.
 import * as tf from '@tensorflow/tfjs';
 import { decodeText, encodeText } from '../../data/text';
-import { uniform } from '../../ops/random';
+import { uniformValues } from '../../ops/random';
 import type { Rng } from '../../util/rng';
 import { loadNamed, uniqueName } from '../../nn/params';
 import { glorotLimit, seededMatrix } from '../../nn/init';
@@ -135,7 +135,7 @@ export class CharLm extends CategoricalSequence {
    * `n` continuations of `prompt` to `length` characters in all (prompt included),
    * drawn with `seed` at `temperature`; also what the notebook's completion view shows.
    */
-  complete(prompt: string, opts: { n?: number; length?: number; seed?: number; temperature?: number } = {}): string[] {
+  async complete(prompt: string, opts: { n?: number; length?: number; seed?: number; temperature?: number } = {}): Promise<string[]> {
     if (!this.built) throw new Error('charlm: train the model (or load a checkpoint) before completing a prompt');
     const n = Math.max(1, Math.floor(opts.n ?? 4));
     const codes = encodeText(prompt);
@@ -144,13 +144,12 @@ export class CharLm extends CategoricalSequence {
     if (!(temperature > 0)) throw new Error('charlm: temperature must be > 0');
     const prefix = new Float32Array(n * codes.length);
     for (let r = 0; r < n; r++) prefix.set(codes, r * codes.length);
-    const ut = uniform([n, total], opts.seed ?? 0);
-    const u = ut.dataSync() as Float32Array;
-    ut.dispose();
+    // the values uniform([n, total], seed) holds
+    const u = uniformValues(opts.seed ?? 0, n * total);
     const saved = this.temperature;
     this.temperature = temperature;
     try {
-      const x = this.generate(prefix, codes.length, n, total, (r, t) => u[r * total + t]);
+      const x = await this.generate(prefix, codes.length, n, total, (r, t) => u[r * total + t]);
       return Array.from({ length: n }, (_, r) => decodeText(x.subarray(r * total, (r + 1) * total)));
     } finally {
       this.temperature = saved;

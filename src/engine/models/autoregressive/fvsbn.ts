@@ -43,10 +43,10 @@ export class Fvsbn extends BinaryAutoregressive {
   }
 
   /** Ancestral sampling with running logits: after pixel j, every later logit gains W_ji x_j. */
-  override sample(n: number, noise?: tf.Tensor2D, seed = 0, onStep?: (i: number, x: Float32Array) => void): tf.Tensor2D {
-    const u = this.uniforms(n, noise, seed);
+  override async sample(n: number, noise?: tf.Tensor2D, seed = 0, onStep?: (i: number, x: Float32Array) => void): Promise<tf.Tensor2D> {
+    const u = await this.uniforms(n, noise, seed);
     const D = this.D;
-    const W = this.W!.dataSync() as Float32Array, b = this.b!.dataSync() as Float32Array;
+    const [W, b] = (await Promise.all([this.W!.data(), this.b!.data()])) as Float32Array[];
     const x = new Float32Array(n * D);
     const logit = new Float64Array(n * D);
     for (let r = 0; r < n; r++) logit.set(b, r * D);

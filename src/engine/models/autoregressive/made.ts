@@ -10,7 +10,7 @@ import type { Rng } from '../../util/rng';
 import { BinaryAutoregressive } from './chain-rule';
 import { loadNamed, uniqueName } from '../../nn/params';
 import { glorotLimit, seededMatrix } from '../../nn/init';
-import type { NamedWeight, StepContext } from '../types';
+import type { NamedWeight, StepContext, StepMetrics } from '../types';
 
 export type MadeConfig = LatentLab.MadeConfig;
 
@@ -108,7 +108,7 @@ export class Made extends BinaryAutoregressive {
     return this.logitsWith(x, this.current);
   }
 
-  override trainStep(x: tf.Tensor2D, step: number, ctx: StepContext): Record<string, number> {
+  override trainStep(x: tf.Tensor2D, step: number, ctx: StepContext): StepMetrics {
     this.current = step % this.config.masks;
     try {
       return super.trainStep(x, step, ctx);

@@ -104,11 +104,10 @@ export class Nade extends BinaryAutoregressive {
    * Ancestral sampling without D full passes: the hidden pre-activation is a running
    * sum, a += W_i x_i after each pixel, so each position costs O(H) per sample.
    */
-  override sample(n: number, noise?: tf.Tensor2D, seed = 0, onStep?: (i: number, x: Float32Array) => void): tf.Tensor2D {
-    const u = this.uniforms(n, noise, seed);
+  override async sample(n: number, noise?: tf.Tensor2D, seed = 0, onStep?: (i: number, x: Float32Array) => void): Promise<tf.Tensor2D> {
+    const u = await this.uniforms(n, noise, seed);
     const D = this.D, H = this.config.hidden;
-    const W = this.W!.dataSync() as Float32Array, V = this.V!.dataSync() as Float32Array;
-    const c = this.c!.dataSync() as Float32Array, b = this.b!.dataSync() as Float32Array;
+    const [W, V, c, b] = (await Promise.all([this.W!.data(), this.V!.data(), this.c!.data(), this.b!.data()])) as Float32Array[];
     const x = new Float32Array(n * D);
     const a = new Float64Array(n * H);
     for (let r = 0; r < n; r++) a.set(c, r * H);

@@ -5,7 +5,7 @@
 // Sampling goes one position at a time with a fixed bank of uniforms (inverse CDF),
 // so two runs' samples are comparable draw for draw.
 import * as tf from '@tensorflow/tfjs';
-import { uniform } from '../../ops/random';
+import { uniform, uniformValues } from '../../ops/random';
 import type { Rng } from '../../util/rng';
 import { ChainRuleModel } from './chain-rule';
 import type { DataInfo } from '../types';
@@ -81,11 +81,10 @@ export abstract class CategoricalSequence extends ChainRuleModel {
     return uniform([n, this.T], seed) as tf.Tensor2D;
   }
 
-  sample(n: number, noise?: tf.Tensor2D, seed = 0, onStep?: (t: number, x: Float32Array) => void): tf.Tensor2D {
-    const bank = noise ?? this.noise(n, seed);
-    const u = bank.dataSync() as Float32Array;
-    if (bank !== noise) bank.dispose();
-    return tf.tensor2d(this.generate(new Float32Array(0), 0, n, this.T, (r, t) => u[r * this.T + t], onStep), [n, this.T]);
+  async sample(n: number, noise?: tf.Tensor2D, seed = 0, onStep?: (t: number, x: Float32Array) => void): Promise<tf.Tensor2D> {
+    // the given bank read back, or the values noise(n, seed) would hold
+    const u = noise ? ((await noise.data()) as Float32Array) : uniformValues(seed, n * this.T);
+    return tf.tensor2d(await this.generate(new Float32Array(0), 0, n, this.T, (r, t) => u[r * this.T + t], onStep), [n, this.T]);
   }
 
   /**
@@ -94,7 +93,7 @@ export abstract class CategoricalSequence extends ChainRuleModel {
    * training length slide a window of that length. `pick` replaces the draw (it sees
    * the conditional probabilities: how tests check the chain rule through this loop).
    */
-  generate(
+  async generate(
     prefix: Float32Array,
     p: number,
     n: number,
@@ -102,23 +101,26 @@ export abstract class CategoricalSequence extends ChainRuleModel {
     u: (row: number, t: number) => number,
     onStep?: (t: number, x: Float32Array) => void,
     pick?: (t: number, probs: Float32Array, row: number) => number,
-  ): Float32Array {
+  ): Promise<Float32Array> {
     const steps = this.generating(prefix, p, n, total, u, pick);
-    for (let r = steps.next(); ; r = steps.next()) {
+    for (let r = await steps.next(); ; r = await steps.next()) {
       if (r.done) return r.value;
       onStep?.(r.value.t, r.value.x);
     }
   }
 
-  /** generate() one position at a time: yields after each with the partial rows (live views) */
-  *generating(
+  /**
+   * generate() one position at a time: yields after each with the partial rows (live views).
+   * Each position's probabilities are read back (asynchronously) before it is drawn.
+   */
+  async *generating(
     prefix: Float32Array,
     p: number,
     n: number,
     total: number,
     u: (row: number, t: number) => number,
     pick?: (t: number, probs: Float32Array, row: number) => number,
-  ): Generator<{ t: number; x: Float32Array }, Float32Array> {
+  ): AsyncGenerator<{ t: number; x: Float32Array }, Float32Array> {
     const x = new Float32Array(n * total);
     for (let r = 0; r < n; r++) for (let t = 0; t < p; t++) x[r * total + t] = prefix[r * p + t];
     const win = Math.min(this.T, Number.isFinite(this.context()) ? this.context() + 1 : this.T);
@@ -132,8 +134,12 @@ export abstract class CategoricalSequence extends ChainRuleModel {
         const l = this.logits(tf.tensor2d(inp, [n, len]));
         return tf.softmax(tf.div(tf.reshape(tf.slice(l, [0, len - 1, 0], [n, 1, this.K]), [n, this.K]), this.temperature));
       });
-      const pv = pr.dataSync() as Float32Array;
-      pr.dispose();
+      let pv: Float32Array;
+      try {
+        pv = (await pr.data()) as Float32Array;
+      } finally {
+        pr.dispose();
+      }
       for (let r = 0; r < n; r++) {
         probs.set(pv.subarray(r * this.K, (r + 1) * this.K));
         x[r * total + t] = pick ? pick(t, probs, r) : inverseCdf(probs, u(r, t));

@@ -10,7 +10,7 @@ import type { EngineContext } from '../../context';
 import { InterruptedError } from '../../context';
 import { BinaryAutoregressive } from './chain-rule';
 import { CategoricalSequence } from './sequence';
-import { uniform } from '../../ops/random';
+import { uniformValues } from '../../ops/random';
 import { imageGridPng } from '../../util/png';
 import { textSamplesPng, waveformSamplesPng } from '../../util/sequence-png';
 import { encodeWav, muLawDecode } from '../../data/waveforms';
@@ -19,7 +19,7 @@ export function autoregressiveViews(ctx: EngineContext): Pick<LatentLab.Views, '
   const { emitPlot, emitImage } = viewOutputs(ctx);
 
   return {
-    receptiveField(model, opts = {}) {
+    async receptiveField(model, opts = {}) {
       built(model, 'receptiveField');
       if (model instanceof BinaryAutoregressive) {
         const [h, w] = model.imageShape();
@@ -29,8 +29,12 @@ export function autoregressiveViews(ctx: EngineContext): Pick<LatentLab.Views, '
         const i = opts.position ?? row * w + col;
         const x = tf.fill([1, h * w], 0.5) as tf.Tensor2D;
         const g = tf.grad((inp: tf.Tensor) => tf.sum(tf.slice(model.logits(inp as tf.Tensor2D), [0, i], [1, 1])))(x);
-        const gv = g.dataSync() as Float32Array;
-        tf.dispose([x, g]);
+        let gv: Float32Array;
+        try {
+          gv = (await g.data()) as Float32Array;
+        } finally {
+          tf.dispose([x, g]);
+        }
         const z: number[][] = [];
         let seen = 0;
         for (let r = 0; r < h; r++) {
@@ -57,8 +61,12 @@ export function autoregressiveViews(ctx: EngineContext): Pick<LatentLab.Views, '
         need(t >= 0 && t < T, `lab.views.receptiveField: position must be in [0, ${T})`);
         const inp = tf.fill([1, T, K], 1 / K) as tf.Tensor3D;
         const g = tf.grad((x: tf.Tensor) => tf.sum(tf.slice(model.logitsFromOneHot(x as tf.Tensor3D), [0, t, 0], [1, 1, -1])))(inp);
-        const gv = g.dataSync() as Float32Array;
-        tf.dispose([inp, g]);
+        let gv: Float32Array;
+        try {
+          gv = (await g.data()) as Float32Array;
+        } finally {
+          tf.dispose([inp, g]);
+        }
         const mag = Array.from({ length: T }, (_, j) => {
           let s = 0;
           for (let k = 0; k < K; k++) s += Math.abs(gv[j * K + k]);
@@ -75,7 +83,7 @@ export function autoregressiveViews(ctx: EngineContext): Pick<LatentLab.Views, '
       throw new Error(`lab.views.receptiveField: shows autoregressive models (fvsbn, nade, made, pixelcnn, wavenet, charlm), not a ${model.family}`);
     },
 
-    complete(model, split, opts = {}) {
+    async complete(model, split, opts = {}) {
       built(model, 'complete');
       need(model instanceof BinaryAutoregressive, `lab.views.complete: completes images with a binary autoregressive model (for charlm use model.complete(prompt)), not a ${model.family}`);
       need(split && split.x instanceof Float32Array && split.n > 0, 'lab.views.complete: the second argument must be a split, e.g. data.test');
@@ -85,12 +93,11 @@ export function autoregressiveViews(ctx: EngineContext): Pick<LatentLab.Views, '
       const n = Math.max(1, Math.min(split.n, Math.floor(opts.n ?? 8)));
       const given = split.x.slice(0, n * D);
       const half = Math.floor(h / 2) * w;
-      const u = uniform([n, D], opts.seed ?? 7);
-      const uv = u.dataSync() as Float32Array;
-      u.dispose();
+      // the values uniform([n, D], seed) holds
+      const uv = uniformValues(opts.seed ?? 7, n * D);
       const steps = model.sampling(n, uv, given, (d) => d < half);
-      let r = steps.next();
-      while (!r.done) r = steps.next();
+      let r = await steps.next();
+      while (!r.done) r = await steps.next();
       const out = r.value;
       const masked = Float32Array.from(given, (v, k) => (k % D < half ? v : 0.5));
       const all = new Float32Array(3 * n * D);
@@ -102,7 +109,7 @@ export function autoregressiveViews(ctx: EngineContext): Pick<LatentLab.Views, '
       return { path: rel };
     },
 
-    listen(model, opts = {}) {
+    async listen(model, opts = {}) {
       built(model, 'listen');
       need(model instanceof CategoricalSequence && !model.isText, `lab.views.listen: plays samples of an audio model (wavenet on waveforms or WAV data), not a ${model.family}${model instanceof CategoricalSequence ? ' on text' : ''}`);
       const n = Math.max(1, Math.min(32, Math.floor(opts.n ?? 4)));
@@ -112,9 +119,12 @@ export function autoregressiveViews(ctx: EngineContext): Pick<LatentLab.Views, '
       model.temperature = opts.temperature ?? 1;
       let codes: Float32Array;
       try {
-        const x = model.sample(n, undefined, opts.seed ?? 1);
-        codes = x.dataSync() as Float32Array;
-        x.dispose();
+        const x = await model.sample(n, undefined, opts.seed ?? 1);
+        try {
+          codes = (await x.data()) as Float32Array;
+        } finally {
+          x.dispose();
+        }
       } finally {
         model.temperature = saved;
       }
@@ -149,9 +159,7 @@ export function autoregressiveViews(ctx: EngineContext): Pick<LatentLab.Views, '
         const D = h * w;
         const n = Math.max(1, Math.floor(opts.n ?? 16));
         const every = Math.max(1, Math.floor(opts.every ?? w));
-        const u = uniform([n, D], seed);
-        const uv = u.dataSync() as Float32Array;
-        u.dispose();
+        const uv = uniformValues(seed, n * D);
         const drawn = new Uint8Array(D);
         const show = (x: Float32Array, k: number) => {
           const v = Float32Array.from(x, (val, j) => (drawn[j % D] ? val : 0.35));
@@ -159,7 +167,7 @@ export function autoregressiveViews(ctx: EngineContext): Pick<LatentLab.Views, '
         };
         const steps = model.sampling(n, uv);
         let k = 0;
-        for (let r = steps.next(); ; r = steps.next()) {
+        for (let r = await steps.next(); ; r = await steps.next()) {
           if (r.done) {
             show(r.value, D);
             break;
@@ -176,9 +184,7 @@ export function autoregressiveViews(ctx: EngineContext): Pick<LatentLab.Views, '
         const T = model.length;
         const n = Math.max(1, Math.floor(opts.n ?? 4));
         const every = Math.max(1, Math.floor(opts.every ?? 16));
-        const u = uniform([n, T], seed);
-        const uv = u.dataSync() as Float32Array;
-        u.dispose();
+        const uv = uniformValues(seed, n * T);
         const text = model.isText;
         const show = (x: Float32Array, t: number) => {
           // the part drawn so far: text is cut at t, audio is shown with silence after t
@@ -188,7 +194,7 @@ export function autoregressiveViews(ctx: EngineContext): Pick<LatentLab.Views, '
           frame(png, `${model.family}: ${t} of ${T} ${text ? 'characters' : 'samples'} drawn`);
         };
         const steps = model.generating(new Float32Array(0), 0, n, T, (r, t) => uv[r * T + t]);
-        for (let r = steps.next(); ; r = steps.next()) {
+        for (let r = await steps.next(); ; r = await steps.next()) {
           if (r.done) {
             show(r.value, T);
             break;

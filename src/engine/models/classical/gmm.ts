@@ -31,8 +31,8 @@ import { normal, uniform } from '../../ops/random';
 import { mulberry32, type Rng } from '../../util/rng';
 import { ExportedWeights, weightOf } from '../../nn/params';
 import { logSumExp64 } from '../../nn/reduce';
-import { rowsOf } from './one-pass';
-import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, TestNll } from '../types';
+import { readRows, rowsOf } from './one-pass';
+import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, StepMetrics, TestNll } from '../types';
 
 export const COVARIANCES = ['full', 'diag', 'spherical', 'tied'] as const;
 export type Covariance = (typeof COVARIANCES)[number];
@@ -433,9 +433,9 @@ export class Gmm implements Model {
   }
 
   /** one EM iteration on the batch: the E-step's mean log-likelihood (before the update) as train/loglik */
-  trainStep(batch: tf.Tensor2D, _step: number, _ctx?: StepContext): Record<string, number> {
+  async trainStep(batch: tf.Tensor2D, _step: number, _ctx?: StepContext): Promise<StepMetrics> {
     if (!this.built) throw new Error('gmm.trainStep: build the model first (lab.train builds it on its data)');
-    const { v, n } = rowsOf(batch, this.D, 'gmm');
+    const { v, n } = await readRows(batch, this.D, 'gmm');
     if (!this.ready) this.initialize(v, n);
     const { resp, total } = this.estep(v, n);
     this.mstep(v, n, resp);
@@ -443,7 +443,7 @@ export class Gmm implements Model {
   }
 
   /** log p(x) per row in nats (float64) */
-  logProb(x: tf.Tensor2D | Float32Array): Float64Array {
+  logProb(x: Float32Array): Float64Array {
     this.need('logProb');
     const { v, n } = rowsOf(x, this.D, 'gmm');
     const K = this.K;
@@ -454,21 +454,22 @@ export class Gmm implements Model {
   }
 
   /** p(component k | x) per row: [n * K] row-major (float64) */
-  responsibilities(x: tf.Tensor2D | Float32Array): Float64Array {
+  responsibilities(x: Float32Array): Float64Array {
     this.need('responsibilities');
     const { v, n } = rowsOf(x, this.D, 'gmm');
     return this.estep(v, n).resp;
   }
 
   /** -log p(x) per row in nats: an exact density (negative where the density exceeds 1) */
-  testNll(x: tf.Tensor2D, _seed?: number): TestNll {
+  async testNll(x: tf.Tensor2D, _seed?: number): Promise<TestNll> {
     this.need('testNll');
-    return { nll: Float32Array.from(this.logProb(x), (v) => -v), kind: 'exact' };
+    const { v } = await readRows(x, this.D, 'gmm');
+    return { nll: Float32Array.from(this.logProb(v), (lp) => -lp), kind: 'exact' };
   }
 
-  evaluate(val: tf.Tensor2D, _seed?: number): Record<string, MetricValue> {
+  async evaluate(val: tf.Tensor2D, _seed?: number): Promise<Record<string, MetricValue>> {
     if (!this.ready) return {};
-    const lp = this.logProb(val);
+    const lp = this.logProb((await readRows(val, this.D, 'gmm')).v);
     const nll = -lp.reduce((a, b) => a + b, 0) / lp.length;
     return {
       'val/nll': { value: nll, kind: 'exact' },
@@ -485,7 +486,7 @@ export class Gmm implements Model {
   }
 
   /** BIC = -2 log L + p log N on the rows of x (log L summed over them): lower is better */
-  bic(x: tf.Tensor2D | Float32Array): number {
+  bic(x: Float32Array): number {
     const lp = this.logProb(x);
     const total = lp.reduce((a, b) => a + b, 0);
     return -2 * total + this.parameterCount() * Math.log(lp.length);
@@ -523,12 +524,16 @@ export class Gmm implements Model {
   }
 
   /** n draws x = mu_k + L_k z, k ~ pi, from the noise's uniforms and normals (images clipped to [0, 1]) */
-  sample(n: number, noise?: tf.Tensor2D, seed = 0): tf.Tensor2D {
+  async sample(n: number, noise?: tf.Tensor2D, seed = 0): Promise<tf.Tensor2D> {
     this.need('sample');
     const { D, K } = this;
     const bank = noise ?? this.noise(n, seed);
-    const u = bank.dataSync() as Float32Array;
-    if (bank !== noise) bank.dispose();
+    let u: Float32Array;
+    try {
+      u = (await bank.data()) as Float32Array;
+    } finally {
+      if (bank !== noise) bank.dispose();
+    }
     const W = D + 1;
     if (u.length % W !== 0) throw new Error(`gmm.sample: noise must have ${W} columns (from noise())`);
     const bankRows = u.length / W;

@@ -18,8 +18,8 @@ import * as tf from '@tensorflow/tfjs';
 import { normal, uniform } from '../../ops/random';
 import type { Rng } from '../../util/rng';
 import { ExportedWeights, weightOf } from '../../nn/params';
-import { OnePass, rowsOf } from './one-pass';
-import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, TestNll } from '../types';
+import { OnePass, readRows } from './one-pass';
+import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, StepMetrics, TestNll } from '../types';
 
 export type KdeConfig = LatentLab.KdeConfig;
 
@@ -121,20 +121,20 @@ export class Kde implements Model {
    * D = x.length / n dimensions when it is not built), and with `val` rows chooses the
    * bandwidth when it is 'validation'.
    */
-  fit(x: Float32Array, n: number, val?: { x: Float32Array; n: number }): this {
+  async fit(x: Float32Array, n: number, val?: { x: Float32Array; n: number }): Promise<this> {
     if (!(x instanceof Float32Array) || !(Number.isInteger(n) && n >= 1 && x.length % n === 0)) throw new Error('kde.fit: x must be a Float32Array of n rows');
     if (!this.built) this.build({ kind: 'points', shape: [x.length / n], binary: false });
     if (x.length / n !== this.D) throw new Error(`kde.fit: the model has ${this.D} dimensions, x has ${x.length / n}`);
     this.addPoints(x, n);
-    if (val) this.selectBandwidth(val.x, val.n);
+    if (val) await this.selectBandwidth(val.x, val.n);
     return this;
   }
 
-  trainStep(batch: tf.Tensor2D, step: number, ctx?: StepContext): Record<string, number> {
+  async trainStep(batch: tf.Tensor2D, step: number, ctx?: StepContext): Promise<StepMetrics> {
     if (!this.built) throw new Error('kde.trainStep: build the model first');
     const B = batch.shape[0];
     this.progress = { step, batch: B, total: ctx?.totalSteps ?? Infinity };
-    if (this.M < this.config.maxPoints && this.pass.take(B)) this.addPoints(rowsOf(batch, this.D, 'kde').v, B);
+    if (this.M < this.config.maxPoints && this.pass.take(B)) this.addPoints((await readRows(batch, this.D, 'kde')).v, B);
     return { 'train/points': this.M };
   }
 
@@ -160,9 +160,10 @@ export class Kde implements Model {
   /**
    * Squared distances from each query row to every stored point, a chunk of rows at a time:
    * `each(d2, rows, from)` sees [rows * M] values. Float64 sums in JS when the work is small
-   * (2-D data, tests), tf.matMul in float32 otherwise (|x|^2 + |p|^2 - 2 x.p, clipped at 0).
+   * (2-D data, tests), tf.matMul in float32 otherwise (|x|^2 + |p|^2 - 2 x.p, clipped at 0,
+   * each chunk read back before the next is computed).
    */
-  private distances(x: Float32Array, n: number, each: (d2: ArrayLike<number>, rows: number, from: number) => void): void {
+  private async distances(x: Float32Array, n: number, each: (d2: ArrayLike<number>, rows: number, from: number) => void): Promise<void> {
     const { D, M } = this;
     const pts = this.buf.subarray(0, M * D);
     if (n * M * D <= EXACT_WORK) {
@@ -195,8 +196,12 @@ export class Kde implements Model {
           const qn = tf.sum(tf.square(q), 1, true);
           return tf.relu(tf.sub(tf.add(qn, pn), tf.mul(2, tf.matMul(q, P, false, true))));
         });
-        const v = d2.dataSync() as Float32Array;
-        d2.dispose();
+        let v: Float32Array;
+        try {
+          v = (await d2.data()) as Float32Array;
+        } finally {
+          d2.dispose();
+        }
         each(v, rows, s);
       }
     } finally {
@@ -205,12 +210,12 @@ export class Kde implements Model {
   }
 
   /** log p(x) per row for each bandwidth in hs: [hs.length][n] (float64) */
-  private logProbs(x: Float32Array, n: number, hs: number[]): Float64Array[] {
+  private async logProbs(x: Float32Array, n: number, hs: number[]): Promise<Float64Array[]> {
     const { D, M } = this;
     const out = hs.map(() => new Float64Array(n));
     const inv = hs.map((h) => -0.5 / (h * h));
     const norm = hs.map((h) => -Math.log(M) - 0.5 * D * (LOG_2PI + 2 * Math.log(h)));
-    this.distances(x, n, (d2, rows, from) => {
+    await this.distances(x, n, (d2, rows, from) => {
       for (let r = 0; r < rows; r++) {
         const o = r * M;
         let min = Infinity;
@@ -236,11 +241,11 @@ export class Kde implements Model {
    * Chooses the bandwidth of the grid with the highest mean log-likelihood on the given
    * rows (validation data) and uses it. Returns it.
    */
-  selectBandwidth(x: Float32Array | tf.Tensor2D, n?: number): number {
+  async selectBandwidth(x: Float32Array | tf.Tensor2D, n?: number): Promise<number> {
     this.need('selectBandwidth');
-    const rows = x instanceof tf.Tensor ? rowsOf(x, this.D, 'kde') : { v: x, n: n ?? x.length / this.D };
+    const rows = x instanceof tf.Tensor ? await readRows(x, this.D, 'kde') : { v: x, n: n ?? x.length / this.D };
     const hs = this.grid();
-    const lps = this.logProbs(rows.v, rows.n, hs);
+    const lps = await this.logProbs(rows.v, rows.n, hs);
     const logLik = lps.map((lp) => lp.reduce((a, b) => a + b, 0) / rows.n);
     let best = 0;
     for (let g = 1; g < hs.length; g++) if (logLik[g] > logLik[best]) best = g;
@@ -257,26 +262,26 @@ export class Kde implements Model {
   }
 
   /** log p(x) per row (nats, float64) with the current (or a given) bandwidth */
-  logProb(x: tf.Tensor2D | Float32Array, bandwidth?: number): Float64Array {
+  async logProb(x: tf.Tensor2D | Float32Array, bandwidth?: number): Promise<Float64Array> {
     this.need('logProb');
     const h = bandwidth ?? this.bandwidthOrThrow('logProb');
-    const { v, n } = rowsOf(x, this.D, 'kde');
-    return this.logProbs(v, n, [h])[0];
+    const { v, n } = await readRows(x, this.D, 'kde');
+    return (await this.logProbs(v, n, [h]))[0];
   }
 
   /** -log p(x) per row: the Parzen estimate, with its bandwidth and number of points */
-  testNll(x: tf.Tensor2D, _seed?: number): TestNll {
-    const lp = this.logProb(x);
+  async testNll(x: tf.Tensor2D, _seed?: number): Promise<TestNll> {
+    const lp = await this.logProb(x);
     return { nll: Float32Array.from(lp, (v) => -v), kind: 'estimate', details: { bandwidth: this.h!, points: this.M } };
   }
 
-  evaluate(val: tf.Tensor2D, _seed?: number): Record<string, MetricValue> {
+  async evaluate(val: tf.Tensor2D, _seed?: number): Promise<Record<string, MetricValue>> {
     if (this.M === 0) return {};
     // while the pass is still being stored each evaluation would search the bandwidths again: wait for it (or the run's end)
     const { step, batch, total } = this.progress;
     if (step > 0 && step < total && !this.pass.done(batch) && this.M < this.config.maxPoints) return {};
-    if (this.config.bandwidth === 'validation' && this.chosenFor !== this.M) this.selectBandwidth(val);
-    const lp = this.logProb(val);
+    if (this.config.bandwidth === 'validation' && this.chosenFor !== this.M) await this.selectBandwidth(val);
+    const lp = await this.logProb(val);
     const nll = -lp.reduce((a, b) => a + b, 0) / lp.length;
     return {
       'val/nll': { value: nll, kind: 'estimate' },
@@ -297,13 +302,17 @@ export class Kde implements Model {
   }
 
   /** n draws: a stored point picked uniformly plus N(0, h^2 I) noise (images clipped to [0, 1]) */
-  sample(n: number, noise?: tf.Tensor2D, seed = 0): tf.Tensor2D {
+  async sample(n: number, noise?: tf.Tensor2D, seed = 0): Promise<tf.Tensor2D> {
     this.need('sample');
     const h = this.bandwidthOrThrow('sample');
     const { D, M } = this;
     const bank = noise ?? this.noise(n, seed);
-    const u = bank.dataSync() as Float32Array;
-    if (bank !== noise) bank.dispose();
+    let u: Float32Array;
+    try {
+      u = (await bank.data()) as Float32Array;
+    } finally {
+      if (bank !== noise) bank.dispose();
+    }
     const W = D + 1;
     const bankRows = u.length / W;
     const clip = this.data?.kind === 'image';

@@ -16,12 +16,12 @@
 // The small helpers the other closed-form families share (OnePass, ExportedWeights,
 // logSumExp64, rowsOf) live here too.
 import * as tf from '@tensorflow/tfjs';
-import { uniform } from '../../ops/random';
+import { uniform, uniformValues } from '../../ops/random';
 import type { Rng } from '../../util/rng';
-import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, TestNll } from '../types';
+import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, StepMetrics, TestNll } from '../types';
 import { ExportedWeights, weightOf } from '../../nn/params';
 import { logSumExp64 } from '../../nn/reduce';
-import { OnePass, rowsOf } from './one-pass';
+import { OnePass, readRows, rowsOf } from './one-pass';
 
 export type NaiveBayesConfig = LatentLab.NaiveBayesConfig;
 
@@ -110,15 +110,19 @@ export class NaiveBayes implements Model {
     this.cache = null;
   }
 
-  trainStep(batch: tf.Tensor2D, _step: number, ctx: StepContext): Record<string, number> {
+  async trainStep(batch: tf.Tensor2D, _step: number, ctx: StepContext): Promise<StepMetrics> {
     this.need('trainStep');
     if (!ctx.labels) throw new Error('naiveBayes: the batch came without class labels (train it with lab.train on a labelled dataset, e.g. lab.data.mnist())');
     const B = batch.shape[0];
     if (this.pass.take(B)) {
       const y = tf.tidy(() => tf.argMax(ctx.labels!, 1));
-      const labels = y.dataSync() as Int32Array;
-      y.dispose();
-      this.addCounts(batch.dataSync() as Float32Array, labels, B);
+      let labels: Int32Array;
+      try {
+        labels = (await y.data()) as Int32Array;
+      } finally {
+        y.dispose();
+      }
+      this.addCounts((await batch.data()) as Float32Array, labels, B);
     }
     return { 'train/rows': this.rows };
   }
@@ -143,11 +147,18 @@ export class NaiveBayes implements Model {
     return (this.cache = { logPrior, logOn, logOff });
   }
 
-  /** log p(x, y = c) for every row and class: [n * C] (float64), row-major */
-  logJoint(x: tf.Tensor2D | Float32Array): { values: Float64Array; n: number } {
+  /** log p(x, y = c) for every row and class: [n * C] (float64), row-major; a tensor's rows are read back (async) */
+  logJoint(x: Float32Array): { values: Float64Array; n: number };
+  logJoint(x: tf.Tensor2D): Promise<{ values: Float64Array; n: number }>;
+  logJoint(x: tf.Tensor2D | Float32Array): { values: Float64Array; n: number } | Promise<{ values: Float64Array; n: number }> {
     this.need('logJoint');
     if (this.rows === 0) throw new Error('naiveBayes: no training rows counted yet (train it first)');
+    if (x instanceof tf.Tensor) return readRows(x, this.D, 'naiveBayes').then(({ v, n }) => this.logJointOf(v, n));
     const { v, n } = rowsOf(x, this.D, 'naiveBayes');
+    return this.logJointOf(v, n);
+  }
+
+  private logJointOf(v: Float32Array, n: number): { values: Float64Array; n: number } {
     const { D, C } = this;
     const { logPrior, logOn, logOff } = this.params();
     // log p(x, c) = log p(c) + sum_i log(1 - theta_ci) + sum_{i: x_i = 1} (log theta_ci - log(1 - theta_ci))
@@ -174,9 +185,15 @@ export class NaiveBayes implements Model {
     return { values: out, n };
   }
 
-  /** log p(y = c | x) per row and class, [n, C]: Bayes' rule in log space (each row's exp sums to 1) */
-  posterior(x: tf.Tensor2D | Float32Array): tf.Tensor2D {
-    const { values, n } = this.logJoint(x);
+  /** log p(y = c | x) per row and class, [n, C]: Bayes' rule in log space (each row's exp sums to 1); a tensor's rows are read back (async) */
+  posterior(x: Float32Array): tf.Tensor2D;
+  posterior(x: tf.Tensor2D): Promise<tf.Tensor2D>;
+  posterior(x: tf.Tensor2D | Float32Array): tf.Tensor2D | Promise<tf.Tensor2D> {
+    if (x instanceof tf.Tensor) return this.logJoint(x).then((j) => this.posteriorOf(j));
+    return this.posteriorOf(this.logJoint(x));
+  }
+
+  private posteriorOf({ values, n }: { values: Float64Array; n: number }): tf.Tensor2D {
     const C = this.C;
     const out = new Float32Array(n * C);
     for (let r = 0; r < n; r++) {
@@ -186,9 +203,15 @@ export class NaiveBayes implements Model {
     return tf.tensor2d(out, [n, C]);
   }
 
-  /** the most probable class of each row, argmax_c p(y = c | x) */
-  classify(x: tf.Tensor2D | Float32Array): Int32Array {
-    const { values, n } = this.logJoint(x);
+  /** the most probable class of each row, argmax_c p(y = c | x); a tensor's rows are read back (async) */
+  classify(x: Float32Array): Int32Array;
+  classify(x: tf.Tensor2D): Promise<Int32Array>;
+  classify(x: tf.Tensor2D | Float32Array): Int32Array | Promise<Int32Array> {
+    if (x instanceof tf.Tensor) return this.logJoint(x).then((j) => this.classifyOf(j));
+    return this.classifyOf(this.logJoint(x));
+  }
+
+  private classifyOf({ values, n }: { values: Float64Array; n: number }): Int32Array {
     const C = this.C;
     const out = new Int32Array(n);
     for (let r = 0; r < n; r++) {
@@ -200,8 +223,8 @@ export class NaiveBayes implements Model {
   }
 
   /** -log p(x) per row in nats, the class marginalised: -logsumexp_c log p(x, c) (exact) */
-  private nllOf(x: tf.Tensor2D | Float32Array): Float32Array {
-    const { values, n } = this.logJoint(x);
+  private async nllOf(x: tf.Tensor2D): Promise<Float32Array> {
+    const { values, n } = await this.logJoint(x);
     const C = this.C;
     const out = new Float32Array(n);
     for (let r = 0; r < n; r++) out[r] = -logSumExp64(values, r * C, (r + 1) * C);
@@ -209,14 +232,14 @@ export class NaiveBayes implements Model {
   }
 
   /** -log p(x) per row, with the class summed out (exact). The labels are not used: this is p(x), not p(x|y). */
-  testNll(x: tf.Tensor2D, _seed?: number, _labels?: tf.Tensor2D): TestNll {
+  async testNll(x: tf.Tensor2D, _seed?: number, _labels?: tf.Tensor2D): Promise<TestNll> {
     this.need('testNll');
-    return { nll: this.nllOf(x), kind: 'exact' };
+    return { nll: await this.nllOf(x), kind: 'exact' };
   }
 
-  evaluate(val: tf.Tensor2D, _seed?: number, labels?: tf.Tensor2D): Record<string, MetricValue> {
+  async evaluate(val: tf.Tensor2D, _seed?: number, labels?: tf.Tensor2D): Promise<Record<string, MetricValue>> {
     if (this.rows === 0) return {};
-    const { values, n } = this.logJoint(val);
+    const { values, n } = await this.logJoint(val);
     const C = this.C;
     let nll = 0;
     for (let r = 0; r < n; r++) nll -= logSumExp64(values, r * C, (r + 1) * C);
@@ -226,7 +249,7 @@ export class NaiveBayes implements Model {
       'val/bits_per_dim': { value: nll / (this.D * Math.LN2), kind: 'exact' },
     };
     if (labels) {
-      const y = labels.dataSync();
+      const y = await labels.data();
       let right = 0;
       for (let r = 0; r < n; r++) {
         let best = 0;
@@ -277,23 +300,30 @@ export class NaiveBayes implements Model {
    * shows one class per column), each pixel drawn from p(x_i | y) with the uniforms of
    * `noise` (or drawn with `seed`).
    */
-  sample(n: number, noise?: tf.Tensor2D, seed = 0): tf.Tensor2D {
-    return this.draw(Int32Array.from({ length: n }, (_, r) => r % this.C), noise, seed);
+  async sample(n: number, noise?: tf.Tensor2D, seed = 0): Promise<tf.Tensor2D> {
+    this.need('sample');
+    const classes = Int32Array.from({ length: n }, (_, r) => r % this.C);
+    return this.draw(classes, noise ? ((await noise.data()) as Float32Array) : this.bank(n, seed));
   }
 
   /** `n` images of class `c`, each pixel drawn from p(x_i | y = c) */
   sampleClass(c: number, n = 16, seed = 0): tf.Tensor2D {
     this.need('sampleClass');
     if (!(Number.isInteger(c) && c >= 0 && c < this.C)) throw new Error(`naiveBayes.sampleClass: class ${c} is not one of 0..${this.C - 1}`);
-    return this.draw(new Int32Array(Math.max(1, Math.floor(n))).fill(c), undefined, seed);
+    const rows = Math.max(1, Math.floor(n));
+    return this.draw(new Int32Array(rows).fill(c), this.bank(rows, seed));
   }
 
-  private draw(classes: Int32Array, noise: tf.Tensor2D | undefined, seed: number): tf.Tensor2D {
+  /** the values noise(n, seed) holds, without a tensor */
+  private bank(n: number, seed: number): Float32Array {
+    this.need('noise');
+    return uniformValues(seed, n * this.D);
+  }
+
+  /** pixel i of row r is on when the bank's u (its rows reused in turn) is below theta_{classes[r], i} */
+  private draw(classes: Int32Array, u: Float32Array): tf.Tensor2D {
     this.need('sample');
     const n = classes.length;
-    const bank = noise ?? this.noise(n, seed);
-    const u = bank.dataSync() as Float32Array;
-    if (bank !== noise) bank.dispose();
     const rowsInBank = u.length / this.D;
     const theta = this.classMeans();
     const D = this.D;

@@ -19,11 +19,11 @@
 // fixed bank of uniforms, like the neural sequence models; `complete` continues a prompt.
 import * as tf from '@tensorflow/tfjs';
 import { decodeText, encodeText } from '../../data/text';
-import { uniform } from '../../ops/random';
+import { uniform, uniformValues } from '../../ops/random';
 import type { Rng } from '../../util/rng';
 import { ExportedWeights, weightOf } from '../../nn/params';
-import { OnePass, rowsOf } from './one-pass';
-import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, TestNll } from '../types';
+import { OnePass, readRows, rowsOf } from './one-pass';
+import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, StepMetrics, TestNll } from '../types';
 
 export type NgramConfig = LatentLab.NgramConfig;
 
@@ -144,10 +144,10 @@ export class Ngram implements Model {
     this.rowsCounted += rows;
   }
 
-  trainStep(batch: tf.Tensor2D, _step: number, _ctx?: StepContext): Record<string, number> {
+  async trainStep(batch: tf.Tensor2D, _step: number, _ctx?: StepContext): Promise<StepMetrics> {
     this.need('trainStep');
     const B = batch.shape[0];
-    if (this.pass.take(B)) this.addCounts(rowsOf(batch, this.T, 'ngram').v, B);
+    if (this.pass.take(B)) this.addCounts((await readRows(batch, this.T, 'ngram')).v, B);
     return { 'train/rows': this.rowsCounted, 'train/contexts': this.contexts };
   }
 
@@ -232,23 +232,23 @@ export class Ngram implements Model {
     return out;
   }
 
-  testNll(x: tf.Tensor2D, _seed?: number): TestNll {
+  async testNll(x: tf.Tensor2D, _seed?: number): Promise<TestNll> {
     this.need('testNll');
-    const { v, n } = rowsOf(x, this.T, 'ngram');
+    const { v, n } = await readRows(x, this.T, 'ngram');
     return { nll: this.nllOf(v, n), kind: 'exact' };
   }
 
-  /** exp(mean nats per symbol) of the rows of x (a split's x, or a tensor) */
-  perplexity(x: tf.Tensor2D | Float32Array): number {
+  /** exp(mean nats per symbol) of the rows of x (a split's x) */
+  perplexity(x: Float32Array): number {
     this.need('perplexity');
     const { v, n } = rowsOf(x, this.T, 'ngram');
     const nll = this.nllOf(v, n);
     return Math.exp(nll.reduce((a, b) => a + b, 0) / (n * this.T));
   }
 
-  evaluate(val: tf.Tensor2D, _seed?: number): Record<string, MetricValue> {
+  async evaluate(val: tf.Tensor2D, _seed?: number): Promise<Record<string, MetricValue>> {
     if (this.rowsCounted === 0) return {};
-    const { v, n } = rowsOf(val, this.T, 'ngram');
+    const { v, n } = await readRows(val, this.T, 'ngram');
     const nll = this.nllOf(v, n).reduce((a, b) => a + b, 0) / n;
     return {
       'val/nll': { value: nll, kind: 'exact' },
@@ -289,12 +289,11 @@ export class Ngram implements Model {
   }
 
   /** n rows of T symbols drawn from the model, with the noise's uniforms (or drawn with `seed`) */
-  sample(n: number, noise?: tf.Tensor2D, seed = 0): tf.Tensor2D {
+  async sample(n: number, noise?: tf.Tensor2D, seed = 0): Promise<tf.Tensor2D> {
     this.need('sample');
     const T = this.T;
-    const bank = noise ?? this.noise(n, seed);
-    const u = bank.dataSync() as Float32Array;
-    if (bank !== noise) bank.dispose();
+    // the given bank read back, or the values noise(n, seed) would hold
+    const u = noise ? ((await noise.data()) as Float32Array) : uniformValues(seed, n * T);
     const bankRows = u.length / T;
     return tf.tensor2d(this.generate([], n, T, (r, t) => u[(r % bankRows) * T + t]), [n, T]);
   }
@@ -306,9 +305,8 @@ export class Ngram implements Model {
     const n = Math.max(1, Math.floor(opts.n ?? 4));
     const codes = Array.from(encodeText(prompt));
     const total = Math.max(codes.length + 1, Math.floor(opts.length ?? this.T));
-    const ut = uniform([n, total], opts.seed ?? 0);
-    const u = ut.dataSync() as Float32Array;
-    ut.dispose();
+    // the values uniform([n, total], seed) holds
+    const u = uniformValues(opts.seed ?? 0, n * total);
     const x = this.generate(codes, n, total, (r, t) => u[r * total + t]);
     return Array.from({ length: n }, (_, r) => decodeText(x.subarray(r * total, (r + 1) * total)));
   }

@@ -2,14 +2,23 @@
 // of one pass over them (more epochs leave a fit from counts as it is).
 import * as tf from '@tensorflow/tfjs';
 
-/** the values of a [n, D] tensor (or row-major array) as a Float32Array, with n */
-export function rowsOf(x: tf.Tensor2D | Float32Array, D: number, what: string): { v: Float32Array; n: number } {
-  if (x instanceof tf.Tensor) {
-    if (x.rank !== 2 || x.shape[1] !== D) throw new Error(`${what}: rows of ${D} values expected, got a tensor of shape [${x.shape}]`);
-    return { v: x.dataSync() as Float32Array, n: x.shape[0] };
-  }
+/**
+ * A row-major Float32Array of rows of D values, with n. A tensor is refused: its values
+ * can only be read back asynchronously (readRows), and these methods answer at once.
+ */
+export function rowsOf(x: Float32Array, D: number, what: string): { v: Float32Array; n: number } {
+  if ((x as unknown) instanceof tf.Tensor) throw new TypeError(`${what}: give the rows as a Float32Array (e.g. data.test.x), not a tensor`);
   if (!(x instanceof Float32Array) || x.length % D !== 0) throw new Error(`${what}: a Float32Array of rows of ${D} values expected`);
   return { v: x, n: x.length / D };
+}
+
+/** the values of a [n, D] tensor (read back) or of a row-major array, as a Float32Array, with n */
+export async function readRows(x: tf.Tensor2D | Float32Array, D: number, what: string): Promise<{ v: Float32Array; n: number }> {
+  if (x instanceof tf.Tensor) {
+    if (x.rank !== 2 || x.shape[1] !== D) throw new Error(`${what}: rows of ${D} values expected, got a tensor of shape [${x.shape}]`);
+    return { v: (await x.data()) as Float32Array, n: x.shape[0] };
+  }
+  return rowsOf(x, D, what);
 }
 
 /**

@@ -24,16 +24,19 @@
 // OnePass), in float64 around a reference point (the first batch's mean) so the
 // covariance keeps its digits. The eigen-decomposition runs when the model is next
 // used: Jacobi (symEig, float64) for small D; for large D (784-pixel images) the top
-// q + 10 eigenvectors by subspace iteration with Rayleigh-Ritz steps (float64 too).
+// q + 10 eigenvectors by subspace iteration with Rayleigh-Ritz steps (float64 too). The
+// iteration's products run on tf and are read back, so for large D the fit is computed
+// by the async paths (the last counted training batch, fit, addRows, evaluate, sample,
+// encodeMean, decode, reconstruct, getWeights); the methods that answer at once use it.
 import * as tf from '@tensorflow/tfjs';
 import { fingerprint } from '../../data/split';
 import type { Dataset, Split } from '../../data/types';
 import { symEig } from '../../ops/linalg';
-import { normal, uniform } from '../../ops/random';
+import { normal, uniformValues } from '../../ops/random';
 import { mulberry32, type Rng } from '../../util/rng';
 import { ExportedWeights, weightOf } from '../../nn/params';
-import { OnePass, rowsOf } from './one-pass';
-import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, TestNll } from '../types';
+import { OnePass, readRows, rowsOf } from './one-pass';
+import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, StepMetrics, TestNll } from '../types';
 
 export type PcaConfig = LatentLab.PcaConfig;
 
@@ -56,6 +59,15 @@ export interface ExplainedVariance {
   sigma2: number;
 }
 
+interface Fitted {
+  mu: Float64Array;
+  U: Float64Array;
+  lambda: Float64Array;
+  sigma2: number;
+  trace: number;
+  iterations: number;
+}
+
 export class Pca implements Model {
   readonly family = 'pca';
   readonly config: { components: number | null };
@@ -71,7 +83,7 @@ export class Pca implements Model {
   private s1 = new Float64Array(0);
   private s2 = new Float64Array(0);
   /** the fit: mu [D], U_q as q rows of D, lambda [q], sigma^2, the covariance's trace; null when stale */
-  private fitted: { mu: Float64Array; U: Float64Array; lambda: Float64Array; sigma2: number; trace: number; iterations: number } | null = null;
+  private fitted: Fitted | null = null;
   private readonly exported = new ExportedWeights();
   /** the last trainStep's step, batch size and the run's length (evaluate waits for the pass) */
   private progress = { step: 0, batch: 0, total: Infinity };
@@ -104,9 +116,8 @@ export class Pca implements Model {
   /** the rows as the density sees them: dequantized grey levels for 8-bit images */
   private prepareRows(v: Float32Array, n: number, seed: number): Float32Array {
     if (!this.dequantized) return v;
-    const ut = uniform([n, this.D], seed);
-    const u = ut.dataSync() as Float32Array;
-    ut.dispose();
+    // the values uniform([n, D], seed) holds
+    const u = uniformValues(seed, n * this.D);
     const out = new Float32Array(n * this.D);
     for (let i = 0; i < out.length; i++) out[i] = (Math.round(v[i] * 255) + u[i]) / 256;
     return out;
@@ -145,8 +156,14 @@ export class Pca implements Model {
     if (this.count < 2) throw new Error(`pca.${what}: needs at least 2 training rows (train it first)`);
   }
 
+  /** adds rows of x to the mean and covariance accumulators, and fits them (a fit for large D must be computed asynchronously) */
+  async addRows(x: Float32Array, n: number): Promise<void> {
+    await this.accumulate(x, n);
+    if (this.D > FULL_EIG_MAX_D) await this.ensureFitted();
+  }
+
   /** adds rows of x to the mean and covariance accumulators */
-  addRows(x: Float32Array, n: number): void {
+  private async accumulate(x: Float32Array, n: number): Promise<void> {
     const D = this.D;
     if (!this.ref) {
       const c = new Float64Array(D);
@@ -155,14 +172,22 @@ export class Pca implements Model {
     }
     const c = this.ref;
     const centred = new Float32Array(n * D);
-    for (let r = 0; r < n; r++) {
-      for (let d = 0; d < D; d++) {
-        const e = x[r * D + d] - c[d];
-        centred[r * D + d] = e;
-        this.s1[d] += e;
+    for (let r = 0; r < n; r++) for (let d = 0; d < D; d++) centred[r * D + d] = x[r * D + d] - c[d];
+    const small = n * D * D <= 2e7;
+    let gv: Float32Array | null = null;
+    if (!small) {
+      // large D: the scatter matrix of the batch by one matMul (float32), summed in float64
+      const xt = tf.tensor2d(centred, [n, D]);
+      const g = tf.matMul(xt, xt, true, false);
+      try {
+        gv = (await g.data()) as Float32Array;
+      } finally {
+        tf.dispose([xt, g]);
       }
     }
-    if (n * D * D <= 2e7) {
+    // the accumulators change only once the batch's products are in (never half a batch)
+    for (let r = 0; r < n; r++) for (let d = 0; d < D; d++) this.s1[d] += x[r * D + d] - c[d];
+    if (small) {
       for (let r = 0; r < n; r++) {
         const o = r * D;
         for (let i = 0; i < D; i++) {
@@ -173,32 +198,31 @@ export class Pca implements Model {
         }
       }
     } else {
-      // large D: the scatter matrix of the batch by one matMul (float32), summed in float64
-      const xt = tf.tensor2d(centred, [n, D]);
-      const g = tf.matMul(xt, xt, true, false);
-      const gv = g.dataSync() as Float32Array;
-      tf.dispose([xt, g]);
-      for (let i = 0; i < D; i++) for (let j = i; j < D; j++) this.s2[i * D + j] += gv[i * D + j];
+      for (let i = 0; i < D; i++) for (let j = i; j < D; j++) this.s2[i * D + j] += gv![i * D + j];
     }
     this.count += n;
     this.fitted = null;
   }
 
   /** accumulates `n` rows of x directly (building the model as 'points' data of D = x.length / n when it is not built) */
-  fit(x: Float32Array, n: number): this {
+  async fit(x: Float32Array, n: number): Promise<this> {
     if (!(x instanceof Float32Array) || !(Number.isInteger(n) && n >= 1 && x.length % n === 0)) throw new Error('pca.fit: x must be a Float32Array of n rows');
     if (!this.built) this.build({ kind: 'points', shape: [x.length / n], binary: false });
     if (x.length / n !== this.D) throw new Error(`pca.fit: the model has ${this.D} dimensions, x has ${x.length / n}`);
-    this.addRows(x, n);
+    await this.addRows(x, n);
     return this;
   }
 
-  trainStep(batch: tf.Tensor2D, step: number, ctx?: StepContext): Record<string, number> {
+  async trainStep(batch: tf.Tensor2D, step: number, ctx?: StepContext): Promise<StepMetrics> {
     if (!this.built) throw new Error('pca.trainStep: build the model first');
     const B = batch.shape[0];
     const seed = ctx?.seed ? ctx.seed() : step;
     this.progress = { step, batch: B, total: ctx?.totalSteps ?? Infinity };
-    if (this.pass.take(B)) this.addRows(this.prepareRows(rowsOf(batch, this.D, 'pca').v, B, seed), B);
+    if (this.pass.take(B)) {
+      await this.accumulate(this.prepareRows((await readRows(batch, this.D, 'pca')).v, B, seed), B);
+      // the pass is complete: fit now (once), so the methods that answer at once find the fit
+      if (this.pass.done(B) && this.D > FULL_EIG_MAX_D) await this.ensureFitted();
+    }
     return { 'train/rows': this.count };
   }
 
@@ -218,23 +242,48 @@ export class Pca implements Model {
     return { mean: m.map((v, d) => v + this.ref![d]), cov };
   }
 
-  private fit_(): NonNullable<Pca['fitted']> {
+  /**
+   * The fit of the rows counted so far, for the methods that answer at once: computed here
+   * for small D (Jacobi, in JS); for large D it must have been computed (ensureFitted).
+   */
+  private fit_(what: string): Fitted {
     if (this.fitted) return this.fitted;
     const { D, q } = this;
+    if (D > FULL_EIG_MAX_D) {
+      throw new Error(`pca.${what}: the rows counted since the last fit are not fitted yet: with more than ${FULL_EIG_MAX_D} dimensions the fit is computed asynchronously (lab.train does it after its pass, fit() at once, and so do evaluate, sample, encodeMean and getWeights)`);
+    }
     const { mean, cov } = this.moments();
     let trace = 0;
     for (let d = 0; d < D; d++) trace += cov[d * D + d];
-    let U: Float64Array;
-    let lambda: Float64Array;
-    let iterations = 0;
-    if (D <= FULL_EIG_MAX_D) {
-      const { values, vectors } = symEig(cov, D);
-      U = new Float64Array(q * D);
-      for (let i = 0; i < q; i++) for (let d = 0; d < D; d++) U[i * D + d] = vectors[d * D + i];
-      lambda = values.slice(0, q);
-    } else {
-      ({ U, lambda, iterations } = topEigen(cov, D, q));
+    const { values, vectors } = symEig(cov, D);
+    const U = new Float64Array(q * D);
+    for (let i = 0; i < q; i++) for (let d = 0; d < D; d++) U[i * D + d] = vectors[d * D + i];
+    return this.finishFit(mean, trace, U, values.slice(0, q), 0);
+  }
+
+  /**
+   * Computes the fit of the rows counted so far if they changed since the last one (needs
+   * 2 rows): for large D the top q eigenvectors by subspace iteration, its products on tf.
+   */
+  async ensureFitted(): Promise<void> {
+    const { D, q } = this;
+    while (!this.fitted && this.built && this.count >= 2) {
+      if (D <= FULL_EIG_MAX_D) {
+        this.fit_('fit');
+        return;
+      }
+      const countAt = this.count;
+      const { mean, cov } = this.moments();
+      let trace = 0;
+      for (let d = 0; d < D; d++) trace += cov[d * D + d];
+      const { U, lambda, iterations } = await topEigen(cov, D, q);
+      // rows counted meanwhile make this fit stale: then it is computed again
+      if (this.count === countAt) this.finishFit(mean, trace, U, lambda, iterations);
     }
+  }
+
+  private finishFit(mean: Float64Array, trace: number, U: Float64Array, lambda: Float64Array, iterations: number): Fitted {
+    const { D, q } = this;
     // sigma^2: the mean variance of the discarded directions, floored so a flat direction stays finite
     const floor = 1e-9 * (trace / D || 1);
     const rest = trace - lambda.reduce((a, b) => a + b, 0);
@@ -247,10 +296,10 @@ export class Pca implements Model {
    * log p(x) per row in nats (float64, exact): the Gaussian density of the rows as given
    * (for 8-bit images, testNll dequantizes first and shifts to the 8-bit scale)
    */
-  logProb(x: tf.Tensor2D | Float32Array): Float64Array {
+  logProb(x: Float32Array): Float64Array {
     this.need('logProb');
     const { D, q } = this;
-    const { mu, U, lambda, sigma2 } = this.fit_();
+    const { mu, U, lambda, sigma2 } = this.fit_('logProb');
     const { v, n } = rowsOf(x, D, 'pca');
     let logDet = (D - q) * Math.log(sigma2);
     for (let i = 0; i < q; i++) logDet += Math.log(lambda[i]);
@@ -278,19 +327,20 @@ export class Pca implements Model {
   }
 
   /** -log p(x) per row in nats: exact; for 8-bit images of the rows dequantized with `seed`, on the 8-bit scale */
-  testNll(x: tf.Tensor2D, seed = 0): TestNll {
+  async testNll(x: tf.Tensor2D, seed = 0): Promise<TestNll> {
     this.need('testNll');
-    const { v, n } = rowsOf(x, this.D, 'pca');
+    const { v, n } = await readRows(x, this.D, 'pca');
+    await this.ensureFitted();
     const shift = this.dequantized ? this.D * Math.log(256) : 0;
     return { nll: Float32Array.from(this.logProb(this.prepareRows(v, n, seed)), (lp) => shift - lp), kind: 'exact' };
   }
 
-  evaluate(val: tf.Tensor2D, seed = 0): Record<string, MetricValue> {
+  async evaluate(val: tf.Tensor2D, seed = 0): Promise<Record<string, MetricValue>> {
     if (this.count < 2) return {};
     // while the pass is still being counted each evaluation would refit: wait for it (or the run's end)
     const { step, batch, total } = this.progress;
     if (step > 0 && step < total && !this.pass.done(batch)) return {};
-    const per = this.testNll(val, seed).nll;
+    const per = (await this.testNll(val, seed)).nll;
     const nll = per.reduce((a, b) => a + b, 0) / per.length;
     const ev = this.explainedVariance();
     return {
@@ -304,7 +354,7 @@ export class Pca implements Model {
   /** the top q eigenvalues, their share of the total variance, the running share, and sigma^2 */
   explainedVariance(): ExplainedVariance {
     this.need('explainedVariance');
-    const { lambda, trace, sigma2 } = this.fit_();
+    const { lambda, trace, sigma2 } = this.fit_('explainedVariance');
     const values = Array.from(lambda);
     const ratio = values.map((v) => v / trace);
     let acc = 0;
@@ -315,7 +365,7 @@ export class Pca implements Model {
   parameters(): { mean: Float64Array; W: Float64Array; sigma2: number } {
     this.need('parameters');
     const { D, q } = this;
-    const { mu, U, lambda, sigma2 } = this.fit_();
+    const { mu, U, lambda, sigma2 } = this.fit_('parameters');
     const W = new Float64Array(D * q);
     for (let i = 0; i < q; i++) {
       const s = Math.sqrt(Math.max(0, lambda[i] - sigma2));
@@ -327,7 +377,7 @@ export class Pca implements Model {
   /** the principal axes U_q: q unit vectors of D values, largest variance first */
   components(): Float32Array {
     this.need('components');
-    return Float32Array.from(this.fit_().U);
+    return Float32Array.from(this.fit_('components').U);
   }
 
   /** the principal axes for lab.views.filters (each drawn as an image) */
@@ -336,9 +386,9 @@ export class Pca implements Model {
   }
 
   /** scores p = U_q^T (x - mu) per row: [n * q] (float64) */
-  private project(v: Float32Array, n: number): Float64Array {
+  private project(v: Float32Array, n: number, what: string): Float64Array {
     const { D, q } = this;
-    const { mu, U } = this.fit_();
+    const { mu, U } = this.fit_(what);
     const out = new Float64Array(n * q);
     for (let r = 0; r < n; r++) {
       for (let i = 0; i < q; i++) {
@@ -350,30 +400,32 @@ export class Pca implements Model {
     return out;
   }
 
-  /** E[z | x] = M^{-1} W^T (x - mu) per row: [n, q] (the posterior mean; z has prior N(0, I)) */
-  encodeMean(x: tf.Tensor2D): tf.Tensor2D {
+  /** E[z | x] = M^{-1} W^T (x - mu) per row: [n, q] (the posterior mean; z has prior N(0, I)); x is read back */
+  async encodeMean(x: tf.Tensor2D): Promise<tf.Tensor2D> {
     this.need('encodeMean');
     const { q } = this;
-    const { lambda, sigma2 } = this.fit_();
-    const { v, n } = rowsOf(x, this.D, 'pca');
-    const p = this.project(v, n);
+    await this.ensureFitted();
+    const { lambda, sigma2 } = this.fit_('encodeMean');
+    const { v, n } = await readRows(x, this.D, 'pca');
+    const p = this.project(v, n, 'encodeMean');
     const out = new Float32Array(n * q);
     for (let r = 0; r < n; r++) for (let i = 0; i < q; i++) out[r * q + i] = (Math.sqrt(Math.max(0, lambda[i] - sigma2)) * p[r * q + i]) / lambda[i];
     return tf.tensor2d(out, [n, q]);
   }
 
-  /** the mean of p(x | z), mu + W z, per row [n, D] (images clipped to [0, 1]) */
-  decode(z: tf.Tensor2D): tf.Tensor2D {
+  /** the mean of p(x | z), mu + W z, per row [n, D] (images clipped to [0, 1]); z is read back */
+  async decode(z: tf.Tensor2D): Promise<tf.Tensor2D> {
     this.need('decode');
     const { D, q } = this;
-    const { v, n } = rowsOf(z, q, 'pca.decode');
-    return tf.tensor2d(this.decodeRows(v, n, q, null), [n, D]);
+    const { v, n } = await readRows(z, q, 'pca.decode');
+    await this.ensureFitted();
+    return tf.tensor2d(this.decodeRows(v, n, q, null, 'decode'), [n, D]);
   }
 
   /** mu + W z (+ sigma eps when eps is given), for rows of `width` values starting with z */
-  private decodeRows(v: Float32Array, n: number, width: number, epsAt: number | null): Float32Array {
+  private decodeRows(v: Float32Array, n: number, width: number, epsAt: number | null, what: string): Float32Array {
     const { D, q } = this;
-    const { mu, U, lambda, sigma2 } = this.fit_();
+    const { mu, U, lambda, sigma2 } = this.fit_(what);
     const s = Array.from(lambda, (l) => Math.sqrt(Math.max(0, l - sigma2)));
     const sd = Math.sqrt(sigma2);
     const clip = this.data?.kind === 'image';
@@ -390,13 +442,14 @@ export class Pca implements Model {
     return out;
   }
 
-  /** the projection of x onto the principal subspace, mu + U_q U_q^T (x - mu) (images clipped to [0, 1]) */
-  reconstruct(x: tf.Tensor2D, _seed?: number): tf.Tensor2D {
+  /** the projection of x onto the principal subspace, mu + U_q U_q^T (x - mu) (images clipped to [0, 1]); x is read back */
+  async reconstruct(x: tf.Tensor2D, _seed?: number): Promise<tf.Tensor2D> {
     this.need('reconstruct');
     const { D, q } = this;
-    const { mu, U } = this.fit_();
-    const { v, n } = rowsOf(x, D, 'pca');
-    const p = this.project(v, n);
+    await this.ensureFitted();
+    const { mu, U } = this.fit_('reconstruct');
+    const { v, n } = await readRows(x, D, 'pca');
+    const p = this.project(v, n, 'reconstruct');
     const clip = this.data?.kind === 'image';
     const out = new Float32Array(n * D);
     for (let r = 0; r < n; r++) {
@@ -420,18 +473,23 @@ export class Pca implements Model {
    * of q columns only (interpolation between encodeMean codes), it returns the means
    * mu + W z, without the isotropic noise. Images are clipped to [0, 1].
    */
-  sample(n: number, noise?: tf.Tensor2D, seed = 0): tf.Tensor2D {
+  async sample(n: number, noise?: tf.Tensor2D, seed = 0): Promise<tf.Tensor2D> {
     this.need('sample');
     const { D, q } = this;
     const bank = noise ?? this.noise(n, seed);
     const width = bank.shape[1] as number;
-    const u = bank.dataSync() as Float32Array;
-    if (bank !== noise) bank.dispose();
+    let u: Float32Array;
+    try {
+      u = (await bank.data()) as Float32Array;
+    } finally {
+      if (bank !== noise) bank.dispose();
+    }
     if (width !== q && width !== q + D) throw new Error(`pca.sample: noise must have ${q + D} columns (z and eps, from noise()) or ${q} (codes z), not ${width}`);
+    await this.ensureFitted();
     const bankRows = u.length / width;
     const rows = new Float32Array(n * width);
     for (let r = 0; r < n; r++) rows.set(u.subarray((r % bankRows) * width, (r % bankRows + 1) * width), r * width);
-    return tf.tensor2d(this.decodeRows(rows, n, width, width === q ? null : q), [n, D]);
+    return tf.tensor2d(this.decodeRows(rows, n, width, width === q ? null : q, 'sample'), [n, D]);
   }
 
   /**
@@ -442,7 +500,7 @@ export class Pca implements Model {
     this.need('reduce');
     if (!data || data.dim !== this.D) throw new Error(`pca.reduce: needs a dataset of ${this.D}-dimensional rows (the data the model was fitted on)`);
     const q = this.q;
-    const split = (s: Split): Split => ({ x: Float32Array.from(this.project(s.x, s.n)), n: s.n, ...(s.y ? { y: s.y } : {}) });
+    const split = (s: Split): Split => ({ x: Float32Array.from(this.project(s.x, s.n, 'reduce')), n: s.n, ...(s.y ? { y: s.y } : {}) });
     const settings = { source: data.name, sourceFingerprint: data.fingerprint, components: q, fittedRows: this.count };
     return {
       name: `${data.name}-pca${q}`,
@@ -459,10 +517,16 @@ export class Pca implements Model {
     };
   }
 
-  getWeights(): NamedWeight[] {
+  /** the fit as named tensors (checkpoints); a fit still to compute for large D makes it async */
+  getWeights(): NamedWeight[] | Promise<NamedWeight[]> {
     this.need('getWeights');
+    if (!this.fitted && this.D > FULL_EIG_MAX_D) return this.ensureFitted().then(() => this.exportWeights());
+    return this.exportWeights();
+  }
+
+  private exportWeights(): NamedWeight[] {
     const { D, q } = this;
-    const { mu, U, lambda, sigma2, trace } = this.fit_();
+    const { mu, U, lambda, sigma2, trace } = this.fit_('getWeights');
     return this.exported.set([
       { name: 'pca/mean', tensor: tf.tensor1d(Float32Array.from(mu)) },
       { name: 'pca/components', tensor: tf.tensor2d(Float32Array.from(U), [q, D]) },
@@ -506,7 +570,7 @@ export class Pca implements Model {
  * eigenvalues are accurate to about the square of the subspace's error (~1e-8 relative
  * on MNIST). Returns U as q rows of D.
  */
-export function topEigen(A: Float64Array, D: number, q: number, opts: { tol?: number; maxIter?: number } = {}): { U: Float64Array; lambda: Float64Array; iterations: number } {
+export async function topEigen(A: Float64Array, D: number, q: number, opts: { tol?: number; maxIter?: number } = {}): Promise<{ U: Float64Array; lambda: Float64Array; iterations: number }> {
   const tol = opts.tol ?? 1e-8;
   const maxIter = opts.maxIter ?? 150;
   const p = Math.min(D, q + OVERSAMPLE);
@@ -514,12 +578,16 @@ export function topEigen(A: Float64Array, D: number, q: number, opts: { tol?: nu
   let Q: Float64Array[] = Array.from({ length: p }, () => Float64Array.from({ length: D }, () => rng.normal()));
   orthonormalize(Q);
   const At = tf.tensor2d(Float32Array.from(A), [D, D]);
-  const timesF32 = (vs: Float64Array[]): Float64Array[] => {
+  const timesF32 = async (vs: Float64Array[]): Promise<Float64Array[]> => {
     const flat = new Float32Array(p * D);
     vs.forEach((v, k) => flat.set(v, k * D));
     const z = tf.tidy(() => tf.matMul(tf.tensor2d(flat, [p, D]), At, false, true));
-    const zv = z.dataSync() as Float32Array;
-    z.dispose();
+    let zv: Float32Array;
+    try {
+      zv = (await z.data()) as Float32Array;
+    } finally {
+      z.dispose();
+    }
     return vs.map((_, k) => Float64Array.from(zv.subarray(k * D, (k + 1) * D)));
   };
   const times64 = (vs: Float64Array[]): Float64Array[] =>
@@ -562,7 +630,7 @@ export function topEigen(A: Float64Array, D: number, q: number, opts: { tol?: nu
   let it = 0;
   try {
     for (; it < maxIter; it++) {
-      const Z = timesF32(Q);
+      const Z = await timesF32(Q);
       const { values, rot } = rayleighRitz(Q, Z);
       const top = values.slice(0, q);
       let change = Infinity;

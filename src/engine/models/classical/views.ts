@@ -96,7 +96,7 @@ export function classicalViews(ctx: EngineContext): Pick<LatentLab.Views, 'gmmEl
   };
 
   return {
-    gmmEllipses(model, data, opts = {}) {
+    async gmmEllipses(model, data, opts = {}) {
       built(model, 'gmmEllipses');
       need(model instanceof Gmm, `lab.views.gmmEllipses: draws the components of a gmm, not a ${model.family}`);
       need(model.fitted, 'lab.views.gmmEllipses: the mixture has no parameters yet (train it first)');
@@ -124,7 +124,7 @@ export function classicalViews(ctx: EngineContext): Pick<LatentLab.Views, 'gmmEl
       return { components: model.components, ellipses, logLik };
     },
 
-    gmmCovariances(data, opts = {}) {
+    async gmmCovariances(data, opts = {}) {
       need(isDataset(data), 'lab.views.gmmCovariances: the first argument must be a dataset (e.g. lab.data.toy2d(\'moons\'))');
       need(data.kind === 'points' && data.dim === 2, 'lab.views.gmmCovariances: draws 2-D point data (lab.data.toy2d)');
       const k = opts.k ?? 3;
@@ -175,7 +175,7 @@ export function classicalViews(ctx: EngineContext): Pick<LatentLab.Views, 'gmmEl
       return { covariance: types, logLik, bic, params, best: types[best] };
     },
 
-    gmmBic(selection) {
+    async gmmBic(selection) {
       need(
         !!selection && Array.isArray(selection.ks) && Array.isArray(selection.bic) && selection.ks.length === selection.bic.length && selection.ks.length > 0,
         'lab.views.gmmBic: the argument must be the result of lab.models.gmm.select(data, { ks })',
@@ -197,7 +197,7 @@ export function classicalViews(ctx: EngineContext): Pick<LatentLab.Views, 'gmmEl
       return { k, ks: [...ks], bic: [...bic] };
     },
 
-    naiveBayesClasses(model, opts = {}) {
+    async naiveBayesClasses(model, opts = {}) {
       built(model, 'naiveBayesClasses');
       need(model instanceof NaiveBayes, `lab.views.naiveBayesClasses: draws the classes of a naiveBayes model, not a ${model.family}`);
       need(model.rows > 0, 'lab.views.naiveBayesClasses: no training rows counted yet (train it first)');
@@ -210,8 +210,11 @@ export function classicalViews(ctx: EngineContext): Pick<LatentLab.Views, 'gmmEl
       for (let c = 0; c < C; c++) {
         all.set(means.subarray(c * D, (c + 1) * D), c * (n + 1) * D);
         const s = model.sampleClass(c, n, seed + c);
-        all.set(s.dataSync() as Float32Array, (c * (n + 1) + 1) * D);
-        s.dispose();
+        try {
+          all.set((await s.data()) as Float32Array, (c * (n + 1) + 1) * D);
+        } finally {
+          s.dispose();
+        }
       }
       const [h, w] = pictureShape(D);
       const rel = viewName('naive-bayes-classes');
@@ -219,9 +222,10 @@ export function classicalViews(ctx: EngineContext): Pick<LatentLab.Views, 'gmmEl
       return { path: rel, classes: C };
     },
 
-    pcaComponents(model, opts = {}) {
+    async pcaComponents(model, opts = {}) {
       built(model, 'pcaComponents');
       need(model instanceof Pca, `lab.views.pcaComponents: draws the principal axes of a pca model, not a ${model.family}`);
+      await model.ensureFitted();
       const ev = model.explainedVariance();
       const q = ev.values.length;
       const ks = Array.from({ length: q }, (_, i) => i + 1);

@@ -34,9 +34,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { modeStats } from '../../eval/modes';
 import { mmd } from '../../eval/mmd';
-import { normal, uniform } from '../../ops/random';
+import { normal, uniform, uniformValues } from '../../ops/random';
 import { mulberry32, type Rng } from '../../util/rng';
-import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, TestNll } from '../types';
+import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, StepMetrics, TestNll } from '../types';
 import { Params, type Conv, type Dense } from '../../nn/params';
 import { subSeed } from '../../nn/seeds';
 
@@ -431,9 +431,7 @@ export class Ddpm implements Model {
 
   /** B timesteps uniform on 1..T from `seed` */
   private drawTimesteps(B: number, seed: number): Int32Array {
-    const u = uniform([B], seed);
-    const v = u.dataSync();
-    u.dispose();
+    const v = uniformValues(seed, B);
     const T = this.sched!.T;
     return Int32Array.from(v, (x) => Math.min(T, 1 + Math.floor(x * T)));
   }
@@ -461,7 +459,7 @@ export class Ddpm implements Model {
     return tf.mean(tf.square(tf.sub(eps, pred)));
   }
 
-  trainStep(batch: tf.Tensor2D, _step: number, ctx: StepContext): Record<string, number> {
+  trainStep(batch: tf.Tensor2D, _step: number, ctx: StepContext): StepMetrics {
     const B = batch.shape[0];
     const t = this.drawTimesteps(B, ctx.seed());
     const seed = ctx.seed();
@@ -476,32 +474,52 @@ export class Ddpm implements Model {
   }
 
   /** the simplified loss on rows of `x` (data space) with t and ε drawn from `seed`, in chunks */
-  validationLoss(x: tf.Tensor2D, seed: number): number {
+  async validationLoss(x: tf.Tensor2D, seed: number): Promise<number> {
     this.requireBuilt('validationLoss');
-    return this.params!.withEma(() => this.validationLossNow(x, seed));
+    // every chunk's loss with the averaged weights, then read back (outside withEma: it swaps the weights)
+    const losses = this.params!.withEma(() => this.validationLosses(x, seed));
+    let values: Float32Array;
+    try {
+      values = (await losses.all.data()) as Float32Array;
+    } finally {
+      losses.all.dispose();
+    }
+    let sum = 0;
+    losses.rows.forEach((m, k) => (sum += values[k] * m));
+    return sum / x.shape[0];
   }
 
-  private validationLossNow(x: tf.Tensor2D, seed: number): number {
+  /** the loss of each chunk of rows as one tensor [chunks], and the chunks' sizes */
+  private validationLosses(x: tf.Tensor2D, seed: number): { all: tf.Tensor1D; rows: number[] } {
     const n = x.shape[0];
     const chunk = this.config.net === 'unet' ? 250 : 2000;
-    let sum = 0;
-    for (let i = 0; i < n; i += chunk) {
-      const m = Math.min(chunk, n - i);
-      const t = this.drawTimesteps(m, subSeed(seed, i, 1));
-      const v = tf.tidy(() => this.loss(this.toDiffusion(tf.slice(x, [i, 0], [m, -1])), t, subSeed(seed, i, 2)).dataSync()[0]);
-      sum += v * m;
+    const parts: tf.Scalar[] = [];
+    const rows: number[] = [];
+    try {
+      for (let i = 0; i < n; i += chunk) {
+        const m = Math.min(chunk, n - i);
+        const t = this.drawTimesteps(m, subSeed(seed, i, 1));
+        parts.push(tf.tidy(() => this.loss(this.toDiffusion(tf.slice(x, [i, 0], [m, -1])), t, subSeed(seed, i, 2))));
+        rows.push(m);
+      }
+      return { all: (parts.length > 0 ? tf.stack(parts) : tf.tensor1d([])) as tf.Tensor1D, rows };
+    } finally {
+      tf.dispose(parts);
     }
-    return sum / n;
   }
 
-  evaluate(val: tf.Tensor2D, seed: number): Record<string, MetricValue> {
-    const out: Record<string, MetricValue> = { 'val/loss': { value: this.validationLoss(val, seed), kind: 'loss' } };
+  async evaluate(val: tf.Tensor2D, seed: number): Promise<Record<string, MetricValue>> {
+    const out: Record<string, MetricValue> = { 'val/loss': { value: await this.validationLoss(val, seed), kind: 'loss' } };
     if (this.data?.kind === 'points' && this.D === 2) {
       const n = this.config.evalSamples;
       const s = this.sample(n, undefined, subSeed(seed, 3, 0));
-      const pts = s.dataSync() as Float32Array;
-      s.dispose();
-      const v = val.dataSync() as Float32Array;
+      let pts: Float32Array;
+      let v: Float32Array;
+      try {
+        [pts, v] = (await Promise.all([s.data(), val.data()])) as [Float32Array, Float32Array];
+      } finally {
+        s.dispose();
+      }
       const ref = v.subarray(0, Math.min(val.shape[0], 1000) * 2);
       out['val/mmd'] = { value: mmd(pts, ref, 2), kind: 'sample' };
       if (this.data.modes) {
@@ -522,20 +540,29 @@ export class Ddpm implements Model {
 
   /** `n` samples by the reverse chain (sampleSteps steps) from x_T = `noise` (or drawn with `seed`); data space */
   sample(n: number, noise?: tf.Tensor2D, seed = 0): tf.Tensor2D {
-    const r = this.reverse({ n, seed, noise });
-    return tf.tensor2d(r.samples, [n, this.D]);
+    this.requireBuilt('reverse');
+    return this.params!.withEma(() => this.reverseNow({ n, seed, noise })).out;
   }
 
   /**
    * The reverse chain, keeping x_t at the asked t (frames for the views). The chain's
    * per-step noise comes from `seed`; x_T from `noise` or, if not given, from `seed` too.
    */
-  reverse(opts: ReverseOptions): ReverseResult {
+  async reverse(opts: ReverseOptions): Promise<ReverseResult> {
     this.requireBuilt('reverse');
-    return this.params!.withEma(() => this.reverseNow(opts));
+    // the chain runs with the averaged weights; its frames are read back after (withEma swaps the weights)
+    const r = this.params!.withEma(() => this.reverseNow(opts));
+    const all = [r.out, ...r.frames];
+    try {
+      const values = (await Promise.all(all.map((t) => t.data()))) as Float32Array[];
+      return { samples: values[0].slice(), frames: values.slice(1).map((v) => v.slice()), t: r.t };
+    } finally {
+      tf.dispose(all);
+    }
   }
 
-  private reverseNow(opts: ReverseOptions): ReverseResult {
+  /** the reverse chain's samples [n, D] and kept frames in data space, as tensors (the caller disposes them) */
+  private reverseNow(opts: ReverseOptions): { out: tf.Tensor2D; frames: tf.Tensor2D[]; t: number[] } {
     const { n, seed } = opts;
     if (opts.variance !== undefined && !['beta', 'posterior'].includes(opts.variance)) throw new Error(`ddpm: variance must be 'beta' | 'posterior' (got '${String(opts.variance)}')`);
     const s = this.sched!;
@@ -548,13 +575,11 @@ export class Ddpm implements Model {
       for (const v of visited) if (Math.abs(v - want) < Math.abs(best - want)) best = v;
       keep.add(best);
     }
-    const frames: Float32Array[] = [];
+    const frames: tf.Tensor2D[] = [];
     const ts: number[] = [];
     const record = (x: tf.Tensor2D, t: number) => {
       if (!keep.has(t)) return;
-      const d = tf.tidy(() => this.toData(x));
-      frames.push((d.dataSync() as Float32Array).slice());
-      d.dispose();
+      frames.push(tf.tidy(() => this.toData(x)));
       ts.push(t);
     };
     let x: tf.Tensor2D = opts.noise ? tf.clone(opts.noise) : (normal([n, this.D], subSeed(seed, 0, 7)) as tf.Tensor2D);
@@ -591,9 +616,8 @@ export class Ddpm implements Model {
       record(x, prev);
     }
     const out = tf.tidy(() => this.toData(x));
-    const samples = (out.dataSync() as Float32Array).slice();
-    tf.dispose([x, out]);
-    return { samples, frames, t: ts };
+    x.dispose();
+    return { out, frames, t: ts };
   }
 
   /**
@@ -602,13 +626,9 @@ export class Ddpm implements Model {
    * for the model without x̂_0 clipping. One x_t per term; the sum over t is every term
    * or a stratified estimate of it (nllTimesteps).
    */
-  testNll(x: tf.Tensor2D, seed: number): TestNll {
+  async testNll(x: tf.Tensor2D, seed: number): Promise<TestNll> {
     this.requireBuilt('testNll');
     if (!this.image) throw new Error('ddpm.testNll: the bound is defined on 8-bit images (dequantized); on 2-D points judge the samples (val/mmd)');
-    return this.params!.withEma(() => this.testNllNow(x, seed));
-  }
-
-  private testNllNow(x: tf.Tensor2D, seed: number): TestNll {
     const s = this.sched!;
     const n = x.shape[0];
     const D = this.D;
@@ -617,17 +637,46 @@ export class Ddpm implements Model {
     const chunk = this.config.net === 'unet' ? 100 : 500;
     for (let r = 0; r < n; r += chunk) {
       const m = Math.min(chunk, n - r);
-      // dequantize: u = (k + U)/256 with k = round(255·x), then y = 2u − 1
-      const y0 = tf.tidy(() => {
-        const k = tf.round(tf.mul(tf.slice(x, [r, 0], [m, -1]), 255));
-        return tf.sub(tf.mul(tf.div(tf.add(k, uniform([m, D], subSeed(seed, r, 1))), 256), 2), 1) as tf.Tensor2D;
-      });
+      // a chunk's terms with the averaged weights, then read back (outside withEma: it swaps the weights)
+      const { terms, weights } = this.params!.withEma(() => this.boundTerms(x, seed, r, m));
+      let v: Float32Array;
+      try {
+        v = (await terms.data()) as Float32Array;
+      } finally {
+        terms.dispose();
+      }
       const acc = new Float64Array(m);
-      const add = (v: tf.Tensor, weight = 1) => {
-        const a = v.dataSync();
-        for (let i = 0; i < m; i++) acc[i] += weight * a[i];
-        v.dispose();
-      };
+      weights.forEach((weight, j) => {
+        for (let i = 0; i < m; i++) acc[i] += weight * v[j * m + i];
+      });
+      // density of u = (y + 1)/2 is 2^D that of y; then the 8-bit scale: + D log 256
+      for (let i = 0; i < m; i++) nll[r + i] = acc[i] - D * Math.log(2) + D * Math.log(256);
+    }
+    const res = Float32Array.from(nll);
+    for (const v of res) if (!Number.isFinite(v)) throw new Error(`ddpm.testNll: a non-finite bound (${v})`);
+    return { nll: res, kind: 'bound', details: { timesteps: T, termsPerExample: Math.min(T, this.config.nllTimesteps) } };
+  }
+
+  /**
+   * The bound's terms for rows r..r+m of x, each [m], stacked as [terms, m] (L_T first, then
+   * the slots of boundSlots), with the weight of each in the sum; not read back.
+   */
+  private boundTerms(x: tf.Tensor2D, seed: number, r: number, m: number): { terms: tf.Tensor2D; weights: number[] } {
+    const s = this.sched!;
+    const D = this.D;
+    const T = s.T;
+    // dequantize: u = (k + U)/256 with k = round(255·x), then y = 2u − 1
+    const y0 = tf.tidy(() => {
+      const k = tf.round(tf.mul(tf.slice(x, [r, 0], [m, -1]), 255));
+      return tf.sub(tf.mul(tf.div(tf.add(k, uniform([m, D], subSeed(seed, r, 1))), 256), 2), 1) as tf.Tensor2D;
+    });
+    const parts: tf.Tensor[] = [];
+    const weights: number[] = [];
+    const add = (v: tf.Tensor, weight = 1) => {
+      parts.push(v);
+      weights.push(weight);
+    };
+    try {
       // L_T = KL(N(√ᾱ_T y0, (1−ᾱ_T)) ‖ N(0, 1)) summed over dims
       {
         const abT = s.alphaBars[T - 1];
@@ -674,13 +723,11 @@ export class Ddpm implements Model {
           weight,
         );
       });
+      return { terms: tf.stack(parts) as tf.Tensor2D, weights };
+    } finally {
       y0.dispose();
-      // density of u = (y + 1)/2 is 2^D that of y; then the 8-bit scale: + D log 256
-      for (let i = 0; i < m; i++) nll[r + i] = acc[i] - D * Math.log(2) + D * Math.log(256);
+      tf.dispose(parts);
     }
-    const res = Float32Array.from(nll);
-    for (const v of res) if (!Number.isFinite(v)) throw new Error(`ddpm.testNll: a non-finite bound (${v})`);
-    return { nll: res, kind: 'bound', details: { timesteps: T, termsPerExample: Math.min(T, this.config.nllTimesteps) } };
   }
 
   /**

@@ -97,7 +97,7 @@ export function diffusionViews(ctx: EngineContext): Pick<LatentLab.Views, 'rever
   };
 
   return {
-    reverseProcess(model, opts = {}) {
+    async reverseProcess(model, opts = {}) {
       built(model, 'reverseProcess');
       need(model instanceof Ddpm, `lab.views.reverseProcess: shows the reverse chain of a ddpm, not a ${model.family}`);
       const info = model.dataInfo!;
@@ -108,7 +108,7 @@ export function diffusionViews(ctx: EngineContext): Pick<LatentLab.Views, 'rever
       const F = Math.max(2, Math.min(60, Math.floor(opts.frames ?? (image ? 10 : 11))));
       const seed = Math.floor(opts.seed ?? 1234);
       const s = model.schedule();
-      const r = model.reverse({ n, seed, steps: opts.steps, keep: spaced(s.T, 0, F), variance: opts.variance });
+      const r = await model.reverse({ n, seed, steps: opts.steps, keep: spaced(s.T, 0, F), variance: opts.variance });
       const D = r.frames[0].length / n;
       const alphaBar = r.t.map((t) => alphaBarAt(s, t));
       // std in diffusion space: images back to [−1, 1] (clipped frames, so an estimate there)
@@ -138,7 +138,7 @@ export function diffusionViews(ctx: EngineContext): Pick<LatentLab.Views, 'rever
       return out;
     },
 
-    forwardProcess(data, model, opts = {}) {
+    async forwardProcess(data, model, opts = {}) {
       need(model instanceof Ddpm, `lab.views.forwardProcess: shows the forward process of a ddpm, not a ${model?.family ?? typeof model}`);
       const ds = data as Dataset;
       const split = splitOf(data);
@@ -162,8 +162,12 @@ export function diffusionViews(ctx: EngineContext): Pick<LatentLab.Views, 'rever
       // x_t = √ᾱ_t x_0 + √(1−ᾱ_t) ε in diffusion space, the same ε in every frame
       const x0 = split.x.subarray(0, n * D).map((v) => (image ? 2 * v - 1 : v));
       const e = normal([n * D], seed);
-      const eps = e.dataSync() as Float32Array;
-      e.dispose();
+      let eps: Float32Array;
+      try {
+        eps = (await e.data()) as Float32Array;
+      } finally {
+        e.dispose();
+      }
       const alphaBar = ts.map((t) => alphaBarAt(s, t));
       const frames = alphaBar.map((ab) => {
         const a = Math.sqrt(ab);

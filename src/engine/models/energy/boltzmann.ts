@@ -14,10 +14,10 @@
 // Sampling draws v exactly from the enumerated p(v); `gibbs` runs the usual
 // unit-by-unit chain (with clamped units for completion) to watch it mix.
 import * as tf from '@tensorflow/tfjs';
-import { uniform } from '../../ops/random';
+import { uniform, uniformValues } from '../../ops/random';
 import { mulberry32, type Rng } from '../../util/rng';
 import { loadNamed, uniqueName } from '../../nn/params';
-import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, TestNll } from '../types';
+import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, StepMetrics, TestNll } from '../types';
 import { logSumExp64 } from '../../nn/reduce';
 
 /** the most units (visible + hidden) a Boltzmann machine may have: it enumerates 2^units states */
@@ -55,11 +55,20 @@ export interface GibbsResult {
   sweeps: number;
 }
 
+/** the values of every noise bank `noise` made: `sample` reads its uniforms on the host */
+const noiseBanks = new WeakMap<tf.Tensor, Float32Array>();
+
 /** all 2^d binary rows, [2^d, d]: bit i of the row index is unit i */
 export function allBinaryStates(d: number): Float32Array {
   const x = new Float32Array((1 << d) * d);
   for (let s = 0; s < 1 << d; s++) for (let i = 0; i < d; i++) x[s * d + i] = (s >> i) & 1;
   return x;
+}
+
+/** p(v) from F(v): exp(F(v) − log Z) */
+function probabilitiesOf(F: Float64Array): Float64Array {
+  const logZ = logSumExp64(F);
+  return F.map((f) => Math.exp(f - logZ));
 }
 
 export class Boltzmann implements Model {
@@ -74,6 +83,14 @@ export class Boltzmann implements Model {
   private Hs: tf.Tensor2D | null = null;
   private D = 0;
   private data: DataInfo | null = null;
+  /**
+   * F(v) of every visible configuration for the current weights, read back after every
+   * change (`sample` is synchronous and draws from p(v) on the host)
+   */
+  private hostF: Float64Array | null = null;
+  /** identifies the read of hostF under way after build or setWeights (which cannot wait for it) */
+  private pendingF: object | null = null;
+  private pendingError: unknown = null;
 
   constructor(cfg: BoltzmannConfig = {}) {
     this.config = { hidden: cfg.hidden ?? 0, initScale: cfg.initScale ?? 0.1 };
@@ -140,6 +157,34 @@ export class Boltzmann implements Model {
     this.b = tf.variable(tf.zeros([K]), true, uniqueName('boltzmann_b'));
     this.V = tf.tensor2d(allBinaryStates(D), [1 << D, D]);
     if (H > 0) this.Hs = tf.tensor2d(allBinaryStates(H), [1 << H, H]);
+    this.readMarginalsLater();
+  }
+
+  /** starts reading F(v) of the current weights back into hostF (see `sample`) */
+  private readMarginalsLater(): void {
+    const F = this.logMarginalTensor();
+    this.hostF = null;
+    this.pendingError = null;
+    const token = {};
+    this.pendingF = token;
+    void (async () => {
+      try {
+        const v = await F.data();
+        if (this.pendingF === token) this.hostF = Float64Array.from(v);
+      } catch (e) {
+        if (this.pendingF === token) this.pendingError = e;
+      } finally {
+        F.dispose();
+        if (this.pendingF === token) this.pendingF = null;
+      }
+    })();
+  }
+
+  /** F(v) of the current weights on the host, for `sample` */
+  private marginalsOnHost(): Float64Array {
+    if (this.pendingError) throw this.pendingError;
+    if (!this.hostF) throw new Error('boltzmann.sample: the new weights are still being read back (await a training step, testNll or probabilities() first)');
+    return this.hostF;
   }
 
   private need(): void {
@@ -181,32 +226,35 @@ export class Boltzmann implements Model {
   }
 
   /** F(v) for every visible configuration, in float64 */
-  logMarginals(): Float64Array {
+  async logMarginals(): Promise<Float64Array> {
     const F = this.logMarginalTensor();
-    const out = Float64Array.from(F.dataSync());
-    F.dispose();
-    return out;
+    try {
+      return Float64Array.from(await F.data());
+    } finally {
+      F.dispose();
+    }
   }
 
   /** log Z, exact */
-  logPartition(): number {
-    return logSumExp64(this.logMarginals());
+  async logPartition(): Promise<number> {
+    return logSumExp64(await this.logMarginals());
   }
 
   /**
    * The exact p(v) of every one of the 2^D visible configurations; configuration k has
    * visible unit i = bit i of k (pixel i in row-major order).
    */
-  probabilities(): Float64Array {
-    const F = this.logMarginals();
-    const logZ = logSumExp64(F);
-    return F.map((f) => Math.exp(f - logZ));
+  async probabilities(): Promise<Float64Array> {
+    return probabilitiesOf(await this.logMarginals());
   }
 
   /** the configuration index of each row (bit i = unit i); rows must be 0/1 */
-  configIndex(x: Float32Array | tf.Tensor2D): Int32Array {
+  async configIndex(x: Float32Array | tf.Tensor2D): Promise<Int32Array> {
+    return this.indexOf(x instanceof Float32Array ? x : ((await x.data()) as Float32Array));
+  }
+
+  private indexOf(v: Float32Array): Int32Array {
     const D = this.D;
-    const v = x instanceof Float32Array ? x : (x.dataSync() as Float32Array);
     if (v.length % D !== 0) throw new Error(`boltzmann: rows of ${D} values expected`);
     const n = v.length / D;
     const idx = new Int32Array(n);
@@ -223,8 +271,12 @@ export class Boltzmann implements Model {
   }
 
   /** the exact mean NLL of a batch (a scalar tensor, differentiable): log Z - mean_rows F(v) */
-  meanNll(x: tf.Tensor2D): tf.Scalar {
-    const idx = this.configIndex(x);
+  async meanNll(x: tf.Tensor2D): Promise<tf.Scalar> {
+    return this.meanNllOf(await this.configIndex(x));
+  }
+
+  /** meanNll of the rows with these configuration indices */
+  private meanNllOf(idx: Int32Array): tf.Scalar {
     const w = new Float32Array(1 << this.D);
     for (const k of idx) w[k] += 1 / idx.length;
     return tf.tidy(() => {
@@ -233,25 +285,38 @@ export class Boltzmann implements Model {
     });
   }
 
-  trainStep(x: tf.Tensor2D, _step: number, ctx: StepContext): Record<string, number> {
+  async trainStep(x: tf.Tensor2D, _step: number, ctx: StepContext): Promise<StepMetrics> {
     this.need();
-    const loss = ctx.minimize('boltzmann', () => this.meanNll(x), [this.U!, this.b!]);
-    return { 'train/loss': loss };
+    const idx = await this.configIndex(x);
+    this.pendingF = null;
+    this.hostF = null;
+    const loss = ctx.minimize('boltzmann', () => this.meanNllOf(idx), [this.U!, this.b!]);
+    // F(v) of the updated weights for `sample`, read back with the loss
+    let F: tf.Tensor1D | null = null;
+    try {
+      F = this.logMarginalTensor();
+      const [l, f] = await Promise.all([loss.data(), F.data()]);
+      this.hostF = Float64Array.from(f);
+      this.pendingError = null;
+      return { 'train/loss': l[0] };
+    } finally {
+      tf.dispose([loss, F ?? []]);
+    }
   }
 
   /** -log p(v) per row in nats, exact */
-  testNll(x: tf.Tensor2D, _seed?: number): TestNll {
+  async testNll(x: tf.Tensor2D, _seed?: number): Promise<TestNll> {
     this.need();
-    const idx = this.configIndex(x);
-    const F = this.logMarginals();
+    const idx = await this.configIndex(x);
+    const F = await this.logMarginals();
     const logZ = logSumExp64(F);
     const nll = new Float32Array(idx.length);
     for (let r = 0; r < idx.length; r++) nll[r] = logZ - F[idx[r]];
     return { nll, kind: 'exact', details: { logZ } };
   }
 
-  evaluate(val: tf.Tensor2D, _seed?: number): Record<string, MetricValue> {
-    const { nll, details } = this.testNll(val);
+  async evaluate(val: tf.Tensor2D, _seed?: number): Promise<Record<string, MetricValue>> {
+    const { nll, details } = await this.testNll(val);
     let mean = 0;
     for (const v of nll) mean += v / nll.length;
     return {
@@ -263,16 +328,24 @@ export class Boltzmann implements Model {
 
   /** one uniform per sample: the exact sampler inverts p(v)'s cumulative distribution at it */
   noise(n: number, seed: number): tf.Tensor2D {
-    return uniform([n, 1], seed) as tf.Tensor2D;
+    const bank = uniform([n, 1], seed) as tf.Tensor2D;
+    noiseBanks.set(bank, uniformValues(seed, n));
+    return bank;
   }
 
-  /** n exact draws from p(v), [n, D] 0/1 */
+  /**
+   * n exact draws from p(v), [n, D] 0/1. `noise` must come from `noise` (its uniforms are
+   * known on the host without a read).
+   */
   sample(n: number, noise?: tf.Tensor2D, seed = 0): tf.Tensor2D {
     this.need();
-    const bank = noise ?? this.noise(n, seed);
-    const u = bank.dataSync();
-    if (bank !== noise) bank.dispose();
-    const p = this.probabilities();
+    let u: Float32Array;
+    if (noise) {
+      const known = noiseBanks.get(noise);
+      if (!known) throw new Error('boltzmann.sample: the noise must come from model.noise(n, seed)');
+      u = known;
+    } else u = uniformValues(seed, n); // the values of this.noise(n, seed)
+    const p = probabilitiesOf(this.marginalsOnHost());
     const cdf = new Float64Array(p.length);
     let acc = 0;
     for (let k = 0; k < p.length; k++) cdf[k] = acc += p[k];
@@ -293,12 +366,15 @@ export class Boltzmann implements Model {
   }
 
   /** the couplings and biases the energy uses: U (K x K, symmetric, zero diagonal) and b (K); units are visible, then hidden */
-  couplings(): { U: Float32Array; b: Float32Array; visible: number; hidden: number } {
+  async couplings(): Promise<{ U: Float32Array; b: Float32Array; visible: number; hidden: number }> {
     this.need();
     const Us = this.couplingsTensor();
-    const U = Us.dataSync() as Float32Array;
-    Us.dispose();
-    return { U: Float32Array.from(U), b: Float32Array.from(this.b!.dataSync() as Float32Array), visible: this.D, hidden: this.config.hidden };
+    try {
+      const [U, b] = await Promise.all([Us.data(), this.b!.data()]);
+      return { U: Float32Array.from(U as Float32Array), b: Float32Array.from(b as Float32Array), visible: this.D, hidden: this.config.hidden };
+    } finally {
+      Us.dispose();
+    }
   }
 
   /**
@@ -306,7 +382,7 @@ export class Boltzmann implements Model {
    * updates every unit that is not clamped, visible then hidden; clamped visible units
    * keep their `init` values, so the chain samples p(free | clamped).
    */
-  gibbs(opts: GibbsOptions = {}): GibbsResult {
+  async gibbs(opts: GibbsOptions = {}): Promise<GibbsResult> {
     this.need();
     const D = this.D;
     const H = this.config.hidden;
@@ -315,7 +391,7 @@ export class Boltzmann implements Model {
     const sweeps = Math.max(0, Math.floor(opts.steps ?? 100));
     const every = Math.max(1, Math.floor(opts.every ?? 1));
     const rng = mulberry32(opts.seed ?? 0);
-    const { U, b } = this.couplings();
+    const { U, b } = await this.couplings();
     const clamped = new Uint8Array(D);
     if (opts.clamp !== undefined) {
       if (opts.clamp.length !== D) throw new Error(`boltzmann.gibbs: clamp needs ${D} flags (one per visible unit), got ${opts.clamp.length}`);
@@ -381,6 +457,7 @@ export class Boltzmann implements Model {
     const Us = this.couplingsTensor();
     this.U!.assign(Us);
     Us.dispose();
+    this.readMarginalsLater();
   }
 
   toJSON(): Record<string, unknown> {

@@ -41,8 +41,8 @@ import { ais, exactLogZ, type AisResult, type Bipartite } from '../../eval/ais';
 import { bernoulli, uniform } from '../../ops/random';
 import { mulberry32, type Rng } from '../../util/rng';
 import { loadNamed, uniqueName } from '../../nn/params';
-import { bernoulliEntropy, checkAis, clampMix, gibbsInputs, logit, partition, perRow, requireBinary, type AisSettings, type GibbsRequest } from './rbm';
-import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, TestNll } from '../types';
+import { bernoulliEntropy, checkAis, clampMix, gibbsInputs, logit, partition, perRow, requireBinary, type AisSettings, type GibbsRequest, type Partition } from './rbm';
+import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, StepMetrics, TestNll } from '../types';
 
 export type DbmConfig = LatentLab.DbmConfig;
 
@@ -70,7 +70,7 @@ export class Dbm implements Model {
   private chainV: tf.Tensor2D | null = null;
   private chainH2: tf.Tensor2D | null = null;
   private version = 0;
-  private cachedZ: { key: string; value: ReturnType<typeof partition> } | null = null;
+  private cachedZ: { key: string; value: Partition } | null = null;
 
   constructor(cfg: DbmConfig = {}) {
     const layers = cfg.layers ?? [500, 1000];
@@ -224,30 +224,30 @@ export class Dbm implements Model {
     }));
   }
 
-  private withParams<T>(f: (p: Bipartite, base: Float32Array) => T): T {
+  private async withParams<T>(f: (p: Bipartite, base: Float32Array) => Promise<T>): Promise<T> {
     const p = this.params();
     try {
-      const m = this.baseMean!.dataSync() as Float32Array;
-      return f(p, Float32Array.from(m, (q) => logit(Math.min(1 - 1e-3, Math.max(1e-3, q)))));
+      const m = (await this.baseMean!.data()) as Float32Array;
+      return await f(p, Float32Array.from(m, (q) => logit(Math.min(1 - 1e-3, Math.max(1e-3, q)))));
     } finally {
       tf.dispose([p.W, p.b, p.c]);
     }
   }
 
   /** log Z by AIS over (v, h2) with h1 summed out */
-  logZ(opts: { chains?: number; betas?: number; seed?: number } = {}): AisResult {
+  logZ(opts: { chains?: number; betas?: number; seed?: number } = {}): Promise<AisResult> {
     return this.withParams((p, base) => ais(p, { chains: opts.chains ?? this.config.ais.chains, betas: opts.betas ?? this.config.ais.betas, seed: opts.seed ?? 0, base }));
   }
 
   /** log Z exactly (enumerates h1, or (v, h2), whichever has at most 20 units and is smaller) */
-  exactLogZ(): number {
+  exactLogZ(): Promise<number> {
     return this.withParams((p) => exactLogZ(p));
   }
 
-  private partitionFor(seed: number): ReturnType<typeof partition> {
+  private async partitionFor(seed: number): Promise<Partition> {
     const key = `${this.version}:${seed}:${this.config.ais.chains}:${this.config.ais.betas}`;
     if (this.cachedZ?.key === key) return this.cachedZ.value;
-    const value = this.withParams((p, base) => partition(p, base, this.config.ais, seed));
+    const value = await this.withParams((p, base) => partition(p, base, this.config.ais, seed));
     this.cachedZ = { key, value };
     return value;
   }
@@ -285,12 +285,12 @@ export class Dbm implements Model {
     });
   }
 
-  trainStep(x: tf.Tensor2D, step: number, ctx: StepContext): Record<string, number> {
+  trainStep(x: tf.Tensor2D, step: number, ctx: StepContext): StepMetrics {
     this.need();
     const stage = this.stageAt(step, ctx.totalSteps);
     const rng = mulberry32(ctx.seed());
     const k = this.config.k;
-    let out: Record<string, number>;
+    let out: StepMetrics;
     if (stage === 1) out = this.pretrainBottom(x, ctx, rng, k);
     else if (stage === 2) out = this.pretrainTop(x, ctx, rng, k);
     else out = this.trainJoint(x, ctx, rng, k);
@@ -299,7 +299,7 @@ export class Dbm implements Model {
   }
 
   /** RBM 1 with doubled bottom-up input: F1(s) = −bᵀs − Σ ζ(c1 + sW1), s = v + v' (two tied copies) */
-  private pretrainBottom(x: tf.Tensor2D, ctx: StepContext, rng: Rng, k: number): Record<string, number> {
+  private pretrainBottom(x: tf.Tensor2D, ctx: StepContext, rng: Rng, k: number): StepMetrics {
     this.observe(x, null);
     const F1 = (s: tf.Tensor2D) => tf.neg(tf.add(tf.reshape(tf.matMul(s, tf.reshape(this.b!, [this.D, 1])), [-1]), tf.sum(tf.softplus(tf.add(tf.matMul(s, this.w1), this.c1!)), 1)));
     const { s0, sNeg, recon } = tf.tidy(() => {
@@ -315,13 +315,13 @@ export class Dbm implements Model {
       return { s0, sNeg: s, recon: recon! };
     });
     const gap = ctx.minimize('dbm_rbm1', () => tf.sub(tf.mean(F1(s0)), tf.mean(F1(sNeg))) as tf.Scalar, [this.W1!, this.b!, this.c1!]);
-    const r = recon.dataSync()[0];
-    tf.dispose([s0, sNeg, recon]);
-    return { 'train/recon': r, 'train/free_energy_gap': gap };
+    tf.dispose([s0, sNeg]);
+    // both read back by the trainer
+    return { 'train/recon': recon, 'train/free_energy_gap': gap };
   }
 
   /** RBM 2 with doubled top-down input: F2(h1) = −c1'ᵀh1 − 2 Σ ζ(c2 + h1W2) (two tied copies of h2) */
-  private pretrainTop(x: tf.Tensor2D, ctx: StepContext, rng: Rng, k: number): Record<string, number> {
+  private pretrainTop(x: tf.Tensor2D, ctx: StepContext, rng: Rng, k: number): StepMetrics {
     const h1 = tf.tidy(() => bernoulli(tf.sigmoid(tf.add(tf.mul(2, tf.matMul(x, this.w1)), this.c1!)), rng.seed()) as tf.Tensor2D);
     const q2 = this.updateMu2(h1);
     this.observe(x, q2);
@@ -348,12 +348,11 @@ export class Dbm implements Model {
       return { hNeg: h, recon: recon! };
     });
     const gap = ctx.minimize('dbm_rbm2', () => tf.sub(tf.mean(F2(h1)), tf.mean(F2(hNeg))) as tf.Scalar, [this.W2!, this.c1top!, this.c2!]);
-    const r = recon.dataSync()[0];
-    tf.dispose([h1, hNeg, recon]);
-    return { 'train/recon': r, 'train/free_energy_gap': gap };
+    tf.dispose([h1, hNeg]);
+    return { 'train/recon': recon, 'train/free_energy_gap': gap };
   }
 
-  private trainJoint(x: tf.Tensor2D, ctx: StepContext, rng: Rng, k: number): Record<string, number> {
+  private trainJoint(x: tf.Tensor2D, ctx: StepContext, rng: Rng, k: number): StepMetrics {
     if (!this.composed) {
       // the two estimates of h1's biases, averaged
       if (this.pretrained2) tf.tidy(() => this.c1!.assign(tf.mul(0.5, tf.add(this.c1!, this.c1top!))));
@@ -377,7 +376,7 @@ export class Dbm implements Model {
       }
       return { v, h2 };
     });
-    const recon = tf.tidy(() => tf.mean(tf.sum(tf.square(tf.sub(x, this.visibleProb(mu1))), 1)).dataSync()[0]);
+    const recon = tf.tidy(() => tf.mean(tf.sum(tf.square(tf.sub(x, this.visibleProb(mu1))), 1)) as tf.Scalar);
     const gap = ctx.minimize('dbm', () => tf.sub(tf.mean(this.meanEnergy(x, mu1, mu2)), tf.mean(this.freeEnergy(v, h2))) as tf.Scalar, [this.W1!, this.W2!, this.b!, this.c1!, this.c2!]);
     tf.dispose([mu1, mu2, this.chainV!, this.chainH2!]);
     this.chainV = v;
@@ -388,7 +387,7 @@ export class Dbm implements Model {
   // ---- evaluation ----
 
   /** mean-field reconstruction error and the mean bound on log p*(v) (no log Z) */
-  evaluate(val: tf.Tensor2D): Record<string, MetricValue> {
+  async evaluate(val: tf.Tensor2D): Promise<Record<string, MetricValue>> {
     this.need();
     const n = val.shape[0];
     let recon = 0;
@@ -400,9 +399,13 @@ export class Dbm implements Model {
         const { mu1, mu2 } = this.meanField(rows);
         return [tf.sum(tf.square(tf.sub(rows, this.visibleProb(mu1)))), tf.sum(this.variationalBound(rows, mu1, mu2))];
       });
-      recon += r.dataSync()[0];
-      bound += b.dataSync()[0];
-      tf.dispose([r, b]);
+      try {
+        const [rv, bv] = await Promise.all([r.data(), b.data()]);
+        recon += rv[0];
+        bound += bv[0];
+      } finally {
+        tf.dispose([r, b]);
+      }
     }
     return { 'val/recon': { value: recon / Math.max(1, n), kind: 'info' }, 'val/mean_field_bound': { value: bound / Math.max(1, n), kind: 'info' } };
   }
@@ -411,17 +414,17 @@ export class Dbm implements Model {
    * −B(v; μ) + log Z per row: an upper bound on −log p(v) when log Z is exact (kind 'bound'),
    * an AIS estimate of that bound otherwise (kind 'estimate', stderr = AIS's, of log Z).
    */
-  testNll(x: tf.Tensor2D, seed: number): TestNll {
+  async testNll(x: tf.Tensor2D, seed: number): Promise<TestNll> {
     this.need();
-    requireBinary('dbm', x);
+    await requireBinary('dbm', x);
     const iters = this.config.testMeanFieldIters;
-    const B = perRow(x, (rows) =>
+    const B = await perRow(x, (rows) =>
       tf.tidy(() => {
         const { mu1, mu2 } = this.meanField(rows, iters);
         return this.variationalBound(rows, mu1, mu2);
       }),
     );
-    const Z = this.partitionFor(seed);
+    const Z = await this.partitionFor(seed);
     const nll = Float32Array.from(B, (b) => Z.logZ - b);
     for (const v of nll) if (!Number.isFinite(v)) throw new Error(`dbm: a non-finite NLL (${v}): the model diverged`);
     const details = { logZ: Z.logZ, logZStderr: Z.stderr, chains: Z.chains, betas: Z.betas, meanFieldIters: iters, bound: 1, exactLogZ: Z.exact ? 1 : 0 };
@@ -471,13 +474,16 @@ export class Dbm implements Model {
   }
 
   /** layer 1: rows of W1ᵀ [H1, D]; layer 2: rows of (W1 W2)ᵀ [H2, D], h2's weights projected linearly to pixels */
-  filters(layer = 1): { data: Float32Array; count: number; dim: number } {
+  async filters(layer = 1): Promise<{ data: Float32Array; count: number; dim: number }> {
     this.need();
     if (layer !== 1 && layer !== 2) throw new Error(`dbm.filters: layer must be 1 or 2, got ${layer}`);
     const t = tf.tidy(() => tf.transpose(layer === 1 ? this.w1 : tf.matMul(this.w1, this.w2)));
-    const data = Float32Array.from(t.dataSync() as Float32Array);
-    t.dispose();
-    return { data, count: this.config.layers[layer - 1], dim: this.D };
+    try {
+      const data = Float32Array.from((await t.data()) as Float32Array);
+      return { data, count: this.config.layers[layer - 1], dim: this.D };
+    } finally {
+      t.dispose();
+    }
   }
 
   /**
@@ -486,7 +492,7 @@ export class Dbm implements Model {
    * else random 0/1 pixels), h2 starting from a draw of the mean-field posterior of it.
    * Clamped pixels keep init's values at every step: exact sampling of p(free | clamped).
    */
-  gibbs(req: GibbsRequest): Float32Array[] {
+  async gibbs(req: GibbsRequest): Promise<Float32Array[]> {
     this.need();
     const D = this.D;
     const { n, steps, every, init, mask } = gibbsInputs('dbm', req, D);
@@ -494,10 +500,11 @@ export class Dbm implements Model {
     const initT = init ? tf.tensor2d(init, [n, D]) : null;
     const maskT = mask ? tf.tensor2d(mask, [1, D]) : null;
     const start = initT ?? (tf.tidy(() => tf.cast(tf.less(uniform([n, D], rng.seed()), 0.5), 'float32')) as tf.Tensor2D);
-    const frames: Float32Array[] = [Float32Array.from(start.dataSync() as Float32Array)];
     let v = tf.clone(start);
     let h2 = tf.tidy(() => bernoulli(this.meanField(start, 5).mu2, rng.seed()) as tf.Tensor2D);
+    const frames: Float32Array[] = [];
     try {
+      frames.push(Float32Array.from((await start.data()) as Float32Array));
       for (let t = 1; t <= steps; t++) {
         const want = t % every === 0 || t === steps;
         const { nv, nh, frame } = tf.tidy((): { nv: tf.Tensor2D; nh: tf.Tensor2D; frame?: tf.Tensor2D } => {
@@ -512,8 +519,11 @@ export class Dbm implements Model {
         v = nv as tf.Tensor2D;
         h2 = nh as tf.Tensor2D;
         if (frame) {
-          frames.push(Float32Array.from(frame.dataSync() as Float32Array));
-          frame.dispose();
+          try {
+            frames.push(Float32Array.from((await frame.data()) as Float32Array));
+          } finally {
+            frame.dispose();
+          }
         }
       }
     } finally {

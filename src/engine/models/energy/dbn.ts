@@ -27,8 +27,8 @@ import * as tf from '@tensorflow/tfjs';
 import { ais, exactLogZ, type AisResult, type VisibleKind } from '../../eval/ais';
 import { bernoulli, uniform } from '../../ops/random';
 import { mulberry32, type Rng } from '../../util/rng';
-import { bernoulliEntropy, bernoulliLogLik, checkAis, clampMix, gibbsInputs, partition, perRow, RbmLayer, requireBinary, type AisSettings, type GibbsRequest } from './rbm';
-import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, TestNll } from '../types';
+import { bernoulliEntropy, bernoulliLogLik, checkAis, clampMix, gibbsInputs, partition, perRow, RbmLayer, requireBinary, type AisSettings, type GibbsRequest, type Partition } from './rbm';
+import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, StepMetrics, TestNll } from '../types';
 
 export type DbnConfig = LatentLab.DbnConfig;
 
@@ -40,7 +40,7 @@ export class Dbn implements Model {
   private stack: RbmLayer[] = [];
   private D = 0;
   private version = 0;
-  private cachedZ: { key: string; value: ReturnType<typeof partition> } | null = null;
+  private cachedZ: { key: string; value: Partition } | null = null;
 
   constructor(cfg: DbnConfig = {}) {
     this.config = {
@@ -103,7 +103,7 @@ export class Dbn implements Model {
     return Math.min(L - 1, Math.floor(s / (this.config.layerSteps ?? DEFAULT_LAYER_STEPS)));
   }
 
-  trainStep(x: tf.Tensor2D, step: number, ctx: StepContext): Record<string, number> {
+  async trainStep(x: tf.Tensor2D, step: number, ctx: StepContext): Promise<StepMetrics> {
     const stack = this.need();
     const l = this.layerAt(step, ctx.totalSteps);
     const rng = mulberry32(ctx.seed());
@@ -114,7 +114,7 @@ export class Dbn implements Model {
       return l === 0 ? tf.clone(h) : h;
     });
     try {
-      const { gap, recon } = stack[l].cdStep(ctx, `dbn_layer${l + 1}`, input, this.config.k, this.config.persistent);
+      const { gap, recon } = await stack[l].cdStep(ctx, `dbn_layer${l + 1}`, input, this.config.k, this.config.persistent);
       this.version++;
       return { 'train/layer': l + 1, 'train/recon': recon, 'train/free_energy_gap': gap };
     } finally {
@@ -123,34 +123,36 @@ export class Dbn implements Model {
   }
 
   /** v → h1 ~ q(h1|v) → E[v|h1]: squared error summed over pixels, averaged over rows */
-  evaluate(val: tf.Tensor2D, seed: number): Record<string, MetricValue> {
+  async evaluate(val: tf.Tensor2D, seed: number): Promise<Record<string, MetricValue>> {
     const L0 = this.need()[0];
-    const recon = perRow(val, (rows, s) => tf.tidy(() => tf.sum(tf.square(tf.sub(rows, L0.visibleMean(L0.sampleHidden(rows, seed + s)))), 1) as tf.Tensor1D));
+    const recon = await perRow(val, (rows, s) => tf.tidy(() => tf.sum(tf.square(tf.sub(rows, L0.visibleMean(L0.sampleHidden(rows, seed + s)))), 1) as tf.Tensor1D));
     return { 'val/recon': { value: recon.reduce((a, b) => a + b, 0) / Math.max(1, recon.length), kind: 'info' } };
   }
 
   /** log Z of the top RBM by AIS (see eval/ais.ts); defaults: the config's chains and betas, seed 0 */
-  logZ(opts: { chains?: number; betas?: number; seed?: number } = {}): AisResult {
+  async logZ(opts: { chains?: number; betas?: number; seed?: number } = {}): Promise<AisResult> {
     const top = this.need()[this.stack.length - 1];
+    await top.ready();
     return ais(top.params(), { chains: opts.chains ?? this.config.ais.chains, betas: opts.betas ?? this.config.ais.betas, seed: opts.seed ?? 0, base: top.aisBase() });
   }
 
   /** log Z of the top RBM exactly (one of its sides must have at most 20 units) */
-  exactLogZ(): number {
+  exactLogZ(): Promise<number> {
     return exactLogZ(this.need()[this.stack.length - 1].params());
   }
 
-  private topPartition(seed: number): ReturnType<typeof partition> {
+  private async topPartition(seed: number): Promise<Partition> {
     const key = `${this.version}:${seed}:${this.config.ais.chains}:${this.config.ais.betas}`;
     if (this.cachedZ?.key === key) return this.cachedZ.value;
     const top = this.need()[this.stack.length - 1];
-    const value = partition(top.params(), top.aisBase(), this.config.ais, seed);
+    await top.ready();
+    const value = await partition(top.params(), top.aisBase(), this.config.ais, seed);
     this.cachedZ = { key, value };
     return value;
   }
 
   /** the bound's expectation part per row (without − log Z_top), averaged over `samples` draws of q */
-  boundTerms(x: tf.Tensor2D, seed: number, samples = this.config.boundSamples): Float32Array {
+  boundTerms(x: tf.Tensor2D, seed: number, samples = this.config.boundSamples): Promise<Float32Array> {
     const stack = this.need();
     const L = stack.length;
     const top = stack[L - 1];
@@ -187,10 +189,10 @@ export class Dbn implements Model {
    * −(lower bound on log p(v)) per row, in nats: an AIS estimate of an upper bound on the
    * NLL (see the top of the file). stderr: AIS's standard error of log Z_top.
    */
-  testNll(x: tf.Tensor2D, seed: number): TestNll {
-    requireBinary('dbn', x);
-    const terms = this.boundTerms(x, seed);
-    const Z = this.topPartition(seed);
+  async testNll(x: tf.Tensor2D, seed: number): Promise<TestNll> {
+    await requireBinary('dbn', x);
+    const terms = await this.boundTerms(x, seed);
+    const Z = await this.topPartition(seed);
     const nll = Float32Array.from(terms, (t) => Z.logZ - t);
     for (const v of nll) if (!Number.isFinite(v)) throw new Error(`dbn: a non-finite NLL (${v}): the model diverged`);
     const details: Record<string, number> = { logZ: Z.logZ, logZStderr: Z.stderr, chains: Z.chains, betas: Z.betas, samples: this.stack.length > 1 ? this.config.boundSamples : 0, bound: this.stack.length > 1 ? 1 : 0, exactLogZ: Z.exact ? 1 : 0 };
@@ -252,7 +254,7 @@ export class Dbn implements Model {
    * Layer l > 1: rows of (W1 W2 … W_l)ᵀ, each unit's weights projected linearly to pixel
    * space (a common picture of deeper units, not an exact receptive field).
    */
-  filters(layer = 1): { data: Float32Array; count: number; dim: number } {
+  async filters(layer = 1): Promise<{ data: Float32Array; count: number; dim: number }> {
     const stack = this.need();
     if (!(Number.isInteger(layer) && layer >= 1 && layer <= stack.length)) throw new Error(`dbn.filters: layer must be 1…${stack.length}, got ${layer}`);
     const t = tf.tidy(() => {
@@ -260,9 +262,12 @@ export class Dbn implements Model {
       for (let l = 1; l < layer; l++) w = tf.matMul(w, stack[l].W as tf.Tensor2D);
       return tf.transpose(w);
     });
-    const data = Float32Array.from(t.dataSync() as Float32Array);
-    t.dispose();
-    return { data, count: stack[layer - 1].H, dim: this.D };
+    try {
+      const data = Float32Array.from((await t.data()) as Float32Array);
+      return { data, count: stack[layer - 1].H, dim: this.D };
+    } finally {
+      t.dispose();
+    }
   }
 
   /**
@@ -274,7 +279,7 @@ export class Dbn implements Model {
    * the recognition weights, then takes one Gibbs step in the top RBM. Clamped pixels are
    * exactly init's values in every frame. With one layer this is the RBM's exact chain.
    */
-  gibbs(req: GibbsRequest): Float32Array[] {
+  async gibbs(req: GibbsRequest): Promise<Float32Array[]> {
     const stack = this.need();
     const top = stack[stack.length - 1];
     const D = this.D;
@@ -283,9 +288,10 @@ export class Dbn implements Model {
     const initT = init ? tf.tensor2d(init, [n, D]) : null;
     const maskT = mask ? tf.tensor2d(mask, [1, D]) : null;
     const start = initT ?? (tf.tidy(() => tf.cast(tf.less(uniform([n, D], rng.seed()), 0.5), 'float32')) as tf.Tensor2D);
-    const frames: Float32Array[] = [Float32Array.from(start.dataSync() as Float32Array)];
     let x = this.up(start, rng);
+    const frames: Float32Array[] = [];
     try {
+      frames.push(Float32Array.from((await start.data()) as Float32Array));
       for (let t = 1; t <= steps; t++) {
         const want = t % every === 0 || t === steps;
         const { next, frame } = tf.tidy((): { next: tf.Tensor2D; frame?: tf.Tensor2D } => {
@@ -304,8 +310,11 @@ export class Dbn implements Model {
         x.dispose();
         x = next as tf.Tensor2D;
         if (frame) {
-          frames.push(Float32Array.from(frame.dataSync() as Float32Array));
-          frame.dispose();
+          try {
+            frames.push(Float32Array.from((await frame.data()) as Float32Array));
+          } finally {
+            frame.dispose();
+          }
         }
       }
     } finally {

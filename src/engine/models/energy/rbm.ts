@@ -27,7 +27,7 @@ import { ais, exactLogZ, exactPlan, type AisResult, type Bipartite, type Visible
 import { bernoulli, normal, uniform } from '../../ops/random';
 import { mulberry32, type Rng } from '../../util/rng';
 import { loadNamed, uniqueName } from '../../nn/params';
-import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, TestNll } from '../types';
+import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, StepMetrics, TestNll } from '../types';
 
 export type AisSettings = LatentLab.AisSettings;
 
@@ -116,6 +116,13 @@ export class RbmLayer {
   chains: tf.Tensor2D | null = null;
   private seen = 0;
   private sigmaNum = 1;
+  /** the values of baseMean, read back after every change (`sample` is synchronous and needs them on the host) */
+  private baseHost: Float32Array;
+  /** the reads of a loaded σ and base mean, under way (setWeights cannot wait for them); see `ready` */
+  private loading: Promise<void> | null = null;
+  /** identifies the latest load */
+  private loadToken: object | null = null;
+  private loadError: unknown = null;
 
   constructor(
     readonly V: number,
@@ -132,6 +139,7 @@ export class RbmLayer {
     this.b = tf.variable(tf.zeros([V]), true, uniqueName(`${prefix}_b`));
     this.c = tf.variable(tf.zeros([H]), true, uniqueName(`${prefix}_c`));
     this.baseMean = tf.variable(tf.fill([V], visible === 'bernoulli' ? 0.5 : 0), false, uniqueName(`${prefix}_base`));
+    this.baseHost = new Float32Array(V).fill(visible === 'bernoulli' ? 0.5 : 0);
     if (visible === 'gaussian') {
       this.sigmaNum = typeof sigmaSetting === 'number' ? sigmaSetting : 1;
       this.sigmaVar = tf.variable(tf.tensor1d([this.sigmaNum]), false, uniqueName(`${prefix}_sigma`));
@@ -139,7 +147,25 @@ export class RbmLayer {
   }
 
   get sigma(): number {
+    return this.sigmaValue();
+  }
+
+  /** σ as a number; throws while a loaded σ is still being read back */
+  private sigmaValue(): number {
+    if (this.sigmaVar) this.settled();
     return this.sigmaNum;
+  }
+
+  /** throws while `load`'s reads are under way, or when they failed (a bad checkpoint) */
+  private settled(): void {
+    if (this.loading) throw new Error('rbm: the loaded weights are still being read back (await a training step, testNll, evaluate or gibbs first)');
+    if (this.loadError) throw this.loadError;
+  }
+
+  /** waits for the values `load` reads back (a checkpoint's σ and base means); throws if they were bad */
+  async ready(): Promise<void> {
+    while (this.loading) await this.loading;
+    if (this.loadError) throw this.loadError;
   }
 
   vars(): tf.Variable[] {
@@ -152,7 +178,7 @@ export class RbmLayer {
 
   /** data units → internal units */
   toU(x: tf.Tensor2D): tf.Tensor2D {
-    return this.visible === 'gaussian' ? (tf.div(x, this.sigmaNum) as tf.Tensor2D) : x;
+    return this.visible === 'gaussian' ? (tf.div(x, this.sigmaValue()) as tf.Tensor2D) : x;
   }
 
   hiddenLogits(u: tf.Tensor2D): tf.Tensor2D {
@@ -183,7 +209,7 @@ export class RbmLayer {
   visibleMean(h: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => {
       const m = this.visibleMeanU(h);
-      return this.visible === 'gaussian' ? (tf.mul(m, this.sigmaNum) as tf.Tensor2D) : m;
+      return this.visible === 'gaussian' ? (tf.mul(m, this.sigmaValue()) as tf.Tensor2D) : m;
     });
   }
 
@@ -207,23 +233,30 @@ export class RbmLayer {
   freeEnergy(v: tf.Tensor2D): tf.Tensor1D {
     return tf.tidy(() => {
       const f = this.freeEnergyU(this.toU(v));
-      return this.visible === 'gaussian' ? (tf.add(f, this.V * Math.log(this.sigmaNum)) as tf.Tensor1D) : f;
+      return this.visible === 'gaussian' ? (tf.add(f, this.V * Math.log(this.sigmaValue())) as tf.Tensor1D) : f;
     });
   }
 
   /** the AIS base model's visible biases: logits of the running pixel means, or the running means */
   aisBase(): Float32Array {
-    const m = this.baseMean.dataSync() as Float32Array;
+    this.settled();
+    const m = this.baseHost;
     if (this.visible === 'gaussian') return Float32Array.from(m);
     return Float32Array.from(m, (p) => logit(Math.min(1 - 1e-3, Math.max(1e-3, p))));
   }
 
   /** first batch: visible biases (and gaussian σ) from the data; every batch: the base's running mean */
-  observe(x: tf.Tensor2D): void {
+  async observe(x: tf.Tensor2D): Promise<void> {
     const B = x.shape[0];
     if (!this.initialized) {
       if (this.visible === 'gaussian' && this.sigmaSetting === 'auto') {
-        const sd = tf.tidy(() => tf.mean(tf.sqrt(tf.moments(x, 0).variance)).dataSync()[0]);
+        const sdT = tf.tidy(() => tf.mean(tf.sqrt(tf.moments(x, 0).variance)));
+        let sd: number;
+        try {
+          sd = (await sdT.data())[0];
+        } finally {
+          sdT.dispose();
+        }
         this.setSigma(B >= 2 && sd > 1e-3 ? sd : B >= 2 ? 1e-3 : 1);
       }
       tf.tidy(() => {
@@ -255,8 +288,9 @@ export class RbmLayer {
    * Returns the free-energy gap mean F(data) − mean F(negatives) (internal units) and the
    * squared error of one reconstruction v → h ~ p(h|v) → E[v|h], summed over units, averaged over rows.
    */
-  cdStep(ctx: StepContext, group: string, x: tf.Tensor2D, k: number, persistent: boolean): { gap: number; recon: number } {
-    this.observe(x);
+  async cdStep(ctx: StepContext, group: string, x: tf.Tensor2D, k: number, persistent: boolean): Promise<{ gap: number; recon: number }> {
+    await this.ready();
+    await this.observe(x);
     const rng = mulberry32(ctx.seed());
     const B = x.shape[0];
     const u0 = tf.tidy(() => tf.clone(this.toU(x)));
@@ -278,7 +312,7 @@ export class RbmLayer {
     });
     const recon = tf.tidy(() => {
       const back = this.visible === 'gaussian' ? tf.mul(reconMean, this.sigmaNum) : reconMean;
-      return tf.mean(tf.sum(tf.square(tf.sub(x, back)), 1)).dataSync()[0];
+      return tf.mean(tf.sum(tf.square(tf.sub(x, back)), 1)) as tf.Scalar;
     });
     const gap = ctx.minimize(group, () => tf.sub(tf.mean(this.freeEnergyU(u0)), tf.mean(this.freeEnergyU(neg))) as tf.Scalar, this.vars());
     reconMean.dispose();
@@ -287,7 +321,14 @@ export class RbmLayer {
       this.chains!.dispose();
       this.chains = neg;
     } else neg.dispose();
-    return { gap, recon };
+    try {
+      // one wait for the step's two numbers and the new base mean
+      const [g, r, base] = await Promise.all([gap.data(), recon.data(), this.baseMean.data()]);
+      this.baseHost = Float32Array.from(base as Float32Array);
+      return { gap: g[0], recon: r[0] };
+    } finally {
+      tf.dispose([gap, recon]);
+    }
   }
 
   named(prefix: string): NamedWeight[] {
@@ -301,21 +342,46 @@ export class RbmLayer {
     return w;
   }
 
+  /**
+   * Loads a checkpoint's weights. Its σ and base mean are read back after this returns
+   * (setWeights cannot wait for a read): `ready()` waits for them, and σ or the AIS base
+   * used before then throws.
+   */
   load(prefix: string, weights: NamedWeight[]): void {
     const vars: Record<string, tf.Variable> = { [`${prefix}/W`]: this.W, [`${prefix}/b`]: this.b, [`${prefix}/c`]: this.c };
     loadNamed(weights, vars);
     // the base and σ are optional in a checkpoint: the base only affects AIS's variance
     const byName = new Map(weights.map((w) => [w.name, w.tensor]));
     const base = byName.get(`${prefix}/base_mean`);
-    if (base && base.size === this.V) this.baseMean.assign(tf.reshape(base, [this.V]));
-    if (this.sigmaVar) {
-      const s = byName.get(`${prefix}/sigma`);
-      if (s) this.setSigma(s.dataSync()[0]);
-    }
+    const newBase = !!base && base.size === this.V;
+    if (newBase) this.baseMean.assign(tf.reshape(base!, [this.V]));
+    const s = this.sigmaVar ? byName.get(`${prefix}/sigma`) : undefined;
     this.initialized = true;
     this.seen = 100;
     this.chains?.dispose();
     this.chains = null;
+    this.loadError = null;
+    if (!newBase && !s) return;
+    // copies of our own: the caller may dispose `weights` as soon as this returns
+    const baseCopy = newBase ? tf.keep(tf.clone(this.baseMean)) : null;
+    const sigmaCopy = s ? tf.keep(tf.clone(s)) : null;
+    const prev = this.loading;
+    const token = {};
+    this.loadToken = token;
+    this.loading = (async () => {
+      try {
+        const [b, sv] = await Promise.all([baseCopy?.data(), sigmaCopy?.data()]);
+        // an earlier load applies its values first
+        if (prev) await prev;
+        if (b) this.baseHost = Float32Array.from(b as Float32Array);
+        if (sv) this.setSigma(sv[0]);
+      } catch (e) {
+        if (this.loadToken === token) this.loadError = e;
+      } finally {
+        tf.dispose([baseCopy ?? [], sigmaCopy ?? []]);
+        if (this.loadToken === token) this.loading = null;
+      }
+    })();
   }
 
   dispose(): void {
@@ -326,32 +392,44 @@ export class RbmLayer {
   }
 }
 
+/** log Z of an RBM and how it was found */
+export interface Partition {
+  logZ: number;
+  stderr: number;
+  exact: boolean;
+  chains: number;
+  betas: number;
+}
+
 /** log Z of an RBM: exact when enumeration is cheap, else AIS */
-export function partition(p: Bipartite, base: Float32Array, settings: Required<AisSettings>, seed: number): { logZ: number; stderr: number; exact: boolean; chains: number; betas: number } {
+export async function partition(p: Bipartite, base: Float32Array, settings: Required<AisSettings>, seed: number): Promise<Partition> {
   const [V, H] = p.W.shape;
   const plan = exactPlan(V, H, p.visible);
-  if (plan && plan.cost <= EXACT_BUDGET) return { logZ: exactLogZ(p), stderr: 0, exact: true, chains: 0, betas: 0 };
-  const r = ais(p, { chains: settings.chains, betas: settings.betas, seed, base });
+  if (plan && plan.cost <= EXACT_BUDGET) return { logZ: await exactLogZ(p), stderr: 0, exact: true, chains: 0, betas: 0 };
+  const r = await ais(p, { chains: settings.chains, betas: settings.betas, seed, base });
   return { logZ: r.logZ, stderr: r.stderr, exact: false, chains: r.chains, betas: r.betas };
 }
 
 /** throws unless every value of x is 0 or 1 (a Bernoulli likelihood is no density for other values) */
-export function requireBinary(family: string, x: tf.Tensor2D): void {
-  const v = x.dataSync();
+export async function requireBinary(family: string, x: tf.Tensor2D): Promise<void> {
+  const v = await x.data();
   for (let i = 0; i < v.length; i++) {
     if (v[i] !== 0 && v[i] !== 1) throw new Error(`${family}.testNll: its units are binary, so it scores 0/1 data only (found ${v[i]}): binarize the data`);
   }
 }
 
 /** rows of `x` through f in chunks, collected into one Float32Array */
-export function perRow(x: tf.Tensor2D, f: (rows: tf.Tensor2D, start: number) => tf.Tensor1D, chunk = 1000): Float32Array {
+export async function perRow(x: tf.Tensor2D, f: (rows: tf.Tensor2D, start: number) => tf.Tensor1D, chunk = 1000): Promise<Float32Array> {
   const n = x.shape[0];
   const out = new Float32Array(n);
   for (let s = 0; s < n; s += chunk) {
     const m = Math.min(chunk, n - s);
     const t = tf.tidy(() => f(tf.slice(x, [s, 0], [m, -1]) as tf.Tensor2D, s));
-    out.set(t.dataSync() as Float32Array, s);
-    t.dispose();
+    try {
+      out.set((await t.data()) as Float32Array, s);
+    } finally {
+      t.dispose();
+    }
   }
   return out;
 }
@@ -374,7 +452,7 @@ export class Rbm implements Model {
   private data: DataInfo | null = null;
   /** bumped whenever the weights change: the cached log Z is for one version */
   private version = 0;
-  private cachedZ: { key: string; value: ReturnType<typeof partition> } | null = null;
+  private cachedZ: { key: string; value: Partition } | null = null;
 
   constructor(cfg: RbmConfig = {}) {
     this.config = {
@@ -440,9 +518,9 @@ export class Rbm implements Model {
     return this.need().params();
   }
 
-  trainStep(x: tf.Tensor2D, _step: number, ctx: StepContext): Record<string, number> {
+  async trainStep(x: tf.Tensor2D, _step: number, ctx: StepContext): Promise<StepMetrics> {
     const L = this.need();
-    const { gap, recon } = L.cdStep(ctx, 'rbm', x, this.config.k, this.config.persistent);
+    const { gap, recon } = await L.cdStep(ctx, 'rbm', x, this.config.k, this.config.persistent);
     this.version++;
     return { 'train/recon': recon, 'train/free_energy_gap': gap };
   }
@@ -464,21 +542,23 @@ export class Rbm implements Model {
   }
 
   /** log Z by AIS (see eval/ais.ts); defaults: the config's chains and betas, seed 0 */
-  logZ(opts: { chains?: number; betas?: number; seed?: number } = {}): AisResult {
+  async logZ(opts: { chains?: number; betas?: number; seed?: number } = {}): Promise<AisResult> {
     const L = this.need();
+    await L.ready();
     return ais(L.params(), { chains: opts.chains ?? this.config.ais.chains, betas: opts.betas ?? this.config.ais.betas, seed: opts.seed ?? 0, base: L.aisBase() });
   }
 
   /** log Z exactly, by enumerating the smaller side (at most 20 units; gaussian: the hidden side) */
-  exactLogZ(): number {
+  exactLogZ(): Promise<number> {
     return exactLogZ(this.need().params());
   }
 
-  private partitionFor(seed: number): ReturnType<typeof partition> {
+  private async partitionFor(seed: number): Promise<Partition> {
     const key = `${this.version}:${seed}:${this.config.ais.chains}:${this.config.ais.betas}`;
     if (this.cachedZ?.key === key) return this.cachedZ.value;
     const L = this.need();
-    const value = partition(L.params(), L.aisBase(), this.config.ais, seed);
+    await L.ready();
+    const value = await partition(L.params(), L.aisBase(), this.config.ais, seed);
     this.cachedZ = { key, value };
     return value;
   }
@@ -488,11 +568,12 @@ export class Rbm implements Model {
    * when the enumeration is cheap (kind 'exact'), else an AIS estimate (kind 'estimate',
    * stderr = AIS's standard error of log Z, shared by every row).
    */
-  testNll(x: tf.Tensor2D, seed: number): TestNll {
+  async testNll(x: tf.Tensor2D, seed: number): Promise<TestNll> {
     const L = this.need();
-    if (L.visible === 'bernoulli') requireBinary('rbm', x);
-    const F = perRow(x, (rows) => L.freeEnergy(rows));
-    const Z = this.partitionFor(seed);
+    await L.ready();
+    if (L.visible === 'bernoulli') await requireBinary('rbm', x);
+    const F = await perRow(x, (rows) => L.freeEnergy(rows));
+    const Z = await this.partitionFor(seed);
     const nll = Float32Array.from(F, (f) => f + Z.logZ);
     for (const v of nll) if (!Number.isFinite(v)) throw new Error(`rbm: a non-finite NLL (${v}): the model diverged`);
     if (Z.exact) return { nll, kind: 'exact', details: { logZ: Z.logZ } };
@@ -504,19 +585,20 @@ export class Rbm implements Model {
    * energy, and (bernoulli units) the stochastic pseudo-log-likelihood
    * D · log σ(F(ṽ) − F(v)), ṽ = v with one random unit flipped, per row.
    */
-  evaluate(val: tf.Tensor2D, seed: number): Record<string, MetricValue> {
+  async evaluate(val: tf.Tensor2D, seed: number): Promise<Record<string, MetricValue>> {
     const L = this.need();
+    await L.ready();
     const n = val.shape[0];
     const D = this.D;
     const rng = mulberry32(seed);
     const hs = rng.seed();
-    const recon = perRow(val, (rows, s) =>
+    const recon = await perRow(val, (rows, s) =>
       tf.tidy(() => {
         const h = L.sampleHidden(L.toU(rows), hs + s);
         return tf.sum(tf.square(tf.sub(rows, L.visibleMean(h))), 1) as tf.Tensor1D;
       }),
     );
-    const F = perRow(val, (rows) => L.freeEnergy(rows));
+    const F = await perRow(val, (rows) => L.freeEnergy(rows));
     const out: Record<string, MetricValue> = {
       'val/recon': { value: mean(recon), kind: 'info' },
       'val/free_energy': { value: mean(F), kind: 'info' },
@@ -525,14 +607,18 @@ export class Rbm implements Model {
       const flip = new Float32Array(n * D);
       for (let r = 0; r < n; r++) flip[r * D + rng.int(D)] = 1;
       const flips = tf.tensor2d(flip, [n, D]);
-      const pl = perRow(val, (rows, s) =>
-        tf.tidy(() => {
-          const f = tf.slice(flips, [s, 0], [rows.shape[0], D]);
-          const flipped = tf.add(tf.mul(rows, tf.sub(1, tf.mul(2, f))), f) as tf.Tensor2D;
-          return tf.mul(-D, tf.softplus(tf.sub(L.freeEnergy(rows), L.freeEnergy(flipped)))) as tf.Tensor1D;
-        }),
-      );
-      flips.dispose();
+      let pl: Float32Array;
+      try {
+        pl = await perRow(val, (rows, s) =>
+          tf.tidy(() => {
+            const f = tf.slice(flips, [s, 0], [rows.shape[0], D]);
+            const flipped = tf.add(tf.mul(rows, tf.sub(1, tf.mul(2, f))), f) as tf.Tensor2D;
+            return tf.mul(-D, tf.softplus(tf.sub(L.freeEnergy(rows), L.freeEnergy(flipped)))) as tf.Tensor1D;
+          }),
+        );
+      } finally {
+        flips.dispose();
+      }
       out['val/pseudo_ll'] = { value: mean(pl), kind: 'info' };
     }
     return out;
@@ -579,13 +665,16 @@ export class Rbm implements Model {
   }
 
   /** the hidden units' weight vectors over the visible units: rows of Wᵀ, [H, D] */
-  filters(layer = 1): { data: Float32Array; count: number; dim: number } {
+  async filters(layer = 1): Promise<{ data: Float32Array; count: number; dim: number }> {
     const L = this.need();
     if (layer !== 1) throw new Error(`rbm.filters: an RBM has one layer of weights (layer 1), not layer ${layer}`);
     const t = tf.transpose(L.W);
-    const data = Float32Array.from(t.dataSync() as Float32Array);
-    t.dispose();
-    return { data, count: L.H, dim: L.V };
+    try {
+      const data = Float32Array.from((await t.data()) as Float32Array);
+      return { data, count: L.H, dim: L.V };
+    } finally {
+      t.dispose();
+    }
   }
 
   /**
@@ -595,10 +684,11 @@ export class Rbm implements Model {
    * base for gaussian units). Clamped units keep init's values at every step, so the chain
    * samples p(free units | clamped units) exactly.
    */
-  gibbs(req: GibbsRequest): Float32Array[] {
+  async gibbs(req: GibbsRequest): Promise<Float32Array[]> {
     const L = this.need();
     const D = this.D;
     const { n, steps, every, init, mask } = gibbsInputs('rbm', req, D);
+    await L.ready();
     const rng = mulberry32(req.seed);
     const initT = init ? tf.tensor2d(init, [n, D]) : null;
     const maskT = mask ? tf.tensor2d(mask, [1, D]) : null;
@@ -608,10 +698,11 @@ export class Rbm implements Model {
         if (this.visible === 'bernoulli') return tf.cast(tf.less(uniform([n, D], rng.seed()), 0.5), 'float32') as tf.Tensor2D;
         return tf.mul(tf.add(normal([n, D], rng.seed()), tf.tensor1d(L.aisBase())), L.sigma) as tf.Tensor2D;
       });
-    const frames: Float32Array[] = [Float32Array.from(start.dataSync() as Float32Array)];
     let u = tf.tidy(() => tf.clone(L.toU(start)));
     const initU = initT ? tf.tidy(() => tf.clone(L.toU(initT))) : null;
+    const frames: Float32Array[] = [];
     try {
+      frames.push(Float32Array.from((await start.data()) as Float32Array));
       for (let t = 1; t <= steps; t++) {
         const s1 = rng.seed();
         const s2 = rng.seed();
@@ -628,8 +719,11 @@ export class Rbm implements Model {
         u.dispose();
         u = next as tf.Tensor2D;
         if (frame) {
-          frames.push(Float32Array.from(frame.dataSync() as Float32Array));
-          frame.dispose();
+          try {
+            frames.push(Float32Array.from((await frame.data()) as Float32Array));
+          } finally {
+            frame.dispose();
+          }
         }
       }
     } finally {

@@ -8,20 +8,20 @@ import { built, framesOf, isSplit, need, pictureShape, viewName, viewOutputs, ty
 import type { EngineContext } from '../../context';
 import type { Model } from '../types';
 import { Hopfield, corrupt as corruptPattern, capacity as capacityCurve, toBits, toSpins } from '../energy/hopfield';
-import { uniform } from '../../ops/random';
+import { uniformValues } from '../../ops/random';
 import { imageGridPng } from '../../util/png';
 
-type FilterModel = Model & { filters(layer?: number): { data: Float32Array; count: number; dim: number } };
+type FilterModel = Model & { filters(layer?: number): Promise<{ data: Float32Array; count: number; dim: number }> };
 
 export function energyViews(ctx: EngineContext): Pick<LatentLab.Views, 'filters' | 'inpaint' | 'distribution' | 'recall' | 'capacity'> {
   const { emitPlot, emitImage } = viewOutputs(ctx);
 
   return {
-    filters(model, opts = {}) {
+    async filters(model, opts = {}) {
       built(model, 'filters');
       const m = model as FilterModel;
       need(typeof m.filters === 'function', `lab.views.filters: shows the weights of an rbm, dbn or dbm, not a ${model.family}`);
-      const f = m.filters(opts.layer);
+      const f = await m.filters(opts.layer);
       const n = Math.max(1, Math.min(f.count, Math.floor(opts.n ?? 64)));
       // each filter scaled to its own range, so the pattern shows whatever its size
       const out = new Float32Array(n * f.dim);
@@ -41,7 +41,7 @@ export function energyViews(ctx: EngineContext): Pick<LatentLab.Views, 'filters'
       return { path: rel, shown: n };
     },
 
-    inpaint(model, split, opts = {}) {
+    async inpaint(model, split, opts = {}) {
       built(model, 'inpaint');
       const m = model as GibbsModel;
       need(typeof m.gibbs === 'function', `lab.views.inpaint: clamps pixels in the Gibbs chain of an rbm, dbn, dbm or boltzmann, not a ${model.family}`);
@@ -59,12 +59,11 @@ export function energyViews(ctx: EngineContext): Pick<LatentLab.Views, 'filters'
         }
       }
       const given = split.x.slice(0, n * D);
-      const u = uniform([n * D], Math.floor(opts.seed ?? 5));
-      const uv = u.dataSync() as Float32Array;
-      u.dispose();
+      // the values of uniform([n * D], seed), without a tensor
+      const uv = uniformValues(Math.floor(opts.seed ?? 5), n * D);
       const init = Float32Array.from(given, (v, k) => (clamp[k % D] ? v : uv[k] < 0.5 ? 1 : 0));
       const steps = Math.max(1, Math.floor(opts.steps ?? 200));
-      const frames = framesOf(m.gibbs({ n, steps, every: steps, seed: Math.floor(opts.seed ?? 5) + 1, init, clamp }));
+      const frames = framesOf(await m.gibbs({ n, steps, every: steps, seed: Math.floor(opts.seed ?? 5) + 1, init, clamp }));
       const out = frames[frames.length - 1];
       let changed = 0;
       for (let k = 0; k < out.length; k++) if (clamp[k % D] && out[k] !== given[k]) changed++;
@@ -78,12 +77,12 @@ export function energyViews(ctx: EngineContext): Pick<LatentLab.Views, 'filters'
       return { path: rel, clampedChanged: changed };
     },
 
-    distribution(model, split, opts = {}) {
+    async distribution(model, split, opts = {}) {
       built(model, 'distribution');
-      const m = model as Model & { probabilities?(): Float64Array };
+      const m = model as Model & { probabilities?(): Promise<Float64Array> };
       need(typeof m.probabilities === 'function', `lab.views.distribution: draws the exact p(v) of a boltzmann machine, not a ${model.family}`);
       need(isSplit(split), 'lab.views.distribution: the second argument must be a split, e.g. data.test');
-      const p = m.probabilities();
+      const p = await m.probabilities();
       const D = Math.round(Math.log2(p.length));
       need(split.x.length / split.n === D, 'lab.views.distribution: the split has a different size from the model');
       // the data's empirical distribution over the 2^D states (bit i of a state = unit i)
@@ -121,7 +120,7 @@ export function energyViews(ctx: EngineContext): Pick<LatentLab.Views, 'filters'
       return { kl, states: p.length, onData };
     },
 
-    recall(net, patterns, opts = {}) {
+    async recall(net, patterns, opts = {}) {
       need(net instanceof Hopfield, 'lab.views.recall: the first argument must be a network from lab.models.hopfield');
       const list: ArrayLike<number>[] = Array.isArray(patterns)
         ? patterns
@@ -156,7 +155,7 @@ export function energyViews(ctx: EngineContext): Pick<LatentLab.Views, 'filters'
       return { path: rel, recalled, of: n };
     },
 
-    capacity(opts = {}) {
+    async capacity(opts = {}) {
       const units = Math.max(8, Math.floor(opts.units ?? 100));
       const counts = opts.counts ?? [1, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 25, 30, 40].map((c) => Math.round((c * units) / 100));
       const r = capacityCurve({ units, counts, flip: opts.flip ?? 0.1, trials: Math.max(1, Math.floor(opts.trials ?? 5)), seed: Math.floor(opts.seed ?? 1) });

@@ -7,9 +7,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { normal, uniform } from '../../ops/random';
 import type { Rng } from '../../util/rng';
-import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext } from '../types';
+import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, StepMetrics } from '../types';
 import { exactLikelihoodKinds } from '../exact';
-import type { FlowLayer } from './layers';
+import { inverseThrough, type FlowLayer } from './layers';
 
 export type Prior = LatentLab.Prior;
 export type Preprocess = LatentLab.Preprocess;
@@ -114,24 +114,25 @@ export abstract class FlowModel implements Model {
   }
 
   /** the rows after each layer, starting with the input (the views' lines pushed through the flow) */
-  stages(y: tf.Tensor2D): { label: string; values: Float32Array }[] {
-    const out: { label: string; values: Float32Array }[] = [{ label: 'data', values: y.dataSync() as Float32Array }];
-    tf.tidy(() => {
-      let h = y;
-      this.layers.forEach((layer, k) => {
-        h = layer.forward(h).y;
-        out.push({ label: `${k + 1}: ${layer.kind}`, values: h.dataSync() as Float32Array });
-      });
-    });
+  async stages(y: tf.Tensor2D): Promise<{ label: string; values: Float32Array }[]> {
+    const out: { label: string; values: Float32Array }[] = [{ label: 'data', values: (await y.data()) as Float32Array }];
+    let h = y;
+    try {
+      for (const [k, layer] of this.layers.entries()) {
+        const prev = h;
+        h = tf.tidy(() => layer.forward(prev).y);
+        if (prev !== y) prev.dispose();
+        out.push({ label: `${k + 1}: ${layer.kind}`, values: (await h.data()) as Float32Array });
+      }
+    } finally {
+      if (h !== y) h.dispose();
+    }
     return out;
   }
 
-  inverse(z: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => {
-      let h = z;
-      for (let k = this.layers.length - 1; k >= 0; k--) h = this.layers[k].inverse(h);
-      return h;
-    });
+  /** y = f^-1(z) through every layer, the last first (layers that solve position by position read values back: async) */
+  inverse(z: tf.Tensor2D): Promise<tf.Tensor2D> {
+    return inverseThrough(this.layers, z);
   }
 
   /**
@@ -163,27 +164,30 @@ export abstract class FlowModel implements Model {
     this.initialized = true;
   }
 
-  trainStep(x: tf.Tensor2D, _step: number, ctx: StepContext): Record<string, number> {
+  trainStep(x: tf.Tensor2D, _step: number, ctx: StepContext): StepMetrics {
     const seed = ctx.seed();
     if (!this.initialized) this.initialize(x, seed);
     const loss = ctx.minimize(this.family, () => tf.mean(this.nll(x, seed)) as tf.Scalar, this.vars());
     return { 'train/loss': loss };
   }
 
-  testNll(x: tf.Tensor2D, seed = 12345): { nll: Float32Array; kind: 'exact' } {
+  async testNll(x: tf.Tensor2D, seed = 12345): Promise<{ nll: Float32Array; kind: 'exact' }> {
     const n = x.shape[0];
     const out = new Float32Array(n);
     for (let s = 0; s < n; s += 500) {
       const m = Math.min(500, n - s);
       const v = tf.tidy(() => this.nll(tf.slice(x, [s, 0], [m, -1]) as tf.Tensor2D, seed + s));
-      out.set(v.dataSync() as Float32Array, s);
-      v.dispose();
+      try {
+        out.set((await v.data()) as Float32Array, s);
+      } finally {
+        v.dispose();
+      }
     }
     return { nll: out, kind: 'exact' };
   }
 
-  evaluate(val: tf.Tensor2D, seed: number): Record<string, MetricValue> {
-    const { nll } = this.testNll(val, seed);
+  async evaluate(val: tf.Tensor2D, seed: number): Promise<Record<string, MetricValue>> {
+    const { nll } = await this.testNll(val, seed);
     const mean = nll.reduce((a, b) => a + b, 0) / nll.length;
     return {
       'val/nll': { value: mean, kind: 'exact' },
@@ -205,10 +209,20 @@ export abstract class FlowModel implements Model {
   }
 
   /** x = f^-1(T z): draws at temperature T (`this.temperature`) */
-  sample(n: number, noise?: tf.Tensor2D, seed = 0): tf.Tensor2D {
+  async sample(n: number, noise?: tf.Tensor2D, seed = 0): Promise<tf.Tensor2D> {
     const z = noise ?? this.noise(n, seed);
-    const out = tf.tidy(() => this.postprocess(this.inverse(tf.mul(z, this.temperature) as tf.Tensor2D)));
+    const scaled = tf.mul(z, this.temperature) as tf.Tensor2D;
     if (z !== noise) z.dispose();
+    let y: tf.Tensor2D;
+    try {
+      y = await this.inverse(scaled);
+    } catch (e) {
+      scaled.dispose();
+      throw e;
+    }
+    if (y !== scaled) scaled.dispose();
+    const out = tf.tidy(() => this.postprocess(y));
+    if (out !== y) y.dispose();
     return out;
   }
 

@@ -68,14 +68,19 @@ export class InvConv1x1 implements FlowLayer {
     return { y, logdet: tf.mul(tf.ones([B]), tf.mul(this.pixels, tf.sum(this.logS))) as tf.Tensor1D };
   }
 
-  inverse(y: tf.Tensor2D): tf.Tensor2D {
+  async inverse(y: tf.Tensor2D): Promise<tf.Tensor2D> {
     const [B, D] = y.shape;
     const w = this.weight();
-    const inv = tf.tensor2d(Float32Array.from(invert(w.dataSync(), this.C)), [this.C, this.C]);
-    w.dispose();
-    const x = tf.reshape(tf.matMul(tf.reshape(y, [B * this.pixels, this.C]), inv, false, true), [B, D]) as tf.Tensor2D;
-    inv.dispose();
-    return x;
+    let wv: Float32Array;
+    try {
+      wv = (await w.data()) as Float32Array;
+    } finally {
+      w.dispose();
+    }
+    return tf.tidy(() => {
+      const inv = tf.tensor2d(Float32Array.from(invert(wv, this.C)), [this.C, this.C]);
+      return tf.reshape(tf.matMul(tf.reshape(y, [B * this.pixels, this.C]), inv, false, true), [B, D]) as tf.Tensor2D;
+    });
   }
 
   vars(): tf.Variable[] {

@@ -15,10 +15,31 @@ export interface FlowLayer {
   /** data-dependent initialization from the first batch that reaches the layer (ActNorm) */
   init?(x: tf.Tensor2D): void;
   forward(x: tf.Tensor2D): { y: tf.Tensor2D; logdet: tf.Tensor1D };
-  inverse(y: tf.Tensor2D): tf.Tensor2D;
+  /**
+   * x from y, a new tensor (y is kept; nothing else is left behind). Async where the
+   * layer reads values back to solve it (MAF's D passes, Glow's float64 matrix inverse).
+   */
+  inverse(y: tf.Tensor2D): tf.Tensor2D | Promise<tf.Tensor2D>;
   vars(): tf.Variable[];
   named(prefix: string): NamedWeight[];
   dispose(): void;
+}
+
+/** `y` through the inverses of `layers`, the last first; each intermediate is disposed once used (`y` is kept) */
+export async function inverseThrough(layers: FlowLayer[], y: tf.Tensor2D): Promise<tf.Tensor2D> {
+  let h = y;
+  for (let k = layers.length - 1; k >= 0; k--) {
+    let next: tf.Tensor2D;
+    try {
+      next = await layers[k].inverse(h);
+    } catch (e) {
+      if (h !== y) h.dispose();
+      throw e;
+    }
+    if (h !== y && h !== next) h.dispose();
+    h = next;
+  }
+  return h;
 }
 
 /** What computes a coupling's shift (and log-scale) from the units that pass through: [B, D] -> [B, k D]. */
@@ -143,10 +164,12 @@ export class Coupling implements FlowLayer {
   }
 
   inverse(y: tf.Tensor2D): tf.Tensor2D {
-    // the conditioned units of y equal those of x, so s and t can be recomputed from y
-    const { s, t } = this.st(y);
-    const d = tf.sub(y, t) as tf.Tensor2D;
-    return s ? (tf.mul(d, tf.exp(tf.neg(s))) as tf.Tensor2D) : d;
+    return tf.tidy(() => {
+      // the conditioned units of y equal those of x, so s and t can be recomputed from y
+      const { s, t } = this.st(y);
+      const d = tf.sub(y, t) as tf.Tensor2D;
+      return s ? (tf.mul(d, tf.exp(tf.neg(s))) as tf.Tensor2D) : d;
+    });
   }
 
   vars(): tf.Variable[] {
@@ -188,7 +211,7 @@ export class ActNorm implements FlowLayer {
     return { y: tf.mul(tf.add(x, this.b), tf.exp(this.s)) as tf.Tensor2D, logdet: tf.mul(tf.ones([x.shape[0]]), tf.sum(this.s)) as tf.Tensor1D };
   }
   inverse(y: tf.Tensor2D): tf.Tensor2D {
-    return tf.sub(tf.mul(y, tf.exp(tf.neg(this.s))), this.b) as tf.Tensor2D;
+    return tf.tidy(() => tf.sub(tf.mul(y, tf.exp(tf.neg(this.s))), this.b) as tf.Tensor2D);
   }
   vars(): tf.Variable[] {
     return [this.b, this.s];
@@ -212,7 +235,7 @@ export class DiagScale implements FlowLayer {
     return { y: tf.mul(x, tf.exp(this.s)) as tf.Tensor2D, logdet: tf.mul(tf.ones([x.shape[0]]), tf.sum(this.s)) as tf.Tensor1D };
   }
   inverse(y: tf.Tensor2D): tf.Tensor2D {
-    return tf.mul(y, tf.exp(tf.neg(this.s))) as tf.Tensor2D;
+    return tf.tidy(() => tf.mul(y, tf.exp(tf.neg(this.s))) as tf.Tensor2D);
   }
   vars(): tf.Variable[] {
     return [this.s];
@@ -305,18 +328,23 @@ export class AutoregressiveAffine implements FlowLayer {
    * Position by position, each output from the outputs before it:
    * out_i = step(in_i, mu_i(out_<i), alpha_i(out_<i)). D passes of the network.
    */
-  private sequential(input: tf.Tensor2D, step: (v: number, mu: number, alpha: number) => number): tf.Tensor2D {
+  private async sequential(input: tf.Tensor2D, step: (v: number, mu: number, alpha: number) => number): Promise<tf.Tensor2D> {
     const [B, D] = input.shape;
-    const iv = input.dataSync() as Float32Array;
+    const iv = (await input.data()) as Float32Array;
     const out = new Float32Array(B * D);
     for (const i of this.order) {
-      const [mu, alpha] = tf.tidy(() => {
+      // mu_i and alpha_i side by side, [B, 2]: one read per position
+      const ma = tf.tidy(() => {
         const p = this.params(tf.tensor2d(out, [B, D]));
-        return [tf.slice(p.mu, [0, i], [B, 1]), tf.slice(p.alpha, [0, i], [B, 1])];
+        return tf.concat([tf.slice(p.mu, [0, i], [B, 1]), tf.slice(p.alpha, [0, i], [B, 1])], 1);
       });
-      const m = mu.dataSync(), a = alpha.dataSync();
-      tf.dispose([mu, alpha]);
-      for (let r = 0; r < B; r++) out[r * D + i] = step(iv[r * D + i], m[r], a[r]);
+      let v: Float32Array;
+      try {
+        v = (await ma.data()) as Float32Array;
+      } finally {
+        ma.dispose();
+      }
+      for (let r = 0; r < B; r++) out[r * D + i] = step(iv[r * D + i], v[2 * r], v[2 * r + 1]);
     }
     return tf.tensor2d(out, [B, D]);
   }
@@ -343,11 +371,13 @@ export class AutoregressiveAffine implements FlowLayer {
     return { y: z, logdet };
   }
 
-  inverse(z: tf.Tensor2D): tf.Tensor2D {
+  inverse(z: tf.Tensor2D): tf.Tensor2D | Promise<tf.Tensor2D> {
     if (this.reversed) {
       // IAF sampling: x = z exp(alpha(z_<i)) + mu(z_<i), one pass
-      const { mu, alpha } = this.params(z);
-      return tf.add(tf.mul(z, tf.exp(alpha)), mu) as tf.Tensor2D;
+      return tf.tidy(() => {
+        const { mu, alpha } = this.params(z);
+        return tf.add(tf.mul(z, tf.exp(alpha)), mu) as tf.Tensor2D;
+      });
     }
     // MAF sampling: x_i = z_i exp(alpha(x_<i)) + mu(x_<i), D passes
     return this.sequential(z, (v, mu, a) => v * Math.exp(a) + mu);

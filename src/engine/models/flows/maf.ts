@@ -4,7 +4,7 @@
 // the one to use when sampling must be fast, MAF when training on data must be).
 import type * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../util/rng';
-import type { DataInfo, StepContext } from '../types';
+import type { DataInfo, StepContext, StepMetrics } from '../types';
 import { checkFlowConfig, FlowModel, type Preprocess, type Prior } from './flow';
 import { ActNorm, AutoregressiveAffine, type FlowLayer } from './layers';
 
@@ -40,7 +40,7 @@ export class Iaf extends Maf {
   protected override reversed(): boolean {
     return true;
   }
-  override trainStep(x: tf.Tensor2D, step: number, ctx: StepContext): Record<string, number> {
+  override trainStep(x: tf.Tensor2D, step: number, ctx: StepContext): StepMetrics {
     if (this.D > IAF_MAX_TRAIN_DIM) {
       throw new Error(`iaf: its density takes ${this.D} sequential passes per batch here, too slow to train on data of ${this.D} dimensions: use lab.models.maf (one-pass density) for images; an IAF samples fast`);
     }

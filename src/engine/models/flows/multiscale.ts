@@ -7,7 +7,7 @@
 //    the flow there and go straight to the prior. Deeper levels so work on fewer units.
 import * as tf from '@tensorflow/tfjs';
 import type { NamedWeight } from '../types';
-import type { FlowLayer } from './layers';
+import { inverseThrough, type FlowLayer } from './layers';
 
 /** H x W x C -> H/2 x W/2 x 4C: each 2 x 2 block of pixels becomes one pixel of 4C channels. */
 export class Squeeze implements FlowLayer {
@@ -30,7 +30,7 @@ export class Squeeze implements FlowLayer {
     return { y: this.shuffle(x), logdet: tf.zeros([x.shape[0]]) as tf.Tensor1D };
   }
   inverse(y: tf.Tensor2D): tf.Tensor2D {
-    return this.unshuffle(y);
+    return tf.tidy(() => this.unshuffle(y));
   }
   vars(): tf.Variable[] {
     return [];
@@ -54,7 +54,7 @@ export class ChannelSplit implements FlowLayer {
   }
   inverse(y: tf.Tensor2D): tf.Tensor2D {
     const B = y.shape[0];
-    return tf.reshape(tf.transpose(tf.reshape(y, [B, 2, this.pixels, this.C / 2]), [0, 2, 1, 3]), [B, -1]) as tf.Tensor2D;
+    return tf.tidy(() => tf.reshape(tf.transpose(tf.reshape(y, [B, 2, this.pixels, this.C / 2]), [0, 2, 1, 3]), [B, -1]) as tf.Tensor2D);
   }
   vars(): tf.Variable[] {
     return [];
@@ -96,10 +96,15 @@ export class FactorOut implements FlowLayer {
     }
     return { y: tf.concat([a, rest], 1) as tf.Tensor2D, logdet };
   }
-  inverse(y: tf.Tensor2D): tf.Tensor2D {
-    let [a, rest] = this.parts(y);
-    for (let k = this.inner.length - 1; k >= 0; k--) a = this.inner[k].inverse(a);
-    return tf.concat([a, rest], 1) as tf.Tensor2D;
+  async inverse(y: tf.Tensor2D): Promise<tf.Tensor2D> {
+    const [first, rest] = this.parts(y);
+    let a = first;
+    try {
+      a = await inverseThrough(this.inner, first);
+      return tf.concat([a, rest], 1) as tf.Tensor2D;
+    } finally {
+      tf.dispose(a === first ? [first, rest] : [first, rest, a]);
+    }
   }
   vars(): tf.Variable[] {
     return this.inner.flatMap((l) => l.vars());

@@ -10,7 +10,7 @@ export function flowViews(ctx: EngineContext): Pick<LatentLab.Views, 'layers' | 
   const { emitPlot } = viewOutputs(ctx);
 
   return {
-    layers(model, data, opts = {}) {
+    async layers(model, data, opts = {}) {
       built(model, 'layers');
       need(model instanceof FlowModel, `lab.views.layers: shows the layers of a flow (nice, realnvp, maf, iaf, glow), not a ${model.family}`);
       need(data?.kind === 'points' && data.dim === 2, 'lab.views.layers: needs 2-D point data (lab.data.toy2d)');
@@ -29,7 +29,7 @@ export function flowViews(ctx: EngineContext): Pick<LatentLab.Views, 'layers' | 
       const t = tf.tensor2d(pts, [pts.length / 2, 2]);
       let stages: { label: string; values: Float32Array }[];
       try {
-        stages = model.stages(t);
+        stages = await model.stages(t);
       } finally {
         t.dispose();
       }
@@ -70,7 +70,7 @@ export function flowViews(ctx: EngineContext): Pick<LatentLab.Views, 'layers' | 
       return { stages: stages.length };
     },
 
-    temperature(model, opts = {}) {
+    async temperature(model, opts = {}) {
       built(model, 'temperature');
       need(model instanceof FlowModel, `lab.views.temperature: samples a flow at several temperatures, not a ${model.family}`);
       const temps = (opts.temperatures ?? [0.5, 0.7, 0.85, 1, 1.2]).filter((v) => v > 0);
@@ -83,9 +83,13 @@ export function flowViews(ctx: EngineContext): Pick<LatentLab.Views, 'layers' | 
       try {
         for (const T of temps) {
           model.temperature = T;
-          const x = model.sample(n, noise);
-          const v = x.dataSync() as Float32Array;
-          x.dispose();
+          const x = await model.sample(n, noise);
+          let v: Float32Array;
+          try {
+            v = (await x.data()) as Float32Array;
+          } finally {
+            x.dispose();
+          }
           const visible = T === (temps.includes(1) ? 1 : temps[0]);
           if (image) {
             const [h, w] = model.dataInfo!.shape;

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { normal } from '../../ops/random';
 import type { Rng } from '../../util/rng';
 import { Mlp } from '../../nn/mlp';
-import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext } from '../types';
+import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, StepMetrics } from '../types';
 
 export type AutoencoderConfig = LatentLab.AutoencoderConfig;
 
@@ -84,19 +84,21 @@ export class Autoencoder implements Model {
     return tf.tidy(() => this.decode(this.encode(x)));
   }
 
-  trainStep(x: tf.Tensor2D, _step: number, ctx: StepContext): Record<string, number> {
+  trainStep(x: tf.Tensor2D, _step: number, ctx: StepContext): StepMetrics {
     const loss = ctx.minimize('ae', () => tf.mean(this.reconLoss(this.decodeRaw(this.encode(x)), x)) as tf.Scalar, this.vars());
     return { 'train/loss': loss };
   }
 
-  evaluate(val: tf.Tensor2D): Record<string, MetricValue> {
-    const [rec, std] = tf.tidy(() => {
+  async evaluate(val: tf.Tensor2D): Promise<Record<string, MetricValue>> {
+    const both = tf.tidy(() => {
       const z = this.encode(val);
       const r = tf.mean(this.reconLoss(this.decodeRaw(z), val));
       // the spread of the codes: nothing ties them to N(0, I), which is why random codes decode badly
       const s = tf.mean(tf.sqrt(tf.moments(z, 0).variance));
-      return [r.dataSync()[0], s.dataSync()[0]];
+      return tf.stack([r, s]);
     });
+    const [rec, std] = await both.data();
+    both.dispose();
     return { 'val/recon': { value: rec, kind: 'info' }, 'val/code_std': { value: std, kind: 'info' } };
   }
 

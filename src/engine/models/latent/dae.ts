@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { bernoulli, normal, uniform } from '../../ops/random';
 import { Autoencoder } from './autoencoder';
-import type { MetricKindName, MetricValue, StepContext } from '../types';
+import type { MetricKindName, MetricValue, StepContext, StepMetrics } from '../types';
 
 export type DaeConfig = LatentLab.DaeConfig;
 
@@ -62,7 +62,7 @@ export class Dae extends Autoencoder {
     });
   }
 
-  override trainStep(x: tf.Tensor2D, _step: number, ctx: StepContext): Record<string, number> {
+  override trainStep(x: tf.Tensor2D, _step: number, ctx: StepContext): StepMetrics {
     // walk-back: the corrupted inputs of k steps of the chain started at the data (no gradient through the walk)
     const inputs: tf.Tensor2D[] = [];
     let cur = x;
@@ -89,24 +89,37 @@ export class Dae extends Autoencoder {
     }
   }
 
-  override evaluate(val: tf.Tensor2D, seed = 0): Record<string, MetricValue> {
-    const base = super.evaluate(val);
-    const den = tf.tidy(() => tf.mean(this.reconLoss(this.decodeRaw(this.encode(this.corrupt(val, seed))), val)).dataSync()[0]);
+  override async evaluate(val: tf.Tensor2D, seed = 0): Promise<Record<string, MetricValue>> {
+    const base = await super.evaluate(val);
+    const d = tf.tidy(() => tf.mean(this.reconLoss(this.decodeRaw(this.encode(this.corrupt(val, seed))), val)));
+    const den = (await d.data())[0];
+    d.dispose();
     return { ...base, 'val/denoise': { value: den, kind: 'info' } };
   }
 
   /** The sampling chain: frames of p(x | x~_t)'s mean every `every` steps, the first frame being the start. */
-  chain(opts: { n: number; steps: number; every?: number; seed: number; init?: tf.Tensor2D | Float32Array }): Float32Array[] {
+  async chain(opts: { n: number; steps: number; every?: number; seed: number; init?: tf.Tensor2D | Float32Array }): Promise<Float32Array[]> {
+    const frames = this.chainFrames(opts);
+    try {
+      const values = await Promise.all(frames.map((f) => f.data()));
+      return values.map((v) => (v as Float32Array).slice());
+    } finally {
+      tf.dispose(frames);
+    }
+  }
+
+  /** the chain's frames as tensors [n, D], not read back (the caller disposes them) */
+  private chainFrames(opts: { n: number; steps: number; every?: number; seed: number; init?: tf.Tensor2D | Float32Array }): tf.Tensor2D[] {
     const { n, steps, seed } = opts;
     const every = Math.max(1, Math.floor(opts.every ?? 1));
     let x: tf.Tensor2D = opts.init instanceof tf.Tensor ? tf.clone(opts.init) : opts.init ? tf.tensor2d(opts.init, [n, this.D]) : this.startState(n, seed);
-    const frames: Float32Array[] = [x.dataSync().slice() as Float32Array];
+    const frames: tf.Tensor2D[] = [tf.clone(x)];
     for (let t = 1; t <= steps; t++) {
       const xt = this.corrupt(x, seed + 2 * t);
       const next = t === steps || t % every === 0 ? tf.tidy(() => this.decode(this.encode(xt))) : null;
-      if (next) frames.push(next.dataSync().slice() as Float32Array);
+      if (next) frames.push(next);
       const drawn = this.draw(xt, seed + 2 * t + 1);
-      tf.dispose([xt, x, next ?? []]);
+      tf.dispose([xt, x]);
       x = drawn;
     }
     x.dispose();
@@ -125,7 +138,9 @@ export class Dae extends Autoencoder {
   }
 
   override sample(n: number, noise?: tf.Tensor2D, seed = 0): tf.Tensor2D {
-    const frames = this.chain({ n, steps: this.dae.chainSteps, every: Math.max(1, this.dae.chainSteps), seed: seed * 7919 + 17, init: noise });
-    return tf.tensor2d(frames[frames.length - 1], [n, this.D]);
+    const frames = this.chainFrames({ n, steps: this.dae.chainSteps, every: Math.max(1, this.dae.chainSteps), seed: seed * 7919 + 17, init: noise });
+    const last = frames.pop()!;
+    tf.dispose(frames);
+    return last;
   }
 }

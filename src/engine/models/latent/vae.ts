@@ -14,7 +14,7 @@ import { normal } from '../../ops/random';
 import type { Rng } from '../../util/rng';
 import { uniqueName } from '../../nn/params';
 import { Mlp } from '../../nn/mlp';
-import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, TestNll } from '../types';
+import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, StepMetrics, TestNll } from '../types';
 import { classesOf, oneHotRows, type Labels } from '../../nn/one-hot';
 import { subSeed } from '../../nn/seeds';
 import { glorotLimit, uniformValues } from '../../nn/init';
@@ -343,7 +343,11 @@ export class Vae implements Model {
     if (!this.conditional) return undefined;
     if (labels !== undefined) return this.oneHot(labels, x.shape[0]);
     if (!infer) throw new Error(`cvae.${what}: needs the class labels of the rows (one-hot [n, ${this.nClasses}]; lab.evaluate passes the split's y)`);
-    return this.oneHot(this.classify(x), x.shape[0]);
+    // the classes classify() finds, one-hot, without reading them back
+    const cls = this.classes1d(x, 0);
+    const out = tf.tidy(() => tf.cast(tf.oneHot(cls, this.nClasses), 'float32') as tf.Tensor2D);
+    cls.dispose();
+    return out;
   }
 
   private encodeWith(x: tf.Tensor2D, y?: tf.Tensor2D): { mu: tf.Tensor2D; logvar: tf.Tensor2D } {
@@ -430,7 +434,7 @@ export class Vae implements Model {
    * <= log p(x); a CVAE: <= log p(x|y)). Computed in chunks of examples and of samples
    * so memory stays bounded whatever k, the mean over samples taken in float64.
    */
-  iwae(x: tf.Tensor2D, k: number, seed: number, labels?: Labels): Float32Array {
+  async iwae(x: tf.Tensor2D, k: number, seed: number, labels?: Labels): Promise<Float32Array> {
     this.need('iwae');
     if (!(Number.isInteger(k) && k >= 1)) throw new Error(`${this.family}.iwae: k must be a whole number >= 1`);
     const y = this.labelsFor(x, labels, 'iwae', false);
@@ -454,8 +458,11 @@ export class Vae implements Model {
             const { logPx, logRatio } = this.weights(xs, ys, mu, logvar, kk, subSeed(seed, s, j));
             return tf.add(logPx, logRatio);
           });
-          acc.add(lw.dataSync() as Float32Array, kk);
-          lw.dispose();
+          try {
+            acc.add((await lw.data()) as Float32Array, kk);
+          } finally {
+            lw.dispose();
+          }
         }
         out.set(acc.result(), s);
         tf.dispose([xs, mu, logvar, ...(ys ? [ys] : [])]);
@@ -470,15 +477,15 @@ export class Vae implements Model {
    * -IWAE-k per example with k = evalK (an upper bound on the NLL that tightens with k).
    * A CVAE needs the rows' labels: it bounds -log p(x|y).
    */
-  testNll(x: tf.Tensor2D, seed: number, labels?: tf.Tensor2D): TestNll {
+  async testNll(x: tf.Tensor2D, seed: number, labels?: tf.Tensor2D): Promise<TestNll> {
     this.need('testNll');
     if (this.conditional && !labels) throw new Error(`cvae.testNll: needs the class labels of the rows (the split's y, one-hot): it bounds -log p(x|y)`);
     const k = this.config.evalK;
-    const b = this.iwae(x, k, seed, labels);
+    const b = await this.iwae(x, k, seed, labels);
     return { nll: b.map((v) => -v), kind: 'bound', details: { k } };
   }
 
-  trainStep(x: tf.Tensor2D, step: number, ctx: StepContext): Record<string, number> {
+  async trainStep(x: tf.Tensor2D, step: number, ctx: StepContext): Promise<StepMetrics> {
     this.lastStep = step;
     const seed = ctx.seed();
     const { beta, klWarmup, objective, k } = this.config;
@@ -488,37 +495,52 @@ export class Vae implements Model {
       if (!ctx.labels) throw new Error(`cvae: the batch came without class labels (train a cvae with lab.train on a labelled dataset, e.g. lab.data.mnist())`);
       y = this.oneHot(ctx.labels, x.shape[0]);
     }
-    let recon = NaN;
-    let kl = NaN;
-    let bound = NaN;
-    let objectiveValue: number;
+    // the scalars the step reports, kept out of the loss's scope and read back after it
+    const kept: { recon?: tf.Scalar; kl?: tf.Scalar; bound?: tf.Scalar } = {};
+    let objectiveT: tf.Scalar;
     try {
-      objectiveValue = ctx.minimize(
+      objectiveT = ctx.minimize(
         'vae',
         () => {
           const { mu, logvar } = this.encodeWith(x, y);
           const { logPx, logRatio } = this.weights(x, y, mu, logvar, k, seed);
-          const r = tf.neg(tf.mean(logPx));
-          const klc = tf.mean(gaussianKl(mu, logvar));
-          recon = r.dataSync()[0];
-          kl = klc.dataSync()[0];
+          const r = tf.neg(tf.mean(logPx)) as tf.Scalar;
+          const klc = tf.mean(gaussianKl(mu, logvar)) as tf.Scalar;
+          kept.recon = tf.keep(r);
+          kept.kl = tf.keep(klc);
           if (objective === 'elbo') {
             // the closed-form KL: an ELBO estimate with less variance than the sampled ratio
             return tf.add(r, tf.mul(w, klc)) as tf.Scalar;
           }
           // IWAE-k: log (1/k) sum_i exp(log p(x|z_i) + w (log p(z_i) - log q(z_i|x))), the KL weight
           // on the prior/posterior ratio (w = 1: the bound itself), averaged over the batch
-          const lse = (lw: tf.Tensor2D) => tf.sub(tf.mean(tf.logSumExp(lw, 0)), Math.log(k));
-          if (w !== 1) bound = tf.tidy(() => lse(tf.add(logPx, logRatio) as tf.Tensor2D).dataSync()[0]);
+          const lse = (lw: tf.Tensor2D) => tf.sub(tf.mean(tf.logSumExp(lw, 0)), Math.log(k)) as tf.Scalar;
+          if (w !== 1) kept.bound = tf.keep(tf.tidy(() => lse(tf.add(logPx, logRatio) as tf.Tensor2D)));
           const obj = lse(tf.add(logPx, tf.mul(w, logRatio)) as tf.Tensor2D);
-          if (w === 1) bound = obj.dataSync()[0];
+          if (w === 1) kept.bound = tf.keep(obj);
           return tf.neg(obj) as tf.Scalar;
         },
         this.vars(),
       );
+    } catch (e) {
+      tf.dispose(Object.values(kept));
+      throw e;
     } finally {
       y?.dispose();
     }
+    // one read of every number the step reports (the same values read one by one)
+    const parts = [kept.recon!, kept.kl!, ...(kept.bound ? [kept.bound] : []), objectiveT];
+    const all = tf.tidy(() => tf.stack(parts));
+    let v: Float32Array;
+    try {
+      v = (await all.data()) as Float32Array;
+    } finally {
+      tf.dispose([all, ...parts]);
+    }
+    const recon = v[0];
+    const kl = v[1];
+    const bound = kept.bound ? v[2] : NaN;
+    const objectiveValue = v[parts.length - 1];
     // train/loss: the negated bound being maximized (the ELBO, or IWAE-k), with the KL at full weight
     const out: Record<string, number> = { 'train/loss': objective === 'iwae' ? -bound : recon + kl, 'train/recon': recon, 'train/kl': kl };
     if (w !== 1) out['train/objective'] = objectiveValue;
@@ -526,7 +548,7 @@ export class Vae implements Model {
     return out;
   }
 
-  evaluate(val: tf.Tensor2D, seed: number, labels?: tf.Tensor2D): Record<string, MetricValue> {
+  async evaluate(val: tf.Tensor2D, seed: number, labels?: tf.Tensor2D): Promise<Record<string, MetricValue>> {
     if (this.conditional && !labels) throw new Error(`cvae.evaluate: needs the class labels of the rows (one-hot [n, ${this.nClasses}])`);
     const n = val.shape[0];
     let rec = 0;
@@ -543,13 +565,18 @@ export class Vae implements Model {
         const z = tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logvar)), eps)) as tf.Tensor2D;
         return [tf.sum(this.nll(x, z, y)), tf.sum(gaussianKlPerDim(mu, logvar), 0)];
       });
-      rec += r.dataSync()[0];
-      const kdv = kd.dataSync() as Float32Array;
+      let rv: Float32Array;
+      let kdv: Float32Array;
+      try {
+        [rv, kdv] = (await Promise.all([r.data(), kd.data()])) as [Float32Array, Float32Array];
+      } finally {
+        tf.dispose([r, kd]);
+      }
+      rec += rv[0];
       for (let i = 0; i < kdv.length; i++) {
         klPerDim[i] += kdv[i];
         kl += kdv[i];
       }
-      tf.dispose([r, kd]);
     }
     rec /= n;
     kl /= n;
@@ -569,24 +596,31 @@ export class Vae implements Model {
   }
 
   /** mean KL(q(z_j|x) || N(0,1)) over the rows of x, per latent dimension j (nats) */
-  klPerDim(x: tf.Tensor2D, labels?: Labels): Float32Array {
+  async klPerDim(x: tf.Tensor2D, labels?: Labels): Promise<Float32Array> {
     this.need('klPerDim');
     const y = this.labelsFor(x, labels, 'klPerDim');
     const n = x.shape[0];
     const acc = new Float64Array(this.config.latentDim);
-    for (let s = 0; s < n; s += 500) {
-      const m = Math.min(500, n - s);
-      const kd = tf.tidy(() => {
-        const xs = tf.slice(x, [s, 0], [m, -1]) as tf.Tensor2D;
-        const ys = y ? (tf.slice(y, [s, 0], [m, -1]) as tf.Tensor2D) : undefined;
-        const { mu, logvar } = this.encodeWith(xs, ys);
-        return tf.sum(gaussianKlPerDim(mu, logvar), 0);
-      });
-      const v = kd.dataSync();
-      for (let i = 0; i < v.length; i++) acc[i] += v[i];
-      kd.dispose();
+    try {
+      for (let s = 0; s < n; s += 500) {
+        const m = Math.min(500, n - s);
+        const kd = tf.tidy(() => {
+          const xs = tf.slice(x, [s, 0], [m, -1]) as tf.Tensor2D;
+          const ys = y ? (tf.slice(y, [s, 0], [m, -1]) as tf.Tensor2D) : undefined;
+          const { mu, logvar } = this.encodeWith(xs, ys);
+          return tf.sum(gaussianKlPerDim(mu, logvar), 0);
+        });
+        let v: Float32Array;
+        try {
+          v = (await kd.data()) as Float32Array;
+        } finally {
+          kd.dispose();
+        }
+        for (let i = 0; i < v.length; i++) acc[i] += v[i];
+      }
+    } finally {
+      y?.dispose();
     }
-    y?.dispose();
     return Float32Array.from(acc, (v) => v / n);
   }
 
@@ -594,29 +628,48 @@ export class Vae implements Model {
    * The class each row most likely belongs to under a CVAE: argmax_y ELBO(x, y) (p(x|y)
    * bounded with one posterior draw, the same draw for every class), a generative classifier.
    */
-  classify(x: tf.Tensor2D, seed = 0): Int32Array {
+  async classify(x: tf.Tensor2D, seed = 0): Promise<Int32Array> {
+    const cls = this.classes1d(x, seed);
+    try {
+      return Int32Array.from((await cls.data()) as Int32Array);
+    } finally {
+      cls.dispose();
+    }
+  }
+
+  /** classify's classes as an int32 tensor [n], not read back */
+  private classes1d(x: tf.Tensor2D, seed: number): tf.Tensor1D {
     this.need('classify');
     if (!this.conditional) throw new Error(`${this.family}.classify: only a conditional VAE (cvae) models p(x|y)`);
     const n = x.shape[0];
     const C = this.nClasses;
-    const out = new Int32Array(n);
-    for (let s = 0; s < n; s += 500) {
-      const m = Math.min(500, n - s);
-      const scores = tf.tidy(() => {
-        const xs = tf.slice(x, [s, 0], [m, -1]) as tf.Tensor2D;
-        const eps = normal([m, this.config.latentDim], subSeed(seed, s, 0));
-        const per: tf.Tensor1D[] = [];
-        for (let c = 0; c < C; c++) {
-          const y = tf.oneHot(tf.fill([m], c, 'int32') as tf.Tensor1D, C).toFloat() as tf.Tensor2D;
-          const { mu, logvar } = this.encodeWith(xs, y);
-          const z = tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logvar)), eps)) as tf.Tensor2D;
-          per.push(tf.neg(tf.add(this.nll(xs, z, y), gaussianKl(mu, logvar))) as tf.Tensor1D);
-        }
-        return tf.argMax(tf.stack(per, 1), 1);
-      });
-      out.set(scores.dataSync() as Int32Array, s);
-      scores.dispose();
+    const chunks: tf.Tensor1D[] = [];
+    try {
+      for (let s = 0; s < n; s += 500) {
+        const m = Math.min(500, n - s);
+        chunks.push(
+          tf.tidy(() => {
+            const xs = tf.slice(x, [s, 0], [m, -1]) as tf.Tensor2D;
+            const eps = normal([m, this.config.latentDim], subSeed(seed, s, 0));
+            const per: tf.Tensor1D[] = [];
+            for (let c = 0; c < C; c++) {
+              const y = tf.oneHot(tf.fill([m], c, 'int32') as tf.Tensor1D, C).toFloat() as tf.Tensor2D;
+              const { mu, logvar } = this.encodeWith(xs, y);
+              const z = tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logvar)), eps)) as tf.Tensor2D;
+              per.push(tf.neg(tf.add(this.nll(xs, z, y), gaussianKl(mu, logvar))) as tf.Tensor1D);
+            }
+            return tf.argMax(tf.stack(per, 1), 1) as tf.Tensor1D;
+          }),
+        );
+      }
+    } catch (e) {
+      tf.dispose(chunks);
+      throw e;
     }
+    if (chunks.length === 0) return tf.tensor1d([], 'int32');
+    if (chunks.length === 1) return chunks[0];
+    const out = tf.concat(chunks) as tf.Tensor1D;
+    tf.dispose(chunks);
     return out;
   }
 

@@ -9,11 +9,30 @@ import { built, head, isSplit, need, pictureShape, viewName, viewOutputs } from 
 import * as tf from '@tensorflow/tfjs';
 import type { EngineContext } from '../../context';
 import type { Model } from '../types';
-import { normal, uniform } from '../../ops/random';
+import { normal, uniformValues } from '../../ops/random';
 import { imageGridPng } from '../../util/png';
 import { slerp } from '../../eval/interpolation';
 
-type Decoder = Model & { decode(z: tf.Tensor2D): tf.Tensor2D; encodeMean(x: tf.Tensor2D): tf.Tensor2D; latentDim?: number; config: Record<string, unknown> };
+type Maybe<T> = T | Promise<T>;
+// PCA answers asynchronously (it computes in float64 on the host), the others with tensors
+type Decoder = Model & { decode(z: tf.Tensor2D, c?: number): Maybe<tf.Tensor2D>; encodeMean(x: tf.Tensor2D): Maybe<tf.Tensor2D>; latentDim?: number; config: Record<string, unknown> };
+
+/**
+ * `f`'s tensor: a synchronous answer is computed in a tidy (its intermediates freed), an
+ * asynchronous one frees its own. Inputs are made outside `f` and freed by the caller.
+ */
+async function settle(f: () => Maybe<tf.Tensor>): Promise<tf.Tensor> {
+  let pending: Promise<tf.Tensor> | null = null;
+  const t = tf.tidy(() => {
+    const r = f();
+    if (r instanceof Promise) {
+      pending = r;
+      return [] as tf.Tensor[];
+    }
+    return r;
+  });
+  return pending ?? (t as tf.Tensor);
+}
 
 function decoder(model: LatentLab.Model, view: string): Decoder {
   built(model, view);
@@ -30,23 +49,48 @@ function latentDimOf(m: Decoder): number {
 
 export function latentViews(ctx: EngineContext): Pick<LatentLab.Views, 'reconstructions' | 'latentMap' | 'traversals' | 'interpolate' | 'klPerDim' | 'classes'> {
   const { emitPlot, emitImage } = viewOutputs(ctx);
-  const decodeRows = (m: Decoder, z: Float32Array, L: number): Float32Array =>
-    tf.tidy(() => m.decode(tf.tensor2d(z, [z.length / L, L])).dataSync() as Float32Array).slice();
+  /** the values of a tensor made by `f` (in a tidy), read back and disposed */
+  const read = async (f: () => Maybe<tf.Tensor>, inputs: tf.Tensor[] = []): Promise<Float32Array> => {
+    let t: tf.Tensor;
+    try {
+      t = await settle(f);
+    } finally {
+      tf.dispose(inputs);
+    }
+    try {
+      return ((await t.data()) as Float32Array).slice();
+    } finally {
+      t.dispose();
+    }
+  };
+  const decodeRows = (m: Decoder, z: Float32Array, L: number): Promise<Float32Array> => {
+    const zt = tf.tensor2d(z, [z.length / L, L]);
+    return read(() => m.decode(zt), [zt]);
+  };
 
   return {
-    reconstructions(model, split, opts = {}) {
+    async reconstructions(model, split, opts = {}) {
       const m = decoder(model, 'reconstructions');
       need(isSplit(split), 'lab.views.reconstructions: the second argument must be a split, e.g. data.test');
       const { x, D, n } = head(split, Math.floor(opts.n ?? 16));
-      const rec = tf.tidy(() => {
-        const r = (m as unknown as { reconstruct?: (x: tf.Tensor2D, seed?: number) => tf.Tensor2D }).reconstruct;
-        return r ? r.call(m, x, opts.seed ?? 0) : m.decode(m.encodeMean(x));
-      });
-      const rv = rec.dataSync() as Float32Array;
-      const xv = x.dataSync() as Float32Array;
+      const r = (m as unknown as { reconstruct?: (x: tf.Tensor2D, seed?: number) => Maybe<tf.Tensor2D> }).reconstruct;
+      let rec: tf.Tensor;
+      if (r) rec = await settle(() => r.call(m, x, opts.seed ?? 0));
+      else {
+        const z = (await settle(() => m.encodeMean(x))) as tf.Tensor2D;
+        rec = await settle(() => m.decode(z));
+        z.dispose();
+      }
+      // the inputs are the split's own rows (what x holds): only the reconstructions are read back
+      const xv = split.x.subarray(0, n * D);
+      let rv: Float32Array;
+      try {
+        rv = (await rec.data()) as Float32Array;
+      } finally {
+        tf.dispose([x, rec]);
+      }
       let err = 0;
       for (let i = 0; i < rv.length; i++) err += (rv[i] - xv[i]) ** 2;
-      tf.dispose([x, rec]);
       // pairs of rows: inputs above, reconstructions below
       const cols = Math.min(n, 8);
       const all: number[] = [];
@@ -63,7 +107,7 @@ export function latentViews(ctx: EngineContext): Pick<LatentLab.Views, 'reconstr
       return { path: rel, error };
     },
 
-    latentMap(model, opts = {}) {
+    async latentMap(model, opts = {}) {
       const m = decoder(model, 'latentMap');
       const L = latentDimOf(m);
       need(L === 2, `lab.views.latentMap: draws a 2-D latent space; this ${model.family} has ${L} latent dimensions (train one with latentDim: 2)`);
@@ -77,15 +121,19 @@ export function latentViews(ctx: EngineContext): Pick<LatentLab.Views, 'reconstr
           z[2 * (r * size + c) + 1] = range - (2 * range * r) / (size - 1);
         }
       }
-      const imgs = decodeRows(m, z, 2);
+      const imgs = await decodeRows(m, z, 2);
       const D = imgs.length / (size * size);
       const [h, w] = pictureShape(D);
       const rel = viewName('latent-map');
       emitImage(rel, imageGridPng(imgs, size * size, h, w, size).png, `${model.family}: decoded grid z1, z2 in [${-range}, ${range}] (z1 across, z2 up)`);
       if (opts.split && isSplit(opts.split)) {
         const { x, n } = head(opts.split, 2000);
-        const codes = tf.tidy(() => m.encodeMean(x).dataSync() as Float32Array);
-        x.dispose();
+        let codes: Float32Array;
+        try {
+          codes = await read(() => m.encodeMean(x));
+        } finally {
+          x.dispose();
+        }
         const y = opts.split.y;
         const groups = new Map<string, { x: number[]; y: number[] }>();
         for (let i = 0; i < n; i++) {
@@ -100,18 +148,20 @@ export function latentViews(ctx: EngineContext): Pick<LatentLab.Views, 'reconstr
       return { path: rel };
     },
 
-    traversals(model, opts = {}) {
+    async traversals(model, opts = {}) {
       const m = decoder(model, 'traversals');
       const L = latentDimOf(m);
       const dims = (opts.dims ?? Array.from({ length: Math.min(L, 10) }, (_, i) => i)).filter((d) => Number.isInteger(d) && d >= 0 && d < L);
       need(dims.length > 0, `lab.views.traversals: dims must be latent dimensions 0..${L - 1}`);
       const steps = Math.max(2, Math.min(15, Math.floor(opts.steps ?? 9)));
       const range = opts.range ?? 3;
-      let base = new Float32Array(L);
+      let base: Float32Array = new Float32Array(L);
       if (opts.split && isSplit(opts.split)) {
         const D = opts.split.x.length / opts.split.n;
         const i = Math.max(0, Math.min(opts.split.n - 1, Math.floor(opts.index ?? 0)));
-        base = tf.tidy(() => m.encodeMean(tf.tensor2d(opts.split!.x.subarray(i * D, (i + 1) * D), [1, D])).dataSync() as Float32Array).slice();
+        const row = opts.split.x.subarray(i * D, (i + 1) * D);
+        const xt = tf.tensor2d(row, [1, D]);
+        base = await read(() => m.encodeMean(xt), [xt]);
       }
       const z = new Float32Array(dims.length * steps * L);
       dims.forEach((d, r) => {
@@ -121,7 +171,7 @@ export function latentViews(ctx: EngineContext): Pick<LatentLab.Views, 'reconstr
           row[d] = -range + (2 * range * c) / (steps - 1);
         }
       });
-      const imgs = decodeRows(m, z, L);
+      const imgs = await decodeRows(m, z, L);
       const D = imgs.length / (dims.length * steps);
       const [h, w] = pictureShape(D);
       const rel = viewName('traversals');
@@ -129,7 +179,7 @@ export function latentViews(ctx: EngineContext): Pick<LatentLab.Views, 'reconstr
       return { path: rel };
     },
 
-    interpolate(model, split, opts = {}) {
+    async interpolate(model, split, opts = {}) {
       const m = decoder(model, 'interpolate');
       need(isSplit(split), 'lab.views.interpolate: the second argument must be a split, e.g. data.test');
       const L = latentDimOf(m);
@@ -138,10 +188,9 @@ export function latentViews(ctx: EngineContext): Pick<LatentLab.Views, 'reconstr
       const D = split.x.length / split.n;
       need(split.n >= 2, 'lab.views.interpolate: needs at least 2 examples');
       // endpoints: seeded picks of test images
-      const u = uniform([2 * pairs], opts.seed ?? 3);
-      const idx = Array.from(u.dataSync(), (v) => Math.min(split.n - 1, Math.floor(v * split.n)));
-      u.dispose();
-      const ends = tf.tidy(() => m.encodeMean(tf.tensor2d(Float32Array.from(idx.flatMap((i) => Array.from(split.x.subarray(i * D, (i + 1) * D)))), [2 * pairs, D])).dataSync() as Float32Array).slice();
+      const idx = Array.from(uniformValues(opts.seed ?? 3, 2 * pairs), (v) => Math.min(split.n - 1, Math.floor(v * split.n)));
+      const xt = tf.tensor2d(Float32Array.from(idx.flatMap((i) => Array.from(split.x.subarray(i * D, (i + 1) * D)))), [2 * pairs, D]);
+      const ends = await read(() => m.encodeMean(xt), [xt]);
       const z = new Float32Array(2 * pairs * steps * L);
       for (let p = 0; p < pairs; p++) {
         const a = ends.subarray(2 * p * L, (2 * p + 1) * L);
@@ -153,21 +202,25 @@ export function latentViews(ctx: EngineContext): Pick<LatentLab.Views, 'reconstr
           z.set(slerp(a, b, t), ((2 * p + 1) * steps + c) * L);
         }
       }
-      const imgs = decodeRows(m, z, L);
+      const imgs = await decodeRows(m, z, L);
       const [h, w] = pictureShape(D);
       const rel = viewName('interpolation');
       emitImage(rel, imageGridPng(imgs, 2 * pairs * steps, h, w, steps).png, `${model.family}: between the codes of two test images: linear (odd rows) and spherical (even rows)`);
       return { path: rel };
     },
 
-    klPerDim(model, split) {
+    async klPerDim(model, split) {
       built(model, 'klPerDim');
-      const m = model as Model & { klPerDim?(x: tf.Tensor2D): Float32Array; klHistory?: { steps: number[]; values: Float32Array[] } };
+      const m = model as Model & { klPerDim?(x: tf.Tensor2D): Promise<Float32Array>; klHistory?: { steps: number[]; values: Float32Array[] } };
       need(typeof m.klPerDim === 'function', `lab.views.klPerDim: needs a VAE (a model with q(z|x)), not a ${model.family}`);
       need(isSplit(split), 'lab.views.klPerDim: the second argument must be a split, e.g. data.test');
       const { x } = head(split, 1000);
-      const kl = Array.from(m.klPerDim(x));
-      x.dispose();
+      let kl: number[];
+      try {
+        kl = Array.from(await m.klPerDim(x));
+      } finally {
+        x.dispose();
+      }
       const active = kl.filter((v) => v > 0.01).length;
       const dims = kl.map((_, i) => i);
       emitPlot([{ type: 'bar', x: dims, y: kl, name: 'KL' }], {
@@ -188,7 +241,7 @@ export function latentViews(ctx: EngineContext): Pick<LatentLab.Views, 'reconstr
       return { kl, active };
     },
 
-    classes(model, opts = {}) {
+    async classes(model, opts = {}) {
       built(model, 'classes');
       const m = model as Model & { conditional?: boolean; classes?: number; latentDim?: number; decode(z: tf.Tensor2D, labels?: number): tf.Tensor2D };
       need(m.conditional === true && typeof m.decode === 'function', `lab.views.classes: draws each class of a conditional model (cvae), not a ${model.family}`);
@@ -198,12 +251,11 @@ export function latentViews(ctx: EngineContext): Pick<LatentLab.Views, 'reconstr
       // the same n codes in every row: a column keeps the style, a row changes only the class
       const z = normal([n, L], Math.floor(opts.seed ?? 21)) as tf.Tensor2D;
       const rows: Float32Array[] = [];
-      for (let c = 0; c < C; c++) {
-        const x = m.decode(z, c);
-        rows.push(x.dataSync().slice() as Float32Array);
-        x.dispose();
+      try {
+        for (let c = 0; c < C; c++) rows.push(await read(() => m.decode(z, c)));
+      } finally {
+        z.dispose();
       }
-      z.dispose();
       const D = rows[0].length / n;
       const all = new Float32Array(C * n * D);
       rows.forEach((r, c) => all.set(r, c * n * D));

@@ -53,7 +53,7 @@ export function TopBar() {
           data-testid="backend-badge"
           title={engine?.detail ?? 'engine backend'}
         >
-          {engine?.backend ?? '—'}
+          {engine?.label ?? engine?.backend ?? '—'}
         </span>
         {available.length > 1 && (
           <select

@@ -100,10 +100,10 @@ describe('a full wasm heap', () => {
     expect(tf.memory().numTensors).toBe(before); // the failed step left nothing behind
   }, 120_000);
 
-  it('an evaluation chunk that does not fit is retried in halves', () => {
+  it('an evaluation chunk that does not fit is retried in halves', async () => {
     const x = tf.tensor2d(Float32Array.from({ length: 8 * 3 }, (_, i) => i), [8, 3]);
     const seen: number[] = [];
-    const nll = chunkedNll(x, 8, (rows) => {
+    const nll = await chunkedNll(x, 8, (rows) => {
       seen.push(rows.shape[0]);
       // more than 2 rows at once: 4.8 GB or more of scratch
       if (rows.shape[0] > 2) tf.zeros([rows.shape[0] * 300, 1000, 1000]);
@@ -111,7 +111,7 @@ describe('a full wasm heap', () => {
     });
     expect(seen).toEqual([8, 4, 2, 2, 2, 2]);
     expect(Array.from(nll)).toEqual([3, 12, 21, 30, 39, 48, 57, 66]);
-    expect(() => chunkedNll(x, 4, () => tf.zeros([2000, 1000, 1000]) as unknown as tf.Tensor1D)).toThrow(WasmHeapError);
+    await expect(chunkedNll(x, 4, () => tf.zeros([2000, 1000, 1000]) as unknown as tf.Tensor1D)).rejects.toThrow(WasmHeapError);
     x.dispose();
   });
 });

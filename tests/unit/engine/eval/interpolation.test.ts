@@ -23,19 +23,19 @@ describe('interpolation', () => {
     expect(Math.hypot(...lerp(a, b, 0.5))).toBeCloseTo(3 / Math.SQRT2, 5); // the straight line dips inside
   });
 
-  it('a VAE strip runs between the codes of two validation images, shown at both ends', () => {
+  it('a VAE strip runs between the codes of two validation images, shown at both ends', async () => {
     const data = imageDataset('mnist', { limit: 300 });
     const model = new Vae({ latentDim: 4, hidden: [32] });
     model.build({ kind: 'image', shape: data.shape, binary: data.binary }, mulberry32(1));
-    const ends = interpolationEndpoints(model, data.val.x, data.dim, 5);
+    const ends = await interpolationEndpoints(model, data.val.x, data.dim, 5);
     expect(ends.from).toBe('data');
-    const strip = interpolationStrip(model, ends, data.dim, 6);
+    const strip = await interpolationStrip(model, ends, data.dim, 6);
     expect(strip.n).toBe(8);
     expect(Array.from(strip.values.subarray(0, data.dim))).toEqual(Array.from(data.val.x.subarray(0, data.dim)));
     expect(Array.from(strip.values.subarray(7 * data.dim))).toEqual(Array.from(data.val.x.subarray(data.dim, 2 * data.dim)));
     // the first decoded frame is the decoder's mean at the first code
     const first = model.sample(1, tf.tensor2d(ends.a, [1, 4]), 0);
-    expect(Array.from(strip.values.subarray(data.dim, 2 * data.dim))).toEqual(Array.from(first.dataSync()));
+    expect(Array.from(strip.values.subarray(data.dim, 2 * data.dim))).toEqual(Array.from(await first.data()));
     first.dispose();
     model.dispose();
   });
@@ -56,9 +56,9 @@ describe('interpolation', () => {
     expect([png.width, png.height]).toEqual([12 * 29 + 1, 29 + 1]); // 1-pixel borders around 28-pixel tiles
     vae.dispose();
     gan.build({ kind: 'image', shape: data.shape, binary: data.binary }, mulberry32(2));
-    const ends = interpolationEndpoints(gan, data.val.x, data.dim, 11);
+    const ends = await interpolationEndpoints(gan, data.val.x, data.dim, 11);
     expect(ends.from).toBe('prior');
-    expect(interpolationStrip(gan, ends, data.dim).n).toBe(10);
+    expect((await interpolationStrip(gan, ends, data.dim)).n).toBe(10);
     gan.dispose();
   });
 });

@@ -204,7 +204,7 @@ describe('lab.evaluate with sample metrics', () => {
     expect(data.test.source).toBe('8gaussians');
     const model = l.models.gan({ latentDim: 2, hidden: [32, 32] });
     const run = await l.train(model, data, { steps: 12, batchSize: 64, sampleEvery: 1000, checkpointEvery: 1000 });
-    const ev = evaluateModel(ctx, model, data.test) as PointSampleMetrics & { runId: string };
+    const ev = (await evaluateModel(ctx, model, data.test)) as PointSampleMetrics & { runId: string };
     expect(ev).toMatchObject({ kind: 'sample', n: 1000, nRef: data.test.n, runId: run.id });
     expect(ev.mmd).toBeGreaterThan(0);
     expect(run.metrics['test/mmd']).toBe(ev.mmd);
@@ -213,10 +213,10 @@ describe('lab.evaluate with sample metrics', () => {
     expect(msg.points.map((p) => p.key)).toEqual(['test/mmd', 'test/sample_n']);
     expect(msg.kinds).toEqual({ 'test/mmd': 'sample', 'test/sample_n': 'info' });
     // the same seed draws the same samples: the same MMD
-    expect((evaluateModel(ctx, model, data.test, { record: false }) as PointSampleMetrics).mmd).toBe(ev.mmd);
+    expect(((await evaluateModel(ctx, model, data.test, { record: false })) as PointSampleMetrics).mmd).toBe(ev.mmd);
     // the data itself scores far lower than the barely trained GAN
     expect(ev.mmd).toBeGreaterThan(0.1);
-    expect(() => evaluateModel(ctx, model, data.test, { samples: 3 })).toThrow(/samples must be a whole number of at least 10/);
+    await expect(evaluateModel(ctx, model, data.test, { samples: 3 })).rejects.toThrow(/samples must be a whole number of at least 10/);
   });
 
   it('records FID, KID, precision, recall and class coverage for a GAN on MNIST, and adds them to a likelihood', async () => {
@@ -226,7 +226,7 @@ describe('lab.evaluate with sample metrics', () => {
     expect(data.test.source).toBe('mnist');
     const gan = l.models.gan({ latentDim: 8, hidden: [64] });
     const run = await l.train(gan, data, { steps: 5, batchSize: 32, sampleEvery: 1000, checkpointEvery: 1000 });
-    const ev = evaluateModel(ctx, gan, data.test, { samples: 200 }) as ImageSampleMetrics & { runId: string };
+    const ev = (await evaluateModel(ctx, gan, data.test, { samples: 200 })) as ImageSampleMetrics & { runId: string };
     expect(ev).toMatchObject({ kind: 'sample', n: 200, nRef: data.test.n, classifier: 'mnist-mlp-v1', classifierVersion: 1, runId: run.id });
     for (const k of ['fid', 'kid', 'kidStd', 'precision', 'recall', 'classCoverage'] as const) expect(Number.isFinite(ev[k])).toBe(true);
     // an untrained GAN's blobs are far from digits
@@ -241,9 +241,9 @@ describe('lab.evaluate with sample metrics', () => {
     // a model with a likelihood keeps its NLL result and gains the sample metrics when asked
     const vae = l.models.vae({ latentDim: 4, hidden: [32], evalK: 2 });
     const run2 = await l.train(vae, data, { steps: 5, batchSize: 32, sampleEvery: 1000, checkpointEvery: 1000 });
-    const plain = evaluateModel(ctx, vae, data.test, { record: false }) as LikelihoodEvaluation;
+    const plain = (await evaluateModel(ctx, vae, data.test, { record: false })) as LikelihoodEvaluation;
     expect(plain.sample).toBeUndefined();
-    const both = evaluateModel(ctx, vae, data.test, { samples: 100 }) as LikelihoodEvaluation;
+    const both = (await evaluateModel(ctx, vae, data.test, { samples: 100 })) as LikelihoodEvaluation;
     expect(both.kind).toBe('bound');
     expect(both.nll_nats).toBeCloseTo(plain.nll_nats, 6);
     expect(both.sample).toMatchObject({ kind: 'sample', n: 100, classifier: 'mnist-mlp-v1' });
@@ -260,17 +260,17 @@ describe('nearest-neighbour view', () => {
     const data = l.data.mnist({ limit: 1000 });
     const kde = l.models.kde({ bandwidth: 0.001 });
     await l.train(kde, data, { steps: 10, batchSize: 80, sampleEvery: 1000, checkpointEvery: 1000 });
-    const copied = l.views.nearestNeighbours(kde, data, { n: 8 });
+    const copied = await l.views.nearestNeighbours(kde, data, { n: 8 });
     expect(copied.ratio).toBeLessThan(0.05);
     expect(copied.distances).toHaveLength(8);
     expect(readFileSync(join(artifactsDir, copied.path)).subarray(1, 4).toString()).toBe('PNG');
     const gan = l.models.gan({ latentDim: 8, hidden: [64] });
     await l.train(gan, data, { steps: 3, batchSize: 32, sampleEvery: 1000, checkpointEvery: 1000 });
-    const fresh = l.views.nearestNeighbours(gan, data, { n: 8 });
+    const fresh = await l.views.nearestNeighbours(gan, data, { n: 8 });
     console.log(`nearest neighbours: kde(h=0.001) ratio ${copied.ratio.toFixed(4)}, untrained gan ratio ${fresh.ratio.toFixed(2)} (test baseline ${fresh.testBaseline.toFixed(2)})`);
     expect(fresh.ratio).toBeGreaterThan(0.5);
     expect(fresh.testBaseline).toBeCloseTo(copied.testBaseline, 10);
-    expect(() => l.views.nearestNeighbours(gan, data, { n: 0 })).toThrow(/n must be a whole number in 1..256/);
+    await expect(l.views.nearestNeighbours(gan, data, { n: 0 })).rejects.toThrow(/n must be a whole number in 1..256/);
   });
 });
 

@@ -49,7 +49,8 @@ const randomRows = (n: number, dim: number, seed: number, shift = 0): Float32Arr
 
 /** the values of every weight, by name */
 function values(model: Model): Map<string, Float32Array> {
-  return new Map(model.getWeights().map((w: NamedWeight) => [w.name, (w.tensor.dataSync() as Float32Array).slice()]));
+  // adversarial models answer getWeights synchronously
+  return new Map((model.getWeights() as NamedWeight[]).map((w: NamedWeight) => [w.name, (w.tensor.dataSync() as Float32Array).slice()]));
 }
 
 /** names of the weights whose values differ between two snapshots */
@@ -142,11 +143,11 @@ describe('GAN views', () => {
     await train(ctx, gmmn, data, { steps: 60, batchSize: 128, lr: 3e-3, evalEvery: 60, sampleEvery: 1000, checkpointEvery: 1000, seed: 2 });
   }, 60_000);
 
-  it("ganLab: a 'd' frame changes only the discriminator's weights, a 'g' frame only the generator's", () => {
+  it("ganLab: a 'd' frame changes only the discriminator's weights, a 'g' frame only the generator's", async () => {
     const { views } = recording();
     for (const [u, moved, kept] of [['d', 'discriminator/', 'generator/'], ['g', 'generator/', 'discriminator/']] as const) {
       const before = values(gan);
-      const res = views.ganLab(gan, data, { updates: u, keep: true, size: 8, n: 50, arrows: 5 });
+      const res = await views.ganLab(gan, data, { updates: u, keep: true, size: 8, n: 50, arrows: 5 });
       const after = values(gan);
       const diff = changed(before, after);
       expect(res.labels).toEqual(['start', u === 'd' ? 'step D' : 'step G']);
@@ -158,10 +159,10 @@ describe('GAN views', () => {
     }
   });
 
-  it('ganLab: one update per frame as named; D-frames move the heatmap, G-frames leave it and move the points; the model is put back', () => {
+  it('ganLab: one update per frame as named; D-frames move the heatmap, G-frames leave it and move the points; the model is put back', async () => {
     const { views, outputs } = recording();
     const before = values(gan);
-    const res = views.ganLab(gan, data, { updates: 'ddgdg', size: 10, n: 80, arrows: 10, seed: 4 });
+    const res = await views.ganLab(gan, data, { updates: 'ddgdg', size: 10, n: 80, arrows: 10, seed: 4 });
     expect(res.labels).toEqual(['start', 'step D', 'step D', 'step G', 'step D', 'step G']);
     expect(res.frames.map((f) => f.player)).toEqual([null, 'd', 'd', 'g', 'd', 'g']);
     expect(res.frames.slice(1).map((f) => f.groups)).toEqual([['d'], ['d'], ['g'], ['d'], ['g']]);
@@ -182,7 +183,7 @@ describe('GAN views', () => {
     // keep: false (the default) leaves the model as it was
     expect(changed(before, values(gan))).toEqual([]);
     // the updates may also come as a list
-    expect(views.ganLab(gan, data, { updates: ['g', 'd'], size: 5, n: 10, arrows: 0 }).labels).toEqual(['start', 'step G', 'step D']);
+    expect((await views.ganLab(gan, data, { updates: ['g', 'd'], size: 5, n: 10, arrows: 0 })).labels).toEqual(['start', 'step G', 'step D']);
     outputs.pop();
 
     // the figure: heatmap + data + generated + arrows, one animation frame per state, a slider and play/pause
@@ -201,9 +202,9 @@ describe('GAN views', () => {
     expect(() => CellOutput.parse(fig)).not.toThrow();
   });
 
-  it("ganLab's heatmap is the critic's output at those points (the model's state at each frame)", () => {
+  it("ganLab's heatmap is the critic's output at those points (the model's state at each frame)", async () => {
     const { views } = recording();
-    const res = views.ganLab(gan, data, { updates: '', size: 12, n: 20, arrows: 3 });
+    const res = await views.ganLab(gan, data, { updates: '', size: 12, n: 20, arrows: 3 });
     expect(res.labels).toEqual(['start']);
     const r = mulberry32(9);
     const pts: number[] = [];
@@ -221,7 +222,7 @@ describe('GAN views', () => {
     expect(want.some((w) => w !== want[0])).toBe(true);
     tf.dispose([t, d]);
     // after a kept update, the last frame is the model's current state
-    const res2 = views.ganLab(gan, data, { updates: 'd', size: 12, n: 20, arrows: 3, keep: true });
+    const res2 = await views.ganLab(gan, data, { updates: 'd', size: 12, n: 20, arrows: 3, keep: true });
     const t2 = tf.tensor2d(pts, [25, 2]);
     const d2 = gan.critic(t2);
     const got2 = d2.dataSync();
@@ -234,9 +235,9 @@ describe('GAN views', () => {
     tf.dispose([t2, d2]);
   });
 
-  it("discriminatorHistogram: means and accuracy are the critic's on validation and generated points", () => {
+  it("discriminatorHistogram: means and accuracy are the critic's on validation and generated points", async () => {
     const { views, outputs } = recording();
-    const res = views.discriminatorHistogram(gan, data, { n: 200, seed: 5 });
+    const res = await views.discriminatorHistogram(gan, data, { n: 200, seed: 5 });
     const real = tf.tensor2d(data.val.x.subarray(0, 400), [200, 2]);
     const fake = gan.sample(200, undefined, 5);
     const dr = gan.critic(real).dataSync();
@@ -259,17 +260,17 @@ describe('GAN views', () => {
     const { ctx } = collectingContext();
     await train(ctx, g, mnist, { steps: 3, batchSize: 32, evalEvery: 3, sampleEvery: 1000, checkpointEvery: 1000 });
     const { views } = recording();
-    const res = views.discriminatorHistogram(g, mnist, { n: 20 });
+    const res = await views.discriminatorHistogram(g, mnist, { n: 20 });
     expect(res.n).toBe(20);
     expect(res.meanReal).toBeGreaterThan(0);
     expect(res.meanReal).toBeLessThan(1);
-    expect(() => views.ganLab(g, mnist)).toThrow(/2-D point data/);
-    expect(() => views.modeCoverage(g, mnist)).toThrow(/2-D point data/);
+    await expect(views.ganLab(g, mnist)).rejects.toThrow(/2-D point data/);
+    await expect(async () => views.modeCoverage(g, mnist)).rejects.toThrow(/2-D point data/);
     g.dispose();
     // a conditional GAN judges each example with its class: real rows with theirs, generated with the one in their code
     const c = new Cgan({ hidden: [16] });
     await train(ctx, c, mnist, { steps: 2, batchSize: 32, evalEvery: 2, sampleEvery: 1000, checkpointEvery: 1000 });
-    const rc = views.discriminatorHistogram(c, mnist, { n: 20, seed: 2 });
+    const rc = await views.discriminatorHistogram(c, mnist, { n: 20, seed: 2 });
     const codes = c.noise(20, 2);
     const yFake = tf.slice(codes, [0, codes.shape[1] - 10], [20, 10]) as tf.Tensor2D;
     const xFake = c.sample(20, codes);
@@ -284,7 +285,7 @@ describe('GAN views', () => {
     const { ctx } = collectingContext();
     await train(ctx, w, data, { steps: 10, batchSize: 64, evalEvery: 10, sampleEvery: 1000, checkpointEvery: 1000 });
     const { views, outputs } = recording();
-    const res = views.ganLab(w, data, { updates: 'ddg', size: 8, n: 30, arrows: 4 });
+    const res = await views.ganLab(w, data, { updates: 'ddg', size: 8, n: 30, arrows: 4 });
     expect(res.criticKind).toBe('score');
     expect(res.labels).toEqual(['start', 'step D', 'step D', 'step G']);
     const heat = (outputs[0] as { data: Record<string, any>[] }).data[0];
@@ -292,17 +293,17 @@ describe('GAN views', () => {
     const all = res.grid.z.flat(2);
     expect(heat.zmin).toBeCloseTo(Math.min(...all), 6);
     expect(heat.zmax).toBeCloseTo(Math.max(...all), 6);
-    const h = views.discriminatorHistogram(w, data, { n: 100 });
+    const h = await views.discriminatorHistogram(w, data, { n: 100 });
     expect(h.threshold).toBe(0);
     expect(h.criticKind).toBe('score');
     w.dispose();
   });
 
-  it('modeCoverage counts samples per mode as eval/modes.ts does, for a GAN and for a GMMN', () => {
+  it('modeCoverage counts samples per mode as eval/modes.ts does, for a GAN and for a GMMN', async () => {
     for (const model of [gan, gmmn] as Model[]) {
       const { views, outputs } = recording();
-      const res = views.modeCoverage(model, data, { n: 500, seed: 3 });
-      const s = model.sample(500, undefined, 3);
+      const res = await views.modeCoverage(model, data, { n: 500, seed: 3 });
+      const s = await model.sample(500, undefined, 3);
       const st = modeStats(s.dataSync() as Float32Array, data.modes!, data.modeStd!);
       s.dispose();
       expect(res.of).toBe(8);
@@ -321,7 +322,7 @@ describe('GAN views', () => {
     const { ctx } = collectingContext();
     const flow = createLab(ctx).models.realnvp({ hidden: [16] });
     await train(ctx, flow, data, { steps: 3, batchSize: 64, evalEvery: 3, sampleEvery: 1000, checkpointEvery: 1000 });
-    const res = recording().views.modeCoverage(flow, data, { n: 200 });
+    const res = await recording().views.modeCoverage(flow, data, { n: 200 });
     expect(res.of).toBe(8);
     expect(res.counts.reduce((a, b) => a + b, 0)).toBe(Math.round(res.highQuality * 200));
     flow.dispose();
@@ -330,19 +331,19 @@ describe('GAN views', () => {
   it('refuses what it cannot show, saying why', async () => {
     const { views } = recording();
     const moons = toy2d('moons', { n: 500 });
-    expect(() => views.ganLab(gmmn, data)).toThrow(/ganLab: needs an adversarial model .* not a gmmn/);
-    expect(() => views.discriminatorHistogram(gmmn, data)).toThrow(/adversarial model/);
-    expect(() => views.ganLab(new Gan(), data)).toThrow(/train the gan first/);
-    expect(() => views.discriminatorHistogram(new Gan(), data)).toThrow(/train the gan first/);
-    expect(() => views.modeCoverage(new Gmmn(), data)).toThrow(/train the gmmn first/);
-    expect(() => views.modeCoverage(gan, moons)).toThrow(/moons has no known modes/);
-    expect(() => views.ganLab(gan, data, { updates: 'dgx' })).toThrow(/updates must be a string of 'd'/);
-    expect(() => views.ganLab(gan, data, { lr: -1 })).toThrow(/lr must be a positive number/);
-    expect(() => views.ganLab({} as Model, data)).toThrow(/must be a model from lab.models/);
-    expect(() => views.ganLab(gan, {} as never)).toThrow(/2-D point data/);
+    await expect(async () => views.ganLab(gmmn, data)).rejects.toThrow(/ganLab: needs an adversarial model .* not a gmmn/);
+    await expect(async () => views.discriminatorHistogram(gmmn, data)).rejects.toThrow(/adversarial model/);
+    await expect(async () => views.ganLab(new Gan(), data)).rejects.toThrow(/train the gan first/);
+    await expect(async () => views.discriminatorHistogram(new Gan(), data)).rejects.toThrow(/train the gan first/);
+    await expect(async () => views.modeCoverage(new Gmmn(), data)).rejects.toThrow(/train the gmmn first/);
+    await expect(async () => views.modeCoverage(gan, moons)).rejects.toThrow(/moons has no known modes/);
+    await expect(async () => views.ganLab(gan, data, { updates: 'dgx' })).rejects.toThrow(/updates must be a string of 'd'/);
+    await expect(async () => views.ganLab(gan, data, { lr: -1 })).rejects.toThrow(/lr must be a positive number/);
+    await expect(async () => views.ganLab({} as Model, data)).rejects.toThrow(/must be a model from lab.models/);
+    await expect(async () => views.ganLab(gan, {} as never)).rejects.toThrow(/2-D point data/);
     // a GAN on other 2-D data does not fit a dataset of another dimension
     const wide = { ...data, dim: 3, shape: [3], val: { x: new Float32Array(30), n: 10 } };
-    expect(() => views.discriminatorHistogram(gan, wide)).toThrow(/generates 2 values per example/);
+    await expect(async () => views.discriminatorHistogram(gan, wide)).rejects.toThrow(/generates 2 values per example/);
   });
 
   it('lab exposes lab.models.gmmn and the views', () => {

@@ -22,7 +22,7 @@ import type { Model, StepContext } from '../../../../src/engine/models/types';
 import { symEig } from '../../../../src/engine/ops/linalg';
 import { uniform } from '../../../../src/engine/ops/random';
 import { SpectralNorm } from '../../../../src/engine/nn/spectral-norm';
-import { train } from '../../../../src/engine/train/trainer';
+import { readMetrics, train } from '../../../../src/engine/train/trainer';
 import { mulberry32 } from '../../../../src/engine/util/rng';
 import { collectingContext } from '../../../helpers/engine';
 import { root } from '../../../helpers/paths';
@@ -47,10 +47,8 @@ function stepContext(seed: number, lr = 2e-3, beta1 = 0.5): StepContext & { call
       calls[group] = (calls[group] ?? 0) + 1;
       let o = opts.get(group);
       if (!o) opts.set(group, (o = tf.train.adam(lr, beta1, 0.999)));
-      const v = o.minimize(loss, true, vars) as tf.Scalar;
-      const out = v.dataSync()[0];
-      v.dispose();
-      return out;
+      // the loss as a scalar tensor, not read back (the caller owns it), as the trainer's minimize
+      return o.minimize(loss, true, vars) as tf.Scalar;
     },
     seed: () => rng.seed(),
     dispose: () => opts.forEach((o) => o.dispose()),
@@ -65,7 +63,7 @@ function pointsData(x: Float32Array, dim: number, y?: Uint8Array, classes?: numb
 }
 
 const weight = (m: Model, name: string): tf.Tensor => {
-  const w = m.getWeights().find((x) => x.name === name);
+  const w = (m.getWeights() as { name: string; tensor: tf.Tensor }[]).find((x) => x.name === name);
   if (!w) throw new Error(`no weight ${name}`);
   return w.tensor;
 };
@@ -107,13 +105,13 @@ describe('the optimal discriminator', () => {
     tf.dispose(Object.values(set));
   }
 
-  function trainD(model: Gan, steps: number): { dLoss: number } {
+  async function trainD(model: Gan, steps: number): Promise<{ dLoss: number }> {
     const c = stepContext(11, 3e-3);
     let sum = 0;
     let count = 0;
     for (let s = 0; s < steps; s++) {
       const x = tf.randomNormal([256, 2], 0, 1, 'float32', 1000 + s) as tf.Tensor2D;
-      const m = model.discriminatorStep(x, c);
+      const m = await readMetrics(model.discriminatorStep(x, c));
       x.dispose();
       if (s >= steps - 200) {
         sum += m['train/d_loss'];
@@ -124,11 +122,11 @@ describe('the optimal discriminator', () => {
     return { dLoss: sum / count };
   }
 
-  it('is 1/2 everywhere on the data when p_g = p_data, and the value of the game is -log 4', () => {
+  it('is 1/2 everywhere on the data when p_g = p_data, and the value of the game is -log 4', async () => {
     const model = new Gan({ latentDim: 2, hidden: [16] });
     model.build({ kind: 'points', shape: [2], binary: false }, mulberry32(3));
     identityGenerator(model, [0, 0]);
-    const { dLoss } = trainD(model, 600);
+    const { dLoss } = await trainD(model, 600);
     // d_loss = -(E log D(x) + E log(1 - D(G(z)))) = -V
     expect(-dLoss).toBeCloseTo(-Math.log(4), 1);
     const pts = tf.randomNormal([500, 2], 0, 1, 'float32', 7) as tf.Tensor2D;
@@ -138,11 +136,11 @@ describe('the optimal discriminator', () => {
     model.dispose();
   });
 
-  it('is p_data / (p_data + p_g) when they differ (a shifted copy)', () => {
+  it('is p_data / (p_data + p_g) when they differ (a shifted copy)', async () => {
     const model = new Gan({ latentDim: 2, hidden: [16] });
     model.build({ kind: 'points', shape: [2], binary: false }, mulberry32(4));
     identityGenerator(model, [1, 0]);
-    trainD(model, 1500);
+    await trainD(model, 1500);
     // N(x; 0, I) / (N(x; 0, I) + N(x; μ, I)) = sigmoid(1/2 - x_1) for μ = (1, 0)
     const grid: number[] = [];
     for (const a of [-1, -0.5, 0, 0.5, 1, 1.5]) for (const b of [-1, 0, 1]) grid.push(a, b);
@@ -242,13 +240,18 @@ describe('gradient penalty', () => {
 });
 
 describe('spectral normalization', () => {
-  it('after enough power iterations σ_max of W / σ(W) is 1 (symEig of WᵀW), for dense and convolution weights', () => {
+  it('after enough power iterations σ_max of W / σ(W) is 1 (symEig of WᵀW), for dense and convolution weights', async () => {
+    const read = async (t: tf.Scalar): Promise<number> => {
+      const v = (await t.data())[0];
+      t.dispose();
+      return v;
+    };
     const rng = mulberry32(12);
     for (const shape of [[20, 12], [4, 4, 3, 8]]) {
       const W = tf.randomNormal(shape, 0, 0.3, 'float32', 3);
       const sn = new SpectralNorm('t', shape[shape.length - 1], rng);
-      const first = sn.iterate(W, 1);
-      const sigma = sn.iterate(W, 100);
+      const first = await read(sn.iterate(W, 1));
+      const sigma = await read(sn.iterate(W, 100));
       const exact = sigmaMax(W);
       // a power-iteration estimate approaches σ_max from below
       expect(first).toBeLessThan(exact);
@@ -356,7 +359,7 @@ describe('every family', () => {
         for (const [k, v] of Object.entries(run.metrics)) expect(Number.isFinite(v), `${k} = ${v}`).toBe(true);
         expect(run.metrics['train/d_loss']).toBeDefined();
         expect(run.metrics['train/g_loss']).toBeDefined();
-        const s = model.sample(6, undefined, 3);
+        const s = await model.sample(6, undefined, 3);
         expect(s.shape).toEqual([6, data.dim]);
         const v = s.dataSync();
         expect(v.every(Number.isFinite)).toBe(true);
@@ -393,12 +396,21 @@ describe('every family', () => {
     }
   });
 
-  it('dSteps: k discriminator updates for every generator update', () => {
+  it('dSteps: k discriminator updates for every generator update', async () => {
     const model = new Gan({ hidden: [8], dSteps: 3 });
     model.build({ kind: 'points', shape: [2], binary: false }, mulberry32(1));
     const c = stepContext(1);
     const x = tf.randomNormal([32, 2], 0, 1, 'float32', 1) as tf.Tensor2D;
-    for (let s = 0; s < 4; s++) model.trainStep(x, s + 1, c);
+    let tensors = 0;
+    for (let s = 0; s < 4; s++) {
+      const m = await readMetrics(await model.trainStep(x, s + 1, c));
+      // the last D update's metrics and G's loss, every one a finite number
+      expect(Object.keys(m).sort()).toEqual(['train/d_accuracy', 'train/d_fake', 'train/d_loss', 'train/d_real', 'train/g_loss']);
+      for (const v of Object.values(m)) expect(Number.isFinite(v)).toBe(true);
+      // once the optimizers exist, a step leaves no tensor behind (the earlier D updates' metrics included)
+      if (s > 0) expect(tf.memory().numTensors).toBe(tensors);
+      tensors = tf.memory().numTensors;
+    }
     expect(c.calls).toEqual({ d: 12, g: 4 });
     tf.dispose(x);
     c.dispose();

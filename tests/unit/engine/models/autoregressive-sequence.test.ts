@@ -62,7 +62,7 @@ describe.each(families)('%s', (name, make) => {
     m.dispose();
   });
 
-  it('gives all K^T sequences probabilities that sum to 1, and the parallel log p equals the chain rule through the sampler', () => {
+  it('gives all K^T sequences probabilities that sum to 1, and the parallel log p equals the chain rule through the sampler', async () => {
     const T = name.startsWith('wavenet') ? 8 : 4;
     const K = name.startsWith('wavenet') ? 2 : 3;
     const m = build(T, K);
@@ -70,13 +70,13 @@ describe.each(families)('%s', (name, make) => {
     const all = new Float32Array(count * T);
     for (let s = 0; s < count; s++) for (let t = 0, r = s; t < T; t++, r = Math.floor(r / K)) all[s * T + t] = r % K;
     const x = tf.tensor2d(all, [count, T]);
-    const nll = m.testNll(x).nll;
+    const nll = (await m.testNll(x)).nll;
     expect(Math.abs(nll.reduce((a, v) => a + Math.exp(-v), 0) - 1)).toBeLessThan(1e-5);
     // the sampler's own windowed passes, fed each sequence's symbols: p(x) = prod_t p(x_t | x_<t)
     for (let s = 0; s < count; s += 7) {
       let logp = 0;
       const row = all.subarray(s * T, (s + 1) * T);
-      m.generate(new Float32Array(0), 0, 1, T, () => 0, undefined, (t, probs) => {
+      await m.generate(new Float32Array(0), 0, 1, T, () => 0, undefined, (t, probs) => {
         logp += Math.log(probs[row[t]]);
         return row[t];
       });
@@ -86,15 +86,19 @@ describe.each(families)('%s', (name, make) => {
     m.dispose();
   });
 
-  it('samples symbols in range, the same ones for the same seed', () => {
+  it('samples symbols in range, the same ones for the same seed, and with its own noise bank the same ones again', async () => {
     const m = build(12, 5);
-    const a = m.sample(3, undefined, 9);
-    const b = m.sample(3, undefined, 9);
-    const av = Array.from(a.dataSync());
+    const a = await m.sample(3, undefined, 9);
+    const b = await m.sample(3, undefined, 9);
+    const av = Array.from(await a.data());
     expect(av.every((v) => Number.isInteger(v) && v >= 0 && v < 5)).toBe(true);
-    expect(Array.from(b.dataSync())).toEqual(av);
+    expect(Array.from(await b.data())).toEqual(av);
     expect(new Set(av).size).toBeGreaterThan(1);
-    tf.dispose([a, b]);
+    // the bank sample() draws without a tensor is the one noise() makes
+    const bank = m.noise(3, 9);
+    const c = await m.sample(3, bank, 0);
+    expect(Array.from(await c.data())).toEqual(av);
+    tf.dispose([a, b, c, bank]);
     m.dispose();
   });
 });
@@ -109,7 +113,7 @@ describe('learning on the real data', () => {
     const val = run.history('val/bits_per_dim').values;
     expect(val[0]).toBeGreaterThan(7.5); // about 8 bits per sample before training
     expect(val[val.length - 1]).toBeLessThan(val[0] - 1.5);
-    const ev = lab.evaluate(wn, audio.test) as LikelihoodEvaluation;
+    const ev = (await lab.evaluate(wn, audio.test)) as LikelihoodEvaluation;
     expect(ev.kind).toBe('exact');
     expect(ev.bits_per_dim).toBeCloseTo(ev.nll_nats / (128 * Math.LN2), 8);
     expect(messages.some((m) => m.type === 'run.artifact' && m.artifact.runId === run.id && m.artifact.kind === 'samples')).toBe(true);
@@ -120,13 +124,13 @@ describe('learning on the real data', () => {
     const bpc = r2.history('val/bits_per_dim').values;
     expect(bpc[0]).toBeGreaterThan(6);
     expect(bpc[bpc.length - 1]).toBeLessThan(4.5);
-    const done = lm.complete('interface ', { n: 2, length: 20, seed: 4 });
+    const done = await lm.complete('interface ', { n: 2, length: 20, seed: 4 });
     expect(done).toHaveLength(2);
     for (const s of done) {
       expect(s.startsWith('interface ')).toBe(true);
       expect(s).toHaveLength(20);
     }
-    expect(lm.complete('interface ', { n: 2, length: 20, seed: 4 })).toEqual(done);
+    expect(await lm.complete('interface ', { n: 2, length: 20, seed: 4 })).toEqual(done);
     expect(() => lab.models.wavenet().build({ kind: 'image', shape: [28, 28], binary: true }, mulberry32(1))).toThrow('lab.data.waveforms()');
     expect(() => lab.models.charlm({ dim: 10, heads: 4 })).toThrow('must divide dim');
     wn.dispose();

@@ -26,16 +26,16 @@ describe('views of a binary autoregressive model', () => {
     await lab.train(model, mn, { steps: 40, batchSize: 32, lr: 3e-3, evalEvery: 40, sampleEvery: 1000 });
 
     // Fashion-MNIST, binarized the same way, has far more ink: an MNIST model gives it far higher bits/dim
-    const det = lab.views.detector(model, { train: mn.train, test: mn.test, fashion: fm.test });
+    const det = await lab.views.detector(model, { train: mn.train, test: mn.test, fashion: fm.test });
     expect(det.auroc).toBeGreaterThan(0.9);
     expect(det.meanBitsPerDim.fashion).toBeGreaterThan(det.meanBitsPerDim.test);
     const hist = plots(outputs).at(-1)!;
     expect(hist.data.map((t) => t.type)).toEqual(['histogram', 'histogram', 'histogram']);
     expect((hist.data[1].x as number[]).length).toBe(mn.test.n);
-    expect(() => lab.views.detector(model, { test: mn.test, toy: lab.data.toy2d('moons').test })).toThrow('different dimensions');
+    await expect(lab.views.detector(model, { test: mn.test, toy: lab.data.toy2d('moons').test })).rejects.toThrow('different dimensions');
 
     // FVSBN's pixel i sees exactly the i pixels before it in raster order
-    const rf = lab.views.receptiveField(model, { row: 10, col: 5 });
+    const rf = await lab.views.receptiveField(model, { row: 10, col: 5 });
     expect(rf).toEqual({ seen: 10 * 28 + 5, of: 784 });
     const z = plots(outputs).at(-1)!.data[0].z as number[][];
     expect(z[10][5]).toBe(2);
@@ -43,17 +43,17 @@ describe('views of a binary autoregressive model', () => {
     expect(z[10][6]).toBe(0);
 
     // completion: the top half is the test image's, the bottom half is drawn
-    const c = lab.views.complete(model, mn.test, { n: 4, seed: 3 });
+    const c = await lab.views.complete(model, mn.test, { n: 4, seed: 3 });
     expect(fs.existsSync(path.join(artifactsDir, c.path))).toBe(true);
     const u = new Float32Array(4 * 784).fill(0.5);
     const given = mn.test.x.slice(0, 4 * 784);
     const steps = (model as unknown as BinaryAutoregressive).sampling(4, u, given, (d: number) => d < 14 * 28);
-    let r = steps.next();
+    let r = await steps.next();
     let drawn = 0;
     while (!r.done) {
       expect(r.value.i).toBeGreaterThanOrEqual(14 * 28);
       drawn++;
-      r = steps.next();
+      r = await steps.next();
     }
     expect(drawn).toBe(14 * 28);
     for (let k = 0; k < 4; k++) for (let d = 0; d < 14 * 28; d++) expect(r.value[k * 784 + d]).toBe(given[k * 784 + d]);
@@ -89,13 +89,13 @@ describe('views of sequence models', () => {
     const audio = lab.data.waveforms({ n: 100, length: 64 });
     const wn = lab.models.wavenet({ channels: 4, skipChannels: 4, layers: 3, stacks: 1 });
     await lab.train(wn, audio, { steps: 2, batchSize: 8, evalEvery: 2, sampleEvery: 1000 });
-    const rf = lab.views.receptiveField(wn, { position: 40 });
+    const rf = await lab.views.receptiveField(wn, { position: 40 });
     expect(rf).toEqual({ seen: 2 + 7, of: 64 });
     const bars = plots(outputs).at(-1)!.data[0].y as number[];
     bars.forEach((v, j) => expect(v !== 0, `position ${j}`).toBe(j >= 40 - 9 && j < 40));
 
     // listening: the generated windows as a WAV file at the data's rate, a tenth of a second apart
-    const heard = lab.views.listen(wn, { n: 2, seed: 3 });
+    const heard = await lab.views.listen(wn, { n: 2, seed: 3 });
     const wav = parseWav(fs.readFileSync(path.join(artifactsDir, heard.path)));
     expect(wav.sampleRate).toBe(8000);
     expect(wav.samples.length).toBe(2 * 64 + 800);
@@ -111,7 +111,7 @@ describe('views of sequence models', () => {
     expect(live.steps).toBe(24);
     const frames = outputs.slice(before).filter((o): o is Extract<CellOutput, { type: 'image' }> => o.type === 'image');
     expect(frames.map((f) => f.caption)).toEqual(['charlm: 8 of 24 characters drawn', 'charlm: 16 of 24 characters drawn', 'charlm: 24 of 24 characters drawn', 'charlm: 24 of 24 characters drawn']);
-    expect(() => lab.views.listen(lm)).toThrow('on text');
+    await expect(lab.views.listen(lm)).rejects.toThrow('on text');
     wn.dispose();
     lm.dispose();
   }, 120_000);

@@ -101,17 +101,17 @@ describe.each(families)('%s', (_name, make, shape) => {
     return m;
   };
 
-  it('gives all 2^d states probabilities that sum to 1', () => {
+  it('gives all 2^d states probabilities that sum to 1', async () => {
     const m = build();
     const x = tf.tensor2d(allStates(D), [1 << D, D]);
-    const nll = m.testNll(x).nll;
+    const nll = (await m.testNll(x)).nll;
     const total = nll.reduce((a, v) => a + Math.exp(-v), 0);
     expect(Math.abs(total - 1)).toBeLessThan(1e-5);
     x.dispose();
     m.dispose();
   });
 
-  it('output i depends on no input at or after i in its order (exact zero gradients), and the parallel log p equals the chain rule', () => {
+  it('output i depends on no input at or after i in its order (exact zero gradients), and the parallel log p equals the chain rule', async () => {
     const m = build();
     const order = m.order();
     const rank = new Int32Array(D);
@@ -128,7 +128,7 @@ describe.each(families)('%s', (_name, make, shape) => {
     }
     // chain rule, one position at a time: feed only the positions before it in the order
     const xs = allStates(D);
-    const parallel = m.testNll(x).nll;
+    const parallel = (await m.testNll(x)).nll;
     for (let s = 0; s < 1 << D; s += 5) {
       let logp = 0;
       for (let t = 0; t < D; t++) {
@@ -145,18 +145,22 @@ describe.each(families)('%s', (_name, make, shape) => {
     m.dispose();
   });
 
-  it('samples bits, the same ones for the same seed', () => {
+  it('samples bits, the same ones for the same seed, and with its own noise bank the same ones again', async () => {
     const m = build();
-    const a = m.sample(5, undefined, 3);
-    const b = m.sample(5, undefined, 3);
-    const av = Array.from(a.dataSync());
+    const a = await m.sample(5, undefined, 3);
+    const b = await m.sample(5, undefined, 3);
+    const av = Array.from(await a.data());
     expect(av.every((v) => v === 0 || v === 1)).toBe(true);
-    expect(Array.from(b.dataSync())).toEqual(av);
+    expect(Array.from(await b.data())).toEqual(av);
     // the fast samplers (running sums for FVSBN and NADE) draw what D full passes draw
     const generic = Object.getPrototypeOf(Object.getPrototypeOf(m)).sample as BinaryAutoregressive['sample'];
-    const slow = generic.call(m, 5, undefined, 3);
-    expect(Array.from(slow.dataSync())).toEqual(av);
-    tf.dispose([a, b, slow]);
+    const slow = await generic.call(m, 5, undefined, 3);
+    expect(Array.from(await slow.data())).toEqual(av);
+    // the bank sample() draws without a tensor is the one noise() makes
+    const bank = m.noise(5, 3);
+    const c = await m.sample(5, bank, 0);
+    expect(Array.from(await c.data())).toEqual(av);
+    tf.dispose([a, b, slow, c, bank]);
     m.dispose();
   });
 });
@@ -170,7 +174,7 @@ describe('on binarized MNIST', () => {
       const run = await lab.train(model, data, { steps: 30, batchSize: 32, evalEvery: 30, sampleEvery: 1000, lr: 3e-3 });
       const val = run.history('val/nll').values;
       expect(val[val.length - 1]).toBeLessThan(val[0] - 50);
-      const ev = lab.evaluate(model, data.test) as LikelihoodEvaluation;
+      const ev = (await lab.evaluate(model, data.test)) as LikelihoodEvaluation;
       expect(ev.kind).toBe('exact');
       expect(ev.n).toBe(data.test.n);
       expect(ev.bits_per_dim).toBeCloseTo(ev.nll_nats / (784 * Math.LN2), 10);
@@ -182,6 +186,6 @@ describe('on binarized MNIST', () => {
     }
     expect(() => lab.models.fvsbn().build({ kind: 'image', shape: [28, 28], binary: false }, mulberry32(1))).toThrow('binary data');
     // a GAN has no likelihood: lab.evaluate judges its samples instead, once it is trained
-    expect(() => lab.evaluate(lab.models.gan(), data.test)).toThrow('train the gan first');
+    await expect(lab.evaluate(lab.models.gan(), data.test)).rejects.toThrow('train the gan first');
   }, 120_000);
 });

@@ -70,13 +70,13 @@ function mvnLogPdf(x: ArrayLike<number>, mu: ArrayLike<number>, C: Float64Array,
 }
 
 /** sum of p over a grid of cells covering [lo, hi]^2 */
-function gridIntegral(model: Model, lo: [number, number], hi: [number, number], size = 120): number {
+async function gridIntegral(model: Model, lo: [number, number], hi: [number, number], size = 120): Promise<number> {
   const dx = (hi[0] - lo[0]) / size;
   const dy = (hi[1] - lo[1]) / size;
   const g = new Float32Array(size * size * 2);
   for (let j = 0; j < size; j++) for (let i = 0; i < size; i++) g.set([lo[0] + (i + 0.5) * dx, lo[1] + (j + 0.5) * dy], 2 * (j * size + i));
   const t = tf.tensor2d(g, [size * size, 2]);
-  const { nll } = model.testNll!(t, 1);
+  const { nll } = await model.testNll!(t, 1);
   t.dispose();
   let s = 0;
   for (const v of nll) s += Math.exp(-v) * dx * dy;
@@ -127,12 +127,12 @@ describe('gmm', () => {
     expect(selectGmm(long, { ks: [1, 2, 3, 4], covariance: 'spherical', seed: 2 }).k).toBeGreaterThan(1);
   }, 30_000);
 
-  it("the fitted density integrates to 1 over a 2-D grid, for every covariance type", () => {
+  it("the fitted density integrates to 1 over a 2-D grid, for every covariance type", async () => {
     const three = points('three-b', 400, 2, mixture([[-2, 0], [2, 0], [0, 2.5]], [[0.8, 0.5], [0.5, 0.9], [0.7, 0.7]]), 3);
     for (const covariance of COVARIANCES) {
       const m = new Gmm({ components: 3, covariance, seed: 1 });
       m.fit(three.train.x, three.train.n, { iters: 50 });
-      expect(gridIntegral(m, [-8, -7], [8, 9]), covariance).toBeCloseTo(1, 3);
+      expect(await gridIntegral(m, [-8, -7], [8, 9]), covariance).toBeCloseTo(1, 3);
       // the mean log-likelihood of fit() is the mean of logProb
       const lp = m.logProb(three.train.x);
       expect(lp.every(Number.isFinite)).toBe(true);
@@ -147,11 +147,14 @@ describe('gmm', () => {
     expect(ll).toHaveLength(15);
     for (let i = 1; i < ll.length; i++) expect(ll[i]).toBeGreaterThanOrEqual(ll[i - 1] - 1e-9);
     expect(run.metrics['val/nll']).toBeLessThan(3);
-    const test = evaluateModel(ctx, m, data.test);
+    const test = await evaluateModel(ctx, m, data.test);
     expect(test.kind).toBe('exact');
+    // the rows of a tensor are read back; the methods that answer at once take arrays only
+    expect((await m.testNll(tf.tensor2d(data.test.x, [data.test.n, 2]))).nll).toEqual(Float32Array.from(m.logProb(data.test.x), (v) => -v));
+    expect(() => m.logProb(tf.zeros([2, 2]) as never)).toThrow('a Float32Array');
     // samples: the weights show in where they fall
-    const s = m.sample(4000, undefined, 9);
-    const v = s.dataSync();
+    const s = await m.sample(4000, undefined, 9);
+    const v = await s.data();
     s.dispose();
     let right = 0;
     for (let i = 0; i < 4000; i++) if (v[2 * i] > 0) right++;
@@ -167,11 +170,11 @@ describe('gmm', () => {
     m.dispose();
   }, 30_000);
 
-  it('fits higher-dimensional data: MNIST reduced by PCA (full), raw MNIST pixels (diag)', () => {
+  it('fits higher-dimensional data: MNIST reduced by PCA (full), raw MNIST pixels (diag)', async () => {
     const mnist = imageDataset('mnist', { binarize: false, limit: 800 });
     const pca = new Pca({ components: 10 });
     pca.build({ kind: 'image', shape: [28, 28], binary: false });
-    pca.addRows(mnist.train.x, mnist.train.n);
+    await pca.addRows(mnist.train.x, mnist.train.n);
     const reduced = pca.reduce(mnist);
     expect(reduced.dim).toBe(10);
     expect(reduced.train.y).toBe(mnist.train.y);
@@ -182,7 +185,7 @@ describe('gmm', () => {
     const d = diag.fit(mnist.train.x, mnist.train.n, { iters: 5 });
     expect(d.logLik.every(Number.isFinite)).toBe(true);
     expect(d.logLik[d.logLik.length - 1]).toBeGreaterThan(d.logLik[0]);
-    expect(evaluateModel(ctx, diag, mnist.test).perExample.every(Number.isFinite)).toBe(true);
+    expect((await evaluateModel(ctx, diag, mnist.test)).perExample.every(Number.isFinite)).toBe(true);
   }, 30_000);
 
   it('refuses bad options, naming the option and the allowed values', () => {
@@ -240,9 +243,14 @@ describe('naive Bayes', () => {
       return s;
     };
     const pred = nb.classify(test.x);
-    const post = nb.posterior(tf.tensor2d(test.x, [test.n, D]));
-    const pv = post.dataSync();
-    post.dispose();
+    const xt = tf.tensor2d(test.x, [test.n, D]);
+    // a tensor's rows are read back (async); an array's are used at once: the same numbers
+    expect(Array.from(await nb.classify(xt))).toEqual(Array.from(pred));
+    const post = await nb.posterior(xt);
+    const pv = await post.data();
+    const postArray = nb.posterior(test.x);
+    expect(Array.from(await postArray.data())).toEqual(Array.from(pv));
+    tf.dispose([xt, post, postArray]);
     for (let r = 0; r < test.n; r++) {
       const lj = Array.from({ length: C }, (_, c) => logJoint(r, c));
       const best = lj.indexOf(Math.max(...lj));
@@ -257,7 +265,7 @@ describe('naive Bayes', () => {
       expect(sum).toBeCloseTo(1, 5);
     }
     // testNll marginalises the class: -log sum_c p(x, c)
-    const ev = evaluateModel(ctx, nb, test);
+    const ev = await evaluateModel(ctx, nb, test);
     expect(ev.kind).toBe('exact');
     const lj0 = Array.from({ length: C }, (_, c) => logJoint(0, c));
     const m0 = Math.max(...lj0);
@@ -268,9 +276,14 @@ describe('naive Bayes', () => {
     const nb = new NaiveBayes();
     await train(ctx, nb, mnist, { steps: 1, batchSize: mnist.train.n, ...quiet });
     const means = nb.classMeans();
-    const s = nb.sample(2000, undefined, 4);
-    const v = s.dataSync();
+    const s = await nb.sample(2000, undefined, 4);
+    const v = await s.data();
     s.dispose();
+    // the bank drawn without a tensor is the one noise() makes
+    const bank = nb.noise(2000, 4);
+    const again = await nb.sample(2000, bank);
+    expect(Array.from(await again.data())).toEqual(Array.from(v));
+    tf.dispose([bank, again]);
     // the mean of the class-3 rows approaches p(x_i = 1 | y = 3)
     const D = 784;
     let err = 0;
@@ -282,7 +295,12 @@ describe('naive Bayes', () => {
     expect(err).toBeLessThan(0.15);
     const c7 = nb.sampleClass(7, 5, 1);
     expect(c7.shape).toEqual([5, 784]);
-    c7.dispose();
+    // sampleClass draws with the bank noise(n, seed) holds
+    const bank7 = nb.noise(5, 1);
+    const u7 = await bank7.data();
+    const cv = await c7.data();
+    for (let k = 0; k < 5 * D; k++) expect(cv[k]).toBe(u7[k] < means[7 * D + (k % D)] ? 1 : 0);
+    tf.dispose([c7, bank7]);
     const copy = new NaiveBayes();
     copy.build({ kind: 'image', shape: [28, 28], binary: true, classes: 10 });
     copy.setWeights(nb.getWeights());
@@ -307,24 +325,24 @@ describe('kde', () => {
     expect(h).toBeLessThan(grid[grid.length - 1]);
     expect(run.metrics['val/bandwidth']).toBe(h);
     expect(kde.points).toBe(data.train.n);
-    expect(gridIntegral(kde, [-6, -5], [6, 6])).toBeCloseTo(1, 3);
+    expect(await gridIntegral(kde, [-6, -5], [6, 6])).toBeCloseTo(1, 3);
     const fixed = new Kde({ bandwidth: 0.3 });
-    fixed.fit(data.train.x, data.train.n);
-    expect(gridIntegral(fixed, [-6, -5], [6, 6])).toBeCloseTo(1, 3);
-    const ev = evaluateModel(ctx, kde, data.test);
+    await fixed.fit(data.train.x, data.train.n);
+    expect(await gridIntegral(fixed, [-6, -5], [6, 6])).toBeCloseTo(1, 3);
+    const ev = await evaluateModel(ctx, kde, data.test);
     expect(ev.kind).toBe('estimate');
     expect(ev.details).toEqual({ bandwidth: h, points: data.train.n });
   }, 30_000);
 
-  it('large inputs take the matMul path and agree with the float64 sums', () => {
+  it('large inputs take the matMul path and agree with the float64 sums', async () => {
     const mnist = imageDataset('mnist', { binarize: false, limit: 300 });
     const kde = new Kde({ bandwidth: 0.4 });
-    kde.fit(mnist.train.x, mnist.train.n);
+    await kde.fit(mnist.train.x, mnist.train.n);
     // 30 query rows x 240 points x 784 stays on the exact path; 300 rows go through tf.matMul
-    const exact = kde.logProb(mnist.test.x);
+    const exact = await kde.logProb(mnist.test.x);
     const big = new Float32Array(300 * 784);
     for (let r = 0; r < 10; r++) big.set(mnist.test.x, r * 30 * 784);
-    const fast = kde.logProb(big);
+    const fast = await kde.logProb(big);
     for (let i = 0; i < 30; i++) expect(fast[i]).toBeCloseTo(exact[i], 1);
   }, 30_000);
 });
@@ -354,7 +372,7 @@ describe('ngram', () => {
     let direct = 0;
     for (let t = 0; t < 128; t++) direct -= Math.log(tri.distribution(Array.from(row.subarray(0, t)))[row[t]]);
     const t0 = tf.tensor2d(row, [1, 128]);
-    expect(tri.testNll(t0).nll[0]).toBeCloseTo(direct, 2);
+    expect((await tri.testNll(t0)).nll[0]).toBeCloseTo(direct, 2);
     t0.dispose();
     expect(tri.perplexity(text.train.x)).toBeLessThan(uni.perplexity(text.train.x) * 0.5);
     expect(tri.perplexity(text.val.x)).toBeLessThan(uni.perplexity(text.val.x));
@@ -371,10 +389,15 @@ describe('ngram', () => {
     expect(a).toEqual(b);
     expect(a[0].startsWith('interface ')).toBe(true);
     expect(a[0]).toHaveLength(40);
-    const s = m.sample(3, undefined, 1);
+    const s = await m.sample(3, undefined, 1);
     expect(s.shape).toEqual([3, 128]);
-    expect(Array.from(s.dataSync()).every((v) => Number.isInteger(v) && v >= 0 && v < 96)).toBe(true);
-    s.dispose();
+    const sv = Array.from(await s.data());
+    expect(sv.every((v) => Number.isInteger(v) && v >= 0 && v < 96)).toBe(true);
+    // the bank drawn without a tensor is the one noise() makes
+    const bank = m.noise(3, 1);
+    const again = await m.sample(3, bank);
+    expect(Array.from(await again.data())).toEqual(sv);
+    tf.dispose([s, bank, again]);
     const copy = new Ngram({ n: 4 });
     copy.build({ kind: 'sequence', shape: [128], binary: false, levels: 96, text: true });
     copy.setWeights(m.getWeights());
@@ -409,7 +432,7 @@ describe('probabilistic PCA', () => {
     expect(sigma2).toBeCloseTo((eig[2] + eig[3] + eig[4]) / 3, 10);
     // q = D - 1: the full-covariance maximum-likelihood Gaussian
     const p4 = new Pca({ components: D - 1 });
-    p4.fit(data.train.x, data.train.n);
+    await p4.fit(data.train.x, data.train.n);
     const mu = new Float64Array(D);
     const n = data.train.n;
     for (let r = 0; r < n; r++) for (let d = 0; d < D; d++) mu[d] += data.train.x[r * D + d] / n;
@@ -423,7 +446,7 @@ describe('probabilistic PCA', () => {
     expect(mean4).toBeGreaterThan(mean2);
   }, 30_000);
 
-  it('subspace iteration finds the same top eigenpairs as the full Jacobi decomposition', () => {
+  it('subspace iteration finds the same top eigenpairs as the full Jacobi decomposition', async () => {
     const n = 120;
     const rng = mulberry32(7);
     const B = Array.from({ length: n * 40 }, () => rng.normal());
@@ -434,7 +457,7 @@ describe('probabilistic PCA', () => {
       M[i * n + j] = s;
     }
     const full = symEig(M, n);
-    const top = topEigen(M, n, 6);
+    const top = await topEigen(M, n, 6);
     for (let k = 0; k < 6; k++) {
       expect(Math.abs(top.lambda[k] - full.values[k]) / full.values[k]).toBeLessThan(1e-10);
       let dot = 0;
@@ -450,7 +473,7 @@ describe('probabilistic PCA', () => {
     // evaluated once the pass was counted (step 4) and at the end, not on every partial pass
     expect(run.history('val/nll').steps).toEqual([4, 5]);
     expect(p.dequantized).toBe(true);
-    const ev = evaluateModel(ctx, p, mnist.test);
+    const ev = await evaluateModel(ctx, p, mnist.test);
     expect(ev.kind).toBe('exact');
     // positive on the 8-bit scale, below a uniform density's 8 bits/dim
     expect(ev.nll_nats).toBeGreaterThan(0);
@@ -459,21 +482,31 @@ describe('probabilistic PCA', () => {
     expect(ex.cumulative[7]).toBeGreaterThan(ex.cumulative[0]);
     expect(ex.cumulative[7]).toBeLessThan(1);
     const x = tf.tensor2d(mnist.test.x.subarray(0, 4 * 784), [4, 784]);
-    const z = p.encodeMean(x);
+    const z = await p.encodeMean(x);
     expect(z.shape).toEqual([4, 8]);
-    const rec = p.reconstruct(x);
+    const rec = await p.reconstruct(x);
     const err = tf.tidy(() => tf.mean(tf.square(tf.sub(rec, x))).dataSync()[0]);
     expect(err).toBeLessThan(0.05);
-    const s = p.sample(6, undefined, 2);
-    const means = p.sample(6, z.slice([0, 0], [4, 8]) as tf.Tensor2D, 0);
+    const s = await p.sample(6, undefined, 2);
+    const codes = z.slice([0, 0], [4, 8]) as tf.Tensor2D;
+    const means = await p.sample(6, codes, 0);
     expect(s.shape).toEqual([6, 784]);
     expect(means.shape).toEqual([6, 784]);
-    tf.dispose([x, z, rec, s, means]);
+    // the codes alone decode to the means mu + W z: what decode gives
+    const dec = await p.decode(codes);
+    expect(Array.from(await means.slice([0, 0], [4, 784]).data())).toEqual(Array.from(await dec.data()));
+    // a checkpoint of the fit (computed after the pass) restores the same likelihood
+    const copy = classicalModels.pca({ components: 8 });
+    copy.build({ kind: 'image', shape: [28, 28], binary: false });
+    copy.setWeights(await p.getWeights());
+    const [la, lb] = [p.logProb(mnist.test.x), copy.logProb(mnist.test.x)];
+    for (let i = 0; i < la.length; i++) expect(Math.abs(lb[i] - la[i])).toBeLessThan(1e-4 * Math.abs(la[i]));
+    tf.dispose([x, z, rec, s, means, codes, dec]);
   }, 30_000);
 });
 
 describe('views', () => {
-  it('gmmEllipses: the ellipses are the eigen-decomposition of each covariance (semi-axes and angle)', () => {
+  it('gmmEllipses: the ellipses are the eigen-decomposition of each covariance (semi-axes and angle)', async () => {
     const c = Math.cos(0.5);
     const s = Math.sin(0.5);
     // one Gaussian, standard deviations 2 and 0.5 along axes rotated by 0.5 rad
@@ -485,7 +518,7 @@ describe('views', () => {
     const m = new Gmm({ components: 1 });
     m.fit(data.train.x, data.train.n, { iters: 5 });
     const { views, outputs } = recordingViews();
-    const r = views.gmmEllipses(m, data);
+    const r = await views.gmmEllipses(m, data);
     expect(r.components).toBe(1);
     const e = r.ellipses[0];
     expect(e.axes[0]).toBeCloseTo(2, 1);
@@ -497,16 +530,16 @@ describe('views', () => {
     expect(plot).toBeDefined();
     // data, 1σ and 2σ ellipses, the means
     expect((plot as { data: unknown[] }).data).toHaveLength(4);
-    expect(() => views.gmmEllipses(new Kde() as never, data)).toThrow(/gmm/);
+    await expect(views.gmmEllipses(new Kde() as never, data)).rejects.toThrow(/gmm/);
   });
 
-  it('gmmCovariances: four panels; with one component full = tied >= diag >= spherical in log-likelihood; gmmBic plots a selection', () => {
+  it('gmmCovariances: four panels; with one component full = tied >= diag >= spherical in log-likelihood; gmmBic plots a selection', async () => {
     const data = points('tilted-b', 800, 2, (rng) => {
       const u = rng.normal();
       return [u + 0.3 * rng.normal(), 0.8 * u + 0.2 * rng.normal()];
     });
     const { views, outputs } = recordingViews();
-    const r = views.gmmCovariances(data, { k: 1 });
+    const r = await views.gmmCovariances(data, { k: 1 });
     expect(r.covariance).toEqual(['full', 'diag', 'spherical', 'tied']);
     const [full, diag, sph, tied] = r.logLik;
     expect(tied).toBeCloseTo(full, 6);
@@ -516,7 +549,7 @@ describe('views', () => {
     expect(r.best).toBe('full');
     expect(outputs.filter((o) => o.type === 'plot')).toHaveLength(1);
     const sel = classicalModels.gmm.select(data, { ks: [1, 2, 3] });
-    expect(views.gmmBic(sel)).toEqual({ k: sel.k, ks: [1, 2, 3], bic: sel.bic });
+    expect(await views.gmmBic(sel)).toEqual({ k: sel.k, ks: [1, 2, 3], bic: sel.bic });
     expect(outputs.filter((o) => o.type === 'plot')).toHaveLength(2);
   }, 30_000);
 
@@ -525,17 +558,17 @@ describe('views', () => {
     const nb = new NaiveBayes();
     await train(ctx, nb, mnist, { steps: 1, batchSize: mnist.train.n, ...quiet });
     const { views, outputs } = recordingViews();
-    expect(views.naiveBayesClasses(nb, { n: 4 })).toMatchObject({ classes: 10 });
+    expect(await views.naiveBayesClasses(nb, { n: 4 })).toMatchObject({ classes: 10 });
     expect(outputs.filter((o) => o.type === 'image')).toHaveLength(1);
-    expect(() => views.naiveBayesClasses(new Pca() as never)).toThrow(/naiveBayes/);
+    await expect(views.naiveBayesClasses(new Pca() as never)).rejects.toThrow(/naiveBayes/);
     const p = new Pca({ components: 3 });
     await train(ctx, p, mnist, { steps: 1, batchSize: mnist.train.n, ...quiet });
-    const r = views.pcaComponents(p, { n: 3 });
+    const r = await views.pcaComponents(p, { n: 3 });
     expect(r.cumulative).toEqual(p.explainedVariance().cumulative);
     expect(r.path).toMatch(/pca-components/);
     const flat = new Pca({ components: 2 });
-    flat.fit(Float32Array.from({ length: 40 * 3 }, (_, i) => Math.sin(i * 1.7) + (i % 3)), 40);
-    expect(views.pcaComponents(flat).path).toBeNull();
+    await flat.fit(Float32Array.from({ length: 40 * 3 }, (_, i) => Math.sin(i * 1.7) + (i % 3)), 40);
+    expect((await views.pcaComponents(flat)).path).toBeNull();
     expect(outputs.filter((o) => o.type === 'plot')).toHaveLength(2);
     expect(outputs.filter((o) => o.type === 'image')).toHaveLength(2);
   }, 30_000);

@@ -48,17 +48,19 @@ function pointsModel(D: number, cfg: ConstructorParameters<typeof Ddpm>[0] = {})
  * ε*(x_t) = E[ε | x_t] = √(1−ᾱ_t) (x_t − √ᾱ_t μ) / (ᾱ_t s² + 1 − ᾱ_t).
  */
 function optimalEps(s: NoiseSchedule, mu: number, sd: number, scale = 1) {
+  // the gain and offset at each t = 0..T, looked up by the rows' timesteps (nothing read back)
+  const g = new Float32Array(s.T + 1);
+  const off = new Float32Array(s.T + 1);
+  for (let t = 0; t <= s.T; t++) {
+    const ab = alphaBarAt(s, t);
+    g[t] = (scale * Math.sqrt(1 - ab)) / (ab * sd * sd + 1 - ab);
+    off[t] = Math.sqrt(ab) * mu;
+  }
   return (xt: tf.Tensor2D, t: tf.Tensor1D): tf.Tensor2D =>
     tf.tidy(() => {
-      const ts = t.dataSync();
-      const g = new Float32Array(ts.length);
-      const off = new Float32Array(ts.length);
-      for (let i = 0; i < ts.length; i++) {
-        const ab = alphaBarAt(s, Math.round(ts[i]));
-        g[i] = (scale * Math.sqrt(1 - ab)) / (ab * sd * sd + 1 - ab);
-        off[i] = Math.sqrt(ab) * mu;
-      }
-      return tf.mul(tf.sub(xt, tf.tensor2d(off, [ts.length, 1])), tf.tensor2d(g, [ts.length, 1])) as tf.Tensor2D;
+      const idx = tf.cast(tf.round(t), 'int32');
+      const column = (v: Float32Array) => tf.reshape(tf.gather(tf.tensor1d(v), idx), [-1, 1]);
+      return tf.mul(tf.sub(xt, column(off)), column(g)) as tf.Tensor2D;
     });
 }
 
@@ -94,7 +96,7 @@ describe('noise schedule and forward process', () => {
     expect(strided).toHaveLength(10);
   });
 
-  it('q(x_t | x_0) in closed form matches t sequential noising steps in mean and variance (Monte Carlo)', () => {
+  it('q(x_t | x_0) in closed form matches t sequential noising steps in mean and variance (Monte Carlo)', async () => {
     const m = pointsModel(1, { timesteps: 100 });
     const s = m.schedule();
     const N = 20000;
@@ -104,14 +106,14 @@ describe('noise schedule and forward process', () => {
       const seq = Float64Array.from(x0);
       for (let k = 1; k <= t; k++) {
         const z = normal([N], 1000 + k);
-        const zv = z.dataSync();
+        const zv = await z.data();
         z.dispose();
         const b = s.betas[k - 1];
         for (let i = 0; i < N; i++) seq[i] = Math.sqrt(1 - b) * seq[i] + Math.sqrt(b) * zv[i];
       }
       const x = tf.tensor2d(x0, [N, 1]);
       const { xt, eps } = m.diffuse(x, t, 77);
-      const closed = xt.dataSync();
+      const closed = await xt.data();
       tf.dispose([x, xt, eps]);
       const ab = alphaBarAt(s, t);
       for (let r = 0; r < 3; r++) {
@@ -133,7 +135,7 @@ describe('ε-prediction at the analytic optimum (Gaussian data)', () => {
   const mu = 0.5;
   const sd = 0.4;
 
-  it('the loss of the optimal ε* equals its analytic value and is below that of wrong predictors', () => {
+  it('the loss of the optimal ε* equals its analytic value and is below that of wrong predictors', async () => {
     const m = pointsModel(2, { timesteps: 100 });
     const s = m.schedule();
     const N = 20000;
@@ -149,23 +151,23 @@ describe('ε-prediction at the analytic optimum (Gaussian data)', () => {
       m.setNoisePredictor(optimalEps(s, mu, sd, scale));
       return m.validationLoss(z, 11);
     };
-    const best = loss(1);
+    const best = await loss(1);
     expect(Math.abs(best - want)).toBeLessThan(0.1 * want);
-    expect(loss(1.25)).toBeGreaterThan(best + 0.01);
-    expect(loss(0.75)).toBeGreaterThan(best + 0.01);
+    expect(await loss(1.25)).toBeGreaterThan(best + 0.01);
+    expect(await loss(0.75)).toBeGreaterThan(best + 0.01);
     m.setNoisePredictor((xt) => tf.zerosLike(xt));
-    expect(m.validationLoss(z, 11)).toBeCloseTo(1, 1); // predicting nothing costs E ε² = 1
+    expect(await m.validationLoss(z, 11)).toBeCloseTo(1, 1); // predicting nothing costs E ε² = 1
     z.dispose();
     m.dispose();
   });
 
-  it('ancestral sampling with ε* recovers N(μ, s²), with σ² = β and β̃ over the full chain and β over a strided one', () => {
+  it('ancestral sampling with ε* recovers N(μ, s²), with σ² = β and β̃ over the full chain and β over a strided one', async () => {
     // (β̃ on a coarse strided chain under-disperses: s comes out ~8% small at 100 of 1000 steps)
     for (const [variance, steps] of [['beta', 1000], ['posterior', 1000], ['beta', 100]] as const) {
       const m = pointsModel(2, { timesteps: 1000, variance, sampleSteps: steps });
       m.setNoisePredictor(optimalEps(m.schedule(), mu, sd));
       const x = m.sample(4000, undefined, 21);
-      const v = x.dataSync();
+      const v = await x.data();
       x.dispose();
       for (const c of [0, 1]) {
         const xs = col(v, 2, c);
@@ -176,7 +178,7 @@ describe('ε-prediction at the analytic optimum (Gaussian data)', () => {
     }
   });
 
-  it('the variational bound (testNll) is above the exact NLL of the same model and close to it; its stratified estimate agrees', () => {
+  it('the variational bound (testNll) is above the exact NLL of the same model and close to it; its stratified estimate agrees', async () => {
     // 2×2 "images" whose pixels, in [−1, 1], are about N(0, 0.5²), on 8-bit levels
     const T = 200;
     const msd = 0.5;
@@ -187,11 +189,11 @@ describe('ε-prediction at the analytic optimum (Gaussian data)', () => {
     const x = tf.tensor2d(k.map((v) => v / 255), [n, D]);
     const s = makeSchedule('linear', T);
     /** mean testNll with ε = scale·ε*, summing `terms` of the bound's T */
-    const bound = (scale: number, terms: number, seed: number) => {
+    const bound = async (scale: number, terms: number, seed: number) => {
       const m = new Ddpm({ net: 'mlp', hidden: [8], timesteps: T, variance: 'beta', nllTimesteps: terms });
       m.build({ kind: 'image', shape: [2, 2], binary: false }, mulberry32(1));
       m.setNoisePredictor(optimalEps(s, 0, msd, scale));
-      const res = m.testNll(x, seed);
+      const res = await m.testNll(x, seed);
       m.dispose();
       expect(res.kind).toBe('bound');
       expect(res.details?.termsPerExample).toBe(terms);
@@ -222,8 +224,8 @@ describe('ε-prediction at the analytic optimum (Gaussian data)', () => {
     };
     for (const scale of [1, 0.8]) {
       const want = exact(scale);
-      const full = bound(scale, T, 6);
-      const strat = bound(scale, 100, 5); // the default: half the terms exactly, the rest stratified (unbiased, noisier)
+      const full = await bound(scale, T, 6);
+      const strat = await bound(scale, 100, 5); // the default: half the terms exactly, the rest stratified (unbiased, noisier)
       expect(full).toBeGreaterThan(want);
       expect(full - want).toBeLessThan(scale === 1 ? 0.3 : 1.5);
       expect(Math.abs(strat - full)).toBeLessThan(0.2);
@@ -240,7 +242,7 @@ describe('ddpm on 2-D toy data', () => {
     await train(ctx, model, data, { steps: 700, batchSize: 256, lr: 2e-3, schedule: 'cosine', evalEvery: 700, sampleEvery: 10000, checkpointEvery: 10000, seed: 1 });
     const held = data.test.x; // 1000 points never seen in training
     const s = model.sample(1000, undefined, 99);
-    const gen = s.dataSync() as Float32Array;
+    const gen = (await s.data()) as Float32Array;
     s.dispose();
     // PCA with every component on 2-D data = a Gaussian with the training mean and covariance
     const tr = data.train.x;
@@ -279,7 +281,7 @@ describe('ddpm on 2-D toy data', () => {
     // the run's own sample metrics
     expect(model.bestMetric?.key).toBe('val/mmd');
     const valX = tf.tensor2d(data.val.x, [data.val.n, 2]);
-    const ev = model.evaluate(valX, 3);
+    const ev = await model.evaluate(valX, 3);
     valX.dispose();
     expect(ev['val/mmd'].kind).toBe('sample');
     expect(ev['val/modes_covered'].kind).toBe('sample');
@@ -293,7 +295,7 @@ describe('views', () => {
     const data = lab.data.toy2d('moons', { n: 2000 });
     const model = lab.models.ddpm({ timesteps: 50, hidden: [32, 32] });
     // before training, the forward process uses the schedule the model will have on points
-    const fwd = lab.views.forwardProcess(data, model, { frames: 6 });
+    const fwd = await lab.views.forwardProcess(data, model, { frames: 6 });
     expect(fwd.t).toEqual([0, 10, 20, 30, 40, 50]);
     expect(fwd.frames).toBe(6);
     for (let i = 1; i < 6; i++) expect(fwd.alphaBar[i]).toBeLessThan(fwd.alphaBar[i - 1]);
@@ -302,7 +304,7 @@ describe('views', () => {
     expect(fwd.std[0]).toBeCloseTo(Math.sqrt(varOf(data.val.x.subarray(0, 2000))), 4); // x_0: the validation points themselves
     await lab.train(model, data, { steps: 20, batchSize: 128, sampleEvery: 1000, checkpointEvery: 1000 });
     outputs.length = 0;
-    const rev = lab.views.reverseProcess(model, { n: 500, frames: 6, data });
+    const rev = await lab.views.reverseProcess(model, { n: 500, frames: 6, data });
     expect(rev.frames).toBe(6);
     expect(rev.t).toEqual([50, 40, 30, 20, 10, 0]);
     expect(Math.abs(rev.std[0] - 1)).toBeLessThan(0.1); // the chain starts from N(0, I)
@@ -312,10 +314,10 @@ describe('views', () => {
     expect(plot.layout.sliders[0].steps).toHaveLength(6);
     expect(rev.mmd).toBeGreaterThan(0);
     // a strided chain: frames fall on the t it visits
-    const strided = lab.views.reverseProcess(model, { n: 50, frames: 3, steps: 5 });
+    const strided = await lab.views.reverseProcess(model, { n: 50, frames: 3, steps: 5 });
     expect(strided.t[0]).toBe(50);
     expect(strided.t[strided.t.length - 1]).toBe(0);
-    expect(() => lab.views.reverseProcess(lab.models.gan(), {})).toThrow(/train|ddpm/);
+    await expect(lab.views.reverseProcess(lab.models.gan(), {})).rejects.toThrow(/train|ddpm/);
     model.dispose();
   }, 60_000);
 
@@ -326,8 +328,8 @@ describe('views', () => {
     await lab.train(model, data, { steps: 2, batchSize: 16, sampleEvery: 1000, checkpointEvery: 1000 });
     expect(model.config.timesteps).toBe(1000);
     outputs.length = 0;
-    const rev = lab.views.reverseProcess(model, { n: 3, frames: 4 });
-    const fwd = lab.views.forwardProcess(data, model, { n: 2, t: [0, 100, 1000] });
+    const rev = await lab.views.reverseProcess(model, { n: 3, frames: 4 });
+    const fwd = await lab.views.forwardProcess(data, model, { n: 2, t: [0, 100, 1000] });
     expect(rev.t[0]).toBe(1000);
     expect(rev.t[rev.t.length - 1]).toBe(0);
     expect(fwd.t).toEqual([0, 100, 1000]);
@@ -341,7 +343,7 @@ describe('views', () => {
     expect(dims[1]).toEqual([3 * 29 + 1, 2 * 29 + 1]);
     // samples are images in [0, 1]
     const x = model.sample(2, undefined, 1);
-    const v = x.dataSync();
+    const v = await x.data();
     x.dispose();
     expect(Math.min(...v)).toBeGreaterThanOrEqual(0);
     expect(Math.max(...v)).toBeLessThanOrEqual(1);

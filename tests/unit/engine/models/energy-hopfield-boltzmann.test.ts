@@ -11,7 +11,7 @@ import { barsAndStripes, barsAndStripesPatterns } from '../../../../src/engine/d
 import { Boltzmann } from '../../../../src/engine/models/energy/boltzmann';
 import { capacity, corrupt, Hopfield, overlap } from '../../../../src/engine/models/energy/hopfield';
 import type { StepContext } from '../../../../src/engine/models/types';
-import { train } from '../../../../src/engine/train/trainer';
+import { readMetrics, train } from '../../../../src/engine/train/trainer';
 import { mulberry32 } from '../../../../src/engine/util/rng';
 import { collectingContext } from '../../../helpers/engine';
 import { glyphs } from '../../../../src/engine/data/glyphs';
@@ -158,29 +158,29 @@ function bruteJoint(U: Float32Array, b: Float32Array, K: number): { P: Float64Ar
 }
 
 describe('Boltzmann machine: exact by enumeration', () => {
-  it('log Z and p(v) equal brute force, with and without hidden units; p sums to 1; samples follow p', () => {
+  it('log Z and p(v) equal brute force, with and without hidden units; p sums to 1; samples follow p', async () => {
     for (const [D, H] of [[6, 0], [5, 3], [3, 5]]) {
       const K = D + H;
       const { model, U, b } = buildModel(D, H, 10 * D + H, 1.5);
       const { P, logZ } = bruteJoint(U, b, K);
-      expect(Math.abs(model.logPartition() - logZ), `log Z, ${D}+${H}`).toBeLessThan(1e-4);
+      expect(Math.abs((await model.logPartition()) - logZ), `log Z, ${D}+${H}`).toBeLessThan(1e-4);
       // marginal p(v) = sum_h P(v, h)
       const pv = new Float64Array(1 << D);
       for (let s = 0; s < 1 << K; s++) pv[s & ((1 << D) - 1)] += P[s];
-      const got = model.probabilities();
+      const got = await model.probabilities();
       expect(got.length).toBe(1 << D);
       expect(Math.abs(got.reduce((a, c) => a + c, 0) - 1)).toBeLessThan(1e-9);
       got.forEach((p, v) => expect(Math.abs(p - pv[v]), `p(v=${v})`).toBeLessThan(1e-5 + 1e-4 * pv[v]));
       // per-example exact NLL
       const rows = [0, 3, (1 << D) - 1, 5 % (1 << D)];
       const x = tf.tensor2d(rows.flatMap((v) => Array.from({ length: D }, (_, i) => bit(v, i))), [rows.length, D]);
-      const t = model.testNll(x, 0);
+      const t = await model.testNll(x, 0);
       expect(t.kind).toBe('exact');
       rows.forEach((v, r) => expect(Math.abs(t.nll[r] + Math.log(pv[v]))).toBeLessThan(1e-4));
       // exact sampling: the histogram of 20000 draws follows p(v)
       const n = 20000;
       const smp = model.sample(n, undefined, 3);
-      const sv = smp.dataSync();
+      const sv = await smp.data();
       const hist = new Float64Array(1 << D);
       for (let r = 0; r < n; r++) {
         let k = 0;
@@ -196,7 +196,7 @@ describe('Boltzmann machine: exact by enumeration', () => {
     expect(() => new Boltzmann().build({ kind: 'image', shape: [4, 4], binary: false }, mulberry32(1))).toThrow('binary data');
   });
 
-  it('the autodiff gradient of the mean NLL is the positive minus negative phase statistics', () => {
+  it('the autodiff gradient of the mean NLL is the positive minus negative phase statistics', async () => {
     const D = 4;
     const H = 2;
     const K = D + H;
@@ -233,17 +233,15 @@ describe('Boltzmann machine: exact by enumeration', () => {
         names = vars.map((v) => v.name);
         const { value, grads: g } = tf.variableGrads(loss, vars);
         grads = g;
-        const out = value.dataSync()[0];
-        value.dispose();
-        return out;
+        return value;
       },
       seed: () => 1,
     };
-    const m = model.trainStep(x, 1, ctx);
+    const m = await readMetrics(await model.trainStep(x, 1, ctx));
     expect(Math.abs(m['train/loss'] - nll)).toBeLessThan(1e-4);
     const [uName, bName] = names;
-    const gU = grads[uName].dataSync();
-    const gb = grads[bName].dataSync();
+    const gU = await grads[uName].data();
+    const gb = await grads[bName].data();
     for (let i = 0; i < K; i++) {
       // d NLL / d b_i = <x_i>_model - <x_i>_data
       expect(Math.abs(gb[i] - (model2[i * K + i] - data2[i * K + i])), `b_${i}`).toBeLessThan(1e-4);
@@ -261,7 +259,7 @@ describe('Boltzmann machine: exact by enumeration', () => {
 });
 
 describe('Boltzmann machine: Gibbs sampling', () => {
-  it('one sweep moves states by the exact transition kernel, and that kernel leaves P invariant', () => {
+  it('one sweep moves states by the exact transition kernel, and that kernel leaves P invariant', async () => {
     const D = 3;
     const H = 1;
     const K = D + H;
@@ -269,7 +267,7 @@ describe('Boltzmann machine: Gibbs sampling', () => {
     const { model, U, b } = buildModel(D, H, 31, 1.5);
     const { P } = bruteJoint(U, b, K);
     // the model's p(v) is the visible marginal of this P
-    const pv = model.probabilities();
+    const pv = await model.probabilities();
     for (let v = 0; v < 1 << D; v++) expect(Math.abs(pv[v] - (P[v] + P[v | (1 << D)]))).toBeLessThan(1e-5);
     // one sweep, units 0..K-1 in turn, each drawn from p(x_i = 1 | rest) = s(b_i + sum_j U_ij x_j)
     let T = Array.from({ length: S }, (_, s) => Float64Array.from({ length: S }, (_, t) => (s === t ? 1 : 0)));
@@ -300,7 +298,7 @@ describe('Boltzmann machine: Gibbs sampling', () => {
     for (let s = 0; s < S; s++) {
       const init = Array.from({ length: D }, (_, i) => bit(s, i));
       const initHidden = Array.from({ length: H }, (_, i) => bit(s, D + i));
-      const res = model.gibbs({ n, steps: 1, seed: 100 + s, init, initHidden });
+      const res = await model.gibbs({ n, steps: 1, seed: 100 + s, init, initHidden });
       expect(res.frames.length).toBe(2);
       const freq = new Float64Array(S);
       for (let r = 0; r < n; r++) {
@@ -320,7 +318,7 @@ describe('Boltzmann machine: Gibbs sampling', () => {
     model.dispose();
   });
 
-  it('clamped units never change, and the free units then sample p(free | clamped)', () => {
+  it('clamped units never change, and the free units then sample p(free | clamped)', async () => {
     const D = 6;
     const H = 2;
     const { model } = buildModel(D, H, 57, 1.2);
@@ -329,13 +327,13 @@ describe('Boltzmann machine: Gibbs sampling', () => {
     const n = 3000;
     // every chain starts anywhere, with units 0, 2, 5 held at 1, 0, 1
     const init = Array.from({ length: n }, () => Array.from({ length: D }, (_, i) => (i === 0 || i === 5 ? 1 : i === 2 ? 0 : rng.int(2))));
-    const res = model.gibbs({ n, steps: 30, seed: 9, init, clamp, every: 1 });
+    const res = await model.gibbs({ n, steps: 30, seed: 9, init, clamp, every: 1 });
     expect(res.frames.length).toBe(31);
     let moved = 0;
     for (const f of res.frames) for (let r = 0; r < n; r++) for (const i of [0, 2, 5]) if (f[r * D + i] !== init[r][i]) moved++;
     expect(moved).toBe(0);
     // the free units' end states against the exact conditional from p(v)
-    const pv = model.probabilities();
+    const pv = await model.probabilities();
     const fixed = (v: number) => bit(v, 0) === 1 && bit(v, 2) === 0 && bit(v, 5) === 1;
     let mass = 0;
     pv.forEach((p, v) => fixed(v) && (mass += p));
@@ -350,9 +348,9 @@ describe('Boltzmann machine: Gibbs sampling', () => {
       expect(Math.abs(freq[v] - q), `v=${v}`).toBeLessThan(5 * Math.sqrt(q * (1 - q) / n) + 2e-3);
     });
     // without a clamp the same chains move those units
-    const free = model.gibbs({ n: 200, steps: 5, seed: 9, init: init.slice(0, 200) });
+    const free = await model.gibbs({ n: 200, steps: 5, seed: 9, init: init.slice(0, 200) });
     expect(free.visible.some((v, k) => k % D === 2 && v === 1)).toBe(true);
-    expect(() => model.gibbs({ clamp })).toThrow('clamp needs init');
+    await expect(model.gibbs({ clamp })).rejects.toThrow('clamp needs init');
     model.dispose();
   });
 });
@@ -377,19 +375,19 @@ describe('Boltzmann machine on bars and stripes 3x3', () => {
     const start = messages.find((m) => m.type === 'run.start');
     expect(start && start.type === 'run.start' && (start.run.config.metricKinds as Record<string, string>)['val/nll']).toBe('exact');
     // nearly all of p(v) sits on the 14 patterns, about 1/14 each
-    const p = model.probabilities();
+    const p = await model.probabilities();
     const pats = barsAndStripesPatterns(3).map((x) => x.reduce((k, v, i) => k | (v << i), 0));
     const onData = pats.reduce((s, k) => s + p[k], 0);
     expect(onData).toBeGreaterThan(0.97);
     for (const k of pats) expect(Math.abs(p[k] - 1 / 14)).toBeLessThan(0.02);
     // exact test NLL agrees with the validation number (same distribution)
     const xt = tf.tensor2d(data.test.x, [data.test.n, 9]);
-    const t = model.testNll(xt, 0);
+    const t = await model.testNll(xt, 0);
     expect(t.kind).toBe('exact');
     expect(Math.abs(t.nll.reduce((a, c) => a + c, 0) / t.nll.length - last)).toBeLessThan(1e-4);
     // exact samples are bars and stripes
     const smp = model.sample(500, undefined, 4);
-    const sv = smp.dataSync();
+    const sv = await smp.data();
     let valid = 0;
     for (let r = 0; r < 500; r++) {
       let k = 0;
@@ -403,12 +401,12 @@ describe('Boltzmann machine on bars and stripes 3x3', () => {
 });
 
 describe('hopfield views', () => {
-  it('recall counts exactly the recalled patterns; letters come from the font', () => {
+  it('recall counts exactly the recalled patterns; letters come from the font', async () => {
     const { lab: rl, outputs } = recordingLab();
     const net = rl.models.hopfield({ units: 100 });
     const pats = rl.models.hopfield.randomPatterns(5, 100, 3);
     net.store(pats);
-    const r = rl.views.recall(net, pats, { flip: 0.1, seed: 2, shape: [10, 10] });
+    const r = await rl.views.recall(net, pats, { flip: 0.1, seed: 2, shape: [10, 10] });
     expect(r).toMatchObject({ recalled: 5, of: 5 });
     // correlated patterns (letters on a common background) overload a network far below 0.138 N
     const g = glyphs('HOPFD', { scale: 2 });
@@ -417,8 +415,8 @@ describe('hopfield views', () => {
     const five = rl.models.hopfield({ units: 252 });
     const letters = Array.from({ length: 5 }, (_, i) => g.x.slice(i * 252, (i + 1) * 252));
     five.store(letters);
-    expect(rl.views.recall(five, letters, { flip: 0.2, seed: 1, shape: g.shape }).recalled).toBeLessThan(5);
-    const cap = rl.views.capacity({ units: 100, counts: [5, 40], trials: 2, seed: 1 });
+    expect((await rl.views.recall(five, letters, { flip: 0.2, seed: 1, shape: g.shape })).recalled).toBeLessThan(5);
+    const cap = await rl.views.capacity({ units: 100, counts: [5, 40], trials: 2, seed: 1 });
     expect(cap.recalled[0]).toBeGreaterThan(0.9);
     expect(cap.recalled[1]).toBeLessThan(0.2);
     expect(outputs.filter((o) => o.type === 'image')).toHaveLength(2);

@@ -83,27 +83,27 @@ function negEnergy(w: RbmW, v: number[], h: number[]): number {
   return e;
 }
 
-const rows = (t: tf.Tensor): number[][] => t.arraySync() as number[][];
-const vec = (t: tf.Tensor): number[] => Array.from(t.dataSync());
+const rows = async (t: tf.Tensor): Promise<number[][]> => (await t.array()) as number[][];
+const vec = async (t: tf.Tensor): Promise<number[]> => Array.from(await t.data());
 
-function withTensor<T>(x: number[][], f: (t: tf.Tensor2D) => T): T {
+async function withTensor<T>(x: number[][], f: (t: tf.Tensor2D) => T | Promise<T>): Promise<T> {
   const t = tf.tensor2d(x);
   try {
-    return f(t);
+    return await f(t);
   } finally {
     t.dispose();
   }
 }
 
 describe('rbm by enumeration', () => {
-  it('p(h|v) equals the brute-force conditional of exp(−E(v,h)) and factorizes into its marginals', () => {
+  it('p(h|v) equals the brute-force conditional of exp(−E(v,h)) and factorizes into its marginals', async () => {
     const w = randomRbm(7, 5, 11, 1.2);
     const m = rbmWith(w);
     const V = states(7);
     const Hs = states(5);
-    const P = withTensor(V, (t) => {
+    const P = await withTensor(V, async (t) => {
       const p = m.hiddenProb(t);
-      const out = rows(p);
+      const out = await rows(p);
       p.dispose();
       return out;
     });
@@ -124,40 +124,40 @@ describe('rbm by enumeration', () => {
   it.each([
     [8, 4],
     [4, 9],
-  ])('F(v) = −log Σ_h exp(−E(v,h)), and exact log Z (enumerating the smaller side) is the double sum: %i visible, %i hidden', (D, H) => {
+  ])('F(v) = −log Σ_h exp(−E(v,h)), and exact log Z (enumerating the smaller side) is the double sum: %i visible, %i hidden', async (D, H) => {
     const w = randomRbm(D, H, 100 + D, 1.5);
     const m = rbmWith(w);
     const V = states(D);
     const Hs = states(H);
-    const F = withTensor(V, (t) => {
+    const F = await withTensor(V, async (t) => {
       const f = m.freeEnergy(t);
-      const out = vec(f);
+      const out = await vec(f);
       f.dispose();
       return out;
     });
     const logp = V.map((v) => lse(Hs.map((h) => negEnergy(w, v, h))));
     V.forEach((_, r) => expect(Math.abs(F[r] + logp[r])).toBeLessThan(1e-4 * (1 + Math.abs(logp[r]))));
     const brute = lse(logp);
-    expect(Math.abs(m.exactLogZ() - brute)).toBeLessThan(1e-4 * (1 + Math.abs(brute)));
+    expect(Math.abs((await m.exactLogZ()) - brute)).toBeLessThan(1e-4 * (1 + Math.abs(brute)));
     // testNll uses the exact value here: −log p(v) for every v sums to probability one
-    const nll = withTensor(V, (t) => m.testNll(t, 0));
+    const nll = await withTensor(V, (t) => m.testNll(t, 0));
     expect(nll.kind).toBe('exact');
     expect(Math.abs(Array.from(nll.nll).reduce((s, v) => s + Math.exp(-v), 0) - 1)).toBeLessThan(1e-4);
     m.dispose();
   });
 
-  it('gaussian–bernoulli: exp(−F(v) − log Z) integrates to 1 over the plane (σ = 0.7)', () => {
+  it('gaussian–bernoulli: exp(−F(v) − log Z) integrates to 1 over the plane (σ = 0.7)', async () => {
     const w = randomRbm(2, 3, 7, 0.8);
     const m = rbmWith(w, { visible: 'gaussian', sigma: 0.7 }, pointsInfo(2));
-    const logZ = m.exactLogZ();
+    const logZ = await m.exactLogZ();
     const n = 400;
     const lo = -8;
     const step = 16 / n;
     const grid: number[][] = [];
     for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) grid.push([lo + (i + 0.5) * step, lo + (j + 0.5) * step]);
-    const F = withTensor(grid, (t) => {
+    const F = await withTensor(grid, async (t) => {
       const f = m.freeEnergy(t);
-      const out = vec(f);
+      const out = await vec(f);
       f.dispose();
       return out;
     });
@@ -166,11 +166,11 @@ describe('rbm by enumeration', () => {
     m.dispose();
   });
 
-  it('AIS lands within 0.1 nats of the exact log Z (bernoulli 12×10, gaussian 5×6, any base)', () => {
+  it('AIS lands within 0.1 nats of the exact log Z (bernoulli 12×10, gaussian 5×6, any base)', async () => {
     const w = randomRbm(12, 10, 21, 1);
     const m = rbmWith(w);
-    const exact = m.exactLogZ();
-    const est = m.logZ({ chains: 100, betas: 1000, seed: 3 });
+    const exact = await m.exactLogZ();
+    const est = await m.logZ({ chains: 100, betas: 1000, seed: 3 });
     expect(Math.abs(est.logZ - exact)).toBeLessThan(0.1);
     expect(est.stderr).toBeGreaterThan(0);
     expect(est.stderr).toBeLessThan(0.1);
@@ -178,37 +178,37 @@ describe('rbm by enumeration', () => {
     // a different base model: same Z
     const r = mulberry32(5);
     const base = Array.from({ length: 12 }, () => r.normal());
-    const other = ais(m.params(), { chains: 100, betas: 1000, seed: 9, base });
+    const other = await ais(m.params(), { chains: 100, betas: 1000, seed: 9, base });
     expect(Math.abs(other.logZ - exact)).toBeLessThan(0.1);
     // AIS is unbiased for Z at any schedule: with 5 betas and many chains, mean w still gives Z
-    const coarse = ais(m.params(), { chains: 40000, betas: 5, seed: 12, base });
+    const coarse = await ais(m.params(), { chains: 40000, betas: 5, seed: 12, base });
     expect(Math.abs(coarse.logZ - exact)).toBeLessThan(Math.max(0.05, 4 * coarse.stderr));
     // too few betas is visibly worse: the test can tell a broken annealing from a working one
-    const crude = ais(m.params(), { chains: 100, betas: 2, seed: 9 });
+    const crude = await ais(m.params(), { chains: 100, betas: 2, seed: 9 });
     expect(Math.abs(crude.logZ - exact)).toBeGreaterThan(0.1);
     m.dispose();
 
     const g = randomRbm(5, 6, 31, 0.6);
     const mg = rbmWith(g, { visible: 'gaussian', sigma: 1 }, pointsInfo(5));
-    const ge = mg.exactLogZ();
-    const ga = mg.logZ({ chains: 100, betas: 1000, seed: 4 });
+    const ge = await mg.exactLogZ();
+    const ga = await mg.logZ({ chains: 100, betas: 1000, seed: 4 });
     expect(Math.abs(ga.logZ - ge)).toBeLessThan(0.1);
     mg.dispose();
   });
 
-  it('one Gibbs step leaves p(v) invariant (exact transition matrix), and gibbs() moves like it', () => {
+  it('one Gibbs step leaves p(v) invariant (exact transition matrix), and gibbs() moves like it', async () => {
     const D = 5;
     const H = 4;
     const w = randomRbm(D, H, 41, 1.5);
     const m = rbmWith(w);
     const V = states(D);
     const Hs = states(H);
-    const logZ = m.exactLogZ();
-    const F = withTensor(V, (t) => vec(tf.tidy(() => m.freeEnergy(t))));
+    const logZ = await m.exactLogZ();
+    const F = await withTensor(V, (t) => vec(tf.tidy(() => m.freeEnergy(t))));
     const pi = F.map((f) => Math.exp(-f - logZ));
     expect(Math.abs(pi.reduce((a, b) => a + b, 0) - 1)).toBeLessThan(1e-5);
-    const ph = withTensor(V, (t) => rows(tf.tidy(() => m.hiddenProb(t))));
-    const pv = withTensor(Hs, (t) => rows(tf.tidy(() => m.visibleProb(t))));
+    const ph = await withTensor(V, (t) => rows(tf.tidy(() => m.hiddenProb(t))));
+    const pv = await withTensor(Hs, (t) => rows(tf.tidy(() => m.visibleProb(t))));
     const cond = (p: number[], x: number[]) => x.reduce((acc, xi, i) => acc * (xi ? p[i] : 1 - p[i]), 1);
     // T(v → v') = Σ_h p(h|v) p(v'|h)
     const T = V.map((_, a) => V.map((v2) => Hs.reduce((s, h, k) => s + cond(ph[a], h) * cond(pv[k], v2), 0)));
@@ -224,7 +224,7 @@ describe('rbm by enumeration', () => {
     const a0 = V.findIndex((v) => v.every((x, i) => x === v0[i]));
     const expected = Array.from({ length: D }, (_, i) => Hs.reduce((s, h, k) => s + cond(ph[a0], h) * pv[k][i], 0));
     const init = new Float32Array(n * D).map((_, k) => v0[k % D]);
-    const f1 = m.gibbs({ n, steps: 1, seed: 5, init });
+    const f1 = await m.gibbs({ n, steps: 1, seed: 5, init });
     expect(f1).toHaveLength(2);
     expect(Array.from(f1[0].subarray(0, D))).toEqual(v0);
     for (let i = 0; i < D; i++) expect(Math.abs(colMean(f1[1], D, i) - expected[i])).toBeLessThan(0.015);
@@ -240,7 +240,7 @@ describe('rbm by enumeration', () => {
       for (let i = 0; i < D; i++) exact[c * D + i] = V[k][i];
     }
     const modelMean = Array.from({ length: D }, (_, i) => V.reduce((s, v, k) => s + pi[k] * v[i], 0));
-    const frames = m.gibbs({ n, steps: 3, seed: 6, init: exact });
+    const frames = await m.gibbs({ n, steps: 3, seed: 6, init: exact });
     for (const fr of frames.slice(1)) for (let i = 0; i < D; i++) expect(Math.abs(colMean(fr, D, i) - modelMean[i])).toBeLessThan(0.015);
     m.dispose();
   });
@@ -305,7 +305,7 @@ function dbmLogMarginal(w: DbmW, v: number[]): number {
 }
 
 describe('dbm by enumeration', () => {
-  it('every mean-field half-update never lowers the bound, and the bound stays <= log p*(v)', () => {
+  it('every mean-field half-update never lowers the bound, and the bound stays <= log p*(v)', async () => {
     const w = randomDbm(8, 6, 5, 51, 1.5);
     const m = dbmWith(w);
     const r = mulberry32(3);
@@ -313,7 +313,7 @@ describe('dbm by enumeration', () => {
     const v = tf.tensor2d(V);
     let { mu1, mu2 } = m.meanField(v, 0);
     const boundOf = () => vec(tf.tidy(() => m.variationalBound(v, mu1, mu2)));
-    const first = boundOf();
+    const first = await boundOf();
     let prev = first;
     let worst = 0;
     for (let t = 0; t < 30; t++) {
@@ -327,7 +327,7 @@ describe('dbm by enumeration', () => {
           mu2.dispose();
           mu2 = n2;
         }
-        const B = boundOf();
+        const B = await boundOf();
         B.forEach((x, k) => (worst = Math.min(worst, x - prev[k])));
         prev = B;
       }
@@ -336,7 +336,7 @@ describe('dbm by enumeration', () => {
     // the updates did something, and meanField() iterates the same updates
     expect(Math.max(...prev.map((x, k) => x - first[k]))).toBeGreaterThan(0.05);
     const viaApi = m.meanField(v, 30);
-    const Bapi = vec(tf.tidy(() => m.variationalBound(v, viaApi.mu1, viaApi.mu2)));
+    const Bapi = await vec(tf.tidy(() => m.variationalBound(v, viaApi.mu1, viaApi.mu2)));
     Bapi.forEach((x, k) => expect(Math.abs(x - prev[k])).toBeLessThan(1e-3));
     V.forEach((row, k) => {
       const lp = dbmLogMarginal(w, row);
@@ -347,23 +347,23 @@ describe('dbm by enumeration', () => {
     m.dispose();
   });
 
-  it('log Z: exact (h1 summed out) and AIS over (v, h2) match the triple sum; testNll is a bound; Gibbs targets p(v)', () => {
+  it('log Z: exact (h1 summed out) and AIS over (v, h2) match the triple sum; testNll is a bound; Gibbs targets p(v)', async () => {
     const w = randomDbm(6, 5, 4, 61, 1);
     const m = dbmWith(w, { testMeanFieldIters: 50 });
     const V = states(6);
     const logp = V.map((v) => dbmLogMarginal(w, v));
     const brute = lse(logp);
-    expect(Math.abs(m.exactLogZ() - brute)).toBeLessThan(1e-4 * (1 + Math.abs(brute)));
-    const est = m.logZ({ chains: 100, betas: 1000, seed: 2 });
+    expect(Math.abs((await m.exactLogZ()) - brute)).toBeLessThan(1e-4 * (1 + Math.abs(brute)));
+    const est = await m.logZ({ chains: 100, betas: 1000, seed: 2 });
     expect(Math.abs(est.logZ - brute)).toBeLessThan(0.1);
     // exact log Z: testNll = −B + log Z >= −log p(v)
-    const t = withTensor(V, (x) => m.testNll(x, 0));
+    const t = await withTensor(V, (x) => m.testNll(x, 0));
     expect(t.kind).toBe('bound');
     V.forEach((_, k) => expect(t.nll[k]).toBeGreaterThanOrEqual(brute - logp[k] - 1e-3));
     // long Gibbs chains reach p(v)'s means
     const pv = logp.map((l) => Math.exp(l - brute));
     const modelMean = Array.from({ length: 6 }, (_, i) => V.reduce((s, v, k) => s + pv[k] * v[i], 0));
-    const frames = m.gibbs({ n: 10000, steps: 60, every: 60, seed: 4 });
+    const frames = await m.gibbs({ n: 10000, steps: 60, every: 60, seed: 4 });
     const last = frames[frames.length - 1];
     for (let i = 0; i < 6; i++) expect(Math.abs(colMean(last, 6, i) - modelMean[i])).toBeLessThan(0.02);
     m.dispose();
@@ -371,7 +371,7 @@ describe('dbm by enumeration', () => {
 });
 
 describe('dbn by enumeration', () => {
-  it('testNll (Monte Carlo bound, exact top log Z) stays above the exact −log p(v) and near it', () => {
+  it('testNll (Monte Carlo bound, exact top log Z) stays above the exact −log p(v) and near it', async () => {
     const D = 6;
     const [H1, H2] = [4, 3];
     const m = new Dbn({ layers: [H1, H2], boundSamples: 1000 });
@@ -399,7 +399,7 @@ describe('dbn by enumeration', () => {
       ),
     );
     expect(Math.abs(lse(logp))).toBeLessThan(1e-9); // the enumeration itself is a distribution
-    const t = withTensor(V, (x) => m.testNll(x, 1));
+    const t = await withTensor(V, (x) => m.testNll(x, 1));
     expect(t.kind).toBe('estimate');
     expect(t.details!.bound).toBe(1);
     expect(Math.abs(t.details!.logZ - logZtop)).toBeLessThan(1e-4 * (1 + Math.abs(logZtop)));
@@ -456,27 +456,27 @@ describe('clamped units never change', () => {
     }
     expect(moved).toBeGreaterThan(0);
   };
-  it('rbm (bernoulli and gaussian)', () => {
+  it('rbm (bernoulli and gaussian)', async () => {
     const m = rbmWith(randomRbm(D, 6, 81, 1.5));
-    check(m.gibbs({ n, steps: 20, seed: 1, init, clamp }), init);
+    check(await m.gibbs({ n, steps: 20, seed: 1, init, clamp }), init);
     m.dispose();
     const g = rbmWith(randomRbm(D, 6, 82, 0.5), { visible: 'gaussian', sigma: 0.5 }, pointsInfo(D));
     const ginit = Float32Array.from(init, (v, k) => v * 0.3 - (k % 3) * 0.2);
-    check(g.gibbs({ n, steps: 20, seed: 1, init: ginit, clamp }), ginit);
+    check(await g.gibbs({ n, steps: 20, seed: 1, init: ginit, clamp }), ginit);
     g.dispose();
   });
-  it('dbn', () => {
+  it('dbn', async () => {
     const m = new Dbn({ layers: [8, 6] });
     m.build(binaryInfo(D), mulberry32(4));
     const ws = [...named('dbn/layer1', randomRbm(D, 8, 83, 1.5)), ...named('dbn/layer2', randomRbm(8, 6, 84, 1.5))];
     m.setWeights(ws);
     tf.dispose(ws.map((x) => x.tensor));
-    check(m.gibbs({ n, steps: 20, seed: 2, init, clamp }), init);
+    check(await m.gibbs({ n, steps: 20, seed: 2, init, clamp }), init);
     m.dispose();
   });
-  it('dbm', () => {
+  it('dbm', async () => {
     const m = dbmWith(randomDbm(D, 8, 6, 85, 1.5));
-    check(m.gibbs({ n, steps: 20, seed: 3, init, clamp }), init);
+    check(await m.gibbs({ n, steps: 20, seed: 3, init, clamp }), init);
     m.dispose();
   });
 });
@@ -498,7 +498,7 @@ describe('clamped chains sample p(free units | clamped units)', () => {
     const last = frames[frames.length - 1];
     for (let i = 3; i < D; i++) expect(Math.abs(colMean(last, D, i) - want[i])).toBeLessThan(0.02);
   };
-  it('rbm', () => {
+  it('rbm', async () => {
     const w = randomRbm(D, 4, 91, 1.5);
     const m = rbmWith(w);
     const logp = states(D).map((v) => lse(states(4).map((h) => negEnergy(w, v, h))));
@@ -506,20 +506,20 @@ describe('clamped chains sample p(free units | clamped units)', () => {
     // the free units' conditional means differ from their unconditional ones: clamping matters
     const free = conditionalMeans(D, logp, new Uint8Array(D), []);
     expect(Math.max(...[3, 4, 5].map((i) => Math.abs(want[i] - free[i])))).toBeGreaterThan(0.05);
-    compare(m.gibbs({ n, steps: 30, every: 30, seed: 1, init, clamp }), want);
+    compare(await m.gibbs({ n, steps: 30, every: 30, seed: 1, init, clamp }), want);
     m.dispose();
   });
-  it('dbm', () => {
+  it('dbm', async () => {
     const w = randomDbm(D, 4, 3, 92, 1.5);
     const m = dbmWith(w);
     const logp = states(D).map((v) => dbmLogMarginal(w, v));
-    compare(m.gibbs({ n, steps: 40, every: 40, seed: 2, init, clamp }), conditionalMeans(D, logp, clamp, values));
+    compare(await m.gibbs({ n, steps: 40, every: 40, seed: 2, init, clamp }), conditionalMeans(D, logp, clamp, values));
     m.dispose();
   });
 });
 
 describe('no tensor leaks', () => {
-  it('gibbs, sample, logZ, testNll, evaluate and filters release what they make (rbm, dbn, dbm)', () => {
+  it('gibbs, sample, logZ, testNll, evaluate and filters release what they make (rbm, dbn, dbm)', async () => {
     const D = 10;
     const r = mulberry32(3);
     const init = Float32Array.from({ length: 4 * D }, () => (r.next() < 0.5 ? 1 : 0));
@@ -532,14 +532,14 @@ describe('no tensor leaks', () => {
     dbm.build(binaryInfo(D), mulberry32(1));
     for (const m of [rbm, dbn, dbm]) {
       const before = tf.memory().numTensors;
-      m.gibbs({ n: 4, steps: 3, seed: 1 });
-      m.gibbs({ n: 4, steps: 3, seed: 1, init, clamp });
+      await m.gibbs({ n: 4, steps: 3, seed: 1 });
+      await m.gibbs({ n: 4, steps: 3, seed: 1, init, clamp });
       const noise = m.noise(4, 1);
       tf.dispose([m.sample(4, noise, 1), m.sample(4, undefined, 2), noise]);
-      m.testNll(x, 1);
-      m.logZ({ chains: 10, betas: 20 });
-      m.evaluate(x, 1);
-      m.filters();
+      await m.testNll(x, 1);
+      await m.logZ({ chains: 10, betas: 20 });
+      await m.evaluate(x, 1);
+      await m.filters();
       expect(tf.memory().numTensors, m.family).toBe(before);
     }
     for (const m of [rbm, dbn, dbm]) m.dispose();
@@ -548,7 +548,7 @@ describe('no tensor leaks', () => {
 });
 
 describe('checkpoints', () => {
-  it('getWeights → setWeights on a fresh model reproduces the NLL (rbm, dbn, dbm); a bernoulli model refuses non-binary data', () => {
+  it('getWeights → setWeights on a fresh model reproduces the NLL (rbm, dbn, dbm); a bernoulli model refuses non-binary data', async () => {
     const D = 8;
     const x = tf.tensor2d(states(D).slice(0, 40));
     const pairs: [string, () => Rbm | Dbn | Dbm][] = [
@@ -564,10 +564,10 @@ describe('checkpoints', () => {
       const b = make();
       b.build(binaryInfo(D), mulberry32(2));
       b.setWeights(a.getWeights());
-      const na = a.testNll(x, 4).nll;
-      const nb = b.testNll(x, 4).nll;
+      const na = (await a.testNll(x, 4)).nll;
+      const nb = (await b.testNll(x, 4)).nll;
       na.forEach((v, k) => expect(nb[k], name).toBeCloseTo(v, 4));
-      expect(() => a.testNll(tf.fill([2, D], 0.5) as tf.Tensor2D, 0), name).toThrow(/binar/);
+      await expect(a.testNll(tf.fill([2, D], 0.5) as tf.Tensor2D, 0), name).rejects.toThrow(/binar/);
       tf.dispose(ws.map((w) => w.tensor));
       a.dispose();
       b.dispose();
@@ -576,16 +576,31 @@ describe('checkpoints', () => {
   });
 });
 
+/** copies of a model's weights as they are now */
+function snapshot(m: { getWeights(): NamedWeight[] }): NamedWeight[] {
+  return m.getWeights().map((w) => ({ name: w.name, tensor: tf.clone(w.tensor) }));
+}
+
+/** a fresh model built on `info` with the weights of a snapshot (which it disposes) */
+function copyWith<M extends Rbm | Dbm>(make: () => M, info: DataInfo, weights: NamedWeight[] | null): M {
+  if (!weights) throw new Error('no snapshot of the weights was taken');
+  const m = make();
+  m.build(info, mulberry32(1));
+  m.setWeights(weights);
+  tf.dispose(weights.map((w) => w.tensor));
+  return m;
+}
+
 describe('training through lab.train', () => {
   const { ctx } = collectingContext();
   const lab = createLab(ctx);
   const data = lab.data.mnist({ limit: 1500 });
   const D = data.dim;
   const testX = () => tf.tensor2d(data.test.x, [data.test.n, D]);
-  const meanNll = (model: { testNll(x: tf.Tensor2D, seed: number): TestNll }) => {
+  const meanNll = async (model: { testNll(x: tf.Tensor2D, seed: number): Promise<TestNll> }) => {
     const x = testX();
     try {
-      const t = model.testNll(x, 7);
+      const t = await model.testNll(x, 7);
       for (const v of t.nll) expect(Number.isFinite(v)).toBe(true);
       return { ...t, mean: mean(Array.from(t.nll)) };
     } finally {
@@ -609,7 +624,7 @@ describe('training through lab.train', () => {
   it('CD-1 lowers the AIS NLL estimate on binarized MNIST, below independent pixels', async () => {
     const m = new Rbm({ hidden: 50, sampleSteps: 20, ais: { chains: 50, betas: 500 } });
     m.build({ kind: data.kind, shape: data.shape, binary: data.binary }, mulberry32(9));
-    const before = meanNll(m);
+    const before = await meanNll(m);
     expect(before.kind).toBe('estimate');
     const recon: number[] = [];
     const tensors: number[] = [];
@@ -627,7 +642,7 @@ describe('training through lab.train', () => {
       },
     });
     expect(tensors[1]).toBe(tensors[0]);
-    const after = meanNll(m);
+    const after = await meanNll(m);
     const indep = independentNll();
     console.log(`rbm cd-1: nll before ${before.mean.toFixed(1)}, after ${after.mean.toFixed(1)} ± ${after.stderr?.toFixed(3)}, independent pixels ${indep.toFixed(1)}`);
     expect(after.mean).toBeLessThan(before.mean - 200);
@@ -638,10 +653,10 @@ describe('training through lab.train', () => {
     expect(run.metrics['val/pseudo_ll']).toBeLessThan(0);
     const s = m.sample(4, undefined, 1);
     expect(s.shape).toEqual([4, D]);
-    const sv = s.dataSync();
+    const sv = await s.data();
     expect(sv.every((v) => v >= 0 && v <= 1)).toBe(true);
     s.dispose();
-    const f = m.filters();
+    const f = await m.filters();
     expect([f.count, f.dim, f.data.length]).toEqual([50, D, 50 * D]);
     m.dispose();
   });
@@ -649,11 +664,11 @@ describe('training through lab.train', () => {
   it('PCD trains too and lowers the NLL', async () => {
     const m = new Rbm({ hidden: 32, persistent: true, sampleSteps: 10, ais: { chains: 50, betas: 300 } });
     m.build({ kind: data.kind, shape: data.shape, binary: data.binary }, mulberry32(10));
-    const before = meanNll(m).mean;
+    const before = (await meanNll(m)).mean;
     const tensors: number[] = [];
     await train(ctx, m, data, { steps: 150, batchSize: 64, lr: 3e-3, evalEvery: 150, sampleEvery: 10_000, checkpointEvery: 10_000, seed: 3, onStep: (step) => step % 50 === 0 && tensors.push(tf.memory().numTensors) });
     expect(new Set(tensors).size).toBe(1);
-    const after = meanNll(m).mean;
+    const after = (await meanNll(m)).mean;
     expect(after).toBeLessThan(before - 150);
     m.dispose();
   });
@@ -664,12 +679,13 @@ describe('training through lab.train', () => {
     m.build({ kind: pts.kind, shape: pts.shape, binary: pts.binary }, mulberry32(11));
     expect(m.visible).toBe('gaussian');
     const x = tf.tensor2d(pts.test.x, [pts.test.n, 2]);
-    const nllOf = () => {
-      const t = m.testNll(x, 0);
+    const nllOf = async (model: Rbm) => {
+      const t = await model.testNll(x, 0);
       expect(t.kind).toBe('exact');
       return mean(Array.from(t.nll));
     };
-    let first = NaN;
+    // the weights after the first step (σ and the biases come from the data); onStep cannot wait for testNll
+    let afterFirst: NamedWeight[] | null = null;
     const run = await train(ctx, m, pts, {
       steps: 200,
       batchSize: 100,
@@ -679,16 +695,19 @@ describe('training through lab.train', () => {
       checkpointEvery: 10_000,
       seed: 4,
       onStep: (step) => {
-        if (step === 1) first = nllOf(); // after the first step: σ and the biases come from the data
+        if (step === 1) afterFirst = snapshot(m);
       },
     });
-    const last = nllOf();
+    const m1 = copyWith(() => new Rbm({ hidden: 12, sampleSteps: 20 }), { kind: pts.kind, shape: pts.shape, binary: pts.binary }, afterFirst);
+    const first = await nllOf(m1);
+    m1.dispose();
+    const last = await nllOf(m);
     expect(Number.isFinite(first) && Number.isFinite(last)).toBe(true);
     expect(last).toBeLessThan(first);
     expect(m.sigma).toBeGreaterThan(0.5);
     expect(Object.values(run.metrics).every(Number.isFinite)).toBe(true);
     const s = m.sample(50, undefined, 2);
-    expect(s.dataSync().every(Number.isFinite)).toBe(true);
+    expect((await s.data()).every(Number.isFinite)).toBe(true);
     tf.dispose([s, x]);
     m.dispose();
   });
@@ -705,14 +724,14 @@ describe('training through lab.train', () => {
     expect(tensors[1]).toBe(tensors[0]);
     expect(layers[0]).toBe(1);
     expect(layers[59]).toBe(2);
-    const t = meanNll(m);
+    const t = await meanNll(m);
     expect(t.kind).toBe('estimate');
     expect(t.mean).toBeGreaterThan(0);
     expect(t.mean).toBeLessThan(400);
     const s = m.sample(3, undefined, 1);
-    expect(s.dataSync().every((v) => v >= 0 && v <= 1)).toBe(true);
+    expect((await s.data()).every((v) => v >= 0 && v <= 1)).toBe(true);
     s.dispose();
-    expect(m.filters(2).dim).toBe(D);
+    expect((await m.filters(2)).dim).toBe(D);
     m.dispose();
   });
 
@@ -729,16 +748,21 @@ describe('training through lab.train', () => {
     }
     const split = (from: number, count: number) => ({ x: all.slice(from * Dt, (from + count) * Dt), n: count });
     const tiny: Dataset = { name: 'prototypes', kind: 'image', shape: [Dt], dim: Dt, binary: true, train: split(0, 1600), val: split(1600, 200), test: split(1800, 200), fingerprint: 'prototypes-test', settings: {} };
-    const m = new Dbm({ layers: [8, 4], pretrainSteps: 0, testMeanFieldIters: 50, sampleSteps: 5 });
+    const cfg = { layers: [8, 4], pretrainSteps: 0, testMeanFieldIters: 50, sampleSteps: 5 };
+    const m = new Dbm(cfg);
     const x = tf.tensor2d(tiny.test.x, [200, Dt]);
-    const bound = () => {
-      const t = m.testNll(x, 0);
+    const bound = async (model: Dbm) => {
+      const t = await model.testNll(x, 0);
       expect(t.kind).toBe('bound'); // exact log Z
       return mean(Array.from(t.nll));
     };
-    let first = NaN;
-    await train(ctx, m, tiny, { steps: 500, batchSize: 64, lr: 1e-2, evalEvery: 500, sampleEvery: 10_000, checkpointEvery: 10_000, seed: 1, onStep: (step) => step === 1 && (first = bound()) });
-    const last = bound();
+    // the weights after the first step; onStep cannot wait for testNll
+    let afterFirst: NamedWeight[] | null = null;
+    await train(ctx, m, tiny, { steps: 500, batchSize: 64, lr: 1e-2, evalEvery: 500, sampleEvery: 10_000, checkpointEvery: 10_000, seed: 1, onStep: (step) => step === 1 && (afterFirst = snapshot(m)) });
+    const m1 = copyWith(() => new Dbm(cfg), { kind: tiny.kind, shape: tiny.shape, binary: tiny.binary }, afterFirst);
+    const first = await bound(m1);
+    m1.dispose();
+    const last = await bound(m);
     console.log(`dbm on prototypes: bound ${first.toFixed(3)} -> ${last.toFixed(3)} nats (entropy of the data ≈ 4.31)`);
     expect(last).toBeLessThan(first - 0.4);
     expect(last).toBeGreaterThan(4.2);
@@ -757,7 +781,7 @@ describe('training through lab.train', () => {
     });
     expect(tensors[1]).toBe(tensors[0]);
     expect([stages[0], stages[10], stages[19], stages[20], stages[49]]).toEqual([1, 2, 2, 3, 3]);
-    const t = meanNll(m);
+    const t = await meanNll(m);
     expect(t.kind).toBe('estimate');
     expect(t.mean).toBeGreaterThan(0);
     expect(t.mean).toBeLessThan(450);

@@ -18,14 +18,14 @@ describe('views of a 2-D flow', () => {
     const data = lab.data.toy2d('moons', { n: 2000 });
     const model = lab.models.realnvp({ couplings: 4, hidden: [16, 16] });
     await lab.train(model, data, { steps: 400, batchSize: 128, lr: 3e-3, evalEvery: 400, sampleEvery: 1000 });
-    const d = lab.views.density(model, data, { size: 120 });
+    const d = await lab.views.density(model, data, { size: 120 });
     expect(d.kind).toBe('exact');
     expect(Math.abs(d.integral - 1)).toBeLessThan(0.02);
     const density = plots(outputs).at(-1)!;
     expect(density.data.map((t) => t.type)).toEqual(['scatter', 'heatmap']);
     expect((density.data[1].z as number[][]).length).toBe(120);
 
-    const l = lab.views.layers(model, data, { lines: 5, panels: 12 });
+    const l = await lab.views.layers(model, data, { lines: 5, panels: 12 });
     const fig = plots(outputs).at(-1)!;
     expect(fig.data).toHaveLength(2 * l.stages); // horizontal + vertical lines per panel
     // the last panel is the latent: f of the grid the first panel holds
@@ -39,7 +39,7 @@ describe('views of a 2-D flow', () => {
       expect(ly[i]).toBeCloseTo(z[i][1], 4);
     }
 
-    lab.views.temperature(model, { temperatures: [0.3, 1], n: 400 });
+    await lab.views.temperature(model, { temperatures: [0.3, 1], n: 400 });
     const t = plots(outputs).at(-1)!;
     expect(t.data).toHaveLength(2);
     expect(((t.layout.sliders as { steps: unknown[] }[])[0]).steps).toHaveLength(2);
@@ -51,7 +51,7 @@ describe('views of a 2-D flow', () => {
     };
     expect(spread(t.data[0])).toBeLessThan(spread(t.data[1]));
     expect((model as unknown as { temperature: number }).temperature).toBe(1); // restored
-    expect(() => lab.views.receptiveField(model)).toThrow('autoregressive models');
+    await expect(lab.views.receptiveField(model)).rejects.toThrow('autoregressive models');
     model.dispose();
   }, 120_000);
 });

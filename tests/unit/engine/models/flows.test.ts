@@ -63,17 +63,21 @@ const layers: [string, () => FlowLayer][] = [
 ];
 
 describe.each(layers)('%s', (name, make) => {
-  it('inverse(forward(x)) = x within 1e-4, and its log-det is log|det J| within 1e-3', () => {
+  it('inverse(forward(x)) = x within 1e-4, and its log-det is log|det J| within 1e-3', async () => {
     const layer = make();
     randomizeVars(layer.vars(), 7);
     const x = tf.tensor2d(new Float32Array(5 * D).map((_, i) => Math.sin(i * 1.7) * 1.5), [5, D]);
     const { y, logdet } = layer.forward(x);
-    const back = layer.inverse(y);
+    const back = await layer.inverse(y);
     const err = tf.max(tf.abs(tf.sub(back, x))).dataSync()[0];
     expect(err).toBeLessThan(1e-4);
+    // the inverse leaves nothing behind but its result (sampling runs it outside a tidy)
+    const live = tf.memory().numTensors;
+    (await layer.inverse(y)).dispose();
+    expect(tf.memory().numTensors).toBe(live);
     // the IAF's density direction is solved position by position on the CPU (no autodiff
-    // through it): its log-det is checked as minus that of the one-pass inverse at z
-    const ld = name.startsWith('IAF layer') ? jacobianLogDets((z) => layer.inverse(z), y).map((v) => -v) : jacobianLogDets((inp) => layer.forward(inp).y, x);
+    // through it): its log-det is checked as minus that of the one-pass inverse at z (one pass, not async)
+    const ld = name.startsWith('IAF layer') ? jacobianLogDets((z) => layer.inverse(z) as tf.Tensor2D, y).map((v) => -v) : jacobianLogDets((inp) => layer.forward(inp).y, x);
     const got = Array.from(logdet.dataSync());
     ld.forEach((v, b) => expect(Math.abs(got[b] - v), `row ${b}`).toBeLessThan(1e-3));
     if (name.startsWith('additive') || name.startsWith('squeeze') || name === 'permutation' || name === 'reversal') expect(got.every((v) => v === 0)).toBe(true);
@@ -96,16 +100,16 @@ describe.each([
   ['realnvp, 2 scales, convolutional coupling networks', () => new RealNvp({ hidden: [6], scales: 2, net: 'conv' })],
   ['glow, convolutional coupling networks', () => new Glow({ levels: 2, steps: 2, hidden: [6], net: 'conv' })],
 ] as [string, () => FlowModel][])('%s on a 4 x 4 image', (name, make) => {
-  it('inverts within 1e-3, and the log-det through every scale is log|det J| within 1e-3', () => {
+  it('inverts within 1e-3, and the log-det through every scale is log|det J| within 1e-3', async () => {
     const m = make();
     m.build({ kind: 'image', shape: [4, 4], binary: false }, mulberry32(3));
     randomizeVars(m.vars(), 12, 0.3);
-    const kinds = m.stages(tf.zeros([1, 16])).map((s) => s.label).join(' ');
+    const kinds = (await m.stages(tf.zeros([1, 16]))).map((s) => s.label).join(' ');
     expect(kinds).toContain('squeeze');
     expect(kinds).toContain('factor-out 8'); // 16 units -> 8 leave for the prior after the first scale
     const x = tf.tensor2d(new Float32Array(3 * 16).map((_, i) => Math.sin(i * 0.9)), [3, 16]);
     const { z, logdet } = m.forward(x);
-    expect(tf.max(tf.abs(tf.sub(m.inverse(z), x))).dataSync()[0]).toBeLessThan(1e-3);
+    expect(tf.max(tf.abs(tf.sub(await m.inverse(z), x))).dataSync()[0]).toBeLessThan(1e-3);
     const ld = jacobianLogDets((inp) => m.forward(inp).z, x);
     const got = Array.from(logdet.dataSync());
     ld.forEach((v, b) => expect(Math.abs(got[b] - v), `${name} row ${b}`).toBeLessThan(1e-3));
@@ -114,13 +118,13 @@ describe.each([
 });
 
 describe.each(models)('%s on 2-D points', (_name, make) => {
-  it('inverts within 1e-3, and its density integrates to 1 +- 0.01 over the plane', () => {
+  it('inverts within 1e-3, and its density integrates to 1 +- 0.01 over the plane', async () => {
     const m = make();
     m.build({ kind: 'points', shape: [2], binary: false }, mulberry32(3));
     randomizeVars(m.vars(), 9, 0.3);
     const x = tf.tensor2d([0.3, -1.2, 2.0, 0.5, -0.7, 0.1], [3, 2]);
     const { z } = m.forward(x);
-    const back = m.inverse(z);
+    const back = await m.inverse(z);
     expect(tf.max(tf.abs(tf.sub(back, x))).dataSync()[0]).toBeLessThan(1e-3);
     // Riemann sum of p(x) on a fine grid over [-8, 8]^2
     const n = 320, lo = -8, h = 16 / n;
@@ -130,7 +134,7 @@ describe.each(models)('%s on 2-D points', (_name, make) => {
       grid[(i * n + j) * 2 + 1] = lo + (j + 0.5) * h;
     }
     const g = tf.tensor2d(grid, [n * n, 2]);
-    const nll = m.testNll(g).nll;
+    const nll = (await m.testNll(g)).nll;
     const mass = nll.reduce((a, v) => a + Math.exp(-v), 0) * h * h;
     expect(Math.abs(mass - 1)).toBeLessThan(0.01);
     tf.dispose([x, z, back, g]);
@@ -207,12 +211,15 @@ describe('flows on 8-bit images', () => {
     const bpd = run.history('val/bits_per_dim').values;
     expect(bpd[0]).toBeGreaterThan(bpd[bpd.length - 1]);
     expect(bpd[bpd.length - 1]).toBeLessThan(8);
-    const ev = lab.evaluate(model, data.test) as LikelihoodEvaluation;
+    const ev = (await lab.evaluate(model, data.test)) as LikelihoodEvaluation;
     expect(ev.kind).toBe('exact');
     expect(ev.bits_per_dim).toBeCloseTo(ev.nll_nats / (784 * Math.LN2), 10);
     expect(messages.some((m) => m.type === 'run.eval' && m.runId === run.id)).toBe(true);
-    const s = model.sample(4, undefined, 1);
-    const sv = s.dataSync();
+    // sampling leaves nothing behind but the samples
+    const live = tf.memory().numTensors;
+    const s = await model.sample(4, undefined, 1);
+    expect(tf.memory().numTensors).toBe(live + 1);
+    const sv = await s.data();
     expect(Math.min(...sv)).toBeGreaterThanOrEqual(0);
     expect(Math.max(...sv)).toBeLessThanOrEqual(1);
     s.dispose();

@@ -51,7 +51,7 @@ function tinyVae(D: number, latentDim: number, seed: number, scale = 3): Vae {
 }
 
 describe('IWAE-k against log p(x) by quadrature (1-D latent)', () => {
-  it('ELBO <= IWAE-1 (= ELBO in expectation) <= IWAE-5 <= IWAE-50 <= log p(x)', () => {
+  it('ELBO <= IWAE-1 (= ELBO in expectation) <= IWAE-5 <= IWAE-50 <= log p(x)', async () => {
     const D = 5;
     const model = tinyVae(D, 1, 5);
     const patterns = [
@@ -66,8 +66,8 @@ describe('IWAE-k against log p(x) by quadrature (1-D latent)', () => {
     // the (random, so imperfect) encoder's q(z|x) of each pattern
     const xs = tf.tensor2d(patterns);
     const { mu, logvar } = model.encode(xs);
-    const mus = Array.from(mu.dataSync());
-    const lvs = Array.from(logvar.dataSync());
+    const mus = Array.from(await mu.data());
+    const lvs = Array.from(await logvar.data());
     tf.dispose([xs, mu, logvar]);
     for (let p = 0; p < P; p++) {
       // the grid below resolves these posteriors
@@ -87,7 +87,7 @@ describe('IWAE-k against log p(x) by quadrature (1-D latent)', () => {
       const X = tf.tile(tf.tensor2d([patterns[p]]), [G, 1]) as tf.Tensor2D;
       const Z = tf.tensor2d(grid, [G, 1]);
       const ll = model.logLikelihood(X, Z);
-      const lpx = ll.dataSync() as Float32Array;
+      const lpx = (await ll.data()) as Float32Array;
       tf.dispose([X, Z, ll]);
       const joint = Float64Array.from(lpx, (v, j) => v - 0.5 * LOG_2PI - 0.5 * grid[j] * grid[j]);
       logp.push(logSumExp(joint, w));
@@ -103,13 +103,14 @@ describe('IWAE-k against log p(x) by quadrature (1-D latent)', () => {
     const rows = patterns.flatMap((r) => Array.from({ length: S }, () => r));
     const X = tf.tensor2d(rows);
     const before = tf.memory().numTensors;
-    model.iwae(X, 3, 1); // 3 samples in chunks: frees what it makes
+    await model.iwae(X, 3, 1); // 3 samples in chunks: frees what it makes
     expect(tf.memory().numTensors).toBe(before);
     const ks = [1, 5, 50];
-    const res = ks.map((k, i) => {
-      const b = model.iwae(X, k, 1000 + i);
-      return patterns.map((_, p) => stats(b.subarray(p * S, (p + 1) * S)));
-    });
+    const res: { mean: number; se: number }[][] = [];
+    for (const [i, k] of ks.entries()) {
+      const b = await model.iwae(X, k, 1000 + i);
+      res.push(patterns.map((_, p) => stats(b.subarray(p * S, (p + 1) * S))));
+    }
     X.dispose();
     const [r1, r5, r50] = res;
     const gap = (p: number) => logp[p] - elbo[p];
@@ -136,7 +137,7 @@ describe('IWAE-k against log p(x) by quadrature (1-D latent)', () => {
 });
 
 describe('KL', () => {
-  it('the closed form equals a Monte Carlo estimate from the model’s own draws', () => {
+  it('the closed form equals a Monte Carlo estimate from the model’s own draws', async () => {
     const model = tinyVae(6, 3, 9);
     const x = tf.tensor2d([
       [1, 0, 1, 0, 1, 1],
@@ -146,17 +147,17 @@ describe('KL', () => {
     ]);
     const { mu, logvar } = model.encode(x);
     const closedT = gaussianKl(mu, logvar);
-    const closed = Array.from(closedT.dataSync());
+    const closed = Array.from(await closedT.data());
     const k = 40000;
     const { logPx, logRatio } = model.logWeights(x, k, 77);
-    const lr = logRatio.dataSync() as Float32Array; // [k, 4]: log p(z) - log q(z|x)
+    const lr = (await logRatio.data()) as Float32Array; // [k, 4]: log p(z) - log q(z|x)
     for (let b = 0; b < 4; b++) {
       const mc = stats(Float64Array.from({ length: k }, (_, i) => -lr[i * 4 + b]));
       expect(closed[b]).toBeGreaterThan(0.05);
       expect(Math.abs(mc.mean - closed[b])).toBeLessThan(4 * mc.se + 1e-3);
     }
     // klPerDim: the same KL split over the latent dimensions, averaged over rows
-    const perDim = model.klPerDim(x);
+    const perDim = await model.klPerDim(x);
     expect(perDim.length).toBe(3);
     expect(perDim.reduce((a, v) => a + v, 0)).toBeCloseTo(mean(closed), 4);
     tf.dispose([x, mu, logvar, closedT, logPx, logRatio]);
@@ -165,7 +166,7 @@ describe('KL', () => {
 });
 
 describe('convolutional vae', () => {
-  it('checks the image shape, round-trips its weights, and decodes any H x W x C that divides by 4', () => {
+  it('checks the image shape, round-trips its weights, and decodes any H x W x C that divides by 4', async () => {
     const rng = mulberry32(1);
     expect(() => new Vae({ net: 'conv' }).build({ kind: 'image', shape: [30, 30], binary: true }, rng)).toThrow(/divide by 4.*30 x 30/);
     expect(() => new Vae({ net: 'conv' }).build({ kind: 'points', shape: [2], binary: false }, rng)).toThrow(/images/);
@@ -181,12 +182,12 @@ describe('convolutional vae', () => {
     const z = a.noise(3, 1);
     const d = a.decode(z);
     expect(d.shape).toEqual([3, 288]);
-    const dv = d.dataSync();
+    const dv = await d.data();
     expect(dv.every((v) => v >= 0 && v <= 1)).toBe(true);
     expect(a.getWeights().map((w) => w.name)).toContain('decoder/deconv1');
     b.setWeights(a.getWeights());
     const rb = b.reconstruct(x);
-    expect(Array.from(rb.dataSync())).toEqual(Array.from(ra.dataSync()));
+    expect(Array.from(await rb.data())).toEqual(Array.from(await ra.data()));
     tf.dispose([x, ra, rb, z, d]);
     a.dispose();
     b.dispose();
@@ -206,9 +207,9 @@ describe('convolutional vae', () => {
     expect(h.values[2]).toBeGreaterThan(h.values[1]);
     expect(h.values[2]).toBeLessThan(0);
     // the IWAE-20 test bound is tighter than the ELBO on the same images
-    const ev = evaluateModel(ctx, model, data.test, { record: false });
+    const ev = await evaluateModel(ctx, model, data.test, { record: false });
     const testX = tf.tensor2d(data.test.x, [data.test.n, data.dim]);
-    const testElbo = model.evaluate(testX, 5)['val/elbo'].value;
+    const testElbo = (await model.evaluate(testX, 5))['val/elbo'].value;
     testX.dispose();
     expect(ev.kind).toBe('bound');
     expect(ev.details).toEqual({ k: 20 });
@@ -229,14 +230,14 @@ describe('IWAE objective', () => {
     expect(mean(losses.slice(-20))).toBeLessThan(mean(losses.slice(0, 20)) - 50);
     expect(Number.isFinite(run.metrics['val/elbo'])).toBe(true);
     expect(run.metrics['val/elbo']).toBeLessThan(0);
-    const ev = evaluateModel(ctx, model, data.test);
+    const ev = await evaluateModel(ctx, model, data.test);
     expect(ev.kind).toBe('bound');
     expect(ev.details).toEqual({ k: 50 });
     expect(Number.isFinite(ev.nll_nats)).toBe(true);
     expect(ev.perExample.every((v) => Number.isFinite(v) && v > 0)).toBe(true);
     // IWAE-50 >= the ELBO on average: the NLL bound sits below -ELBO on the same images
     const testX = tf.tensor2d(data.test.x, [data.test.n, data.dim]);
-    const testElbo = model.evaluate(testX, 5)['val/elbo'].value;
+    const testElbo = (await model.evaluate(testX, 5))['val/elbo'].value;
     testX.dispose();
     expect(ev.nll_nats).toBeLessThan(-testElbo);
     expect(run.metrics['test/nll']).toBe(ev.nll_nats);
@@ -266,10 +267,10 @@ describe('cvae', () => {
     let checked = 0;
     let evalChecked = 0;
     const bad: string[] = [];
-    const checkRows = (x: tf.Tensor2D, labels: tf.Tensor2D | undefined, where: string) => {
+    const checkRows = async (x: tf.Tensor2D, labels: tf.Tensor2D | undefined, where: string) => {
       expect(labels, `${where}: no labels`).toBeDefined();
-      const xs = x.arraySync();
-      const ls = labels!.arraySync();
+      const xs = await x.array();
+      const ls = await labels!.array();
       expect(ls.length).toBe(xs.length);
       xs.forEach((row, r) => {
         const want = labelOf(Math.round(row[0]));
@@ -279,12 +280,12 @@ describe('cvae', () => {
       return xs.length;
     };
     class Spy extends Vae {
-      override trainStep(x: tf.Tensor2D, step: number, ctx: StepContext) {
-        checked += checkRows(x, ctx.labels, `step ${step}`);
+      override async trainStep(x: tf.Tensor2D, step: number, ctx: StepContext) {
+        checked += await checkRows(x, ctx.labels, `step ${step}`);
         return super.trainStep(x, step, ctx);
       }
-      override evaluate(val: tf.Tensor2D, seed: number, labels?: tf.Tensor2D) {
-        evalChecked += checkRows(val, labels, 'evaluate');
+      override async evaluate(val: tf.Tensor2D, seed: number, labels?: tf.Tensor2D) {
+        evalChecked += await checkRows(val, labels, 'evaluate');
         return super.evaluate(val, seed, labels);
       }
     }
@@ -340,7 +341,7 @@ describe('cvae', () => {
     let own = 0;
     for (let c = 0; c < 10; c++) {
       const s = model.sampleClass(100, c, 31);
-      const v = s.dataSync();
+      const v = await s.data();
       s.dispose();
       for (let i = 0; i < 100; i++) if (nearestClass(v, i * D) === c) own++;
     }
@@ -348,31 +349,31 @@ describe('cvae', () => {
     expect(own).toBeGreaterThan(400);
     // as a generative classifier (argmax_y ELBO(x, y)) it beats chance by far
     const valX = tf.tensor2d(data.val.x, [data.val.n, D]);
-    const pred = model.classify(valX);
+    const pred = await model.classify(valX);
     const acc = pred.reduce((a, p, i) => a + (p === data.val.y![i] ? 1 : 0), 0) / data.val.n;
     console.log(`cvae classify accuracy on val: ${acc.toFixed(3)}`);
     expect(acc).toBeGreaterThan(0.6);
     // the noise bank: [z, one-hot(i % 10)], so a grid shows every class; sample decodes it
     const noise = model.noise(20, 3);
     expect(noise.shape).toEqual([20, 4 + 10]);
-    const nv = noise.arraySync();
+    const nv = await noise.array();
     nv.forEach((row, i) => expect(row.slice(4)).toEqual(Array.from({ length: 10 }, (_, c) => (c === i % 10 ? 1 : 0))));
     const s = model.sample(20, noise);
     expect(s.shape).toEqual([20, D]);
     // decoding the same rows with the class given apart gives the same images
     const z = tf.slice(noise, [0, 0], [-1, 4]) as tf.Tensor2D;
     const s2 = model.decode(z, Array.from({ length: 20 }, (_, i) => i % 10));
-    expect(Array.from(s2.dataSync())).toEqual(Array.from(s.dataSync()));
+    expect(Array.from(await s2.data())).toEqual(Array.from(await s.data()));
     expect(() => model.decode(z)).toThrow(/give the class/);
     // evaluation needs the labels: -log p(x|y)
-    expect(() => model.testNll(valX, 1)).toThrow(/class labels/);
+    await expect(model.testNll(valX, 1)).rejects.toThrow(/class labels/);
     // (what lab.evaluate passes a conditional model: the split's y, one-hot)
     expect(model.classes).toBe(10);
     const yv = labelsOneHot(data.val.y!, model.classes);
     const before = tf.memory().numTensors;
-    const t = model.testNll(valX, 1, yv);
-    model.classify(valX);
-    model.klPerDim(valX).length;
+    const t = await model.testNll(valX, 1, yv);
+    await model.classify(valX);
+    await model.klPerDim(valX);
     model.reconstruct(valX, 3).dispose();
     model.encodeMean(valX).dispose();
     expect(tf.memory().numTensors).toBe(before);

@@ -33,7 +33,7 @@ describe('autoencoder', () => {
     expect(recon[1]).toBeLessThan(recon[0] * 0.7);
     expect(ae.loss).toBe('bce');
     const s = ae.sample(4, undefined, 3);
-    const v = s.dataSync();
+    const v = await s.data();
     expect(s.shape).toEqual([4, 784]);
     expect(Math.min(...v)).toBeGreaterThanOrEqual(0);
     expect(Math.max(...v)).toBeLessThanOrEqual(1);
@@ -56,11 +56,13 @@ describe('denoising autoencoder', () => {
     await train(ctx, dae, data, { steps: 1, batchSize: 16, evalEvery: 1, sampleEvery: 1000, checkpointEvery: 1000 });
     const x = tf.zeros([200, 784]) as tf.Tensor2D;
     const c = dae.corrupt(x, 5);
-    const ones = c.sum().dataSync()[0] / (200 * 784);
+    const sum = c.sum();
+    const ones = (await sum.data())[0] / (200 * 784);
+    sum.dispose();
     // P(a zero becomes one) = noise / 2
     expect(ones).toBeGreaterThan(0.19);
     expect(ones).toBeLessThan(0.21);
-    const values = new Set(c.dataSync());
+    const values = new Set(await c.data());
     expect([...values].sort()).toEqual([0, 1]);
     tf.dispose([x, c]);
     dae.dispose();
@@ -79,7 +81,7 @@ describe('denoising autoencoder', () => {
     // the walk-back model trains on k corrupted inputs per example, all pulled back to the data: it reports the per-input mean
     expect(Number.isFinite(r3.metrics['train/loss'])).toBe(true);
     const init = data.test.x.slice(0, 3 * 784);
-    const frames = walk.chain({ n: 3, steps: 6, every: 2, seed: 9, init });
+    const frames = await walk.chain({ n: 3, steps: 6, every: 2, seed: 9, init });
     expect(frames.length).toBe(4); // start + steps 2, 4, 6
     expect(Array.from(frames[0])).toEqual(Array.from(init));
     for (const f of frames.slice(1)) {
@@ -88,8 +90,11 @@ describe('denoising autoencoder', () => {
       expect(Math.max(...f)).toBeLessThanOrEqual(1);
     }
     // sampling is the chain from the noise bank: deterministic given the seed
-    const a = walk.sample(2, undefined, 4).dataSync();
-    const b = walk.sample(2, undefined, 4).dataSync();
+    const sa = walk.sample(2, undefined, 4);
+    const sb = walk.sample(2, undefined, 4);
+    expect(sa.shape).toEqual([2, 784]);
+    const [a, b] = await Promise.all([sa.data(), sb.data()]);
+    tf.dispose([sa, sb]);
     expect(Array.from(a)).toEqual(Array.from(b));
     plain.dispose();
     walk.dispose();
@@ -115,11 +120,11 @@ describe('latent views', () => {
     const ae = rl.models.autoencoder({ latentDim: 2, hidden: [32] });
     await rl.train(ae, data, { steps: 5, batchSize: 32, sampleEvery: 1000, checkpointEvery: 1000 });
     outputs.length = 0;
-    const rec = rl.views.reconstructions(ae, data.test, { n: 8 });
+    const rec = await rl.views.reconstructions(ae, data.test, { n: 8 });
     expect(rec.error).toBeGreaterThan(0);
-    rl.views.traversals(ae, { steps: 5 });
-    rl.views.interpolate(ae, data.test, { pairs: 2, steps: 4 });
-    rl.views.latentMap(ae, { size: 6, split: data.test });
+    await rl.views.traversals(ae, { steps: 5 });
+    await rl.views.interpolate(ae, data.test, { pairs: 2, steps: 4 });
+    await rl.views.latentMap(ae, { size: 6, split: data.test });
     const images = outputs.filter((o) => o.type === 'image') as { path: string }[];
     expect(images).toHaveLength(4);
     // PNG width and height from the IHDR chunk: columns × 29 + 1 (28-pixel tiles, 1-pixel borders)
@@ -132,8 +137,8 @@ describe('latent views', () => {
     expect(dims[2]).toEqual([4 * 29 + 1, 4 * 29 + 1]); // 2 pairs × (linear, slerp) × 4 steps
     expect(dims[3]).toEqual([6 * 29 + 1, 6 * 29 + 1]);
     expect(outputs.some((o) => o.type === 'plot')).toBe(true); // the codes' scatter
-    expect(() => rl.views.latentMap(rl.models.autoencoder(), {})).toThrow(/train the autoencoder first/);
-    expect(() => rl.views.klPerDim(ae, data.test)).toThrow(/needs a VAE/);
+    await expect(rl.views.latentMap(rl.models.autoencoder(), {})).rejects.toThrow(/train the autoencoder first/);
+    await expect(rl.views.klPerDim(ae, data.test)).rejects.toThrow(/needs a VAE/);
   }, 60_000);
 });
 

@@ -35,18 +35,24 @@ describe('schedules', () => {
 
 describe('optimizers', () => {
   for (const name of ['sgd', 'momentum', 'rmsprop', 'adagrad', 'adam'] as OptimizerName[]) {
-    it(`${name} minimizes a quadratic and follows lr changes`, () => {
+    it(`${name} minimizes a quadratic and follows lr changes`, async () => {
       const v = tf.variable(tf.tensor1d([3, -2]), true, `q_${name}`);
       const s = { ...base, optimizer: name, lr: name === 'sgd' || name === 'momentum' ? 0.05 : 0.1 };
       const opt = createOptimizer(s);
       const loss = () => tf.sum(tf.square(v)) as tf.Scalar;
-      const first = optimizerStep(opt, loss, [v], s, s.lr);
+      // the step returns its loss as a tensor: read here, as the trainer does after each step
+      const read = async (t: tf.Scalar) => {
+        const x = (await t.data())[0];
+        t.dispose();
+        return x;
+      };
+      const first = await read(optimizerStep(opt, loss, [v], s, s.lr));
       let last = first;
-      for (let i = 0; i < 100; i++) last = optimizerStep(opt, loss, [v], s, s.lr);
+      for (let i = 0; i < 100; i++) last = await read(optimizerStep(opt, loss, [v], s, s.lr));
       expect(last).toBeLessThan(first * 0.5);
       // lr 0 freezes the weights (the schedule reaches the optimizer)
       const before = Array.from(v.dataSync());
-      optimizerStep(opt, loss, [v], s, 0);
+      optimizerStep(opt, loss, [v], s, 0).dispose();
       expect(Array.from(v.dataSync())).toEqual(before);
       opt.dispose();
       v.dispose();
