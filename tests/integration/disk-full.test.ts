@@ -218,7 +218,7 @@ describe('a full disk', () => {
     console.log(`[disk-full] latentlab run: ${last}`);
   }, 240_000);
 
-  it('a checkpoint that does not fit: the error names the file and no temp file stays', (ctx) => {
+  it('a checkpoint that does not fit: the error names the file and no temp file stays', async (ctx) => {
     skipWhen(ctx, noTmpfs);
     const disk = smallDisk();
     const dir = join(disk, 'artifacts');
@@ -226,8 +226,8 @@ describe('a full disk', () => {
     // 40 MB of room, a checkpoint of 48 MB
     const w = tf.zeros([12, 1024, 1024]);
     try {
-      expect(() => saveCheckpoint(dir, 'r1/checkpoints', 'best', [{ name: 'w', tensor: w }], { runId: 'r1', family: 'vae', step: 60, reason: 'best', config: {}, metricKey: null, metricValue: null }))
-        .toThrow(new RegExp(`could not write the checkpoint ${dir}/r1/checkpoints/best\\.bin: ENOSPC`));
+      await expect(saveCheckpoint(dir, 'r1/checkpoints', 'best', [{ name: 'w', tensor: w }], { runId: 'r1', family: 'vae', step: 60, reason: 'best', config: {}, metricKey: null, metricValue: null }))
+        .rejects.toThrow(new RegExp(`could not write the checkpoint ${dir}/r1/checkpoints/best\\.bin: ENOSPC`));
     } finally {
       w.dispose();
     }

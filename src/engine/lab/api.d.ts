@@ -208,7 +208,11 @@ declare namespace LatentLab {
     metricKinds(): Record<string, MetricKind>;
     /** free its tensors */
     dispose(): void;
-    /** `n` examples [n, D] (a tf.Tensor2D; images in [0, 1]), decoded from `noise` when given, else drawn with `seed` */
+    /**
+     * `n` examples [n, D] (a tf.Tensor2D; images in [0, 1]), decoded from `noise` when given, else drawn with `seed`.
+     * Models that read values back while they sample (autoregressive models, MAF, the classical models) return a
+     * Promise of it: `await model.sample(n)` works for every model.
+     */
     sample(n: number, noise?: any, seed?: number): any;
     /** the latent noise of `n` rows drawn with `seed` (a run's fixed noise bank) */
     noise(n: number, seed: number): any;

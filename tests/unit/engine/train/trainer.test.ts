@@ -63,7 +63,7 @@ describe('optimizers', () => {
     const v = tf.variable(tf.tensor1d([100, 0]), true, 'clip_v');
     const s = { ...base, optimizer: 'sgd' as const, lr: 1, clipNorm: 1 };
     const opt = createOptimizer(s);
-    optimizerStep(opt, () => tf.sum(tf.square(v)) as tf.Scalar, [v], s, 1);
+    optimizerStep(opt, () => tf.sum(tf.square(v)) as tf.Scalar, [v], s, 1).dispose();
     // gradient (200, 0) clipped to norm 1 → one SGD step of length 1
     expect(v.dataSync()[0]).toBeCloseTo(99, 4);
     opt.dispose();
@@ -75,7 +75,7 @@ describe('optimizers', () => {
     const b = tf.variable(tf.ones([2]), true, 'wd_b');
     const s = { ...base, optimizer: 'sgd' as const, lr: 0.1, weightDecay: 0.5 };
     const opt = createOptimizer(s);
-    optimizerStep(opt, () => tf.mul(0, tf.add(tf.sum(W), tf.sum(b))) as tf.Scalar, [W, b], s, 0.1);
+    optimizerStep(opt, () => tf.mul(0, tf.add(tf.sum(W), tf.sum(b))) as tf.Scalar, [W, b], s, 0.1).dispose();
     expect(W.dataSync()[0]).toBeCloseTo(0.95, 5);
     expect(b.dataSync()[0]).toBeCloseTo(1, 5);
     opt.dispose();
