@@ -381,7 +381,7 @@ test('adversarial, classical and diffusion views: animation frames step, figures
   test.skip(!exe, 'Chromium is not installed (apt-get install -y chromium); .ci/run installs it');
   const workspace = makeWorkspace();
   const cells = [
-    "const toy = lab.data.toy2d('8gaussians', { n: 2000 });\nconst gan = lab.models.gan({ latentDim: 2, hidden: [32, 32] });\nawait lab.train(gan, toy, { steps: 30, batchSize: 128, evalEvery: 30, sampleEvery: 1000 });\nconst lab1 = lab.views.ganLab(gan, toy, { updates: 'dgdg', size: 20, n: 100, arrows: 10 });\nlab.show(`frames: ${lab1.labels.join(', ')}`);",
+    "const toy = lab.data.toy2d('8gaussians', { n: 2000 });\nconst gan = lab.models.gan({ latentDim: 2, hidden: [32, 32] });\nawait lab.train(gan, toy, { steps: 30, batchSize: 128, evalEvery: 30, sampleEvery: 1000 });\nconst lab1 = await lab.views.ganLab(gan, toy, { updates: 'dgdg', size: 20, n: 100, arrows: 10 });\nlab.show(`frames: ${lab1.labels.join(', ')}`);",
     "lab.views.discriminatorHistogram(gan, toy);\nlab.views.modeCoverage(gan, toy);",
     "const gmm = lab.models.gmm({ components: 8 });\nawait lab.train(gmm, toy, { steps: 10, batchSize: toy.train.n, evalEvery: 10, sampleEvery: 1000 });\nlab.views.gmmEllipses(gmm, toy);",
     "const ddpm = lab.models.ddpm();\nawait lab.train(ddpm, toy, { steps: 20, batchSize: 128, evalEvery: 20, sampleEvery: 1000 });\nlab.views.reverseProcess(ddpm, { n: 100 });",
