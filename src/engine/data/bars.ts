@@ -8,7 +8,7 @@
 // so a split's empirical distribution is the data distribution itself.
 import { mulberry32, permutation } from '../util/rng';
 import { fingerprint } from './split';
-import type { Dataset, Split } from './types';
+import type { Split } from './types';
 
 export type BarsOptions = LatentLab.BarsOptions;
 
@@ -42,9 +42,9 @@ function repeatedSplit(patterns: Float32Array[], repeats: number, dim: number, s
   return { x, n };
 }
 
-const cache = new Map<string, Dataset>();
+const cache = new Map<string, LatentLab.BarsDataset>();
 
-export function barsAndStripes(opts: BarsOptions = {}): Dataset {
+export function barsAndStripes(opts: BarsOptions = {}): LatentLab.BarsDataset {
   const size = opts.size ?? 3;
   const repeats = Math.floor(opts.repeats ?? 64);
   const evalRepeats = Math.floor(opts.evalRepeats ?? 8);
@@ -60,7 +60,7 @@ export function barsAndStripes(opts: BarsOptions = {}): Dataset {
   const train = repeatedSplit(patterns, repeats, dim, seed);
   const val = repeatedSplit(patterns, evalRepeats, dim, seed + 1);
   const test = repeatedSplit(patterns, evalRepeats, dim, seed + 2);
-  const settings = {
+  const settings: LatentLab.BarsSettings = {
     size,
     repeats,
     evalRepeats,
@@ -73,7 +73,7 @@ export function barsAndStripes(opts: BarsOptions = {}): Dataset {
     entropyBitsPerDim: entropy / (dim * Math.LN2),
   };
   const name = 'bars-and-stripes';
-  const ds: Dataset = {
+  const ds: LatentLab.BarsDataset = {
     name,
     kind: 'image',
     shape: [size, size],

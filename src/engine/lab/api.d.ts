@@ -121,6 +121,25 @@ declare namespace LatentLab {
     seed?: number;
   }
 
+  /** What lab.data.barsAndStripes records as its settings. */
+  type BarsSettings = {
+    size: number;
+    repeats: number;
+    evalRepeats: number;
+    seed: number;
+    /** distinct patterns, each equally likely */
+    patterns: number;
+    /** entropy of the data distribution in nats: the lowest NLL a model can reach */
+    entropy: number;
+    /** the same in bits per pixel */
+    entropyBitsPerDim: number;
+  };
+
+  /** Bars and stripes: a dataset whose settings carry the entropy of its distribution. */
+  interface BarsDataset extends Dataset {
+    readonly settings: BarsSettings;
+  }
+
   interface DataApi {
     /** The 10,000 MNIST digits of the `mnist` package: 8000 train / 1000 validation / 1000 test. */
     mnist(opts?: ImageDataOptions): Dataset;
@@ -151,7 +170,7 @@ declare namespace LatentLab {
      * Bars and stripes: every size×size binary image whose rows are all equal or whose columns are (14 patterns
      * for size 3), each split uniform over them; `settings.entropy` is ln(patterns), the best possible test NLL.
      */
-    barsAndStripes(opts?: BarsOptions): Dataset;
+    barsAndStripes(opts?: BarsOptions): BarsDataset;
     /**
      * Your own data, from a path relative to the workspace folder (or absolute). The format comes
      * from the content: IDX (MNIST's files, gzipped or not; `train-images-…` pairs with `train-labels-…`),

@@ -1,7 +1,9 @@
 // One Monaco editor for one code cell: grows with its content (no inner
 // scrolling), owns the cell's text model, and maps the notebook keys.
 import { useEffect, useRef } from 'react';
+import { useLab } from '../store';
 import { monaco, setupMonaco } from './monaco';
+import { cellModelUri } from './notebook-diagnostics';
 
 export interface CodeEditorProps {
   cellId: string;
@@ -25,13 +27,15 @@ export function CodeEditor(props: CodeEditorProps) {
   // Callbacks change every render; the editor reads the latest through this ref.
   const cb = useRef(props);
   cb.current = props;
+  // the model's URI names the notebook too: two notebooks may share cell ids
+  const notebookPath = useLab((s) => s.notebook?.path ?? '');
 
   useEffect(() => {
     const el = host.current;
     if (!el) return;
     const m = setupMonaco();
     const ext = props.language === 'typescript' ? 'ts' : 'md';
-    const uri = m.Uri.parse(`file:///cells/${encodeURIComponent(props.cellId)}.${ext}`);
+    const uri = cellModelUri(notebookPath, props.cellId, ext);
     const model = m.editor.getModel(uri) ?? m.editor.createModel(props.value, props.language, uri);
     if (model.getValue() !== props.value) model.setValue(props.value);
     const editor = m.editor.create(el, {
@@ -90,7 +94,7 @@ export function CodeEditor(props: CodeEditorProps) {
     };
     // The editor is created once per cell; later value changes come from the editor itself.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [props.cellId, props.language]);
+  }, [props.cellId, props.language, notebookPath]);
 
   useEffect(() => {
     const editor = editorRef.current;

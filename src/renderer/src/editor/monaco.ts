@@ -13,6 +13,7 @@ import TsWorker from 'monaco-editor/esm/vs/language/typescript/ts.worker.js?work
 // globals a cell sees: imported as text, so a moved file fails the build.
 import apiTypings from '../../../engine/lab/api.d.ts?raw';
 import cellGlobals from '../../../engine/lab/cell-globals.d.ts?raw';
+import { IGNORED_DIAGNOSTICS, NOTEBOOK_COMPILER_OPTIONS } from '../../../shared/notebook-program';
 
 declare global {
   interface Window {
@@ -21,14 +22,6 @@ declare global {
 }
 
 let ready = false;
-
-/** TypeScript diagnostics that are wrong for notebook cells. */
-const IGNORED_DIAGNOSTICS = [
-  1375, // 'await' at top level only in modules: the kernel allows top-level await in every cell
-  1378, // top-level 'await' needs module/target options (same reason)
-  2451, // cannot redeclare block-scoped variable: re-declaring in another cell is normal in a notebook
-  1108, // a 'return' statement can only be used within a function body: the kernel wraps cells
-];
 
 export function setupMonaco(): typeof monaco {
   if (ready) return monaco;
@@ -40,21 +33,17 @@ export function setupMonaco(): typeof monaco {
     },
   };
   const ts = monaco.languages.typescript;
-  ts.typescriptDefaults.setCompilerOptions({
-    // ES2022 (= 9 in TypeScript's enum); Monaco's copy of the enum stops at ES2020.
-    target: 9 as typeof ts.ScriptTarget.ES2020,
-    module: ts.ModuleKind.ESNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeJs,
-    allowNonTsExtensions: true,
-    strict: true,
-    noEmit: true,
-    esModuleInterop: true,
-  });
+  // The notebook program's options (ES2023 library, no DOM, strict): the same as the test's.
+  // (target ES2022 = 9 in TypeScript's enum; Monaco's copy of the enum stops at ES2020)
+  ts.typescriptDefaults.setCompilerOptions({ ...NOTEBOOK_COMPILER_OPTIONS, lib: [...NOTEBOOK_COMPILER_OPTIONS.lib], types: [] } as unknown as monaco.languages.typescript.CompilerOptions);
   ts.typescriptDefaults.setDiagnosticsOptions({
     noSemanticValidation: false,
     noSyntaxValidation: false,
-    diagnosticCodesToIgnore: IGNORED_DIAGNOSTICS,
+    diagnosticCodesToIgnore: [...IGNORED_DIAGNOSTICS],
   });
+  // No per-model validation: a cell alone does not see the cells before it. The notebook's
+  // cells are checked together (notebook-diagnostics.ts), which sets each cell's markers.
+  ts.typescriptDefaults.setModeConfiguration({ ...ts.typescriptDefaults.modeConfiguration, diagnostics: false });
   ts.typescriptDefaults.setEagerModelSync(true);
   ts.typescriptDefaults.addExtraLib(apiTypings, 'file:///latentlab-api.d.ts');
   ts.typescriptDefaults.addExtraLib(cellGlobals, 'file:///latentlab-cell-globals.d.ts');

@@ -1,4 +1,5 @@
 // The open notebook: its cells in order, with an "add cell" row at the end.
+import { useNotebookDiagnostics } from '../editor/notebook-diagnostics';
 import { useLab, notebookTitle } from '../store';
 import { Cell } from './Cell';
 import { NotebookBanner } from './NotebookBanner';
@@ -6,6 +7,7 @@ import { NotebookBanner } from './NotebookBanner';
 export function NotebookView() {
   const nb = useLab((s) => s.notebook);
   const focus = useLab((s) => s.focus);
+  useNotebookDiagnostics();
   if (!nb) {
     return (
       <div className="empty-main">
