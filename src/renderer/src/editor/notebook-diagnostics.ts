@@ -118,6 +118,7 @@ class NotebookDiagnostics {
       const model = monaco.editor.getModel(cellModelUri(this.path, cellId));
       if (model) this.apply(model);
     }
+    // counts finished checks (<html data-diagnostics-seq>): a test waits on it before counting squiggles
     document.documentElement.dataset.diagnosticsSeq = String(Number(document.documentElement.dataset.diagnosticsSeq ?? '0') + 1);
   }
 
