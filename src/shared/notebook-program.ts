@@ -10,6 +10,10 @@
 //    as re-running a cell replaces a value in the kernel);
 //  - a cell that does not parse on its own shows only its syntax errors; the cells after
 //    it are not checked until it parses (their markers stay as they were);
+//  - every code cell is also in the checker's program as a global script of its own (the
+//    editor's cell models, which give completion and hover the other cells' names): a name
+//    no earlier cell declares, but some cell does, falls back to that cell's declaration, as
+//    the kernel's globals keep a value once its cell has run;
 //  - ES2023 library only (no DOM: `frames` or `name` are the cell's own), the `lab` API's
 //    declaration (api.d.ts) and the kernel's globals (cell-globals.d.ts);
 //  - strict TypeScript, less the diagnostics in IGNORED_DIAGNOSTICS.
@@ -89,8 +93,11 @@ export interface CellDiagnostic {
 export interface ProgramChecker {
   /** syntax errors of a text parsed alone (a cell behind PROGRAM_HEADER; offsets in text) */
   syntax(text: string): Promise<RawDiagnostic[]>;
-  /** syntactic and semantic diagnostics of the program text (offsets in text) */
-  program(text: string): Promise<RawDiagnostic[]>;
+  /**
+   * syntactic and semantic diagnostics of the program text (offsets in text), checked
+   * beside every code cell as a global script (the editor's cell models)
+   */
+  program(text: string, cells: readonly CellSource[]): Promise<RawDiagnostic[]>;
 }
 
 export interface NotebookCheck {
@@ -197,7 +204,7 @@ export async function checkNotebook(cells: readonly CellSource[], checker: Progr
   const program = joinCells(sound);
   if (sound.length > 0) {
     const sources = new Map(sound.map((c) => [c.id, c.source]));
-    for (const d of (await checker.program(program.text)).filter(isReported)) {
+    for (const d of (await checker.program(program.text, cells)).filter(isReported)) {
       const m = mapProgramDiagnostic(program, sources, d);
       if (m) out.get(m.cellId)!.push(m);
     }

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
-import { NOTEBOOK_COMPILER_OPTIONS, checkNotebook, notebookCodeCells, type NotebookCheck, type ProgramChecker, type RawDiagnostic } from '../../src/shared/notebook-program';
+import { NOTEBOOK_COMPILER_OPTIONS, checkNotebook, notebookCodeCells, type CellSource, type NotebookCheck, type ProgramChecker, type RawDiagnostic } from '../../src/shared/notebook-program';
 import { root } from './paths';
 
 const API = join(root, 'src', 'engine', 'lab', 'api.d.ts');
@@ -34,9 +34,16 @@ export const nodeChecker: ProgramChecker = {
     const program = ts.createProgram([sf.fileName], { ...options, noLib: true }, host);
     return program.getSyntacticDiagnostics(program.getSourceFile(sf.fileName)).map(raw);
   },
-  async program(text: string): Promise<RawDiagnostic[]> {
+  async program(text: string, cells: readonly CellSource[]): Promise<RawDiagnostic[]> {
     files.set(PROGRAM, text);
-    const program = ts.createProgram([API, GLOBALS, PROGRAM], options, host, old);
+    // the cells as global scripts, as the editor's cell models are in Monaco's worker
+    for (const f of [...files.keys()]) if (f.startsWith('/notebook/cell/')) files.delete(f);
+    const scripts = cells.map((c, i) => {
+      const name = `/notebook/cell/${i}.ts`;
+      files.set(name, c.source);
+      return name;
+    });
+    const program = ts.createProgram([API, GLOBALS, PROGRAM, ...scripts], options, host, old);
     old = program;
     const sf = program.getSourceFile(PROGRAM)!;
     return [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)].map(raw);

@@ -105,6 +105,7 @@ class NotebookDiagnostics {
     };
     const checker: ProgramChecker = {
       syntax: (text) => ask(this.syntaxModel, text, false),
+      // the cells' own models are in the worker already (global scripts, see the rules)
       program: (text) => ask(this.program, text, true),
     };
     const result = await checkNotebook(cells, checker);

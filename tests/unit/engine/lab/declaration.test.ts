@@ -46,9 +46,11 @@ describe('the notebook program rules', () => {
     expect(all(r.cells)).toEqual([]);
   });
 
-  it('an earlier cell does not see a later cell’s names', async () => {
-    const r = await check(['lab.show(later);', 'const later = 1;']);
-    expect(all(r.cells).map((d) => [d.cellId, d.code])).toEqual([['c1', 2304]]);
+  it('a name no cell declares is an error; one a later cell declares is that cell’s global', async () => {
+    const r = await check(['lab.show(later.toFixed(1), nowhere);', 'const later = 1;']);
+    expect(all(r.cells).map((d) => [d.cellId, d.code, d.startColumn])).toEqual([['c1', 2304, 28]]);
+    const typed = await check(['lab.show(later.toFixd(1));', 'const later = 1;']);
+    expect(all(typed.cells).map((d) => [d.cellId, d.code])).toEqual([['c1', 2551]]);
   });
 
   it('has no DOM: a cell’s own `frames` is its own; top-level await and return are allowed', async () => {
