@@ -134,7 +134,7 @@ export function ImportDialog({ onClose }: { onClose: () => void }) {
           <button className="ll-icon-btn" title="Close (Escape)" onClick={onClose}>✕</button>
         </div>
         <p className="muted import-help">
-          A path relative to the workspace folder (or absolute): IDX (MNIST files, .gz too), NPY, NPZ, CSV, text, WAV, or a
+          A path relative to the workspace folder (or absolute): IDX (MNIST files, .gz too), NPY, NPZ, CSV, JSON arrays of numbers, text, WAV, or a
           folder of PNG/JPEG images with one subfolder per class. Enter inspects; Ctrl/Cmd+Enter inserts the cell.
         </p>
         <label className="import-row">
