@@ -20,6 +20,9 @@ test('Import dialog: inspect a PNG folder (preview, shapes, fingerprint), a malf
       writeFileSync(join(workspace, 'shapes', c, `${i}.png`), writePng(10, 10, 0, 8, px, { filter: (y) => y % 5 }));
     }
   }
+  // JSON: points (read as data), a settings object (refused, saying what it holds)
+  writeFileSync(join(workspace, 'points.json'), JSON.stringify(Array.from({ length: 300 }, (_, i) => [Math.cos(i / 7) * (1 + (i % 3)), Math.sin(i / 7) * (1 + (i % 3))])));
+  writeFileSync(join(workspace, 'config.json'), JSON.stringify({ lr: 0.001, layers: [64, 64], name: 'vae' }));
   const header = writeIdx('u1', [60000, 28, 28], []);
   writeFileSync(join(workspace, 'bad.idx'), Buffer.concat([header, Buffer.alloc(1234)]));
   // the same bytes under another folder name (same fingerprint), and one pixel changed (another)
@@ -84,6 +87,19 @@ test('Import dialog: inspect a PNG folder (preview, shapes, fingerprint), a malf
     await page.keyboard.press('Enter');
     await expect(dialog.locator('[data-testid="import-error"]')).toContainText('lab.data.load: bad.idx: truncated IDX file: the header promises 60000×28×28 = 47,040,000 bytes, the file has 1,234');
     await expect(dialog.locator('[data-testid="import-summary"]')).toHaveCount(0);
+
+    // a JSON file of number pairs: the dialog says it read JSON, what it held and what it became
+    await page.locator('[data-testid="import-path"]').fill('points.json');
+    await page.keyboard.press('Enter');
+    await expect(dialog.locator('[data-testid="import-format"]')).toContainText('JSON · 1 file');
+    await expect(dialog.locator('[data-testid="import-shape"]')).toContainText('[2]');
+    await expect(dialog.locator('[data-testid="import-notes"]')).toContainText('points.json: a JSON array of 300 arrays of 2 numbers: read as 300 points of shape [2]');
+    await page.screenshot({ path: join(root, 'test-results', 'e2e-import-json.png') });
+    // JSON that is not numbers: refused, saying what the file holds
+    await page.locator('[data-testid="import-path"]').fill('config.json');
+    await page.keyboard.press('Enter');
+    await expect(dialog.locator('[data-testid="import-error"]')).toContainText('lab.data.load: config.json: a JSON object with keys lr, layers, name, none of them "x" or "data": Latent Lab reads JSON arrays of numbers');
+    await page.screenshot({ path: join(root, 'test-results', 'e2e-import-json-refused.png') });
 
     // Escape closes; open again, inspect, Ctrl+Enter inserts the cell
     await page.keyboard.press('Escape');

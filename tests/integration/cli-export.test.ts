@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodePng } from '../../src/main/services/exports';
+import { decodePng, LABEL_SIZE } from '../../src/main/services/exports';
 import { Tracker } from '../../src/main/services/tracker';
 import { Workspace } from '../../src/main/services/workspace';
 import { chromiumArgs, chromiumPath, noChromium } from '../helpers/chromium';
+import { readGif } from '../helpers/gif-reader';
 import { root } from '../helpers/paths';
 import { skipWhen } from '../helpers/skip';
 
@@ -71,8 +72,11 @@ describe('latentlab export', () => {
     const l = cli('export', 'grid', runId, '--out', labelled, '--rows', '2', '--cols', '4', '--pad', '2', '--scale', '3', '--row-labels', 'index', '--col-labels', 'a,b,c,d', '--workspace', dir);
     expect(l.status, l.stderr).toBe(0);
     const lp = decodePng(readFileSync(labelled));
-    const left = (5 + 4) * 3, top = (7 + 4) * 3; // one 5-pixel glyph + 4 pixels of margin; a 7-pixel line + 4, all at scale 3
-    expect([lp.width, lp.height]).toEqual([366 + left, 186 + top]);
+    // margins: left, as wide as the widest row label ("2" at 33 px) and 6 pixels a scale step; above, a line and a half
+    const left = lp.width - 366, top = lp.height - 186;
+    expect(top).toBe(Math.ceil(LABEL_SIZE * 3 * 1.5));
+    expect(left).toBeGreaterThan(6 * 3);
+    expect(left).toBeLessThan(6 * 3 + 40);
     const at = (img: typeof lp, x: number, y: number) => img.pixels[y * img.width + x];
     let same = true;
     for (let y = 0; y < 186 && same; y++) for (let x = 0; x < 366; x++) if (at(lp, x + left, y + top) !== at(png, x, y)) same = false;
@@ -83,7 +87,7 @@ describe('latentlab export', () => {
       return n;
     };
     expect(ink(0, top, left, lp.height)).toBeGreaterThan(20); // "1" and "2"
-    expect(ink(left, 0, lp.width, top)).toBeGreaterThan(40); // "A" to "D"
+    expect(ink(left, 0, lp.width, top)).toBeGreaterThan(40); // "a" to "d"
     const tooMany = cli('export', 'grid', runId, '--out', join(dir, 'x.png'), '--rows', '2', '--row-labels', 'a,b,c', '--workspace', dir);
     expect(tooMany.stderr).toContain('3 row labels for 2 rows');
   });
@@ -152,7 +156,7 @@ describe('latentlab export', () => {
     if (!exe) skipWhen(ctx, `${noChromium()}: the report was checked as text only, and the PDF's refusal`);
   }, 300_000);
 
-  it('writes the grid over training as an animated GIF, a frame per logged grid, that decodes to the grids', async (ctx) => {
+  it('writes the grid over training as an animated GIF, a frame per logged grid with its step, that decodes to the grids', async (ctx) => {
     const out = join(dir, 'evolution.gif');
     const r = cli('export', 'gif', runId, '--out', out, '--delay', '250', '--workspace', dir);
     expect(r.status, r.stderr).toBe(0);
@@ -164,20 +168,24 @@ describe('latentlab export', () => {
     expect(gif.toString('ascii', 0, 6)).toBe('GIF89a');
     expect(steps.length).toBeGreaterThanOrEqual(2);
     expect(frames.length).toBe(steps.length);
+    // each frame: its step written in a band above the grid of that step
+    const band = Math.ceil(LABEL_SIZE * 1.5);
     for (const [i, step] of steps.entries()) {
       const png = join(dir, `step-${step}.png`);
       expect(cli('export', 'grid', runId, '--step', String(step), '--out', png, '--workspace', dir).status).toBe(0);
       const expected = decodePng(readFileSync(png));
-      expect([frames[i].width, frames[i].height]).toEqual([expected.width, expected.height]);
-      expect(Buffer.from(frames[i].pixels).equals(Buffer.from(expected.pixels))).toBe(true);
+      expect([frames[i].width, frames[i].height]).toEqual([expected.width, expected.height + band]);
+      expect(Buffer.from(frames[i].pixels.subarray(band * expected.width)).equals(Buffer.from(expected.pixels))).toBe(true);
+      const lit = frames[i].pixels.subarray(0, band * expected.width).filter((v) => v > 200).length;
+      expect(lit, `the caption of step ${step}`).toBeGreaterThan(20);
     }
-    // and a real decoder agrees: Chromium shows the first frame as the first grid
+    expect(Buffer.from(frames[0].pixels.subarray(0, band * frames[0].width)).equals(Buffer.from(frames[1].pixels.subarray(0, band * frames[1].width)))).toBe(false);
+    // and a real decoder agrees: Chromium shows the first frame as read
     const exe = chromiumPath();
     if (!exe) return skipWhen(ctx, `${noChromium()}: the GIF was checked with the test decoder only, not shown by a browser`);
     const browser = await chromium.launch({ executablePath: exe, args: chromiumArgs });
     try {
       const page = await browser.newPage();
-      const first = decodePng(readFileSync(join(dir, `step-${steps[0]}.png`)));
       const shown = await page.evaluate(async (b64) => {
         const img = new Image();
         img.src = `data:image/gif;base64,${b64}`;
@@ -188,7 +196,7 @@ describe('latentlab export', () => {
         g.drawImage(img, 0, 0);
         return Array.from(g.getImageData(0, 0, c.width, c.height).data.filter((_, k) => k % 4 === 0));
       }, gif.toString('base64'));
-      expect(Buffer.from(shown).equals(Buffer.from(first.pixels))).toBe(true);
+      expect(Buffer.from(shown).equals(Buffer.from(frames[0].pixels))).toBe(true);
     } finally {
       await browser.close();
     }
@@ -206,59 +214,3 @@ describe('latentlab export', () => {
     expect(cli('export', 'pictures', runId).status).toBe(2);
   });
 });
-
-/** The frames of a GIF with a 256-entry gray palette, by the format's block structure and LZW. */
-function readGif(buf: Buffer): { width: number; height: number; pixels: Uint8Array }[] {
-  let off = 13 + (buf[10] & 0x80 ? 3 * (1 << ((buf[10] & 7) + 1)) : 0);
-  const frames: { width: number; height: number; pixels: Uint8Array }[] = [];
-  const subBlocks = () => {
-    const parts: Buffer[] = [];
-    while (buf[off] !== 0) {
-      parts.push(buf.subarray(off + 1, off + 1 + buf[off]));
-      off += 1 + buf[off];
-    }
-    off++;
-    return Buffer.concat(parts);
-  };
-  while (off < buf.length && buf[off] !== 0x3b) {
-    if (buf[off] === 0x21) {
-      off += 2;
-      subBlocks();
-    } else if (buf[off] === 0x2c) {
-      const width = buf.readUInt16LE(off + 5), height = buf.readUInt16LE(off + 7);
-      const min = buf[off + 10];
-      off += 11;
-      frames.push({ width, height, pixels: unlzw(subBlocks(), min, width * height) });
-    } else throw new Error(`bad GIF block 0x${buf[off].toString(16)} at ${off}`);
-  }
-  return frames;
-}
-
-function unlzw(data: Buffer, min: number, n: number): Uint8Array {
-  const clear = 1 << min, end = clear + 1;
-  const out = new Uint8Array(n);
-  let o = 0, pos = 0, size = min + 1;
-  let dict: number[][] = [];
-  const reset = () => {
-    dict = Array.from({ length: clear + 2 }, (_, i) => [i]);
-    size = min + 1;
-  };
-  reset();
-  let prev: number[] | null = null;
-  for (;;) {
-    let code = 0;
-    for (let b = 0; b < size; b++, pos++) code |= ((data[pos >> 3] >> (pos & 7)) & 1) << b;
-    if (code === clear) {
-      reset();
-      prev = null;
-      continue;
-    }
-    if (code === end) break;
-    const entry: number[] = code < dict.length ? dict[code] : [...prev!, prev![0]];
-    if (prev) dict.push([...prev, entry[0]]);
-    for (const v of entry) out[o++] = v;
-    prev = entry;
-    if (dict.length === 1 << size && size < 12) size++;
-  }
-  return out;
-}

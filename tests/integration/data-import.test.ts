@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadData } from '../../src/engine/data/import/index';
+import { importData, loadData } from '../../src/engine/data/import/index';
+import { inspectData } from '../../src/engine/data/import/preview';
 import { nodeEngineLauncher } from '../../src/main/host/node-engine';
 import { LabService } from '../../src/main/services/lab-service';
 import { engineEntry } from '../../src/main/services/paths';
@@ -54,6 +55,74 @@ np.savez_compressed(os.path.join(d, 'np_deflated.npz'), imgs, (np.arange(14) % 2
       const ds = load(f);
       expect(ds).toMatchObject({ kind: 'image', shape: [3, 3], classes: 2 });
       expect(allRows(ds)).toEqual(expectRows(imgs, y));
+    }
+  });
+});
+
+describe('JSON', () => {
+  const write = (name: string, v: unknown) => fs.writeFileSync(path.join(dir, name), typeof v === 'string' ? v : JSON.stringify(v));
+  const points = Array.from({ length: 30 }, (_, i) => [i / 10, Math.sin(i)]);
+
+  it('arrays of numbers load as data: points, values, nested shapes as images, an object with x and y', () => {
+    write('points.json', points);
+    const ds = load('points.json');
+    expect(ds).toMatchObject({ name: 'points', kind: 'points', shape: [2], dim: 2 });
+    expect(allRows(ds)).toEqual(expectRows(points, null));
+    const info = importData('points.json', {}, dir).info;
+    expect(info.format).toBe('json');
+    expect(info.notes).toEqual(['points.json: a JSON array of 30 arrays of 2 numbers: read as 30 points of shape [2]']);
+    // one number per row
+    write('values.json', points.map((p) => p[1]));
+    expect(load('values.json')).toMatchObject({ kind: 'points', shape: [1] });
+    // rows of 3×3 in [0, 255]: images, scaled
+    const imgs = Array.from({ length: 12 }, (_, i) => Array.from({ length: 3 }, (_, r) => Array.from({ length: 3 }, (_, c) => (i * 9 + r * 3 + c) % 256)));
+    write('imgs.json', { x: imgs, y: imgs.map((_, i) => i % 3) });
+    const im = load('imgs.json');
+    expect(im).toMatchObject({ kind: 'image', shape: [3, 3], classes: 3 });
+    expect(allRows(im)).toEqual(expectRows(imgs.map((m) => m.flat().map((v) => v / 255)), imgs.map((_, i) => i % 3)));
+    expect(importData('imgs.json', {}, dir).info.notes[0]).toBe('imgs.json: a JSON object with keys x, y; data in "x" (an array of 12 arrays of 3 arrays), labels in "y": read as 12 images of shape [3, 3]');
+    // other keys, named
+    write('named.json', { features: points, meta: { source: 'sim' } });
+    expect(allRows(load('named.json', { x: 'features' }))).toEqual(expectRows(points, null));
+    // a file without an extension that holds a JSON array is read as JSON, not as text
+    write('noext', points);
+    expect(load('noext')).toMatchObject({ kind: 'points', shape: [2] });
+  });
+
+  it('other JSON is refused with what the file holds, and read as text only when asked with { kind: "sequence" }', () => {
+    write('config.json', { lr: 0.001, layers: [64, 64], name: 'vae' });
+    expect(() => load('config.json')).toThrow(
+      'lab.data.load: config.json: a JSON object with keys lr, layers, name, none of them "x" or "data": Latent Lab reads JSON arrays of numbers ([1, 2, …]), arrays of equal-length arrays of numbers ([[x, y], …]), or an object whose "x" holds one (labels in "y"); name the key that holds the data with { x: \'key\' }, or to read the file as text, pass { kind: \'sequence\' }',
+    );
+    write('words.json', ['alpha', 'beta', 'gamma']);
+    expect(() => load('words.json')).toThrow(/^lab\.data\.load: words\.json: a JSON array of 3 strings: Latent Lab reads JSON arrays of numbers/);
+    write('ragged.json', [[1, 2], [3, 4, 5]]);
+    expect(() => load('ragged.json')).toThrow('lab.data.load: ragged.json: item[1] has 3 items where item[0] has 2: the rows must all have one shape');
+    write('holes.json', [[1, 2], [3, null]]);
+    expect(() => load('holes.json')).toThrow(/^lab\.data\.load: holes\.json: item\[1\]\[1\] is a JSON null; every value must be a number/);
+    write('broken.json', '[1, 2,');
+    expect(() => load('broken.json')).toThrow(/^lab\.data\.load: broken\.json: not valid JSON \(/);
+    expect(() => load('points.json', { x: 'features' })).toThrow('{ x } and { y } name keys of a JSON object, and this file holds an array');
+    // asked for text: the characters, with a note saying what the file is
+    const prose = Array.from({ length: 40 }, (_, i) => `line ${i} of a story`);
+    write('story.json', prose);
+    const r = importData('story.json', { kind: 'sequence', length: 16 }, dir);
+    expect(r.dataset).toMatchObject({ kind: 'sequence', shape: [16] });
+    expect(r.info.notes).toEqual([`story.json: a JSON array of 40 strings, not numbers: read as text (its characters are the sequence), as { kind: 'sequence' } asks`]);
+    expect(r.info.readAs).toBe('text');
+  });
+
+  it('the Import dialog\'s summary names the format and what was read', () => {
+    const art = fs.mkdtempSync(path.join(os.tmpdir(), 'latentlab-import-art-'));
+    try {
+      const s = inspectData('points.json', {}, dir, art);
+      expect(s.format).toBe('JSON');
+      expect(s.kind).toBe('points');
+      expect(s.notes[0]).toContain('a JSON array of 30 arrays of 2 numbers');
+      expect(inspectData('story.json', { kind: 'sequence', length: 16 }, dir, art).format).toBe('JSON, read as text');
+      expect(() => inspectData('config.json', {}, dir, art)).toThrow(/a JSON object with keys lr, layers, name/);
+    } finally {
+      fs.rmSync(art, { recursive: true, force: true });
     }
   });
 });

@@ -85,10 +85,10 @@ describe('export bounds', () => {
     const wide = await fetch(exportUrl('grid', { runs: 'r64', rows: 1, cols: 64, pad: 64, scale: 8 }));
     expect(wide.status).toBe(400);
     expect(await wide.text()).toMatch(/^the grid would be 47616×1248 pixels \(59\.4 million\); an export may be at most 16384 pixels a side/);
-    // 3 frames of the 8×8 grid (233² pixels) upscaled 32 times: 7456² × 3
+    // 3 frames of the 8×8 grid (233² pixels) upscaled 32 times, each with its step in a band of 11·32·1.5 = 528 pixels above: 7456 × 7984 × 3
     const gif = await fetch(exportUrl('gif', { runs: 'r64', scale: 32 }));
     expect(gif.status).toBe(400);
-    expect(await gif.text()).toMatch(/^the GIF would be 7456×7456 pixels × 3 frames \(166\.8 million\); an export may be at most 16384 pixels a side and 40 million pixels in all \(every frame counts\)/);
+    expect(await gif.text()).toMatch(/^the GIF would be 7456×7984 pixels × 3 frames \(178\.6 million\); an export may be at most 16384 pixels a side and 40 million pixels in all \(every frame counts\)/);
     const ok = await fetch(exportUrl('gif', { runs: 'r64', scale: 4 }));
     expect(ok.status).toBe(200);
     expect(Buffer.from(await ok.arrayBuffer()).subarray(0, 6).toString('ascii')).toBe('GIF89a');
@@ -103,7 +103,7 @@ describe('export bounds', () => {
     const ws = new Workspace(dir);
     const r = service.tracker.getRun('r64')!;
     expect(() => exportGridPng(service.tracker, ws.artifactsDir, r, { rows: 64, cols: 64, pad: 64, scale: 8 })).toThrow(ExportError);
-    expect(() => exportGridGif(service.tracker, ws.artifactsDir, r, { scale: 64 })).toThrow(/the GIF would be 14912×14912 pixels × 3 frames/);
+    expect(() => exportGridGif(service.tracker, ws.artifactsDir, r, { scale: 64 })).toThrow(/the GIF would be 14912×15968 pixels × 3 frames/);
   });
 
   // 64×64 tiles of 28×28, pad 4, scale 3: 6156² = 37.9 million pixels, under the 40 million limit

@@ -1,6 +1,6 @@
-// A minimal PNG encoder (8-bit grayscale, no interlace): enough for sample grids
-// and scatter plots without a native image dependency.
-import { deflateSync } from 'node:zlib';
+// Gray PNGs of sample grids and plots (encoded by pngjs), and the CRC-32 our PNG,
+// zip and npz readers check chunks with.
+import { PNG } from 'pngjs';
 
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);
@@ -18,44 +18,20 @@ export function crc32(buf: Uint8Array, crc = 0xffffffff): number {
   return c >>> 0;
 }
 
-function chunk(type: string, data: Uint8Array): Buffer {
-  const out = Buffer.alloc(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  out.write(type, 4, 'ascii');
-  Buffer.from(data.buffer, data.byteOffset, data.byteLength).copy(out, 8);
-  const crc = (crc32(out.subarray(4, 8 + data.length)) ^ 0xffffffff) >>> 0;
-  out.writeUInt32BE(crc, 8 + data.length);
-  return out;
-}
-
 export const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-/** Encode gray pixels (0..255, row-major, width*height) as a PNG file. */
+/**
+ * Encode gray pixels (0..255, row-major, width*height) as an 8-bit grayscale PNG, by
+ * pngjs: its adaptive row filters make our grids about half the size of unfiltered
+ * rows (see docs/cli.md, "Image formats").
+ */
 export function encodeGrayPng(width: number, height: number, pixels: Uint8Array): Buffer {
   if (pixels.length !== width * height) throw new Error(`encodeGrayPng: expected ${width * height} pixels, got ${pixels.length}`);
-  const raw = Buffer.alloc((width + 1) * height);
-  for (let y = 0; y < height; y++) copyGrayScanline(raw, pixels, width, y);
-  return grayPngFromIdat(width, height, deflateSync(raw));
+  return PNG.sync.write({ width, height, data: Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength) } as PNG, pngGray());
 }
 
-/** Row y of the pixels as a PNG scanline (filter byte 0, "none", then the row) into `raw`. */
-export function copyGrayScanline(raw: Buffer, pixels: Uint8Array, width: number, y: number): void {
-  raw[y * (width + 1)] = 0;
-  raw.set(pixels.subarray(y * width, (y + 1) * width), y * (width + 1) + 1);
-}
-
-/** The PNG file of an 8-bit gray image whose deflated scanlines are `idat`. */
-export function grayPngFromIdat(width: number, height: number, idat: Uint8Array): Buffer {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 0; // grayscale
-  ihdr[10] = 0; // deflate
-  ihdr[11] = 0; // adaptive filtering
-  ihdr[12] = 0; // no interlace
-  return Buffer.concat([PNG_SIGNATURE, chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', new Uint8Array(0))]);
-}
+/** pngjs options for 8-bit gray in, 8-bit gray out (used off the thread too: exports.ts); new each time, as pngjs adds to them */
+export const pngGray = () => ({ colorType: 0, inputColorType: 0, inputHasAlpha: false, bitDepth: 8 }) as const;
 
 /**
  * Tile n images (values in [0,1], each h*w) into a grid of `cols` columns with a

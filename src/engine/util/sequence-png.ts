@@ -1,9 +1,13 @@
-// Pictures of sequence samples for the gallery: text rows drawn in the bitmap font
-// (upper case: the font has no lower case), audio windows as waveform strips.
-import { ADVANCE, drawText, GLYPH_H } from '../../shared/bitmap-font';
+// Pictures of sequence samples for the gallery: text rows drawn in DejaVu Sans Mono
+// (text-raster.ts), audio windows as waveform strips.
 import { decodeText } from '../data/text';
 import { muLawDecode } from '../data/waveforms';
 import { encodeGrayPng } from './png';
+import { fontOf, paintGray, textWidth } from './text-raster';
+
+/** text samples are drawn this many pixels high, a line this many pixels apart */
+const TEXT_SIZE = 12;
+const TEXT_LINE = 16;
 
 /** n text samples, `cols` characters per line, a blank line between samples */
 export function textSamplesPng(values: Float32Array, n: number, T: number, cols = 64): Buffer {
@@ -15,15 +19,24 @@ export function textSamplesPng(values: Float32Array, n: number, T: number, cols 
     }
     if (r < n - 1) lines.push('\u0000'); // a rule between samples
   }
-  const lh = GLYPH_H + 3;
-  const W = cols * ADVANCE + 8;
-  const H = lines.length * lh + 8;
+  const advance = textWidth('M'.repeat(cols), TEXT_SIZE, 'mono') / cols;
+  const W = Math.ceil(cols * advance) + 8;
+  const H = lines.length * TEXT_LINE + 8;
   const px = new Uint8Array(W * H).fill(250);
   lines.forEach((line, i) => {
-    const y = 4 + i * lh;
     if (line === '\u0000') {
-      for (let x = 4; x < W - 4; x++) px[(y + (lh >> 1)) * W + x] = 200;
-    } else drawText(px, W, H, line, 4, y, 1, 20);
+      const y = 4 + i * TEXT_LINE + (TEXT_LINE >> 1);
+      for (let x = 4; x < W - 4; x++) px[y * W + x] = 200;
+    }
+  });
+  paintGray(px, W, H, { x: 0, y: 0, w: W, h: H }, (g) => {
+    g.font = fontOf('mono', TEXT_SIZE);
+    g.textBaseline = 'middle';
+    g.fillStyle = 'rgb(20,20,20)';
+    lines.forEach((line, i) => {
+      // control characters (a sampled tab, a stray byte) as the replacement mark, not as nothing
+      if (line !== '\u0000') g.fillText(line.replace(/[\u0000-\u001f\u007f]/g, '\ufffd'), 4, 4 + i * TEXT_LINE + TEXT_LINE / 2);
+    });
   });
   return encodeGrayPng(W, H, px);
 }

@@ -8,11 +8,14 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { basename, isAbsolute, join } from 'node:path';
-import { deflate, inflateSync } from 'node:zlib';
-import { copyGrayScanline, encodeGrayPng, grayPngFromIdat, PNG_SIGNATURE } from '../../engine/util/png';
+import { inflateSync } from 'node:zlib';
+import { Worker } from 'node:worker_threads';
+import { encodeGrayGif, GRAY_PALETTE, type GrayFrame } from '../../engine/util/gif';
+import { nodeRequire } from '../../engine/util/node-require';
+import { encodeGrayPng, pngGray, PNG_SIGNATURE } from '../../engine/util/png';
+import { drawLine, fitText, textWidth } from '../../engine/util/text-raster';
 import type { RunRecord } from '../../shared/domain';
 import { flattenConfig, isBookkeeping, lineDiff, metricKindOf, samplePairOf, SAMPLE_METRIC_KEYS, unitOf } from '../../shared/compare';
-import { ADVANCE, drawText, GLYPH_H, textWidth } from '../../shared/bitmap-font';
 import { appRoot } from './paths';
 import type { Tracker } from './tracker';
 import { parseLabels, type ExportRequest } from '../../shared/exports';
@@ -70,20 +73,49 @@ async function inSlices<T>(g: Render<T>, sliceMs = 8): Promise<T> {
   }
 }
 
-/** encodeGrayPng without holding the event loop: scanlines a band of rows at a time, deflate on libuv's thread pool. */
-async function encodeGrayPngAsync(width: number, height: number, pixels: Uint8Array): Promise<Buffer> {
-  const raw = await inSlices(
-    (function* (): Render<Buffer> {
-      const r = Buffer.alloc((width + 1) * height);
-      for (let y = 0; y < height; y++) {
-        copyGrayScanline(r, pixels, width, y);
-        if ((y & 255) === 255) yield;
-      }
-      return r;
-    })(),
-  );
-  const idat = await new Promise<Buffer>((resolve, reject) => deflate(raw, (err, out) => (err ? reject(err) : resolve(out))));
-  return grayPngFromIdat(width, height, idat);
+/**
+ * Images up to this many pixels are encoded in the calling thread (a typical grid
+ * takes pngjs ~10 ms); larger ones, up to the 40-million-pixel limit (~0.8 s), on a
+ * worker thread, so a host's event loop keeps turning meanwhile.
+ */
+const OFF_THREAD_PIXELS = 1_000_000;
+
+type EncodeJob =
+  | { kind: 'png'; width: number; height: number; pixels: Uint8Array }
+  | { kind: 'gif'; width: number; height: number; frames: GrayFrame[] };
+
+// The worker's code: the same library calls as encodeGrayPng and encodeGrayGif, with
+// the libraries resolved by the host (a worker from a string has no bundle of its own).
+const WORKER_SOURCE = `
+const { parentPort, workerData: job } = require('node:worker_threads');
+let out;
+if (job.kind === 'png') {
+  const { PNG } = require(job.lib);
+  out = PNG.sync.write({ width: job.width, height: job.height, data: Buffer.from(job.pixels.buffer, job.pixels.byteOffset, job.pixels.byteLength) }, job.options);
+} else {
+  const { GIFEncoder } = require(job.lib);
+  const gif = GIFEncoder({ initialCapacity: Math.max(4096, (job.width * job.height * job.frames.length) >> 1) });
+  job.frames.forEach((f, i) => gif.writeFrame(f.pixels, job.width, job.height, i === 0 ? { palette: job.palette, delay: f.delay, repeat: 0 } : { delay: f.delay }));
+  gif.finish();
+  out = gif.bytesView();
+}
+const copy = new Uint8Array(out);
+parentPort.postMessage(copy, [copy.buffer]);
+`;
+
+/** A PNG or GIF encoded by its library: here when small, on a worker thread when large. */
+async function encodeForHost(job: EncodeJob): Promise<Buffer> {
+  const pixels = job.kind === 'png' ? job.pixels.length : job.frames.reduce((n, f) => n + f.pixels.length, 0);
+  if (pixels <= OFF_THREAD_PIXELS) return job.kind === 'png' ? encodeGrayPng(job.width, job.height, job.pixels) : encodeGrayGif(job.width, job.height, job.frames);
+  const lib = nodeRequire().resolve(job.kind === 'png' ? 'pngjs' : 'gifenc');
+  const data = { ...job, lib, options: pngGray(), palette: GRAY_PALETTE };
+  const buffers = job.kind === 'png' ? [job.pixels.buffer] : job.frames.map((f) => f.pixels.buffer);
+  return new Promise<Buffer>((resolve, reject) => {
+    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: data, transferList: buffers as ArrayBuffer[] });
+    w.once('message', (b: Uint8Array) => resolve(Buffer.from(b.buffer, b.byteOffset, b.byteLength)));
+    w.once('error', reject);
+    w.once('exit', (code) => reject(new ExportError(`the ${job.kind.toUpperCase()} encoder stopped (exit code ${code}) before it answered`)));
+  });
 }
 
 /** A run by its id or by a unique prefix of it; a clear error otherwise. */
@@ -208,7 +240,13 @@ export interface GridOptions {
   rowLabels?: string[] | 'index';
   /** a label above each column (at most `cols`), or 'index' for 1, 2, … */
   colLabels?: string[] | 'index';
+  /** a line of text in a band above the grid (each GIF frame's step) */
+  caption?: string;
 }
+
+/** labels are drawn this many pixels high at scale 1, in this gray on the grid's background (40) */
+export const LABEL_SIZE = 11;
+const LABEL_GRAY = 230;
 
 const numbered = (labels: string[] | 'index' | undefined, n: number) => (labels === 'index' ? Array.from({ length: n }, (_, i) => String(i + 1)) : labels);
 
@@ -224,7 +262,7 @@ export function exportGridPng(tracker: Tracker, artifactsDir: string, run: RunRe
 /** exportGridPng for a host: rendered in slices, encoded off the event loop. */
 export async function exportGridPngAsync(tracker: Tracker, artifactsDir: string, run: RunRecord, opts: GridOptions = {}): Promise<{ png: Buffer; step: number; width: number; height: number }> {
   const g = await inSlices(gridPixels(tracker, artifactsDir, run, opts));
-  return { png: await encodeGrayPngAsync(g.width, g.height, g.pixels), step: g.step, width: g.width, height: g.height };
+  return { png: await encodeForHost({ kind: 'png', width: g.width, height: g.height, pixels: g.pixels }), step: g.step, width: g.width, height: g.height };
 }
 
 /**
@@ -253,9 +291,12 @@ function* gridPixels(tracker: Tracker, artifactsDir: string, run: RunRecord, opt
     if (labels && labels.length > max) throw new ExportError(`${labels.length} ${k} labels for ${max} ${k}s`);
     if (labels?.some((l) => l.length > 40)) throw new ExportError(`${k} labels are at most 40 characters`);
   }
-  // labels sit in margins left of and above the tiles, in the 5×7 font at the grid's scale
-  const left = rowLabels?.length ? Math.max(...rowLabels.map((l) => textWidth(l, scale))) + 4 * scale : 0;
-  const top = colLabels?.length ? (GLYPH_H + 4) * scale : 0;
+  // labels sit in margins left of and above the tiles, in DejaVu Sans at the grid's
+  // scale; a caption (a GIF frame's step) in a band above them
+  const size = LABEL_SIZE * scale, line = Math.ceil(size * 1.5);
+  const left = rowLabels?.length ? Math.max(...rowLabels.map((l) => textWidth(l, size))) + 6 * scale : 0;
+  const band = opts.caption ? line : 0;
+  const top = band + (colLabels?.length ? line : 0);
   const gridW = (cols * (w + pad) + pad) * scale, gridH = (rows * (h + pad) + pad) * scale;
   const W = left + gridW, H = top + gridH;
   checkOutputSize(gifFrames === undefined ? 'grid' : 'GIF', W, H, gifFrames);
@@ -279,17 +320,16 @@ function* gridPixels(tracker: Tracker, artifactsDir: string, run: RunRecord, opt
       yield;
     }
   }
+  const style = { size, value: LABEL_GRAY };
   rowLabels?.forEach((label, r) => {
-    const cy = top + (pad + r * (h + pad) + h / 2) * scale;
-    drawText(out, W, H, label, left - 2 * scale - textWidth(label, scale), Math.round(cy - (GLYPH_H * scale) / 2), scale);
+    drawLine(out, W, H, label, left - 3 * scale, top + (pad + r * (h + pad) + h / 2) * scale, { ...style, align: 'right' });
   });
   colLabels?.forEach((label, c) => {
-    // centred over its column; a label wider than the tile is cut to fit
-    const fit = Math.max(1, Math.floor(((w + pad) * scale + scale) / (ADVANCE * scale)));
-    const text = label.length > fit ? label.slice(0, fit) : label;
-    const cx = left + (pad + c * (w + pad) + w / 2) * scale;
-    drawText(out, W, H, text, Math.round(cx - textWidth(text, scale) / 2), 2 * scale, scale);
+    // centred over its column; a label wider than the column is cut to fit, with '…'
+    const text = fitText(label, (w + pad) * scale, size);
+    drawLine(out, W, H, text, left + (pad + c * (w + pad) + w / 2) * scale, band + line / 2, { ...style, align: 'center' });
   });
+  if (opts.caption) drawLine(out, W, H, fitText(opts.caption, W - 4 * scale, size), 2 * scale, line / 2, style);
   return { pixels: out, step: at.step, width: W, height: H };
 }
 
@@ -319,6 +359,33 @@ function differences(runs: RunRecord[]): { key: string; values: string[] }[] {
   );
   return rows.filter((r) => new Set(r.values).size > 1);
 }
+
+/**
+ * A run's settings as table rows: one per setting, grouped by its section (model,
+ * train, data, …: the first level of the config) with the rest of its path as the
+ * setting's name; values as a person writes them (text unquoted, lists comma
+ * separated, no value as —). `span`: on a section's first row, how many rows it has.
+ * What the app records for itself (metric kinds, the sweep record) is left out.
+ */
+export function settingRows(config: Record<string, unknown>): { section: string; key: string; value: string; span: number }[] {
+  const rows: { section: string; key: string; value: string; span: number }[] = [];
+  const show = (v: unknown): string =>
+    v === null || v === undefined ? '—' : typeof v === 'string' ? v : Array.isArray(v) ? v.map((x) => (typeof x === 'object' && x !== null ? JSON.stringify(x) : show(x))).join(', ') : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  for (const [section, value] of Object.entries(config)) {
+    if (isBookkeeping(section) || section === 'sweep') continue;
+    const leaves: [string, unknown][] = [];
+    const walk = (v: unknown, path: string) => {
+      if (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0) for (const [k, x] of Object.entries(v)) walk(x, path ? `${path}.${k}` : k);
+      else leaves.push([path, v]);
+    };
+    walk(value, '');
+    leaves.forEach(([key, v], i) => rows.push({ section, key: key || '(value)', value: show(v), span: i === 0 ? leaves.length : 0 }));
+  }
+  return rows;
+}
+
+/** text in a Markdown table cell: pipes escaped, on one line */
+const mdCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 
 const STRIP_NOTE: Record<string, string> = {
   data: 'decoded between the codes of the first two validation images (shown at the ends)',
@@ -443,7 +510,7 @@ export function exportReport(tracker: Tracker, artifactsDir: string, runs: RunRe
     const parts = [
       '<!doctype html><html><head><meta charset="utf-8">',
       `<title>${esc(title)}</title>`,
-      '<style>body{font-family:sans-serif;max-width:1200px;margin:24px auto;color:#222}table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;font-size:13px;overflow-wrap:anywhere}pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px}.charts{display:flex;flex-wrap:wrap;gap:8px}h2{border-bottom:1px solid #ddd}pre.diff .add{background:#e6ffec}pre.diff .del{background:#ffebe9}img{image-rendering:pixelated}.warn{background:#fff4d6;padding:6px 10px}@media print{body{margin:0;max-width:none}pre{white-space:pre-wrap;overflow-wrap:anywhere}.charts svg{width:49%;height:auto}h2{break-after:avoid}figure,table{break-inside:avoid}}</style>',
+      '<style>body{font-family:sans-serif;max-width:1200px;margin:24px auto;color:#222}table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;font-size:13px;overflow-wrap:anywhere}pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px}.charts{display:flex;flex-wrap:wrap;gap:8px}h2{border-bottom:1px solid #ddd}pre.diff .add{background:#e6ffec}pre.diff .del{background:#ffebe9}img{image-rendering:pixelated}.warn{background:#fff4d6;padding:6px 10px}table.settings th[scope=rowgroup]{vertical-align:top;background:#f4f4f4}table.settings td:last-child{font-family:monospace}@media print{body{margin:0;max-width:none}pre{white-space:pre-wrap;overflow-wrap:anywhere}.charts svg{width:49%;height:auto}h2{break-after:avoid}figure,table{break-inside:avoid}}</style>',
       '</head><body>',
       `<h1>${esc(title)}</h1>`,
       `<p>Latent Lab ${esc(env.appVersion)} · Node ${esc(env.node)} · generated ${when(env.generatedAt)} UTC</p>`,
@@ -480,7 +547,9 @@ export function exportReport(tracker: Tracker, artifactsDir: string, runs: RunRe
         `<p>${r.status}, ${r.steps} of ${r.totalSteps} steps, ${when(r.startedAt)} → ${when(r.endedAt)} UTC; backend ${esc(r.backend)}; seed ${r.seed}; data ${esc(r.dataName)} (${esc(r.dataFingerprint)}); notebook ${esc(r.notebook || '—')}</p>`,
         grids[i].png ? `<figure><img alt="samples of ${esc(r.name)} at step ${grids[i].step}" src="data:image/png;base64,${grids[i].png!.toString('base64')}"><figcaption>samples at step ${grids[i].step}</figcaption></figure>` : '<p>(no sample grid)</p>',
         strips[i] ? `<figure><img alt="interpolation of ${esc(r.name)} at step ${strips[i]!.step}" src="data:image/png;base64,${strips[i]!.png.toString('base64')}"><figcaption>interpolation at step ${strips[i]!.step}, ${STRIP_NOTE[strips[i]!.endpoints] ?? ''}</figcaption></figure>` : '',
-        '<h3>Settings</h3><table>', ...Object.entries(r.config).map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(JSON.stringify(v))}</td></tr>`), '</table>',
+        '<h3>Settings</h3><table class="settings" data-section="settings"><tr><th>section</th><th>setting</th><th>value</th></tr>',
+        ...settingRows(r.config).map((row) => `<tr>${row.span ? `<th rowspan="${row.span}" scope="rowgroup">${esc(row.section)}</th>` : ''}<td>${esc(row.key)}</td><td>${esc(row.value)}</td></tr>`),
+        '</table>',
         '<h3>Final metrics</h3><table>', ...Object.entries(r.finalMetrics).map(([k, v]) => `<tr><td>${esc(k)}</td><td>${fmt(v)}</td></tr>`), '</table>',
         `<h3>Model code</h3><pre>${esc(r.code)}</pre>`,
       ]),
@@ -535,7 +604,7 @@ export function exportReport(tracker: Tracker, artifactsDir: string, runs: RunRe
         files.push(join(dir, f));
         lines.push(`![interpolation at step ${strips[i]!.step}](${rel}/${f})`, '', `Interpolation at step ${strips[i]!.step}, ${STRIP_NOTE[strips[i]!.endpoints] ?? ''}.`, '');
       }
-      lines.push('| setting | value |', '|---|---|', ...Object.entries(r.config).map(([k, v]) => `| ${k} | \`${JSON.stringify(v)}\` |`), '');
+      lines.push('| section | setting | value |', '|---|---|---|', ...settingRows(r.config).map((row) => `| ${row.span ? mdCell(row.section) : ''} | ${mdCell(row.key)} | ${mdCell(row.value)} |`), '');
       lines.push('| metric | final |', '|---|---|', ...Object.entries(r.finalMetrics).map(([k, v]) => `| ${k} | ${fmt(v)} |`), '');
       lines.push('```ts', r.code, '```');
     });
@@ -546,119 +615,43 @@ export function exportReport(tracker: Tracker, artifactsDir: string, runs: RunRe
 }
 
 /**
- * GIF LZW of 8-bit indices (minimum code size 8), as data sub-blocks. Codes grow
- * to 12 bits; the table is reset (clear code) when full.
- */
-function* lzw(indices: Uint8Array): Render<Buffer> {
-  const clear = 256, end = 257;
-  // the code stream in bytes, grown by doubling (a number[] spends up to 8 bytes on each)
-  let out = new Uint8Array(1 << 16);
-  let len = 0;
-  const push = (b: number) => {
-    if (len === out.length) {
-      const bigger = new Uint8Array(out.length * 2);
-      bigger.set(out);
-      out = bigger;
-    }
-    out[len++] = b;
-  };
-  let bitBuf = 0, bitLen = 0, size = 9;
-  const emit = (code: number) => {
-    bitBuf |= code << bitLen;
-    bitLen += size;
-    while (bitLen >= 8) {
-      push(bitBuf & 0xff);
-      bitBuf >>>= 8;
-      bitLen -= 8;
-    }
-  };
-  let table = new Map<number, number>();
-  let next = 258;
-  emit(clear);
-  let prefix = indices.length ? indices[0] : -1;
-  for (let i = 1; i < indices.length; i++) {
-    if ((i & 0x3fff) === 0) yield;
-    const k = indices[i];
-    const key = (prefix << 8) | k;
-    const hit = table.get(key);
-    if (hit !== undefined) {
-      prefix = hit;
-      continue;
-    }
-    emit(prefix);
-    if (next < 4096) {
-      table.set(key, next++);
-      if (next > 1 << size && size < 12) size++;
-    } else {
-      emit(clear);
-      table = new Map();
-      next = 258;
-      size = 9;
-    }
-    prefix = k;
-  }
-  if (prefix >= 0) emit(prefix);
-  emit(end);
-  if (bitLen > 0) push(bitBuf & 0xff);
-  // the minimum code size, sub-blocks of up to 255 bytes each behind its length, a 0 ending them
-  const blocks = Buffer.alloc(1 + len + Math.ceil(len / 255) + 1);
-  blocks[0] = 8;
-  let o = 1;
-  for (let i = 0; i < len; i += 255) {
-    const n = Math.min(255, len - i);
-    blocks[o++] = n;
-    blocks.set(out.subarray(i, i + n), o);
-    o += n;
-  }
-  blocks[o] = 0;
-  return blocks;
-}
-
-/**
  * The evolution of a run's sample grid over training as an animated GIF: one
- * frame per logged grid (gray, 256 levels), `delay` ms each, looping, the last
- * frame held three times as long.
+ * frame per logged grid (gray, 256 levels) with its step written above it,
+ * `delay` ms each, looping, the last frame held three times as long.
  */
 export function exportGridGif(tracker: Tracker, artifactsDir: string, run: RunRecord, opts: { scale?: number; delay?: number } = {}): { gif: Buffer; frames: number; width: number; height: number } {
-  return finish(gridGif(tracker, artifactsDir, run, opts));
+  const g = finish(gridGifFrames(tracker, artifactsDir, run, opts));
+  return { gif: encodeGrayGif(g.width, g.height, g.frames), frames: g.frames.length, width: g.width, height: g.height };
 }
 
-/** exportGridGif for a host: rendered in slices, the event loop turning in between. */
-export function exportGridGifAsync(tracker: Tracker, artifactsDir: string, run: RunRecord, opts: { scale?: number; delay?: number } = {}): Promise<{ gif: Buffer; frames: number; width: number; height: number }> {
-  return inSlices(gridGif(tracker, artifactsDir, run, opts));
+/** exportGridGif for a host: rendered in slices, the event loop turning in between; a large GIF encoded on a worker thread. */
+export async function exportGridGifAsync(tracker: Tracker, artifactsDir: string, run: RunRecord, opts: { scale?: number; delay?: number } = {}): Promise<{ gif: Buffer; frames: number; width: number; height: number }> {
+  const g = await inSlices(gridGifFrames(tracker, artifactsDir, run, opts));
+  const n = g.frames.length;
+  return { gif: await encodeForHost({ kind: 'gif', width: g.width, height: g.height, frames: g.frames }), frames: n, width: g.width, height: g.height };
 }
 
-function* gridGif(tracker: Tracker, artifactsDir: string, run: RunRecord, opts: { scale?: number; delay?: number }): Render<{ gif: Buffer; frames: number; width: number; height: number }> {
+/** The frame of each logged grid, captioned "step N". */
+function* gridGifFrames(tracker: Tracker, artifactsDir: string, run: RunRecord, opts: { scale?: number; delay?: number }): Render<{ frames: GrayFrame[]; width: number; height: number }> {
   const steps = tracker.artifacts(run.id, 'samples').map((a) => a.step);
   if (steps.length === 0) throw new ExportError(`run ${run.id} has no sample grids`);
   const delay = opts.delay ?? 400;
   if (!Number.isInteger(delay) || delay < 20 || delay > 60_000) throw new ExportError(`--delay must be whole milliseconds from 20 to 60000 (got ${delay})`);
   // every frame is held before encoding: the size limit counts them all (checked on the first, before it is drawn)
-  const frames: { pixels: Uint8Array; step: number; width: number; height: number }[] = [];
-  for (const step of steps) frames.push(yield* gridPixels(tracker, artifactsDir, run, { step, scale: opts.scale ?? 1 }, steps.length));
-  const { width, height } = frames[0];
-  const head = Buffer.alloc(13);
-  head.write('GIF89a', 0, 'ascii');
-  head.writeUInt16LE(width, 6);
-  head.writeUInt16LE(height, 8);
-  head[10] = 0xf7; // global colour table of 256 entries
-  const palette = Buffer.alloc(768);
-  for (let i = 0; i < 256; i++) palette.fill(i, i * 3, i * 3 + 3);
-  const loop = Buffer.from([0x21, 0xff, 0x0b, ...Buffer.from('NETSCAPE2.0'), 0x03, 0x01, 0x00, 0x00, 0x00]);
-  const parts: Buffer[] = [head, palette, loop];
-  for (const [i, f] of frames.entries()) {
-    const cs = Math.round((i === frames.length - 1 ? 3 * delay : delay) / 10);
-    parts.push(Buffer.from([0x21, 0xf9, 0x04, 0x00, cs & 0xff, cs >> 8, 0x00, 0x00]));
-    const desc = Buffer.alloc(10);
-    desc[0] = 0x2c;
-    desc.writeUInt16LE(f.width, 5);
-    desc.writeUInt16LE(f.height, 7);
-    parts.push(desc, yield* lzw(f.pixels));
+  const frames: GrayFrame[] = [];
+  let width = 0, height = 0;
+  for (const [i, step] of steps.entries()) {
+    const f = yield* gridPixels(tracker, artifactsDir, run, { step, scale: opts.scale ?? 1, caption: stepCaption(step) }, steps.length);
+    if (i === 0) [width, height] = [f.width, f.height];
+    // a later grid laid out otherwise than the first cannot share the GIF's canvas
+    if (f.width !== width || f.height !== height) throw new ExportError(`the grid at step ${step} is ${f.width}×${f.height}, the first ${width}×${height}: a GIF's frames are one size`);
+    frames.push({ pixels: f.pixels, delay: i === steps.length - 1 ? 3 * delay : delay });
   }
-  parts.push(Buffer.from([0x3b]));
-  return { gif: Buffer.concat(parts), frames: frames.length, width, height };
+  return { frames, width, height };
 }
 
+/** what each GIF frame says above its grid */
+export const stepCaption = (step: number): string => `step ${step.toLocaleString('en-US')}`;
 
 /**
  * One export as bytes for a host to send (the browser host as a download, the

@@ -12,6 +12,7 @@ import { parseCsv, type CsvOptions } from './csv';
 import { arrayRows, buildDataset, contentHash, labelRows, MIN_ROWS, type Rows, type ShapeOptions } from './dataset';
 import { fail, ImportError, num } from './errors';
 import { parseIdx } from './idx';
+import { describeJson, parseJsonData, type JsonData } from './json';
 import { IMAGE_EXT, listImageFolder, readImageFolder } from './images';
 import type { NdArray } from './ndarray';
 import { parseNpy } from './npy';
@@ -33,6 +34,8 @@ export interface ImportInfo {
   labelsFile?: string;
   /** text and CSV: the first lines of the file */
   head?: string;
+  /** set where a file was read otherwise than its format says (JSON read as text: 'text') */
+  readAs?: string;
 }
 
 export interface Imported {
@@ -115,7 +118,7 @@ export function importData(target: string, opts: LoadOptions = {}, baseDir = pro
   } catch {
     fail(shown, `no such file or folder (looked for ${abs})`);
   }
-  const name = opts.name ?? path.basename(abs).replace(/\.gz$/i, '').replace(/\.(npy|npz|csv|tsv|txt|wav|idx)$/i, '');
+  const name = opts.name ?? path.basename(abs).replace(/\.gz$/i, '').replace(/\.(npy|npz|csv|tsv|json|txt|wav|idx)$/i, '');
   if (st.isDirectory()) return importFolder(shown, abs, name, opts);
   const raw = readFile(shown, abs);
   const s = identify(shown, raw);
@@ -159,6 +162,31 @@ export function importData(target: string, opts: LoadOptions = {}, baseDir = pro
       if (opts.kind && opts.kind !== 'points') fail(shown, `CSV rows are points; kind '${opts.kind}' is not supported for CSV`);
       const content = contentHash([{ rel: null, bytes: raw }]);
       return { dataset: buildDataset(name, shown, rows, content, settings, opts), info: info([''], raw.length, content, { head: firstLines(csvText) }) };
+    }
+    case 'json': {
+      const content = contentHash([{ rel: null, bytes: raw }]);
+      const text = decodeUtf8(shown, s.bytes);
+      let json: JsonData | null = null;
+      try {
+        json = parseJsonData(shown, text, { x: opts.x, y: opts.y });
+      } catch (e) {
+        // JSON that is not numbers is read as text only where the user asked for sequences
+        if (!(e instanceof ImportError) || opts.kind !== 'sequence') throw e;
+      }
+      if (!json) {
+        let what = 'not valid JSON';
+        try {
+          what = describeJson(JSON.parse(text));
+        } catch {
+          // keep 'not valid JSON'
+        }
+        notes.push(`${shown}: ${what}, not numbers: read as text (its characters are the sequence), as { kind: 'sequence' } asks`);
+        return { dataset: textRows(shown, name, text, content, { ...settings, as: 'text' }, opts), info: info([''], raw.length, content, { head: firstLines(text), readAs: 'text' }) };
+      }
+      const labels = json.y ? labelRows(`${shown} (${json.yName})`, json.y, json.x.shape[0]) : null;
+      const rows = arrayRows(json.xName ? `${shown} ("${json.xName}")` : shown, json.x, labels, opts);
+      notes.push(`${shown}: ${json.what}: read as ${num(rows.n)} ${rows.kind === 'image' ? 'images' : rows.kind === 'sequence' ? 'sequences' : 'points'} of shape [${rows.shape.join(', ')}]`);
+      return { dataset: buildDataset(name, shown, rows, content, { ...settings, keys: [json.xName, json.yName] }, opts), info: info([''], raw.length, content) };
     }
     case 'text': {
       const content = contentHash([{ rel: null, bytes: raw }]);

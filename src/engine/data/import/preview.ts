@@ -10,6 +10,7 @@ import type { Dataset } from '../types';
 import { muLawDecode } from '../waveforms';
 import { valueRange } from './dataset';
 import { importData, type LoadOptions } from './index';
+import { FORMAT_NAMES } from './sniff';
 
 export interface ImportSummary {
   name: string;
@@ -177,7 +178,8 @@ export function inspectData(target: string, opts: LoadOptions, workspaceDir: str
   }
   return {
     name: ds.name,
-    format: info.format === 'png' && info.files.length > 1 ? 'image folder' : info.format,
+    // what kind of file was read, in words (the dialog shows it)
+    format: info.format === 'png' && info.files.length > 1 ? 'image folder' : `${FORMAT_NAMES[info.format]}${info.readAs ? `, read as ${info.readAs}` : ''}`,
     kind: ds.kind,
     shape: ds.shape,
     dim: ds.dim,

@@ -2,11 +2,12 @@
 // The content decides; a name that disagrees is reported, never trusted.
 import { inflateCapped, overBudget, peekInflate, promisedSize, remaining, unpackBudget, type UnpackBudget } from './budget';
 import { fail, num } from './errors';
+import { looksLikeJson } from './json';
 
-export type Format = 'idx' | 'npy' | 'npz' | 'png' | 'jpeg' | 'wav' | 'csv' | 'text';
+export type Format = 'idx' | 'npy' | 'npz' | 'png' | 'jpeg' | 'wav' | 'csv' | 'json' | 'text';
 
 export const FORMAT_NAMES: Record<Format, string> = {
-  idx: 'IDX', npy: 'NPY', npz: 'NPZ', png: 'PNG image', jpeg: 'JPEG image', wav: 'WAV audio', csv: 'CSV', text: 'plain text',
+  idx: 'IDX', npy: 'NPY', npz: 'NPZ', png: 'PNG image', jpeg: 'JPEG image', wav: 'WAV audio', csv: 'CSV', json: 'JSON', text: 'plain text',
 };
 
 const IDX_TYPES = new Set([0x08, 0x09, 0x0b, 0x0c, 0x0d, 0x0e]);
@@ -16,7 +17,7 @@ export function isGzip(b: Uint8Array): boolean {
 }
 
 /** the format the bytes announce, or null when no magic number matches */
-export function sniff(b: Uint8Array): Exclude<Format, 'csv' | 'text'> | null {
+export function sniff(b: Uint8Array): Exclude<Format, 'csv' | 'json' | 'text'> | null {
   const ascii = (o: number, s: string) => b.length >= o + s.length && [...s].every((c, i) => b[o + i] === c.charCodeAt(0));
   if (b.length >= 6 && b[0] === 0x93 && ascii(1, 'NUMPY')) return 'npy';
   if (ascii(0, 'PK\x03\x04') || ascii(0, 'PK\x05\x06')) return 'npz';
@@ -36,6 +37,7 @@ export function formatOfName(name: string): Format | null {
   if (/\.jpe?g$/.test(n)) return 'jpeg';
   if (/\.wav$/.test(n)) return 'wav';
   if (/\.(csv|tsv)$/.test(n)) return 'csv';
+  if (/\.json$/.test(n)) return 'json';
   if (/\.(txt|text|md)$/.test(n)) return 'text';
   if (/\.idx\d*$|idx\d+-u?byte$|-ubyte$/.test(n)) return 'idx';
   return null;
@@ -122,9 +124,10 @@ function classify(file: string, bytes: Uint8Array): { format: Format; note?: str
     return { format: byContent, note };
   }
   // no magic number: only text formats may lack one
-  if (byName && byName !== 'csv' && byName !== 'text') {
+  if (byName && byName !== 'csv' && byName !== 'json' && byName !== 'text') {
     fail(file, `not a valid ${FORMAT_NAMES[byName]} file: its first bytes (${hexStart(bytes)}) are not ${FORMAT_NAMES[byName]}'s signature`);
   }
-  if (!looksLikeText(bytes)) fail(file, `not a format this importer reads (IDX, NPY, NPZ, PNG, JPEG, WAV, CSV, text): its first bytes are ${hexStart(bytes)}`);
-  return { format: byName ?? 'text' };
+  if (!looksLikeText(bytes)) fail(file, `not a format this importer reads (IDX, NPY, NPZ, PNG, JPEG, WAV, CSV, JSON, text): its first bytes are ${hexStart(bytes)}`);
+  // a file without a known extension that opens a JSON array or object is read as JSON (and refused as data if it is not numbers)
+  return { format: byName ?? (looksLikeJson(bytes) ? 'json' : 'text') };
 }

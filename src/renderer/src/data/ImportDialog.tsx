@@ -33,7 +33,7 @@ function Summary({ s }: { s: ImportSummary }) {
       {s.sample !== null && <pre className="import-sample" data-testid="import-sample">{s.sample}</pre>}
       <table className="import-facts">
         <tbody>
-          <tr><th>format</th><td>{s.format} · {s.files} file{s.files === 1 ? '' : 's'} · {fmtBytes(s.bytes)}</td></tr>
+          <tr><th>format</th><td data-testid="import-format">{s.format} · {s.files} file{s.files === 1 ? '' : 's'} · {fmtBytes(s.bytes)}</td></tr>
           <tr><th>kind</th><td>{s.kind}{s.binary ? ' (binary 0/1)' : ''}{s.levels !== null ? ` · ${s.levels} symbols` : ''}{s.sampleRate !== null ? ` · ${s.sampleRate} Hz` : ''}</td></tr>
           <tr><th>shape</th><td className="mono" data-testid="import-shape">[{s.shape.join(', ')}] ({s.dim} values per row)</td></tr>
           <tr><th>rows</th><td data-testid="import-rows">train {s.rows.train} · val {s.rows.val} · test {s.rows.test}</td></tr>
@@ -134,7 +134,7 @@ export function ImportDialog({ onClose }: { onClose: () => void }) {
           <button className="ll-icon-btn" title="Close (Escape)" onClick={onClose}>✕</button>
         </div>
         <p className="muted import-help">
-          A path relative to the workspace folder (or absolute): IDX (MNIST files, .gz too), NPY, NPZ, CSV, text, WAV, or a
+          A path relative to the workspace folder (or absolute): IDX (MNIST files, .gz too), NPY, NPZ, CSV, JSON arrays of numbers, text, WAV, or a
           folder of PNG/JPEG images with one subfolder per class. Enter inspects; Ctrl/Cmd+Enter inserts the cell.
         </p>
         <label className="import-row">
