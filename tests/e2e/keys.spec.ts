@@ -44,6 +44,7 @@ test('command mode keys, Shift+Enter to the start of the next cell, undo of dele
     // Esc leaves the editor: the cell is selected in command mode, the keyboard is on the cell
     await cell('c0').locator('.view-lines').click();
     await expect(cell('c0')).toHaveAttribute('data-selected', 'edit');
+    await shot(page, 'edit-mode');
     await press('Escape');
     await expect(notebook).toHaveAttribute('data-mode', 'command');
     await expect(cell('c0')).toHaveAttribute('data-selected', 'command');
