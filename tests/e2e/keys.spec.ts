@@ -216,6 +216,18 @@ test('command mode keys, Shift+Enter to the start of the next cell, undo of dele
     await shot(page, 'keys-help');
     await press('Escape');
     await expect(page.locator('[data-testid="keys-help"]')).toBeHidden();
+    // a Markdown cell: Enter shows its source, Esc renders it in command mode, Shift+Enter moves on
+    expect(await selectedId()).toBe('c2');
+    for (let i = 0; i < 4; i++) await press('k');
+    expect(await selectedId()).toBe('title');
+    await press('Enter');
+    await expect(cell('title').locator('textarea')).toBeFocused();
+    await expect(cell('title')).toHaveAttribute('data-selected', 'edit');
+    await press('Escape');
+    await expect(cell('title').locator('.markdown-body h1')).toHaveText('Keys check');
+    await expect(cell('title')).toHaveAttribute('data-selected', 'command');
+    await press('Shift+Enter');
+    expect(await selectedId()).toBe('c0');
     await page.locator('[data-testid="save"]').focus();
     await press('b');
     await expect(cells).toHaveCount(7);

@@ -4,7 +4,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { useLab, UNDO_DEPTH } from '../../../src/renderer/src/store';
 import { filterCommands, getCommand, listCommands, registerCommands, runCommand, type LabCommand } from '../../../src/renderer/src/commands';
-import { deleteSelected, insertCell, moveSelected, moveSelection, copySelected, pasteBelow, setSelectedType, undoDelete } from '../../../src/renderer/src/notebook/commandMode';
+import { deleteSelected, insertCell, runSelected, moveSelected, moveSelection, copySelected, pasteBelow, setSelectedType, undoDelete } from '../../../src/renderer/src/notebook/commandMode';
 import type { CellModel } from '../../../src/renderer/src/notebook/nbformat';
 
 const code = (id: string, source: string, extra: Partial<CellModel> = {}): CellModel => ({ id, type: 'code', source, metadata: {}, outputs: [], executionCount: null, ...extra });
@@ -128,6 +128,20 @@ describe('command mode operations', () => {
     moveSelected(-1);
     expect(ids()).toEqual(['c0', 'c2', 'c1', 'c3']);
     expect(st().selected).toBe('c2');
+  });
+
+  it('Shift+Enter on a Markdown cell renders it and selects the next cell', () => {
+    open([{ ...code('md', '# T'), type: 'markdown' }, code('c0', '')]);
+    st().setEditing('md', true);
+    st().select('md', 'command');
+    runSelected('advance');
+    expect(st().notebook!.cells[0].editing).toBe(false);
+    expect(st().selected).toBe('c0');
+    // past the last cell: a new code cell, edited
+    runSelected('advance');
+    expect(ids()).toHaveLength(3);
+    expect(st().selected).toBe(ids()[2]);
+    expect(st().mode).toBe('edit');
   });
 
   it('D D, Z, M, copy and paste act on the selected cell', () => {

@@ -118,17 +118,8 @@ function MarkdownBody({ cell, focusSeq, atStart }: { cell: CellState; focusSeq: 
       ref={view}
       className="markdown-body"
       tabIndex={0}
+      // the rendered text is command mode: Enter edits, Shift+Enter selects the next cell (notebook/commandMode.ts)
       onDoubleClick={() => st().setEditing(cell.id, true)}
-      onKeyDown={(e) => {
-        if (e.target !== e.currentTarget) return;
-        if (e.key === 'Enter' && e.shiftKey) {
-          e.preventDefault();
-          focusNext(cell.id);
-        } else if (e.key === 'Enter') {
-          e.preventDefault();
-          st().setEditing(cell.id, true);
-        }
-      }}
     >
       {cell.source.trim() === '' ? (
         <div className="ll-placeholder">Empty Markdown cell. Double-click to edit.</div>

@@ -76,7 +76,7 @@ export function moveSelection(delta: -1 | 1): void {
   const all = cells();
   const c = selectedCell();
   if (!c) return;
-  const next = all[Math.min(all.length - 1, Math.max(0, all.indexOf(c) + delta))];
+  const next = all[Math.min(all.length - 1, Math.max(0, all.findIndex((x) => x.id === c.id) + delta))];
   selectCell(next.id);
 }
 
@@ -97,8 +97,9 @@ export function runSelected(then: 'stay' | 'advance' | 'insert'): void {
   if (!c) return;
   void runCell(c.id);
   if (then === 'stay') return;
+  // by id: running replaced the cell's object in the store
   const all = cells();
-  const next = all[all.indexOf(c) + 1];
+  const next = all[all.findIndex((x) => x.id === c.id) + 1];
   if (then === 'advance' && next) {
     selectCell(next.id);
     return;
