@@ -3,9 +3,11 @@ import { useEffect } from 'react';
 import { exportCurrent, loadAll, saveNotebook } from './actions';
 import { getApi } from './api/client';
 import { Banners } from './layout/Banners';
+import { CommandPalette } from './layout/CommandPalette';
 import { Sidebar } from './layout/Sidebar';
 import { TopBar } from './layout/TopBar';
 import { NotebookView } from './notebook/NotebookView';
+import { useCommandModeKeys } from './notebook/commandMode';
 import { ComparePage } from './runs/ComparePage';
 import { RunDetail } from './runs/RunDetail';
 import { notebookTitle, useLab } from './store';
@@ -51,6 +53,7 @@ function useUnsavedGuard() {
 export function App() {
   const view = useLab((s) => s.view);
   useGlobalKeys();
+  useCommandModeKeys();
   useUnsavedGuard();
   useEffect(() => {
     void loadAll();
@@ -72,6 +75,7 @@ export function App() {
           </div>
         </main>
       </div>
+      <CommandPalette />
     </div>
   );
 }

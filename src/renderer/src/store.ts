@@ -2,7 +2,7 @@
 // Only synchronous state changes live here; talking to the host is in actions.ts.
 import { create } from 'zustand';
 import { mergeOutput, type CellOutput, type EngineInfo, type ExecStatus, type NotebookEntry, type RunRecord } from '../../shared/domain';
-import { newCell, type CellModel, type CellType, type NotebookModel } from './notebook/nbformat';
+import { newCell, newCellId, type CellModel, type CellType, type NotebookModel } from './notebook/nbformat';
 
 export interface CellState extends CellModel {
   /** Status of this cell's latest execution in this session (null: not run). */
@@ -32,6 +32,16 @@ export interface BannerMessage {
   count: number;
 }
 
+/** A deleted cell kept for undo (Z, the toast's Undo): the cell as it was and where it stood. */
+export interface DeletedCell {
+  cell: CellState;
+  index: number;
+  /** the notebook it was deleted from */
+  path: string;
+}
+/** how many deleted cells Undo can bring back */
+export const UNDO_DEPTH = 20;
+
 export interface LabState {
   workspace: { name: string; path: string } | null;
   notebooks: NotebookEntry[];
@@ -44,8 +54,11 @@ export interface LabState {
   compareSel: string[];
   toggleCompare(runId: string): void;
   errors: BannerMessage[];
-  /** A request to move keyboard focus to a cell; seq makes repeated requests distinct. */
-  focus: { cellId: string; seq: number } | null;
+  /**
+   * A request to move keyboard focus to a cell; seq makes repeated requests distinct.
+   * at: 'start' puts the caret at line 1, column 1; 'cell' selects the cell in command mode.
+   */
+  focus: { cellId: string; seq: number; at?: 'start' | 'cell' } | null;
   /** Jupyter-style execution counter of this kernel session. */
   execCounter: number;
   runAllActive: boolean;
@@ -70,7 +83,15 @@ export interface LabState {
   setView(view: View): void;
   pushError(text: string): void;
   dismissError(id: number): void;
-  requestFocus(cellId: string): void;
+  requestFocus(cellId: string, at?: 'start' | 'cell'): void;
+  // Jupyter's command mode: the selected cell, the mode, and the deleted cells Undo brings back (newest last)
+  selected: string | null;
+  mode: 'command' | 'edit';
+  deleted: DeletedCell[];
+  select(cellId: string | null, mode: 'command' | 'edit'): void;
+  setCellType(cellId: string, type: CellType): void;
+  /** Restores the last deleted cell where it stood; its id, or null when there is nothing to undo. */
+  undoDelete(): string | null;
   resetKernelSession(): void;
   setRunAll(active: boolean): void;
 }
@@ -105,6 +126,9 @@ export const useLab = create<LabState>()((set, get) => {
     focus: null,
     execCounter: 0,
     runAllActive: false,
+    selected: null,
+    mode: 'edit',
+    deleted: [],
 
     setNotebook(path, model, access = {}) {
       const cells = model.cells.map(toState);
@@ -113,9 +137,11 @@ export const useLab = create<LabState>()((set, get) => {
       set({
         notebook: { path, nbformatMinor: model.nbformatMinor, metadata: model.metadata, cells, dirty: false, readOnly: access.readOnly ?? null, trusted: access.trusted ?? true },
         view: { kind: 'notebook' },
+        selected: cells[0].id,
+        deleted: [],
       });
     },
-    closeNotebook: () => set({ notebook: null }),
+    closeNotebook: () => set({ notebook: null, selected: null, deleted: [] }),
     setTrusted: (trusted) => set((s) => (s.notebook ? { notebook: { ...s.notebook, trusted } } : {})),
     updateSource(cellId, source) {
       editCell(cellId, (c) => (c.source === source ? c : { ...c, source }), get().notebook?.cells.find((c) => c.id === cellId)?.source !== source);
@@ -132,6 +158,16 @@ export const useLab = create<LabState>()((set, get) => {
       return cell.id;
     },
     deleteCell(cellId) {
+      const s = get();
+      const cells0 = s.notebook?.cells ?? [];
+      const index = cells0.findIndex((c) => c.id === cellId);
+      if (!s.notebook || index < 0) return;
+      // the selection moves to the cell below (above for the last), as in Jupyter
+      const neighbour = cells0[index + 1] ?? cells0[index - 1];
+      set({
+        deleted: [...s.deleted, { cell: cells0[index], index, path: s.notebook.path }].slice(-UNDO_DEPTH),
+        selected: s.selected === cellId ? (neighbour?.id ?? null) : s.selected,
+      });
       editCells((cells) => {
         const next = cells.filter((c) => c.id !== cellId);
         return next.length > 0 ? next : [toState(newCell('code'))];
@@ -189,7 +225,29 @@ export const useLab = create<LabState>()((set, get) => {
       });
     },
     dismissError: (id) => set((s) => ({ errors: s.errors.filter((e) => e.id !== id) })),
-    requestFocus: (cellId) => set({ focus: { cellId, seq: focusSeq++ } }),
+    requestFocus: (cellId, at) => set({ focus: { cellId, seq: focusSeq++, ...(at ? { at } : {}) } }),
+    select: (selected, mode) => set((s) => (s.selected === selected && s.mode === mode ? {} : { selected, mode })),
+    setCellType(cellId, type) {
+      const cell = get().notebook?.cells.find((c) => c.id === cellId);
+      if (!cell || cell.type === type) return;
+      // outputs and the prompt belong to code; a Markdown cell shows rendered
+      editCell(cellId, (c) => ({ ...c, type, outputs: [], executionCount: null, status: null, executionId: null, editing: false }), true);
+    },
+    undoDelete() {
+      const s = get();
+      const nb = s.notebook;
+      const last = s.deleted[s.deleted.length - 1];
+      if (!nb || !last || last.path !== nb.path) return null;
+      // a cell restored twice (or pasted meanwhile) must not share an id with a live one
+      const cell = nb.cells.some((c) => c.id === last.cell.id) ? { ...last.cell, id: newCellId() } : last.cell;
+      set({ deleted: s.deleted.slice(0, -1), selected: cell.id, mode: 'command' });
+      editCells((cells) => {
+        const next = cells.slice();
+        next.splice(Math.min(last.index, cells.length), 0, cell);
+        return next;
+      }, true);
+      return cell.id;
+    },
     resetKernelSession() {
       set({ execCounter: 0 });
       editCells(

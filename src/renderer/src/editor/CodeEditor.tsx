@@ -18,7 +18,17 @@ export interface CodeEditorProps {
   onRunInPlace(): void;
   onSave(): void;
   onFocus?(): void;
+  /** Esc with none of Monaco's own widgets open: leave the editor for command mode. */
+  onEscape?(): void;
+  /** a focus request puts the caret at line 1, column 1 (Shift+Enter into the next cell) */
+  focusAtStart?: boolean;
 }
+
+/** Esc belongs to Monaco while one of its widgets or modes is open (suggest box, hints, find, rename, snippet...). */
+const MONACO_OWNS_ESCAPE = [
+  'suggestWidgetVisible', 'parameterHintsVisible', 'findWidgetVisible', 'renameInputVisible', 'inSnippetMode',
+  'editorHasMultipleSelections', 'inlineSuggestionVisible', 'referenceSearchVisible', 'markersNavigationVisible', 'editorHoverFocused',
+].map((k) => `!${k}`).join(' && ');
 
 export function CodeEditor(props: CodeEditorProps) {
   const host = useRef<HTMLDivElement>(null);
@@ -85,6 +95,7 @@ export function CodeEditor(props: CodeEditorProps) {
     // addAction (not addCommand): its keybindings belong to this editor only.
     editor.addAction({ id: 'latentlab.runAdvance', label: 'Run Cell and Advance', keybindings: [M.Shift | K.Enter], run: () => cb.current.onRunAdvance() });
     editor.addAction({ id: 'latentlab.runInPlace', label: 'Run Cell', keybindings: [M.CtrlCmd | K.Enter], run: () => cb.current.onRunInPlace() });
+    editor.addAction({ id: 'latentlab.commandMode', label: 'Command Mode', keybindings: [K.Escape], keybindingContext: MONACO_OWNS_ESCAPE, run: () => cb.current.onEscape?.() });
     editor.addAction({ id: 'latentlab.save', label: 'Save Notebook', keybindings: [M.CtrlCmd | K.KeyS], run: () => cb.current.onSave() });
     return () => {
       subs.forEach((s) => s.dispose());
@@ -115,6 +126,10 @@ export function CodeEditor(props: CodeEditorProps) {
 
   useEffect(() => {
     if (props.focusSeq > 0 && editorRef.current) {
+      if (props.focusAtStart) {
+        editorRef.current.setPosition({ lineNumber: 1, column: 1 });
+        editorRef.current.revealLine(1);
+      }
       editorRef.current.focus();
       host.current?.scrollIntoView({ block: 'nearest' });
     }

@@ -14,8 +14,9 @@ function focusNext(cellId: string): void {
   const cells = st.notebook?.cells ?? [];
   const i = cells.findIndex((c) => c.id === cellId);
   const next = cells[i + 1];
-  if (next) st.requestFocus(next.id);
-  else st.requestFocus(st.addCell(cellId, 'code'));
+  // the caret goes to the start of the next cell (line 1, column 1)
+  if (next) st.requestFocus(next.id, 'start');
+  else st.requestFocus(st.addCell(cellId, 'code'), 'start');
 }
 
 function prompt(cell: CellState): string {
@@ -56,7 +57,7 @@ function Toolbar({ cell, first, last }: { cell: CellState; first: boolean; last:
 }
 
 /** A textarea that grows with its text; used for Markdown and raw cells. */
-function TextEditor(props: { cell: CellState; focusSeq: number; onDone(advance: boolean): void }) {
+function TextEditor(props: { cell: CellState; focusSeq: number; atStart?: boolean; onDone(advance: boolean): void }) {
   const ref = useRef<HTMLTextAreaElement>(null);
   const { cell } = props;
   useLayoutEffect(() => {
@@ -67,6 +68,8 @@ function TextEditor(props: { cell: CellState; focusSeq: number; onDone(advance: 
   }, [cell.source]);
   useEffect(() => {
     if (props.focusSeq > 0) ref.current?.focus();
+    if (props.focusSeq > 0 && props.atStart) ref.current?.setSelectionRange(0, 0);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [props.focusSeq]);
   useEffect(() => {
     // entering edit mode puts the caret in the text
@@ -97,7 +100,7 @@ function TextEditor(props: { cell: CellState; focusSeq: number; onDone(advance: 
   );
 }
 
-function MarkdownBody({ cell, focusSeq }: { cell: CellState; focusSeq: number }) {
+function MarkdownBody({ cell, focusSeq, atStart }: { cell: CellState; focusSeq: number; atStart: boolean }) {
   const html = useMemo(() => (cell.editing ? '' : renderMarkdown(cell.source)), [cell.source, cell.editing]);
   const view = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -109,23 +112,14 @@ function MarkdownBody({ cell, focusSeq }: { cell: CellState; focusSeq: number })
     if (advance) focusNext(cell.id);
     else st().requestFocus(cell.id);
   };
-  if (cell.editing) return <TextEditor cell={cell} focusSeq={focusSeq} onDone={done} />;
+  if (cell.editing) return <TextEditor cell={cell} focusSeq={focusSeq} atStart={atStart} onDone={done} />;
   return (
     <div
       ref={view}
       className="markdown-body"
       tabIndex={0}
+      // the rendered text is command mode: Enter edits, Shift+Enter selects the next cell (notebook/commandMode.ts)
       onDoubleClick={() => st().setEditing(cell.id, true)}
-      onKeyDown={(e) => {
-        if (e.target !== e.currentTarget) return;
-        if (e.key === 'Enter' && e.shiftKey) {
-          e.preventDefault();
-          focusNext(cell.id);
-        } else if (e.key === 'Enter') {
-          e.preventDefault();
-          st().setEditing(cell.id, true);
-        }
-      }}
     >
       {cell.source.trim() === '' ? (
         <div className="ll-placeholder">Empty Markdown cell. Double-click to edit.</div>
@@ -136,14 +130,42 @@ function MarkdownBody({ cell, focusSeq }: { cell: CellState; focusSeq: number })
   );
 }
 
-export const Cell = memo(function Cell({ cell, first, last, focusSeq }: { cell: CellState; first: boolean; last: boolean; focusSeq: number }) {
+export interface CellProps {
+  cell: CellState;
+  first: boolean;
+  last: boolean;
+  /** a focus request for this cell (0: none) and where it goes: the editor (at its start), or the cell itself */
+  focusSeq: number;
+  focusAt?: 'start' | 'cell';
+  /** the selected cell, in command mode (keys act on the cell) or edit mode (typing in it) */
+  selection: 'command' | 'edit' | null;
+}
+
+export const Cell = memo(function Cell({ cell, first, last, focusSeq: requestSeq, focusAt, selection }: CellProps) {
+  const root = useRef<HTMLDivElement>(null);
+  // a request for the cell itself (command mode) focuses the cell, not its editor
+  const focusSeq = focusAt === 'cell' ? 0 : requestSeq;
+  const atStart = focusAt === 'start';
+  useEffect(() => {
+    if (requestSeq > 0 && focusAt === 'cell' && root.current) {
+      root.current.focus({ preventScroll: true });
+      root.current.scrollIntoView({ block: 'nearest' });
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [requestSeq]);
+  const commandMode = () => root.current?.focus({ preventScroll: true });
   const tags = cellTags(cell.metadata);
   const running = cell.status === 'queued' || cell.status === 'running';
   const errorOut = cell.outputs.find((o) => o.type === 'error');
   const errorLine = errorOut && errorOut.type === 'error' ? errorOut.line : null;
   return (
     <div
-      className={`cell cell-${cell.type}${running ? ' running' : ''}${cell.status === 'error' ? ' failed' : ''}`}
+      ref={root}
+      tabIndex={-1}
+      className={`cell cell-${cell.type}${running ? ' running' : ''}${cell.status === 'error' ? ' failed' : ''}${selection ? ` selected ${selection}-mode` : ''}`}
+      // the keyboard in an editor is edit mode; anywhere else in the cell, command mode
+      onFocus={(e) => useLab.getState().select(cell.id, (e.target as Element).closest('.monaco-editor, textarea') ? 'edit' : 'command')}
+      data-selected={selection ?? ''}
       data-testid="cell"
       data-cell-type={cell.type}
       data-cell-id={cell.id}
@@ -179,6 +201,8 @@ export const Cell = memo(function Cell({ cell, first, last, focusSeq }: { cell: 
             language="typescript"
             errorLine={errorLine}
             focusSeq={focusSeq}
+            focusAtStart={atStart}
+            onEscape={commandMode}
             onChange={(v) => useLab.getState().updateSource(cell.id, v)}
             onRunAdvance={() => {
               void runCell(cell.id);
@@ -188,8 +212,8 @@ export const Cell = memo(function Cell({ cell, first, last, focusSeq }: { cell: 
             onSave={() => void saveNotebook()}
           />
         )}
-        {cell.type === 'markdown' && <MarkdownBody cell={cell} focusSeq={focusSeq} />}
-        {cell.type === 'raw' && <TextEditor cell={cell} focusSeq={focusSeq} onDone={(adv) => adv && focusNext(cell.id)} />}
+        {cell.type === 'markdown' && <MarkdownBody cell={cell} focusSeq={focusSeq} atStart={atStart} />}
+        {cell.type === 'raw' && <TextEditor cell={cell} focusSeq={focusSeq} atStart={atStart} onDone={(adv) => (adv ? focusNext(cell.id) : commandMode())} />}
         {cell.type === 'code' && <CellOutputs outputs={cell.outputs} />}
       </div>
     </div>

@@ -3,11 +3,15 @@ import { useNotebookDiagnostics } from '../editor/notebook-diagnostics';
 import { useLab, notebookTitle } from '../store';
 import { Cell } from './Cell';
 import { NotebookBanner } from './NotebookBanner';
+import { UndoToast } from './UndoToast';
+import './command-mode.css';
 
 export function NotebookView() {
   const nb = useLab((s) => s.notebook);
   const focus = useLab((s) => s.focus);
   useNotebookDiagnostics();
+  const selected = useLab((s) => s.selected);
+  const mode = useLab((s) => s.mode);
   if (!nb) {
     return (
       <div className="empty-main">
@@ -29,6 +33,7 @@ export function NotebookView() {
       data-dirty={nb.dirty ? 'true' : 'false'}
       data-trusted={nb.trusted ? 'true' : 'false'}
       data-readonly={nb.readOnly ? 'true' : 'false'}
+      data-mode={mode}
     >
       <NotebookBanner />
       <div className="notebook-title">
@@ -47,6 +52,8 @@ export function NotebookView() {
           first={i === 0}
           last={i === nb.cells.length - 1}
           focusSeq={focus && focus.cellId === c.id ? focus.seq : 0}
+          focusAt={focus && focus.cellId === c.id ? focus.at : undefined}
+          selection={selected === c.id ? mode : null}
         />
       ))}
       <div className="add-row">
@@ -57,6 +64,7 @@ export function NotebookView() {
           + Markdown
         </button>
       </div>
+      <UndoToast />
     </div>
   );
 }
