@@ -4,6 +4,7 @@
 
 /** the families in the order the sidebar shows them */
 export const FAMILIES = [
+  { id: 'mine', label: 'My notebooks' },
   { id: 'basics', label: 'Basics' },
   { id: 'latent', label: 'Latent variables' },
   { id: 'autoregressive', label: 'Autoregressive' },
@@ -12,7 +13,6 @@ export const FAMILIES = [
   { id: 'adversarial', label: 'Adversarial' },
   { id: 'diffusion', label: 'Diffusion' },
   { id: 'classical', label: 'Classical' },
-  { id: 'mine', label: 'My notebooks' },
 ] as const;
 export type FamilyId = (typeof FAMILIES)[number]['id'];
 

@@ -56,12 +56,8 @@ const show = (json: string | undefined): string => {
 export function runNames(runs: readonly NamedRun[]): Map<string, string> {
   const out = new Map<string, string>();
   const groups = new Map<string, NamedRun[]>();
+  // a run the user named keeps its name, and still counts as a sibling (what differs from it is named in the others)
   for (const r of runs) {
-    const user = userName(r);
-    if (user !== null) {
-      out.set(r.id, user);
-      continue;
-    }
     const key = `${r.notebook}\u0000${baseName(r)}`;
     const g = groups.get(key);
     if (g) g.push(r);
@@ -71,7 +67,7 @@ export function runNames(runs: readonly NamedRun[]): Map<string, string> {
     group.sort((a, b) => a.startedAt - b.startedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const base = baseName(group[0]);
     if (group.length === 1) {
-      out.set(group[0].id, base);
+      out.set(group[0].id, userName(group[0]) ?? base);
       continue;
     }
     const flat = group.map((r) => flattenConfig(r.config));
@@ -104,6 +100,8 @@ export function runNames(runs: readonly NamedRun[]): Map<string, string> {
     const count = new Map<string, number>();
     for (const l of labels) count.set(l, (count.get(l) ?? 0) + 1);
     group.forEach((r, i) => {
+      const user = userName(r);
+      if (user !== null) return out.set(r.id, user);
       const l = labels[i];
       const ordinal = l === '' || (count.get(l) ?? 0) > 1 ? `#${i + 1}` : '';
       out.set(r.id, [base, l, ordinal].filter((x) => x !== '').join(' '));

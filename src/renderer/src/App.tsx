@@ -9,6 +9,7 @@ import { NotebookView } from './notebook/NotebookView';
 import { ComparePage } from './runs/ComparePage';
 import { RunDetail } from './runs/RunDetail';
 import { notebookTitle, useLab } from './store';
+import { DialogHost } from './workspace/Dialog';
 
 function useGlobalKeys() {
   useEffect(() => {
@@ -72,6 +73,7 @@ export function App() {
           </div>
         </main>
       </div>
+      <DialogHost />
     </div>
   );
 }

@@ -35,6 +35,8 @@ export interface BannerMessage {
 export interface LabState {
   workspace: { name: string; path: string } | null;
   notebooks: NotebookEntry[];
+  /** false until the first notebooks.list answered (the sidebar shows that it is loading) */
+  notebooksLoaded: boolean;
   notebook: OpenNotebook | null;
   runs: RunRecord[];
   engine: EngineInfo | null;
@@ -94,6 +96,7 @@ export const useLab = create<LabState>()((set, get) => {
   return {
     workspace: null,
     notebooks: [],
+    notebooksLoaded: false,
     notebook: null,
     runs: [],
     engine: null,

@@ -48,7 +48,8 @@ describe('run names: what differs from the siblings', () => {
     const names = runNames([run('a', { latentDim: 8 }, {}, { name: 'baseline', renamed: true }), run('b', { latentDim: 4 }, { name: 'small z' }, { name: 'small z' }), run('c', { latentDim: 2 })]);
     expect(names.get('a')).toBe('baseline');
     expect(names.get('b')).toBe('small z');
-    expect(names.get('c')).toBe('vae-mnist');
+    // they are still its siblings: what differs from them names it
+    expect(names.get('c')).toBe('vae-mnist latentDim=2');
   });
 
   it('one setting under two paths (a -p parameter and the model option) is named once; a clash of names takes the full path', () => {
