@@ -1,5 +1,6 @@
 // Managing notebooks and runs from the app, through the host's handlers, with a real
 // workspace folder, a real SQLite file and a real engine process (a short real run).
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -180,5 +181,18 @@ describe('runs: rename and delete, and a renamed notebook keeps its runs', () =>
     expect(service.tracker.getRun(live!)).not.toBeNull();
     expect(existsSync(join(art, live!))).toBe(true);
     expect(await refusal('runs.delete', { id: runId })).toMatch(/no run/);
+
+    // the same from a shell: latentlab runs rename / rm
+    const cli = (...args: string[]) => spawnSync(process.execPath, [join(__dirname, '..', '..', 'bin', 'latentlab.js'), 'runs', ...args, '--workspace', dir], { encoding: 'utf8', timeout: 120_000 });
+    const named = cli('rename', live!, 'from', 'the shell');
+    expect(named.status, named.stderr).toBe(0);
+    expect(service.tracker.getRun(live!)).toMatchObject({ name: 'from the shell', renamed: true });
+    expect(cli('ls').stderr).toMatch(/unknown runs subcommand 'ls'/);
+    const rm = cli('rm', live!);
+    expect(rm.status, rm.stderr).toBe(0);
+    expect(rm.stdout).toContain(`deleted run ${live}`);
+    expect(service.tracker.getRun(live!)).toBeNull();
+    expect(existsSync(join(art, live!))).toBe(false);
+    expect(cli('rm', live!).stderr).toMatch(/no run/);
   }, 120_000);
 });
