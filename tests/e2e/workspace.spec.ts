@@ -78,6 +78,7 @@ test('first launch, grouped sidebar with search, new / rename / delete a noteboo
     await page.keyboard.press('Enter');
     await expect(page.locator('[data-testid="ws-dialog-error"]')).toContainText('exists already');
     await expect(input).toHaveValue('vae-mnist');
+    await shot(page, 'new-notebook-refused');
     await input.fill('my experiment');
     await shot(page, 'new-notebook-dialog');
     await page.keyboard.press('Enter');
@@ -91,6 +92,7 @@ test('first launch, grouped sidebar with search, new / rename / delete a noteboo
 
     // rename it: the open notebook follows
     await mine.hover();
+    await shot(page, 'notebook-row-actions');
     await mine.locator('[data-testid="notebook-rename"]').click();
     await input.fill('lab/renamed experiment');
     await page.keyboard.press('Enter');
