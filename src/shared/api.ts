@@ -35,6 +35,15 @@ export const requests = {
   'notebook.write': { input: z.object({ path: RelPath, notebook: Notebook }), output: Ok },
   /** The user trusts the notebook's code as it is on disk now, so its cells may run. */
   'notebook.trust': { input: z.object({ path: RelPath }), output: z.object({ trusted: z.boolean() }) },
+  // --- managing notebooks (workspace.ts): a bad name, an existing file or a path outside the workspace is refused with why ---
+  /** A new notebook (title heading + an empty code cell), trusted: it is the user's own. `name` gets .ipynb if missing. */
+  'notebook.create': { input: z.object({ name: RelPath, title: z.string().max(200).optional() }), output: z.object({ path: z.string() }) },
+  /** A copy beside it (`<name> copy.ipynb` unless `name`), trusted when the original is. */
+  'notebook.duplicate': { input: z.object({ path: RelPath, name: RelPath.optional() }), output: z.object({ path: z.string() }) },
+  /** Renames a notebook; it keeps its trust and its runs follow it (their notebook path). Refused while its cell runs. */
+  'notebook.rename': { input: z.object({ path: RelPath, name: RelPath }), output: z.object({ path: z.string(), runsMoved: z.number() }) },
+  /** Moves a notebook to .latentlab/trash (recoverable); its runs stay. Refused while its cell runs. */
+  'notebook.delete': { input: z.object({ path: RelPath }), output: z.object({ trash: z.string() }) },
   /** Runs one cell in the engine; resolves when it ends. Outputs stream as `cell.output`. */
   'kernel.execute': {
     input: z.object({
@@ -70,6 +79,10 @@ export const requests = {
     input: z.object({ id: z.string().min(1), kind: z.string().optional() }),
     output: z.object({ artifacts: z.array(Artifact) }),
   },
+  /** The user's name for a run ('' gives back the made name); shown as it is from then on. */
+  'runs.rename': { input: z.object({ id: z.string().min(1), name: z.string().max(200) }), output: z.object({ run: RunRecord }) },
+  /** Deletes a run that is not running, with its artifacts and checkpoints on disk. Emits `run.deleted`. */
+  'runs.delete': { input: z.object({ id: z.string().min(1) }), output: z.object({ removed: z.number() }) },
   /** Imports a dataset as lab.data.load would and writes its preview (Import dialog); bad data → `error`. */
   'data.inspect': { input: InspectInput, output: InspectOutput },
   /**
@@ -87,6 +100,10 @@ export const events = {
   'cell.output': z.object({ notebook: z.string(), cellId: z.string(), executionId: z.string(), output: CellOutput }),
   'cell.status': z.object({ notebook: z.string(), cellId: z.string(), executionId: z.string(), status: ExecStatus }),
   'run.updated': z.object({ run: RunRecord }),
+  /** a run was deleted (runs.delete): every window drops it */
+  'run.deleted': z.object({ runId: z.string() }),
+  /** the workspace's notebooks changed (created, renamed, deleted): windows list them again */
+  'notebooks.changed': z.object({ renamed: z.object({ from: z.string(), to: z.string() }).optional(), deleted: z.string().optional() }),
   'run.metrics': z.object({ runId: z.string(), points: z.array(MetricPoint) }),
   'run.artifact': z.object({ artifact: Artifact }),
   'engine.status': EngineInfo,

@@ -52,6 +52,8 @@ export const RunRecord = z.object({
   error: z.string().nullable(),
   /** last value of each metric key, filled by the tracker */
   finalMetrics: z.record(z.string(), z.number()).default({}),
+  /** true: the user renamed the run, and its name is shown as it is (shared/run-names.ts) */
+  renamed: z.boolean().optional(),
 });
 export type RunRecord = z.infer<typeof RunRecord>;
 
@@ -140,8 +142,8 @@ export const Notebook = z.object({
 export type NbCell = z.infer<typeof NbCell>;
 export type Notebook = z.infer<typeof Notebook>;
 
-/** problem: why the file does not parse (it opens read-only) */
-export const NotebookEntry = z.object({ path: z.string(), title: z.string(), problem: z.string().optional() });
+/** problem: why the file does not parse (it opens read-only); family: its sidebar group (shared/families.ts) */
+export const NotebookEntry = z.object({ path: z.string(), title: z.string(), problem: z.string().optional(), family: z.string().optional() });
 export type NotebookEntry = z.infer<typeof NotebookEntry>;
 
 export const SeriesData = z.object({

@@ -14,6 +14,7 @@ import { readNotebookFile, Workspace } from '../services/workspace';
 import { nodeEngineLauncher } from './node-engine';
 import { serve } from './server';
 import { EXPORT_KINDS } from '../../shared/exports';
+import { runNames } from '../../shared/run-names';
 
 const USAGE = `latentlab — a lab notebook for deep generative models
 
@@ -28,6 +29,10 @@ Usage:
       (a notebook not written by Latent Lab on this computer opens untrusted).
   latentlab runs [--workspace DIR] [--json]
       List the runs tracked in a workspace.
+  latentlab runs rm RUN [--workspace DIR]
+      Delete a run that is not running, with its artifacts and checkpoints.
+  latentlab runs rename RUN NAME [--workspace DIR]
+      Name a run ('' gives back the name made from what differs from its siblings).
   latentlab export metrics RUN... --out FILE.csv [--workspace DIR]
       Every metric point of the runs as CSV (run_id,run_name,key,step,value,wall_time).
   latentlab export grid RUN --out FILE.png [--step N] [--rows R] [--cols C] [--pad P] [--scale K]
@@ -277,7 +282,24 @@ function cmdRuns(a: Args): void {
   try {
     // the same liveness check a host makes when it opens the workspace: a run whose host is gone crashed
     tracker.markOrphansCrashed();
+    const [sub, ref, ...rest] = a.positional;
+    if (sub === 'rm' || sub === 'rename') {
+      if (!ref) throw new UsageError(`runs ${sub} takes a RUN (its id or a unique prefix)`);
+      const run = findRun(tracker, ref);
+      if (sub === 'rm') {
+        if (rest.length > 0) throw new UsageError('runs rm takes one RUN');
+        const { removed } = tracker.deleteRun(run.id, workspace.artifactsDir);
+        process.stdout.write(`deleted run ${run.id} (${run.name}) and ${removed} file(s) or folder(s) of its artifacts\n`);
+      } else {
+        if (rest.length === 0) throw new UsageError("runs rename takes a RUN and a NAME ('' gives back the made name)");
+        const renamed = tracker.renameRun(run.id, rest.join(' '));
+        process.stdout.write(`run ${run.id} is now ${renamed.renamed ? `'${renamed.name}'` : `named by what differs from its siblings`}\n`);
+      }
+      return;
+    }
+    if (sub !== undefined) throw new UsageError(`unknown runs subcommand '${sub}'; it takes rm RUN or rename RUN NAME`);
     const runs = tracker.listRuns({ limit: 10_000 });
+    const shown = runNames(runs);
     if (a.flags.has('--json')) {
       process.stdout.write(JSON.stringify({ runs }) + '\n');
       return;
@@ -287,7 +309,7 @@ function cmdRuns(a: Args): void {
       return;
     }
     const rows = runs.map((r) => [
-      r.id, r.name, r.family, r.status, `${r.steps}/${r.totalSteps}`, r.backend, String(r.seed),
+      r.id, shown.get(r.id) ?? r.name, r.family, r.status, `${r.steps}/${r.totalSteps}`, r.backend, String(r.seed),
       Object.entries(r.finalMetrics).filter(([k]) => k.startsWith('val/')).slice(0, 2).map(([k, v]) => `${k}=${v.toFixed(3)}`).join(' '),
     ]);
     const head = ['ID', 'NAME', 'FAMILY', 'STATUS', 'STEPS', 'BACKEND', 'SEED', 'VALIDATION'];

@@ -19,6 +19,7 @@ import { flattenConfig, isBookkeeping, lineDiff, metricKindOf, samplePairOf, SAM
 import { appRoot } from './paths';
 import type { Tracker } from './tracker';
 import { parseLabels, type ExportRequest } from '../../shared/exports';
+import { runName } from '../../shared/run-names';
 
 export { parseLabels };
 
@@ -118,14 +119,19 @@ async function encodeForHost(job: EncodeJob): Promise<Buffer> {
   });
 }
 
-/** A run by its id or by a unique prefix of it; a clear error otherwise. */
+/** A run by its id or by a unique prefix of it; a clear error otherwise. Its name is the one shown in the app (what differs from its siblings). */
 export function findRun(tracker: Tracker, ref: string): RunRecord {
   const exact = tracker.getRun(ref);
-  if (exact) return exact;
+  if (exact) return withShownName(tracker, exact);
   const matches = tracker.listRuns({ limit: 1_000_000 }).filter((r) => r.id.startsWith(ref));
-  if (matches.length === 1) return matches[0];
+  if (matches.length === 1) return withShownName(tracker, matches[0]);
   if (matches.length === 0) throw new ExportError(`no run '${ref}' in this workspace (latentlab runs lists them)`);
   throw new ExportError(`'${ref}' matches ${matches.length} runs (${matches.slice(0, 4).map((r) => r.id).join(', ')}…): give more of the id`);
+}
+
+/** the run with the name the app shows for it (shared/run-names.ts), made among its notebook's runs */
+function withShownName(tracker: Tracker, run: RunRecord): RunRecord {
+  return { ...run, name: runName(run, tracker.listRuns({ notebook: run.notebook, limit: 10_000 })) };
 }
 
 const csvField = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
@@ -481,7 +487,7 @@ export function exportReport(tracker: Tracker, artifactsDir: string, runs: RunRe
   const keys = [...new Set([...runKeys.values()].flat())].sort((a, b) => Number(b.startsWith('val/')) - Number(a.startsWith('val/')) || a.localeCompare(b));
   const charts = keys.map((key) => ({
     key,
-    svg: curveSvg(key, runs.filter((r) => runKeys.get(r.id)!.includes(key)).map((r) => ({ label: `${r.name} ${r.id.slice(-4)}`, ...tracker.series(r.id, key, 600) }))),
+    svg: curveSvg(key, runs.filter((r) => runKeys.get(r.id)!.includes(key)).map((r) => ({ label: r.name, ...tracker.series(r.id, key, 600) }))),
   }));
   const grids = runs.map((r) => {
     try {

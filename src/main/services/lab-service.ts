@@ -509,6 +509,13 @@ export class LabService {
     }
   }
 
+  /** a notebook whose cell is running or queued is not renamed or deleted under it */
+  private refuseWhileRunning(path: string, what: string): void {
+    if ([...this.executions.values()].some((ex) => ex.notebook === path)) {
+      throw new Error(`${path} is running a cell: stop it (or let it finish) before it is ${what}`);
+    }
+  }
+
   engineInfo(): EngineInfo {
     return this.info;
   }
@@ -548,6 +555,33 @@ export class LabService {
         ws.write(path, notebook);
         return { ok: true as const };
       },
+      'notebook.create': async ({ name, title }) => {
+        const path = ws.create(name, title);
+        this.emit('notebooks.changed', {});
+        return { path };
+      },
+      'notebook.duplicate': async ({ path, name }) => {
+        const to = ws.duplicate(path, name);
+        this.emit('notebooks.changed', {});
+        return { path: to };
+      },
+      'notebook.rename': async ({ path, name }) => {
+        this.refuseWhileRunning(path, 'renamed');
+        const to = ws.rename(path, name);
+        // its runs follow it, and a resume finds the cells it replays under the new path
+        const runsMoved = this.tracker.renameNotebook(path, to);
+        this.ran = this.ran.map((r) => (r.notebook === path ? { ...r, notebook: to } : r));
+        this.emit('notebooks.changed', { renamed: { from: path, to } });
+        for (const run of this.tracker.listRuns({ notebook: to })) this.emit('run.updated', { run });
+        return { path: to, runsMoved };
+      },
+      'notebook.delete': async ({ path }) => {
+        this.refuseWhileRunning(path, 'deleted');
+        const trash = ws.remove(path);
+        this.ran = this.ran.filter((r) => r.notebook !== path);
+        this.emit('notebooks.changed', { deleted: path });
+        return { trash };
+      },
       'kernel.execute': async ({ notebook, cellId, code }) => {
         // the host decides, not only the UI: an untrusted notebook's code does not run
         const may = ws.mayRun(notebook, code);
@@ -574,6 +608,17 @@ export class LabService {
         return { series: all.map((k) => this.tracker.series(id, k, maxPoints ?? 2000)) };
       },
       'runs.artifacts': async ({ id, kind }) => ({ artifacts: this.tracker.artifacts(id, kind) }),
+      'runs.rename': async ({ id, name }) => {
+        const run = this.tracker.renameRun(id, name);
+        this.emit('run.updated', { run });
+        return { run };
+      },
+      'runs.delete': async ({ id }) => {
+        if (this.liveRuns.has(id)) throw new Error(`run ${id} is running: stop it before deleting it`);
+        const res = this.tracker.deleteRun(id, this.opts.workspace.artifactsDir);
+        this.emit('run.deleted', { runId: id });
+        return res;
+      },
       'data.inspect': async ({ path, options }) => inspectForUi(ws.dir, ws.artifactsDir, path, options),
       'runs.resume': async ({ id }) => this.resume(id),
     };

@@ -130,3 +130,12 @@ migrations.push({
   name: 'runs.replay: the cells a resume runs before the training cell',
   sql: `ALTER TABLE runs ADD COLUMN replay TEXT;`,
 });
+
+/**
+ * Migration 4: runs.renamed — 1 when the user renamed the run (its name is then shown
+ * as it is, not made from what differs from its siblings).
+ */
+migrations.push({
+  name: 'runs.renamed: a name the user gave the run',
+  sql: `ALTER TABLE runs ADD COLUMN renamed INTEGER NOT NULL DEFAULT 0;`,
+});

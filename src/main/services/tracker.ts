@@ -2,10 +2,11 @@
 // One writer (the host process). Migrations are versioned and checksummed:
 // editing a migration that a database already applied is refused.
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, resolve as resolvePath, sep as pathSep } from 'node:path';
 import Database from 'better-sqlite3';
+import { formatParams } from '../../shared/compare';
 import type { Artifact, Checkpoint, MetricPoint, RunRecord, RunStatus, SeriesData } from '../../shared/domain';
 import { migrations } from './migrations';
 import { startCheckpointer, type Checkpointer } from './wal-checkpointer';
@@ -26,7 +27,7 @@ interface RunRow {
   id: string; notebook: string; cell: string; name: string; family: string; config: string; code: string;
   data_fingerprint: string; data_name: string; seed: number; backend: string; status: string; steps: number;
   total_steps: number; started_at: number; ended_at: number | null; heartbeat: number | null; error: string | null;
-  owner: string | null; replay?: string | null;
+  owner: string | null; replay?: string | null; renamed?: number;
 }
 
 /** This host's name in a run's `owner` column: `<hostname>:<pid>`. */
@@ -306,6 +307,7 @@ export class Tracker {
       status: r.status as RunStatus, steps: r.steps, totalSteps: r.total_steps, startedAt: r.started_at,
       endedAt: r.ended_at, heartbeat: r.heartbeat, error: r.error,
       finalMetrics: Object.fromEntries(finals.map((f) => [f.key, f.value])),
+      ...(r.renamed ? { renamed: true } : {}),
     };
   }
 
@@ -321,6 +323,63 @@ export class Tracker {
         : this.db.prepare('SELECT * FROM runs ORDER BY started_at DESC LIMIT ?').all(opts.limit ?? 500)
     ) as RunRow[];
     return rows.map((r) => this.toRecord(r));
+  }
+
+  /** The user's name for a run (shown as it is from then on); an empty name gives the run its made name back. */
+  renameRun(id: string, name: string): RunRecord {
+    const run = this.getRun(id);
+    if (!run) throw new Error(`no run ${id}`);
+    const clean = name.replace(/\s+/g, ' ').trim();
+    if (clean.length > 200) throw new Error('a run name is at most 200 characters');
+    if (clean === '') {
+      // back to the made name: the engine's family-data name, with a sweep's values
+      const sweep = run.config.sweep as { params?: Record<string, unknown> } | undefined;
+      const made = `${run.family}-${run.dataName}${sweep?.params ? ` ${formatParams(sweep.params)}` : ''}`;
+      const user = (run.config.train as { name?: unknown } | undefined)?.name;
+      this.db.prepare('UPDATE runs SET name = ?, renamed = 0 WHERE id = ?').run(typeof user === 'string' ? user : made, id);
+    } else this.db.prepare('UPDATE runs SET name = ?, renamed = 1 WHERE id = ?').run(clean, id);
+    return this.getRun(id)!;
+  }
+
+  /**
+   * Deletes a run that is not running: its rows (metrics, artifacts, checkpoints go by
+   * ON DELETE CASCADE) in one transaction, then its files under `artifactsDir`: its own
+   * folder (<artifacts>/<run id>/: samples, checkpoints) and any other file its
+   * artifact or checkpoint rows name. Returns how many files and folders were removed.
+   */
+  deleteRun(id: string, artifactsDir: string): { removed: number } {
+    const run = this.getRun(id);
+    if (!run) throw new Error(`no run ${id}`);
+    if (run.status === 'running') throw new Error(`run ${run.name} (${id}) is running: stop it before deleting it`);
+    const paths = [...this.artifacts(id).map((a) => a.path), ...this.checkpoints(id).map((c) => c.path)];
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM runs WHERE id = ?').run(id);
+    })();
+    let removed = 0;
+    const root = resolvePath(artifactsDir);
+    const inside = (p: string) => p.startsWith(root + pathSep);
+    const rm = (rel: string) => {
+      if (rel === '' || rel.includes('\0') || rel.split(/[\\/]/).some((x) => x === '..')) return;
+      const abs = resolvePath(root, rel);
+      if (!inside(abs) || !existsSync(abs)) return;
+      try {
+        // a link is removed as a link (rmSync does not follow it)
+        rmSync(abs, { recursive: true, force: true });
+        removed++;
+      } catch {
+        /* a file that will not go (permissions): the run's rows are gone all the same */
+      }
+    };
+    // the run's folder by its id (ids are the engine's r-<stamp>-<hex>; anything else is not a folder name)
+    if (/^[A-Za-z0-9_.-]+$/.test(id) && id !== '.' && id !== '..') rm(id);
+    for (const p of paths) rm(p);
+    // a checkpoint's manifest names its weight files beside it (step-N.json → step-N.*): gone with the folder
+    return { removed };
+  }
+
+  /** The runs of a notebook follow it when it is renamed (their `notebook` path). */
+  renameNotebook(from: string, to: string): number {
+    return this.db.prepare('UPDATE runs SET notebook = ? WHERE notebook = ?').run(to, from).changes;
   }
 
   metricKeys(runId: string): string[] {

@@ -1,9 +1,10 @@
 // A workspace is a folder of notebooks (*.ipynb, nbformat 4) plus
 // .latentlab/ (tracking.sqlite and artifacts/).
-import { closeSync, copyFileSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { NbCell, Notebook, type NotebookEntry } from '../../shared/domain';
+import { notebookFamily } from '../../shared/families';
 import { TrustStore } from './trust';
 
 /** the largest notebook file opened (bigger ones open read-only, unparsed) */
@@ -30,6 +31,9 @@ export class Workspace {
     this.trustStore = opts.trust ?? null;
   }
 
+  /** file names of the notebooks the app ships (a shipped notebook without a model is in 'basics', the user's own in 'mine') */
+  readonly shipped = new Set<string>();
+
   /** the user's trust store (the config folder's, unless one was given) */
   get trust(): TrustStore {
     return (this.trustStore ??= new TrustStore());
@@ -55,6 +59,7 @@ export class Workspace {
     const copy = this.list().length === 0;
     for (const f of readdirSync(examples)) {
       if (!f.endsWith('.ipynb')) continue;
+      this.shipped.add(f);
       // the app's own examples are trusted, copied now or in an earlier version
       try {
         this.trust.trust(JSON.parse(readFileSync(join(examples, f), 'utf8')) as Notebook);
@@ -148,7 +153,8 @@ export class Workspace {
           const rel = relative(this.dir, abs).split(sep).join('/');
           seen.add(abs);
           const t = this.summaryOf(abs, st);
-          out.push({ path: rel, title: t.title ?? name.replace(/\.ipynb$/, ''), ...(t.problem ? { problem: t.problem } : {}) });
+          const family = t.problem ? 'mine' : notebookFamily(t.code, t.metadata, this.shipped.has(rel));
+          out.push({ path: rel, title: t.title ?? name.replace(/\.ipynb$/, ''), family, ...(t.problem ? { problem: t.problem } : {}) });
         }
       }
     };
@@ -252,6 +258,172 @@ export class Workspace {
     if (trusted) this.trust.trust(parsed);
   }
 
+  // --- managing notebooks from the app: new, duplicate, rename, delete ---
+
+  /**
+   * A checked workspace-relative notebook path for a new or renamed notebook: `.ipynb`
+   * is added when missing; each folder and file name must be a plain name (no
+   * characters that some systems refuse, no leading dot, no `..`); the path must stay
+   * in the workspace (symlinks too) and name no file that exists (whatever its case).
+   */
+  newNotebookPath(name: string): string {
+    let rel = name.trim().replace(/\\/g, '/');
+    if (rel === '') throw new Error('a notebook needs a name');
+    if (rel.startsWith('/') || /^[a-zA-Z]:\//.test(rel)) throw new Error(`path escapes the workspace: ${name} (give a name inside the workspace)`);
+    if (!/\.ipynb$/i.test(rel)) rel += '.ipynb';
+    const parts = rel.split('/');
+    for (const p of parts) {
+      if (p === '..' || p === '.') throw new Error(`path escapes the workspace: ${name}`);
+      if (p === '') throw new Error(`"${name}" has an empty folder name`);
+      if (/[<>:"|?*\u0000-\u001f]/.test(p)) throw new Error(`"${p}" has a character a file name cannot hold (< > : " | ? * or a control character)`);
+      if (p.startsWith('.')) throw new Error(`"${p}" starts with a dot (a hidden file): choose a name without it`);
+      if (p.length > 120) throw new Error(`"${p.slice(0, 40)}…" is too long (at most 120 characters)`);
+      if (SKIP.has(p)) throw new Error(`"${p}" is a folder Latent Lab keeps for itself`);
+    }
+    if (parts.length > 4) throw new Error(`"${name}" is too deep (at most 3 folders)`);
+    const abs = this.resolve(rel);
+    if (existsSync(abs)) throw new Error(`a notebook named ${rel} exists already: choose another name`);
+    // a case-insensitive file system would overwrite a sibling that differs only in case
+    try {
+      const lower = basename(abs).toLowerCase();
+      const clash = readdirSync(dirname(abs)).find((f) => f.toLowerCase() === lower);
+      if (clash) throw new Error(`a notebook named ${clash} exists already: choose another name`);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    return rel;
+  }
+
+  /** Writes a new notebook (folders made as needed) without overwriting anything. */
+  private writeNew(rel: string, nb: Notebook): void {
+    const abs = this.resolve(rel);
+    mkdirSync(dirname(abs), { recursive: true });
+    const tmp = `${abs}.${process.pid}.tmp`;
+    try {
+      writeFileSync(tmp, JSON.stringify(Notebook.parse(nb), null, 1) + '\n');
+      // link + unlink: fails (EEXIST) rather than replace a file that appeared meanwhile
+      linkSync(tmp, abs);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new Error(code === 'EEXIST' ? `a notebook named ${rel} exists already: choose another name` : `${rel} was not written: ${(e as Error).message}`);
+    } finally {
+      rmSync(tmp, { force: true });
+    }
+  }
+
+  /**
+   * A new notebook: a title heading and one empty code cell. It is the user's own, so
+   * it is trusted (its code runs once written, as the user edits it in the app).
+   */
+  create(name: string, title?: string): string {
+    const rel = this.newNotebookPath(name);
+    const heading = (title ?? '').trim() || basename(rel).replace(/\.ipynb$/i, '');
+    const nb: Notebook = {
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: { kernelspec: { name: 'latentlab', display_name: 'Latent Lab (TypeScript)', language: 'typescript' } },
+      cells: [
+        { id: 'title', cell_type: 'markdown', metadata: {}, source: `# ${heading}\n` },
+        { id: 'cell-1', cell_type: 'code', metadata: {}, source: '', outputs: [], execution_count: null },
+      ],
+    };
+    this.writeNew(rel, nb);
+    this.trust.trust(nb);
+    return rel;
+  }
+
+  /**
+   * A copy of a notebook beside it (`<name> copy.ipynb`, `<name> copy 2.ipynb`, … unless
+   * `name` is given), its title marked "(copy)". Its code is the original's, so it is
+   * trusted exactly when the original is.
+   */
+  duplicate(rel: string, name?: string): string {
+    const nb = this.read(rel);
+    let to: string;
+    if (name !== undefined) to = this.newNotebookPath(name);
+    else {
+      const stem = rel.replace(/\.ipynb$/i, '');
+      to = '';
+      for (let i = 1; i < 1000 && !to; i++) {
+        try {
+          to = this.newNotebookPath(`${stem} copy${i > 1 ? ` ${i}` : ''}.ipynb`);
+        } catch (e) {
+          if (!/exists already/.test((e as Error).message)) throw e;
+        }
+      }
+      if (!to) throw new Error(`no free name for a copy of ${rel}`);
+    }
+    const copy = structuredClone(nb);
+    const head = copy.cells.find((c) => c.cell_type === 'markdown');
+    if (head) {
+      const src = Array.isArray(head.source) ? head.source.join('') : head.source;
+      head.source = src.replace(/^(#+\s+)(.+)$/m, (_m, h: string, t: string) => `${h}${t.trim()} (copy)`);
+    }
+    const trusted = this.trust.isTrusted(nb);
+    this.writeNew(to, copy);
+    if (trusted) this.trust.trust(copy);
+    return to;
+  }
+
+  /**
+   * Renames (moves) a notebook inside the workspace. Trust rests on its code, so it
+   * keeps its trust; the host moves its runs along (Tracker.renameNotebook).
+   */
+  rename(from: string, name: string): string {
+    const abs = this.resolve(from);
+    if (!existsSync(abs)) throw new Error(`no notebook ${from}`);
+    if (!/\.ipynb$/i.test(from)) throw new Error(`${from} is not a notebook`);
+    const trimmed = name.trim();
+    // the same name in another case is a rename too (on a case-insensitive disk as well)
+    const sameIgnoringCase = (trimmed.endsWith('.ipynb') ? trimmed : `${trimmed}.ipynb`).toLowerCase() === from.toLowerCase();
+    if (sameIgnoringCase && (trimmed.endsWith('.ipynb') ? trimmed : `${trimmed}.ipynb`) === from) throw new Error(`${from} already has that name`);
+    const to = sameIgnoringCase ? this.checkedCaseRename(trimmed) : this.newNotebookPath(trimmed);
+    const toAbs = this.resolve(to);
+    mkdirSync(dirname(toAbs), { recursive: true });
+    if (sameIgnoringCase) renameSync(abs, toAbs);
+    else {
+      // link + unlink: never replaces a file that appeared under the new name meanwhile
+      try {
+        linkSync(abs, toAbs);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST') throw new Error(`a notebook named ${to} exists already: choose another name`);
+        if (code !== 'EPERM' && code !== 'EXDEV' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw new Error(`${from} was not renamed: ${(e as Error).message}`);
+        renameSync(abs, toAbs); // a file system without hard links
+        return to;
+      }
+      rmSync(abs);
+    }
+    return to;
+  }
+
+  private checkedCaseRename(name: string): string {
+    const rel = name.endsWith('.ipynb') ? name : `${name}.ipynb`;
+    if (/[<>:"|?*\u0000-\u001f]/.test(rel) || rel.split('/').some((p) => p === '..' || p.startsWith('.'))) return this.newNotebookPath(name);
+    this.resolve(rel);
+    return rel;
+  }
+
+  /**
+   * Deletes a notebook by moving it to .latentlab/trash/<time>-<name>, where it can be
+   * taken back (its runs stay in the runs list). Returns the trash path (workspace-relative).
+   */
+  remove(rel: string): string {
+    const abs = this.resolve(rel);
+    if (!/\.ipynb$/i.test(rel)) throw new Error(`${rel} is not a notebook`);
+    if (!existsSync(abs)) throw new Error(`no notebook ${rel}`);
+    if (lstatSync(abs).isSymbolicLink()) {
+      rmSync(abs); // a link: only the link goes
+      return '';
+    }
+    const trash = join(this.dataDir, 'trash');
+    mkdirSync(trash, { recursive: true });
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const target = join(trash, `${stamp}-${rel.split('/').join('__')}`);
+    renameSync(abs, target);
+    return relative(this.dir, target).split(sep).join('/');
+  }
+
   /** The user's explicit choice: the notebook's code as it is on disk now may run. */
   trustNotebook(rel: string): NotebookFile {
     const f = this.open(rel);
@@ -302,6 +474,8 @@ interface NotebookSummary {
   problem?: string;
   /** the texts of its code cells */
   code: string[];
+  /** its notebook metadata (a `latentlab.family` there places it in the sidebar) */
+  metadata?: Record<string, unknown>;
 }
 
 function summarize(abs: string): NotebookSummary {
@@ -317,7 +491,7 @@ function summarize(abs: string): NotebookSummary {
       break;
     }
   }
-  return { title, code: codeCells(nb) };
+  return { title, code: codeCells(nb), metadata: nb.metadata };
 }
 
 /** a message on one line, at most 300 characters (JSON errors quote the file) */

@@ -11,6 +11,7 @@ import { useCommandModeKeys } from './notebook/commandMode';
 import { ComparePage } from './runs/ComparePage';
 import { RunDetail } from './runs/RunDetail';
 import { notebookTitle, useLab } from './store';
+import { DialogHost } from './workspace/Dialog';
 
 function useGlobalKeys() {
   useEffect(() => {
@@ -76,6 +77,7 @@ export function App() {
         </main>
       </div>
       <CommandPalette />
+      <DialogHost />
     </div>
   );
 }

@@ -5,8 +5,12 @@ import { notebookFromNb, notebookToNb } from './notebook/nbformat';
 import { EXPORT_CHOICES, type ExportChoice } from '../../shared/exports';
 import { downloadExport, exportHref } from './runs/ExportLinks';
 import { useLab } from './store';
+import { notebookDeleted, notebookRenamed, runDeleted, START_NOTEBOOK } from './workspace/manage';
 
 const LAST_NOTEBOOK_KEY = 'latentlab.lastNotebook';
+
+// managing notebooks and runs (new, duplicate, rename, delete; the sidebar's search)
+export { newNotebook, duplicateNotebook, renameNotebook, deleteNotebook, renameRun, deleteRun, focusNotebookSearch } from './workspace/manage';
 
 export function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -48,6 +52,13 @@ export function subscribeEvents(): void {
   api.on('run.updated', ({ run }) => s().upsertRun(run));
   api.on('cell.output', (e) => s().appendOutput(e.notebook, e.cellId, e.executionId, e.output));
   api.on('cell.status', (e) => s().setCellStatus(e.notebook, e.cellId, e.executionId, e.status));
+  // notebooks and runs managed here or in another window (workspace/manage.ts)
+  api.on('notebooks.changed', (e) => {
+    if (e.renamed) notebookRenamed(e.renamed.from, e.renamed.to);
+    if (e.deleted) void notebookDeleted(e.deleted);
+    else void refreshNotebooks();
+  });
+  api.on('run.deleted', ({ runId }) => runDeleted(runId));
 }
 
 export async function refreshRuns(): Promise<void> {
@@ -57,7 +68,7 @@ export async function refreshRuns(): Promise<void> {
 
 export async function refreshNotebooks(): Promise<void> {
   const res = await guard('Listing notebooks', () => getApi().call('notebooks.list', {}));
-  if (res) useLab.setState({ notebooks: res.notebooks });
+  useLab.setState(res ? { notebooks: res.notebooks, notebooksLoaded: true } : { notebooksLoaded: true });
 }
 
 /** First load, and again after a reconnect. */
@@ -73,7 +84,8 @@ export async function loadAll(): Promise<void> {
   const st = useLab.getState();
   if (!st.notebook) {
     const wanted = new URLSearchParams(window.location.search).get('notebook') ?? localStorage.getItem(LAST_NOTEBOOK_KEY);
-    const entry = st.notebooks.find((n) => n.path === wanted) ?? st.notebooks[0];
+    // a first launch opens the start notebook (VAE on MNIST), not whichever file sorts first
+    const entry = st.notebooks.find((n) => n.path === wanted) ?? st.notebooks.find((n) => n.path === START_NOTEBOOK) ?? st.notebooks[0];
     if (entry) await openNotebook(entry.path, { force: true });
   }
 }

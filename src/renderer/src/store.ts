@@ -45,6 +45,8 @@ export const UNDO_DEPTH = 20;
 export interface LabState {
   workspace: { name: string; path: string } | null;
   notebooks: NotebookEntry[];
+  /** false until the first notebooks.list answered (the sidebar shows that it is loading) */
+  notebooksLoaded: boolean;
   notebook: OpenNotebook | null;
   runs: RunRecord[];
   engine: EngineInfo | null;
@@ -115,6 +117,7 @@ export const useLab = create<LabState>()((set, get) => {
   return {
     workspace: null,
     notebooks: [],
+    notebooksLoaded: false,
     notebook: null,
     runs: [],
     engine: null,

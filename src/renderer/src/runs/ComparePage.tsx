@@ -12,6 +12,7 @@ import { CompareCurves, type CurveItem, type XAxis } from './CompareCurves';
 import { formatNumber } from './format';
 import { ExportLinks } from './ExportLinks';
 import { ParallelCoords } from './ParallelCoords';
+import { useRunNames } from './names';
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2'];
 const POINT_CHOICES = [500, 2000, 10_000] as const;
@@ -45,6 +46,9 @@ export function ComparePage({ runIds }: { runIds: string[] }) {
   const [points, setPoints] = useState<number>(2000);
   const [showSame, setShowSame] = useState(false);
   const allRuns = useLab((s) => s.runs);
+  // runs are named by what differs from their siblings (shared/run-names.ts)
+  const runNames = useRunNames();
+  const nameOf = (r: RunRecord) => runNames.get(r.id) ?? r.name;
   useEffect(() => {
     let live = true;
     void guard('Loading the runs to compare', async () => {
@@ -77,9 +81,10 @@ export function ComparePage({ runIds }: { runIds: string[] }) {
   const curveItems = useMemo(
     (): CurveItem[][] =>
       loaded && series
-        ? series.map((ss, i) => ss.map((s) => ({ run: loaded[i].run, label: `${loaded[i].run.name} ${loaded[i].run.id.slice(-4)}`, color: COLORS[i % COLORS.length], s })))
+        ? series.map((ss, i) => ss.map((s) => ({ run: loaded[i].run, label: nameOf(loaded[i].run), color: COLORS[i % COLORS.length], s })))
         : [],
-    [loaded, series],
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- nameOf reads runNames
+    [loaded, series, runNames],
   );
   if (!loaded) return <div className="compare-page muted">Loading {runIds.length} runs…</div>;
 
@@ -139,7 +144,7 @@ export function ComparePage({ runIds }: { runIds: string[] }) {
       <div className="compare-runs">
         {loaded.map((l, i) => (
           <button key={l.run.id} className="ll-btn" style={{ borderColor: COLORS[i % COLORS.length] }} onClick={() => openRun(l.run.id)} title="open this run">
-            <span style={{ color: COLORS[i % COLORS.length] }}>●</span> {l.run.name} <span className="muted mono">{l.run.id.slice(-4)}</span>
+            <span style={{ color: COLORS[i % COLORS.length] }}>●</span> {nameOf(l.run)}
           </button>
         ))}
       </div>
@@ -154,9 +159,9 @@ export function ComparePage({ runIds }: { runIds: string[] }) {
               const g = l.grids.find((x) => x.step === step)!;
               return (
                 <figure key={l.run.id}>
-                  <img data-testid="compare-grid" data-step={g.step} src={getApi().artifactUrl(g.path)} alt={`${l.run.name} at step ${g.step}`} />
+                  <img data-testid="compare-grid" data-step={g.step} src={getApi().artifactUrl(g.path)} alt={`${nameOf(l.run)} at step ${g.step}`} />
                   <figcaption style={{ color: COLORS[i % COLORS.length] }}>
-                    {l.run.name} {l.run.id.slice(-4)} · seed {g.seed ?? '—'}
+                    {nameOf(l.run)} · seed {g.seed ?? '—'}
                   </figcaption>
                 </figure>
               );
@@ -185,9 +190,9 @@ export function ComparePage({ runIds }: { runIds: string[] }) {
                   const strip = [...l.strips].reverse().find((x) => x.step <= step);
                   return (
                     <div key={l.run.id} className="strip-row">
-                      <span className="strip-label" style={{ color: COLORS[i % COLORS.length] }} title={l.run.name}>{l.run.name} {l.run.id.slice(-4)}</span>
+                      <span className="strip-label" style={{ color: COLORS[i % COLORS.length] }} title={`${nameOf(l.run)} (${l.run.id})`}>{nameOf(l.run)}</span>
                       {strip ? (
-                        <img data-testid="compare-strip" data-step={strip.step} src={getApi().artifactUrl(strip.path)} alt={`interpolation of ${l.run.name} at step ${strip.step}`} title={strip.meta.endpoints === 'data' ? 'between the codes of the first two validation images (shown at the ends)' : 'between two prior draws of the sample seed (great-circle path)'} />
+                        <img data-testid="compare-strip" data-step={strip.step} src={getApi().artifactUrl(strip.path)} alt={`interpolation of ${nameOf(l.run)} at step ${strip.step}`} title={strip.meta.endpoints === 'data' ? 'between the codes of the first two validation images (shown at the ends)' : 'between two prior draws of the sample seed (great-circle path)'} />
                       ) : (
                         <span className="muted">no latent space</span>
                       )}
@@ -208,7 +213,7 @@ export function ComparePage({ runIds }: { runIds: string[] }) {
       )}
       {samplePairs.length > 1 && (
         <div className="compare-warning" data-testid="compare-sample-warning">
-          These runs' sample metrics were computed with different classifier versions or sample counts ({sampleRuns.map((r) => `${r.id.slice(-4)}: ${samplePairOf(r)}`).join(', ')}): they are not comparable.
+          These runs' sample metrics were computed with different classifier versions or sample counts ({sampleRuns.map((r) => `${nameOf(r)}: ${samplePairOf(r)}`).join(', ')}): they are not comparable.
         </div>
       )}
       <table className="ll-table" data-testid="compare-eval">
@@ -216,7 +221,7 @@ export function ComparePage({ runIds }: { runIds: string[] }) {
           <tr>
             <th>metric</th>
             {loaded.map((l, i) => (
-              <th key={l.run.id} style={{ color: COLORS[i % COLORS.length] }}>{l.run.id.slice(-4)}</th>
+              <th key={l.run.id} style={{ color: COLORS[i % COLORS.length] }} title={l.run.id}>{nameOf(l.run)}</th>
             ))}
             <th>unit</th>
             <th>kind</th>
@@ -302,7 +307,7 @@ export function ComparePage({ runIds }: { runIds: string[] }) {
       </div>
       <div className="compare-legend">
         {loaded.map((l, i) => (
-          <span key={l.run.id} style={{ color: COLORS[i % COLORS.length] }}>━ {l.run.name} <span className="mono">{l.run.id.slice(-4)}</span></span>
+          <span key={l.run.id} style={{ color: COLORS[i % COLORS.length] }}>━ {nameOf(l.run)}</span>
         ))}
       </div>
       {series ? <CompareCurves keys={keys} series={curveItems} axis={axis} smoothing={smoothing} /> : <div className="muted">Loading curves…</div>}

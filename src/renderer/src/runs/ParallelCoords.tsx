@@ -6,6 +6,7 @@ import { useMemo, useState } from 'react';
 import type { RunRecord } from '../../../shared/domain';
 import { openRun } from '../actions';
 import { formatNumber } from './format';
+import { useRunNames } from './names';
 
 interface Axis {
   key: string;
@@ -49,6 +50,7 @@ function colorAt(t: number): string {
 
 export function ParallelCoords({ runs, settings, keys, metrics }: { runs: RunRecord[]; settings: FlatConfig[]; keys: string[]; metrics: string[] }) {
   const [metric, setMetric] = useState(metrics[0] ?? '');
+  const names = useRunNames();
   const axes = useMemo(() => {
     const ax = keys.map((k) => scaleAxis(k, settings.map((s) => s[k])));
     const vals = runs.map((r) => (metric in r.finalMetrics ? JSON.stringify(r.finalMetrics[metric]) : undefined));
@@ -91,7 +93,7 @@ export function ParallelCoords({ runs, settings, keys, metrics }: { runs: RunRec
               style={{ cursor: 'pointer' }}
               onClick={() => openRun(r.id)}
             >
-              <title>{`${r.name} (${r.id.slice(-4)})${metric && metric in r.finalMetrics ? `: ${metric} ${formatNumber(r.finalMetrics[metric])}` : ''}`}</title>
+              <title>{`${names.get(r.id) ?? r.name}${metric && metric in r.finalMetrics ? `: ${metric} ${formatNumber(r.finalMetrics[metric])}` : ''}`}</title>
             </polyline>
           );
         })}

@@ -1,18 +1,20 @@
 // The main-area page of one run: live view, config, final metrics, checkpoints, code.
 import { useEffect, useState } from 'react';
 import type { Checkpoint } from '../../../shared/domain';
-import { guard } from '../actions';
+import { deleteRun, guard, renameRun } from '../actions';
 import { getApi } from '../api/client';
 import { useLab } from '../store';
 import { formatDuration, formatNumber, formatTime } from './format';
 import { ExportLinks } from './ExportLinks';
 import { RunView } from './RunView';
+import { useRunName } from './names';
 
 export function RunDetail({ runId }: { runId: string }) {
   const run = useLab((s) => s.runs.find((r) => r.id === runId));
   const notebookOpen = useLab((s) => s.notebook !== null);
   const [checkpoints, setCheckpoints] = useState<Checkpoint[] | null>(null);
   const status = run?.status;
+  const name = useRunName(runId, run?.name);
 
   useEffect(() => {
     let live = true;
@@ -37,8 +39,18 @@ export function RunDetail({ runId }: { runId: string }) {
             ← Notebook
           </button>
         )}
-        <h1>{run?.name ?? runId}</h1>
+        <h1 data-testid="run-title">{name}</h1>
         <span className="muted mono">{runId}</span>
+        {run && (
+          <>
+            <button className="ll-btn ll-small" data-testid="run-page-rename" onClick={() => void renameRun(runId)}>
+              Rename…
+            </button>
+            <button className="ll-btn ll-small" data-testid="run-page-delete" title={run.status === 'running' ? 'A running run cannot be deleted: stop it first' : 'Delete this run and its files'} onClick={() => void deleteRun(runId)}>
+              Delete…
+            </button>
+          </>
+        )}
         <ExportLinks runIds={[runId]} choices={['report', 'pdf', 'grid', 'gif', 'metrics']} testPrefix="export" />
       </div>
       {run && (

@@ -9,6 +9,8 @@ import { useLab } from '../store';
 import { Gallery, Scatter2d } from './ArtifactViews';
 import { formatNumber, keyMetric, runMeta } from './format';
 import { StatusChip } from './StatusChip';
+import { useRunName } from './names';
+import { useDeletedRuns } from '../workspace/manage';
 
 const sameArtifact = (a: Artifact, b: Artifact) => a.path === b.path;
 
@@ -90,8 +92,16 @@ function ResumeButton({ runId }: { runId: string }) {
   );
 }
 
-export function RunView({ runId, compact = false }: { runId: string; compact?: boolean }) {
+/** A run's live view; a run deleted meanwhile (workspace/manage.ts) shows a note instead. */
+export function RunView(props: { runId: string; compact?: boolean }) {
+  const deleted = useDeletedRuns((s) => s.ids.has(props.runId));
+  if (deleted) return <div className="run-deleted" data-testid="run-deleted">Run {props.runId} was deleted.</div>;
+  return <LiveRunView {...props} />;
+}
+
+function LiveRunView({ runId, compact = false }: { runId: string; compact?: boolean }) {
   const run = useRunRecord(runId);
+  const shownName = useRunName(runId, run?.name);
   const curvesHost = useRef<HTMLDivElement>(null);
   const curves = useRef<RunCurves | null>(null);
   const [smoothing, setSmoothing] = useState(0.6);
@@ -149,10 +159,10 @@ export function RunView({ runId, compact = false }: { runId: string; compact?: b
       <div className="run-header">
         {compact ? (
           <button className="ll-link run-name" onClick={() => openRun(runId)} title="Open run details">
-            {run?.name ?? runId}
+            {shownName}
           </button>
         ) : (
-          <span className="run-name">{run?.name ?? runId}</span>
+          <span className="run-name">{shownName}</span>
         )}
         {run && <StatusChip status={run.status} />}
         {run && RESUMABLE.has(run.status) && <ResumeButton runId={runId} />}

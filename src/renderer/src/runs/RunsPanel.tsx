@@ -1,9 +1,11 @@
 // The sidebar's runs list, newest first, kept live by run.updated events.
 import { sweepOf } from '../../../shared/compare';
-import { openCompare, openRun, refreshRuns } from '../actions';
+import { deleteRun, openCompare, openRun, refreshRuns, renameRun } from '../actions';
 import { useLab } from '../store';
 import { configSummary, formatNumber, keyMetric } from './format';
 import { StatusChip } from './StatusChip';
+import { useRunNames } from './names';
+import { PencilIcon, TrashIcon } from '../workspace/icons';
 
 export function RunsPanel() {
   const runs = useLab((s) => s.runs);
@@ -11,6 +13,7 @@ export function RunsPanel() {
   const ticked = useLab((s) => s.compareSel);
   const toggle = useLab((s) => s.toggleCompare);
   const notebook = useLab((s) => s.notebook?.path ?? null);
+  const names = useRunNames();
   // the open notebook's runs, newest first: "compare this notebook" takes the latest 8
   const ofNotebook = notebook ? runs.filter((r) => r.notebook === notebook) : [];
   return (
@@ -55,7 +58,7 @@ export function RunsPanel() {
               data-run-id={r.id}
               data-status={r.status}
               onClick={() => openRun(r.id)}
-              title={r.id}
+              title={`${names.get(r.id) ?? r.name}\n${r.id}`}
             >
               <div className="run-row-top">
                 <input
@@ -67,8 +70,22 @@ export function RunsPanel() {
                   onClick={(e) => e.stopPropagation()}
                   onChange={() => toggle(r.id)}
                 />
-                <span className="run-row-name">{r.name}</span>
+                <span className="run-row-name" data-testid="run-name">{names.get(r.id) ?? r.name}</span>
                 <StatusChip status={r.status} />
+                <span className="run-row-actions" onClick={(e) => e.stopPropagation()}>
+                  <button className="ll-icon-btn" data-testid="run-rename" title="Rename this run" aria-label="Rename run" onClick={() => void renameRun(r.id)}>
+                    <PencilIcon />
+                  </button>
+                  <button
+                    className="ll-icon-btn danger"
+                    data-testid="run-delete"
+                    title={r.status === 'running' ? 'A running run cannot be deleted: stop it first' : 'Delete this run and its files'}
+                    aria-label="Delete run"
+                    onClick={() => void deleteRun(r.id)}
+                  >
+                    <TrashIcon />
+                  </button>
+                </span>
               </div>
               <div className="run-row-meta">
                 <span>{r.family}</span>

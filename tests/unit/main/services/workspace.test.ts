@@ -23,8 +23,8 @@ describe('workspace', () => {
     const list = ws.list();
     expect(list).toEqual(
       expect.arrayContaining([
-        { path: 'vae-mnist.ipynb', title: 'VAE on MNIST' },
-        { path: 'gan-toy2d.ipynb', title: 'GAN on 8 Gaussians' },
+        { path: 'vae-mnist.ipynb', title: 'VAE on MNIST', family: 'latent' },
+        { path: 'gan-toy2d.ipynb', title: 'GAN on 8 Gaussians', family: 'adversarial' },
       ]),
     );
   });
