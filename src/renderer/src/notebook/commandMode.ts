@@ -6,7 +6,10 @@
 // the keyboard is in an editor, an input or a dialog, or outside the notebook.
 import { useEffect } from 'react';
 import { EXPORT_CHOICES, EXPORT_CHOICE_NAMES } from '../../../shared/exports';
-import { exportCurrent, interrupt, openCompare, refreshNotebooks, refreshRuns, restartKernel, runAll, runCell, saveNotebook } from '../actions';
+import {
+  deleteNotebook, deleteRun, duplicateNotebook, exportCurrent, focusNotebookSearch, interrupt, newNotebook, openCompare, refreshNotebooks,
+  refreshRuns, renameNotebook, renameRun, restartKernel, runAll, runCell, saveNotebook,
+} from '../actions';
 import { registerCommands, runCommand, type LabCommand } from '../commands';
 import { useLab, type CellState } from '../store';
 import type { CellType } from './nbformat';
@@ -155,10 +158,17 @@ export const notebookCommands: LabCommand[] = [
   { id: 'notebook.runAll', group: 'Notebook', label: 'Run all cells', enabled: () => !!st().notebook, run: runAll },
   { id: 'notebook.save', group: 'Notebook', label: 'Save notebook', keys: `${MOD}+S`, enabled: () => !!st().notebook && !st().notebook?.readOnly, run: () => void saveNotebook() },
   { id: 'notebook.refreshList', group: 'Notebook', label: 'Reload the notebook list', run: refreshNotebooks },
+  { id: 'notebook.new', group: 'Notebook', label: 'New notebook…', run: newNotebook },
+  { id: 'notebook.duplicate', group: 'Notebook', label: 'Duplicate this notebook', enabled: () => !!st().notebook, run: () => duplicateNotebook(st().notebook!.path) },
+  { id: 'notebook.rename', group: 'Notebook', label: 'Rename this notebook…', enabled: () => !!st().notebook, run: () => renameNotebook(st().notebook!.path) },
+  { id: 'notebook.delete', group: 'Notebook', label: 'Delete this notebook…', enabled: () => !!st().notebook, run: () => deleteNotebook(st().notebook!.path) },
+  { id: 'notebook.search', group: 'Notebook', label: 'Search the notebooks', keys: '/', run: focusNotebookSearch },
   { id: 'kernel.interrupt', group: 'Kernel', label: 'Interrupt the kernel (stop the running cell)', keys: 'I I', run: interrupt },
   // the top bar's Restart action
   { id: 'kernel.restart', group: 'Kernel', label: 'Restart the kernel (clears all variables)', run: () => restartKernel() },
   { id: 'runs.refresh', group: 'Runs', label: 'Reload the runs list', run: refreshRuns },
+  { id: 'runs.rename', group: 'Runs', label: 'Rename this run…', enabled: () => st().view.kind === 'run', run: () => { const v = st().view; if (v.kind === 'run') return renameRun(v.runId); } },
+  { id: 'runs.delete', group: 'Runs', label: 'Delete this run…', enabled: () => st().view.kind === 'run', run: () => { const v = st().view; if (v.kind === 'run') return deleteRun(v.runId); } },
   { id: 'runs.compare', group: 'Runs', label: 'Compare the ticked runs', enabled: () => st().compareSel.length >= 2, run: () => openCompare(st().compareSel) },
   ...EXPORT_CHOICE_NAMES.map(
     (choice): LabCommand => ({
