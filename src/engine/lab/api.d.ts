@@ -164,7 +164,7 @@ declare namespace LatentLab {
      * The embedded corpus is TypeScript's standard library declarations (code and doc comments).
      */
     text(opts?: TextOptions): Dataset;
-    /** Characters of the app's 5×7 font as 0/1 patterns ((7+2)·scale × (5+2)·scale units each): memories for a Hopfield network. */
+    /** Characters of a 5×7 pixel alphabet as 0/1 patterns ((7+2)·scale × (5+2)·scale units each): memories for a Hopfield network. */
     glyphs(chars: string, opts?: { scale?: number }): { x: Float32Array; n: number; shape: [number, number]; chars: string };
     /**
      * Bars and stripes: every size×size binary image whose rows are all equal or whose columns are (14 patterns
@@ -174,7 +174,8 @@ declare namespace LatentLab {
     /**
      * Your own data, from a path relative to the workspace folder (or absolute). The format comes
      * from the content: IDX (MNIST's files, gzipped or not; `train-images-…` pairs with `train-labels-…`),
-     * NPY, NPZ (arrays x / images / arr_0 and y / labels / arr_1), CSV, plain text (character rows),
+     * NPY, NPZ (arrays x / images / arr_0 and y / labels / arr_1), CSV, JSON (arrays of numbers, or an
+     * object whose x / data holds one; other JSON is refused unless `kind: 'sequence'`), plain text (character rows),
      * WAV (mu-law windows), or a folder of PNG / JPEG images whose subfolders are classes.
      * Split 80/10/10 with a seeded shuffle; `fingerprint` hashes the file bytes and these options.
      * A malformed, truncated or mistyped file throws an error naming the file and the problem.
@@ -185,9 +186,9 @@ declare namespace LatentLab {
   interface LoadOptions {
     /** IDX / NPY data: a labels file (IDX or NPY, one whole number per row); false: do not pair by name */
     labels?: string | false;
-    /** NPZ: the data array's name (default x, images, data, X, arr_0) */
+    /** NPZ / JSON object: the data array's name (NPZ default x, images, data, X, arr_0; JSON x, data) */
     x?: string;
-    /** NPZ: the labels array's name (default y, labels, targets, Y, arr_1); null: no labels */
+    /** NPZ / JSON object: the labels array's name (NPZ default y, labels, targets, Y, arr_1; JSON y, labels); null: no labels */
     y?: string | null;
     /** what the rows are (default: image for [n, h, w] / [n, h, w, c] arrays and image folders, points otherwise) */
     kind?: 'image' | 'points' | 'sequence';
