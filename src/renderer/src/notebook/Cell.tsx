@@ -139,7 +139,8 @@ function MarkdownBody({ cell, focusSeq }: { cell: CellState; focusSeq: number })
 export const Cell = memo(function Cell({ cell, first, last, focusSeq }: { cell: CellState; first: boolean; last: boolean; focusSeq: number }) {
   const tags = cellTags(cell.metadata);
   const running = cell.status === 'queued' || cell.status === 'running';
-  const errorOut = cell.outputs.find((o) => o.type === 'error');
+  // a stop is no error: its line is not marked (CellOutputs shows it as a calm note)
+  const errorOut = cell.outputs.find((o) => o.type === 'error' && o.name !== 'Interrupted');
   const errorLine = errorOut && errorOut.type === 'error' ? errorOut.line : null;
   return (
     <div

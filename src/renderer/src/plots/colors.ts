@@ -3,15 +3,28 @@
 // grids, parallel coordinates).
 
 /** the metric palette; common names get a fixed entry, the rest a stable hash */
-export const METRIC_PALETTE = ['#1f6feb', '#d1495b', '#2a9d8f', '#e9a23b', '#7b5ea7', '#5c677d', '#c06c84', '#3d8361', '#b5651d', '#0f7c90'];
+export const METRIC_PALETTE = ['#1f6feb', '#d1495b', '#2a9d8f', '#e9a23b', '#7b5ea7', '#5c677d', '#c06c84', '#3d8361', '#b5651d', '#8f8a1e'];
 
 const FIXED: Record<string, number> = {
-  loss: 0, elbo: 0, nll: 0, objective: 0,
-  kl: 1, d_loss: 1, bits_per_dim: 1, mmd: 1, fid: 1,
-  recon: 2, g_loss: 2, accuracy: 2, precision: 2,
-  lr: 5, sample_n: 5, classifier_version: 5, nll_stderr: 5,
-  d_real: 3, d_fake: 4, recall: 3, kid: 4, gp: 6, grad_norm: 7,
+  // names that share a chart get distinct entries
+  loss: 0, elbo: 0, nll: 0, objective: 0, loglik: 0, fid: 0, mmd: 0,
+  kl: 1, d_loss: 1, kid: 1,
+  recon: 2, g_loss: 2, precision: 2,
+  bits_per_dim: 3, d_real: 3, recall: 3,
+  d_fake: 4, kid_std: 4, nll_stderr: 4,
+  lr: 5, sample_n: 5, classifier_version: 6,
+  gp: 6, w_dist: 7, d_accuracy: 8, active_units: 9, class_coverage: 7, class_entropy: 8,
 };
+
+/**
+ * Keys in the order a chart takes them in (colours, and which one starts visible): names
+ * with an entry of their own first, headline numbers (loss, elbo, nll, mmd) before the
+ * rest, then by name.
+ */
+export function colorOrder(keys: string[]): string[] {
+  const rank = (k: string) => FIXED[shortName(k)] ?? METRIC_PALETTE.length;
+  return [...keys].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+}
 
 /** the key's name without its group: train/loss and val/loss share a colour */
 const shortName = (key: string) => key.slice(key.indexOf('/') + 1);

@@ -4,7 +4,7 @@
 // redraw), batched every 50 ms. Train curves can be EMA-smoothed.
 import Plotly, { type PlotData } from 'plotly.js-cartesian-dist-min';
 import type { MetricPoint, SeriesData } from '../../../shared/domain';
-import { metricColor } from './colors';
+import { colorOrder, metricColor } from './colors';
 import { startsVisible, traceMode } from './trace';
 
 export function groupOf(key: string): string {
@@ -146,8 +146,9 @@ class GroupChart {
     const extIdx: number[] = [];
     const added: Trace[] = [];
     const grown: number[] = [];
-    // new keys in name order: the same keys get the same colours in every view
-    for (const [key, points] of [...byKey].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    // new keys in a fixed order: the same keys get the same colours in every view
+    for (const key of colorOrder([...byKey.keys()])) {
+      const points = byKey.get(key)!;
       let idx = this.traces.findIndex((t) => t.key === key);
       let trace = this.traces[idx];
       const isNew = !trace;

@@ -97,9 +97,12 @@ export function ComparePage({ runIds }: { runIds: string[] }) {
   // status and steps too: a stopped run's curves and grids end early
   const facts = loaded.map((l) => runFacts(l.run));
   // what differs first, then (on request) what is the same
+  const factRows = facts[0].map(([k], j): [string, string[]] => [k, facts.map((f) => f[j][1])]);
   const diffRows = [
+    // how far each run got leads: it explains curves and grids that end early
+    ...factRows.slice(0, 2),
     ...settingKeys.map((k): [string, string[]] => [k, settings.map((st) => st[k] ?? '—')]),
-    ...facts[0].map(([k], j): [string, string[]] => [k, facts.map((f) => f[j][1])]),
+    ...factRows.slice(2),
   ]
     .map(([k, values]): [string, string[], boolean] => [k, values, new Set(values).size > 1])
     .sort((a, b) => Number(b[2]) - Number(a[2]));
@@ -161,7 +164,7 @@ export function ComparePage({ runIds }: { runIds: string[] }) {
                 );
               return (
                 <figure key={l.run.id}>
-                  <img data-testid="compare-grid" data-step={g.step} src={getApi().artifactUrl(g.path)} alt={`${l.run.name} at step ${g.step}`} />
+                  <img data-testid="compare-grid" data-step={g.step} data-run-id={l.run.id} src={getApi().artifactUrl(g.path)} alt={`${l.run.name} at step ${g.step}`} />
                   <figcaption style={{ color: runColor(i) }}>
                     {l.run.name} {l.run.id.slice(-4)} · seed {g.seed ?? '—'}
                     {g.step !== step && (
@@ -200,7 +203,10 @@ export function ComparePage({ runIds }: { runIds: string[] }) {
                   const strip = [...l.strips].reverse().find((x) => x.step <= step);
                   return (
                     <div key={l.run.id} className="strip-row">
-                      <span className="strip-label" style={{ color: runColor(i) }} title={l.run.name}>{l.run.name} {l.run.id.slice(-4)}</span>
+                      <span className="strip-label" style={{ color: runColor(i) }} title={l.run.name}>
+                        {l.run.name} {l.run.id.slice(-4)}
+                        {strip && strip.step !== step && <span className="muted"> · step {strip.step}</span>}
+                      </span>
                       {strip ? (
                         <img data-testid="compare-strip" data-step={strip.step} src={getApi().artifactUrl(strip.path)} alt={`interpolation of ${l.run.name} at step ${strip.step}`} title={strip.meta.endpoints === 'data' ? 'between the codes of the first two validation images (shown at the ends)' : 'between two prior draws of the sample seed (great-circle path)'} />
                       ) : (

@@ -69,7 +69,7 @@ export function ParallelCoords({ runs, settings, keys, metrics, runColors = {} }
     <div className="parcoords" data-testid="parcoords">
       <div className="parcoords-controls">
         <label>
-          colour and last axis:{' '}
+          metric (last axis):{' '}
           <select value={metric} onChange={(e) => setMetric(e.target.value)} data-testid="parcoords-metric">
             {metrics.map((m) => (
               <option key={m} value={m}>{m}</option>
@@ -114,7 +114,7 @@ export function ParallelCoords({ runs, settings, keys, metrics, runColors = {} }
         {axes.map((a, i) => (
           <g key={a.key} data-testid="parcoords-axis" data-axis={a.key}>
             <line x1={x(i)} x2={x(i)} y1={y(0)} y2={y(1)} stroke="#333" />
-            <text x={x(i)} y={16} textAnchor="middle" fontSize={11} fontWeight={i === axes.length - 1 && metric ? 700 : 400}>{a.key.replace(/^sweep\.params\./, '')}</text>
+            <text x={i === 0 && axes.length > 1 ? 4 : x(i)} y={16} textAnchor={i === 0 && axes.length > 1 ? 'start' : 'middle'} fontSize={11} fontWeight={i === axes.length - 1 && metric ? 700 : 400}>{a.key.replace(/^sweep\.params\./, '')}</text>
             {a.ticks.map((t) => (
               <g key={t.label}>
                 <line x1={x(i) - 4} x2={x(i)} y1={y(t.at)} y2={y(t.at)} stroke="#333" />

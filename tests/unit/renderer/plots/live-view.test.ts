@@ -2,7 +2,7 @@
 // its colour in every view, a run its colour in the compare view, and what later cells
 // make of a run stays out of the training cell's live view.
 import { describe, expect, it } from 'vitest';
-import { METRIC_PALETTE, metricColor, runColor, RUN_PALETTE } from '../../../../src/renderer/src/plots/colors';
+import { colorOrder, METRIC_PALETTE, metricColor, runColor, RUN_PALETTE } from '../../../../src/renderer/src/plots/colors';
 import { isLaterCellArtifact, isLaterCellMetric, startsVisible, traceMode, withPointMarkers } from '../../../../src/renderer/src/plots/trace';
 
 describe('one-point series', () => {
@@ -22,27 +22,48 @@ describe('one-point series', () => {
     const bar = { type: 'bar', x: ['a'], y: [1] };
     const markers = { x: [0], y: [1], mode: 'markers' };
     const untyped = { y: [4] };
-    const out = withPointMarkers([one, many, bar, markers, untyped]);
+    const out = withPointMarkers<Record<string, unknown>>([one, many, bar, markers, untyped]);
     expect(out.map((t) => t.mode)).toEqual(['lines+markers', 'lines', undefined, 'markers', 'lines+markers']);
     expect(one.mode).toBe('lines'); // the input is not changed
   });
 });
 
 describe('metric colours', () => {
+  // as a chart gives its keys colours
+  const assign = (order: string[]) => {
+    const taken = new Set<string>();
+    const out: Record<string, string> = {};
+    for (const k of colorOrder(order)) {
+      out[k] = metricColor(k, taken);
+      taken.add(out[k]);
+    }
+    return out;
+  };
+
+  it('keep a name\'s colour across groups: a VAE\'s val/kl is train/kl\'s colour', () => {
+    const train = assign(['train/loss', 'train/recon', 'train/kl']);
+    const val = assign(['val/elbo', 'val/recon', 'val/kl', 'val/bits_per_dim', 'val/active_units']);
+    expect(val['val/kl']).toBe(train['train/kl']);
+    expect(val['val/recon']).toBe(train['train/recon']);
+    expect(val['val/elbo']).toBe(train['train/loss']);
+    expect(new Set(Object.values(val)).size).toBe(5);
+    // a GAN's keys are told apart too
+    expect(new Set(Object.values(assign(['train/d_loss', 'train/g_loss', 'train/d_real', 'train/d_fake', 'train/gp']))).size).toBe(5);
+  });
+
   it('are a function of the key: the same whichever order the keys arrive in', () => {
-    const keys = ['train/loss', 'train/kl', 'train/recon', 'train/lr', 'train/beta_weird_name'];
-    const assign = (order: string[]) => {
+    const keys = ['train/loss', 'train/kl', 'train/recon', 'train/lr', 'train/beta_weird_name', 'train/zeta_other'];
+    const assignOnce = (order: string[]) => {
       const taken = new Set<string>();
       const out: Record<string, string> = {};
-      // charts assign in name order
-      for (const k of [...order].sort()) {
+      for (const k of colorOrder(order)) {
         out[k] = metricColor(k, taken);
         taken.add(out[k]);
       }
       return out;
     };
-    const live = assign(keys);
-    const page = assign([...keys].reverse());
+    const live = assignOnce(keys);
+    const page = assignOnce([...keys].reverse());
     expect(page).toEqual(live);
     // distinct within a chart
     expect(new Set(Object.values(live)).size).toBe(keys.length);
@@ -64,6 +85,12 @@ describe('metric colours', () => {
 });
 
 describe('which series start visible', () => {
+  it('takes headline numbers first: NLL before bits/dim, MMD before its sample count', () => {
+    expect(colorOrder(['test/bits_per_dim', 'test/nll_stderr', 'test/nll'])[0]).toBe('test/nll');
+    expect(colorOrder(['test/sample_n', 'test/mmd'])).toEqual(['test/mmd', 'test/sample_n']);
+    expect(colorOrder(['val/zzz', 'val/aaa', 'val/elbo'])).toEqual(['val/elbo', 'val/aaa', 'val/zzz']);
+  });
+
   it('never puts a sample count on the axis of the metric it qualifies', () => {
     // lab.evaluate's MMD with its sample count: the count waits in the legend
     expect(startsVisible('test', 'test/mmd', 'sample', null, 0)).toBe(true);
