@@ -129,3 +129,27 @@ export function lineDiff(a: string, b: string): DiffLine[] {
   out.push(...x.slice(x.length - tail).map((text): DiffLine => ({ op: ' ', text })));
   return out;
 }
+
+/** what a run is, beside its settings, in "what differs": how far it got (a stopped run's grids and curves end early), seed, backend, data, code */
+export function runFacts(r: { status: string; steps: number; totalSteps: number; seed: number; backend: string; dataName: string; dataFingerprint: string; code: string }): [string, string][] {
+  return [
+    ['status', r.status],
+    ['steps', r.totalSteps > 0 ? `${r.steps} / ${r.totalSteps}` : String(r.steps)],
+    ['seed', String(r.seed)],
+    ['backend', r.backend],
+    ['data', `${r.dataName} ${r.dataFingerprint.slice(0, 12)}`],
+    ['code', r.code],
+  ];
+}
+
+/** every step at which at least one of the runs logged a grid, in order (the compare slider's stops) */
+export function gridSteps(grids: { step: number }[][]): number[] {
+  return [...new Set(grids.flatMap((g) => g.map((a) => a.step)))].sort((a, b) => a - b);
+}
+
+/** a run's grid at `step`, else its latest before it (a run that stopped early shows its last), else null */
+export function gridAt<T extends { step: number }>(grids: T[], step: number): T | null {
+  let best: T | null = null;
+  for (const g of grids) if (g.step <= step && (!best || g.step > best.step)) best = g;
+  return best;
+}

@@ -1069,7 +1069,7 @@ declare namespace LatentLab {
     evalEvery?: number;
     /** validation examples per evaluation (default 1000) */
     evalSize?: number;
-    /** write a sample grid (images) or scatter (2-D) every this many steps (default 200) */
+    /** write a sample grid (images) or scatter (2-D) before the first step, every this many steps and at the last step (default 200) */
     sampleEvery?: number;
     /** write a periodic checkpoint every this many steps (default 1000) */
     checkpointEvery?: number;

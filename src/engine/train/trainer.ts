@@ -398,12 +398,14 @@ export async function train(ctx: EngineContext, model: Model, data: Dataset, opt
       writeFile(artifactsDir, rel, grid.png);
       ctx.send({ type: 'run.artifact', artifact: { runId: id, step, kind: 'samples', seed: sampleSeed, path: rel, meta: { n: bankSize, rows: grid.rows, cols: grid.cols } } });
       if (model.hasLatent) {
-        ends ??= await interpolationEndpoints(model, data.val.x, data.dim, sampleSeed + 104729);
-        const strip = await interpolationStrip(model, ends, data.dim);
+        // the run's endpoints are taken at its first grid after step 0 (an untrained encoder's
+        // codes would mean nothing later); step 0 draws its strip from endpoints of its own
+        const at = step === 0 ? await interpolationEndpoints(model, data.val.x, data.dim, sampleSeed + 104729) : (ends ??= await interpolationEndpoints(model, data.val.x, data.dim, sampleSeed + 104729));
+        const strip = await interpolationStrip(model, at, data.dim);
         const img = imageGridPng(strip.values, strip.n, h, w, strip.n);
         const irel = `${id}/interpolation/step-${pad6(step)}.png`;
         writeFile(artifactsDir, irel, img.png);
-        ctx.send({ type: 'run.artifact', artifact: { runId: id, step, kind: 'interpolation', seed: sampleSeed, path: irel, meta: { n: strip.n, rows: 1, cols: strip.n, endpoints: ends.from } } });
+        ctx.send({ type: 'run.artifact', artifact: { runId: id, step, kind: 'interpolation', seed: sampleSeed, path: irel, meta: { n: strip.n, rows: 1, cols: strip.n, endpoints: at.from } } });
       }
     } else if (data.kind === 'sequence') {
       const rel = `${id}/samples/step-${pad6(step)}.png`;
@@ -452,7 +454,14 @@ export async function train(ctx: EngineContext, model: Model, data: Dataset, opt
   let error: unknown = null;
   try {
     fs.mkdirSync(path.join(artifactsDir, id), { recursive: true });
-    if (!resume) await evaluate(0);
+    if (!resume) {
+      await evaluate(0);
+      // a first grid before any step: the live view shows samples from the first second, and
+      // its layout does not jump at sampleEvery (sampling draws from the sample seed only, so
+      // the training's own random stream is untouched)
+      flush(true);
+      await writeSamples(0);
+    }
     flush(true);
     let perm = permutation(data.train.n, batchRng);
     let cursor = 0;

@@ -67,10 +67,11 @@ describe('engine protocol (in-process)', () => {
     expect(metricPoints.some((p) => p.key === 'val/elbo')).toBe(true);
 
     const samples = h.of('run.artifact').filter((a) => a.artifact.kind === 'samples');
-    expect(samples.map((s) => s.artifact.step)).toEqual([15, 30]);
-    expect(samples[0].artifact.path).toBe(`${runId}/samples/step-000015.png`);
-    expect(samples[0].artifact.seed).toBe(1234);
-    const png = fs.readFileSync(path.join(h.artifactsDir, samples[0].artifact.path));
+    // a first grid before any step (the live view shows samples from the start), then every sampleEvery
+    expect(samples.map((s) => s.artifact.step)).toEqual([0, 15, 30]);
+    expect(samples[1].artifact.path).toBe(`${runId}/samples/step-000015.png`);
+    expect(samples[1].artifact.seed).toBe(1234);
+    const png = fs.readFileSync(path.join(h.artifactsDir, samples[1].artifact.path));
     expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
     const ckpts = h.of('run.checkpoint').map((c) => c.checkpoint);

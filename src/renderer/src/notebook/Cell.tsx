@@ -156,7 +156,8 @@ export const Cell = memo(function Cell({ cell, first, last, focusSeq: requestSeq
   const commandMode = () => root.current?.focus({ preventScroll: true });
   const tags = cellTags(cell.metadata);
   const running = cell.status === 'queued' || cell.status === 'running';
-  const errorOut = cell.outputs.find((o) => o.type === 'error');
+  // a stop is no error: its line is not marked (CellOutputs shows it as a calm note)
+  const errorOut = cell.outputs.find((o) => o.type === 'error' && o.name !== 'Interrupted');
   const errorLine = errorOut && errorOut.type === 'error' ? errorOut.line : null;
   return (
     <div

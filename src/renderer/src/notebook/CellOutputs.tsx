@@ -4,6 +4,7 @@ import { getApi } from '../api/client';
 import { openCompare } from '../actions';
 import { RunView } from '../runs/RunView';
 import { PlotOutput } from './PlotOutput';
+import { StopNote } from './StopNote';
 
 type Block = { kind: 'text'; text: string; key: string } | { kind: 'other'; out: Exclude<CellOutput, { type: 'text' }>; key: string };
 
@@ -20,8 +21,17 @@ function blocks(outputs: CellOutput[]): Block[] {
   return out;
 }
 
+/** the run a stop note is about: the last live run the cell showed */
+function stoppedRun(outputs: CellOutput[]): string | null {
+  if (!outputs.some((o) => o.type === 'error' && o.name === 'Interrupted')) return null;
+  const runs = outputs.filter((o) => o.type === 'run');
+  const last = runs[runs.length - 1];
+  return last && last.type === 'run' ? last.runId : null;
+}
+
 export function CellOutputs({ outputs }: { outputs: CellOutput[] }) {
   if (outputs.length === 0) return null;
+  const stopped = stoppedRun(outputs);
   return (
     <div className="outputs">
       {blocks(outputs).map((b) => {
@@ -29,6 +39,8 @@ export function CellOutputs({ outputs }: { outputs: CellOutput[] }) {
         const o = b.out;
         switch (o.type) {
           case 'error':
+            // a stop is what the user asked for: a calm note with Resume, not an error
+            if (o.name === 'Interrupted') return <StopNote key={b.key} message={o.message} runId={stopped} />;
             return (
               <div key={b.key} className="out-error" data-testid="cell-error">
                 <div className="out-error-title">
@@ -51,7 +63,7 @@ export function CellOutputs({ outputs }: { outputs: CellOutput[] }) {
               </figure>
             );
           case 'run':
-            return <RunView key={b.key} runId={o.runId} compact />;
+            return <RunView key={b.key} runId={o.runId} compact hideResume={o.runId === stopped} />;
           case 'audio':
             return (
               <figure key={b.key} className="out-audio">

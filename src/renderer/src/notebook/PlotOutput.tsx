@@ -2,6 +2,7 @@
 // change with Plotly.react, so a live view that replaces its figure redraws in place.
 import Plotly, { type PlotData } from 'plotly.js-cartesian-dist-min';
 import { useEffect, useRef } from 'react';
+import { withPointMarkers } from '../plots/trace';
 
 export function PlotOutput({ data, layout, frames, caption }: { data: Record<string, unknown>[]; layout: Record<string, unknown>; frames?: Record<string, unknown>[]; caption?: string }) {
   const el = useRef<HTMLDivElement>(null);
@@ -11,7 +12,8 @@ export function PlotOutput({ data, layout, frames, caption }: { data: Record<str
     let alive = true;
     // one figure object, so animation frames (slider / play buttons) come along
     void Plotly.react(div, {
-      data: data as unknown as PlotData[],
+      // a series of one point draws a marker, not empty axes
+      data: withPointMarkers(data) as unknown as PlotData[],
       layout: { paper_bgcolor: '#fff', plot_bgcolor: '#fff', font: { size: 11 }, margin: { l: 48, r: 16, t: 36, b: 40 }, height: 340, ...layout },
       ...(frames ? { frames } : {}),
       config: { responsive: true, displaylogo: false },

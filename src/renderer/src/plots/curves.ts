@@ -4,8 +4,8 @@
 // redraw), batched every 50 ms. Train curves can be EMA-smoothed.
 import Plotly, { type PlotData } from 'plotly.js-cartesian-dist-min';
 import type { MetricPoint, SeriesData } from '../../../shared/domain';
-
-const PALETTE = ['#1f6feb', '#d1495b', '#2a9d8f', '#e9a23b', '#7b5ea7', '#5c677d', '#c06c84', '#3d8361'];
+import { colorOrder, metricColor } from './colors';
+import { startsVisible, traceMode } from './trace';
 
 export function groupOf(key: string): string {
   const i = key.indexOf('/');
@@ -104,8 +104,8 @@ class GroupChart {
       x: t.steps.slice(),
       y: t.shown.slice(),
       type: 'scatter',
-      // test/* is evaluated once, after training: a point, which a line alone would not draw
-      mode: this.group === 'test' ? 'lines+markers' : 'lines',
+      // a series of one point (val at step 0, test/* after training) draws a marker
+      mode: traceMode(this.group, t.steps.length),
       marker: { color: t.color, size: 7 },
       name,
       line: { color: t.color, width: 1.6 },
@@ -129,26 +129,32 @@ class GroupChart {
     };
   }
 
-  private newTrace(key: string, index: number): Trace {
-    // Validation metrics have unrelated units (nats, bits/dim, counts): only the
-    // run's primary metric starts visible there; the legend shows the others.
-    const { primary } = this.meta();
-    const visible = this.group !== 'val' || !primary || key === primary ? true : 'legendonly';
-    return { key, visible, steps: [], raw: [], shown: [], ema: new Ema(this.weight()), color: PALETTE[index % PALETTE.length] };
+  private newTrace(key: string): Trace {
+    // units differ between val (and test) metrics: one starts visible, the legend shows the others
+    const { primary, kinds } = this.meta();
+    const shown = this.traces.filter((t) => t.visible === true).length;
+    const visible = startsVisible(this.group, key, kinds[key], primary, shown) ? true : 'legendonly';
+    // the key's own colour (the same in every view), moved on only if a sibling holds it
+    const color = metricColor(key, new Set(this.traces.map((t) => t.color)));
+    return { key, visible, steps: [], raw: [], shown: [], ema: new Ema(this.weight()), color };
   }
 
   /** Adds points (sorted by step per key); points at or before a key's last step are ignored. */
-  append(byKey: Map<string, MetricPoint[]>, colorIndex: (key: string) => number): void {
+  append(byKey: Map<string, MetricPoint[]>): void {
     const extX: number[][] = [];
     const extY: number[][] = [];
     const extIdx: number[] = [];
     const added: Trace[] = [];
-    for (const [key, points] of byKey) {
+    const grown: number[] = [];
+    // new keys in a fixed order: the same keys get the same colours in every view
+    for (const key of colorOrder([...byKey.keys()])) {
+      const points = byKey.get(key)!;
       let idx = this.traces.findIndex((t) => t.key === key);
       let trace = this.traces[idx];
       const isNew = !trace;
+      const before = trace ? trace.steps.length : 0;
       if (isNew) {
-        trace = this.newTrace(key, colorIndex(key));
+        trace = this.newTrace(key);
         idx = this.traces.length;
         this.traces.push(trace);
       }
@@ -170,6 +176,7 @@ class GroupChart {
         extX.push(xs);
         extY.push(ys);
         extIdx.push(idx);
+        if (traceMode(this.group, before) !== traceMode(this.group, trace.steps.length)) grown.push(idx);
       }
     }
     if (!this.drawn) {
@@ -179,6 +186,8 @@ class GroupChart {
       return;
     }
     if (extIdx.length > 0) this.queue(() => Plotly.extendTraces(this.el, { x: extX, y: extY }, extIdx));
+    // a series past its first point: its marker goes, the line stays
+    if (grown.length > 0) this.queue(() => Plotly.restyle(this.el, { mode: grown.map((i) => traceMode(this.group, this.traces[i].steps.length)) } as never, grown));
     if (added.length > 0) {
       const data = added.map((t) => this.traceData(t));
       this.queue(() => Plotly.addTraces(this.el, data));
@@ -207,7 +216,6 @@ class GroupChart {
 /** All curves of one run inside a host element. */
 export class RunCurves {
   private groups = new Map<string, GroupChart>();
-  private keyOrder: string[] = [];
   private loaded = false;
   private buffer: MetricPoint[] = [];
   private pending: MetricPoint[] = [];
@@ -221,6 +229,8 @@ export class RunCurves {
     private readonly onProgress: (maxStep: number) => void,
     private readonly onError: (e: unknown) => void,
     private readonly meta: () => CurveMeta = () => ({ kinds: {}, primary: null }),
+    /** keys this view does not draw (a cell's live view leaves lab.evaluate's numbers to the cell that asked) */
+    private readonly exclude: (key: string) => boolean = () => false,
   ) {}
 
   /** The downsampled history from runs.metrics; events that came before it are applied after. */
@@ -258,18 +268,8 @@ export class RunCurves {
     for (const g of this.groups.values()) g.setSmoothing(w);
   }
 
-  private colorIndex = (key: string): number => {
-    let i = this.keyOrder.indexOf(key);
-    if (i < 0) {
-      this.keyOrder.push(key);
-      i = this.keyOrder.length - 1;
-    }
-    // Colors are per group position so that train/loss and val/loss look alike.
-    const group = groupOf(key);
-    return this.keyOrder.filter((k) => groupOf(k) === group).indexOf(key);
-  };
-
-  private apply(points: MetricPoint[]): void {
+  private apply(all: MetricPoint[]): void {
+    const points = all.filter((p) => !this.exclude(p.key));
     if (points.length === 0) return;
     const byGroup = new Map<string, Map<string, MetricPoint[]>>();
     for (const p of points) {
@@ -283,7 +283,7 @@ export class RunCurves {
     }
     for (const [g, keys] of byGroup) {
       for (const list of keys.values()) list.sort((a, b) => a.step - b.step);
-      this.chart(g).append(keys, this.colorIndex);
+      this.chart(g).append(keys);
     }
     this.onProgress(this.maxStep);
   }

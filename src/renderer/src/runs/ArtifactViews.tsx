@@ -18,15 +18,10 @@ function StepSlider({ items, index, onChange }: { items: Artifact[]; index: numb
   const a = items[index];
   return (
     <div className="step-slider">
-      <input
-        type="range"
-        min={0}
-        max={Math.max(0, items.length - 1)}
-        value={index}
-        disabled={items.length < 2}
-        onChange={(e) => onChange(Number(e.target.value))}
-        aria-label="step"
-      />
+      {/* one picture has nothing to slide through */}
+      {items.length > 1 && (
+        <input type="range" min={0} max={items.length - 1} value={index} onChange={(e) => onChange(Number(e.target.value))} aria-label="step" />
+      )}
       <span className="step-label" data-testid="sample-label">
         step {a.step}
         {a.seed != null ? ` · sample seed ${a.seed}` : ''}
@@ -36,13 +31,26 @@ function StepSlider({ items, index, onChange }: { items: Artifact[]; index: numb
   );
 }
 
-export function Gallery({ title, items, testId }: { title: string; items: Artifact[]; testId: string }) {
+/** What an interpolation strip is, by where its two ends come from. */
+export function interpolationTitle(a: Artifact | undefined): string {
+  return a?.meta.endpoints === 'data' ? 'Latent interpolation · between two validation images' : 'Latent interpolation · between two prior draws';
+}
+
+export function interpolationNote(a: Artifact | undefined): string {
+  return a?.meta.endpoints === 'data'
+    ? 'The codes of the first two validation images (the strip\'s ends), joined by a straight line in latent space and decoded left to right.'
+    : 'Two codes drawn from the prior with the sample seed, joined by a great-circle path in latent space and decoded left to right.';
+}
+
+export function Gallery({ title, items, testId, note }: { title: string; items: Artifact[]; testId: string; note?: string }) {
   const [index, setIndex] = useFollowLatest(items.length);
   if (items.length === 0) return null;
   const a = items[index];
   return (
     <div className="gallery">
-      <div className="section-title">{title}</div>
+      <div className="section-title" title={note} data-testid={`${testId}-title`}>
+        {title}
+      </div>
       <div className="gallery-frame">
         <img data-testid={testId} src={getApi().artifactUrl(a.path)} alt={`${title} at step ${a.step}`} data-step={a.step} />
       </div>

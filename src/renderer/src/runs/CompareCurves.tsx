@@ -5,7 +5,8 @@
 import Plotly from 'plotly.js-cartesian-dist-min';
 import { useEffect, useMemo, useRef } from 'react';
 import type { RunRecord, SeriesData } from '../../../shared/domain';
-import { Ema } from '../plots/curves';
+import { Ema, groupOf } from '../plots/curves';
+import { traceMode } from '../plots/trace';
 
 export type XAxis = 'step' | 'epoch' | 'wall';
 export const X_TITLES: Record<XAxis, string> = { step: 'step', epoch: 'epoch', wall: 'wall time (s)' };
@@ -74,7 +75,7 @@ function CompareChart({ metric, items, axis, smoothing }: { metric: string; item
     const data = items.flatMap(({ run, label, color, s }) => {
       const x = xValues(run, s, axis);
       if (!x) return [];
-      const line = { x, y: smoothed(s.values, weight), name: label, type: 'scatter' as const, mode: 'lines' as const, line: { color, width: 1.5 }, hovertemplate: `%{y:.4g} at %{x:.4g}<extra>${label}</extra>` };
+      const line = { x, y: smoothed(s.values, weight), name: label, type: 'scatter' as const, mode: traceMode(groupOf(metric), x.length), marker: { color, size: 6 }, line: { color, width: 1.5 }, hovertemplate: `%{y:.4g} at %{x:.4g}<extra>${label}</extra>` };
       // smoothed curves keep the raw points faintly behind them, as TensorBoard does
       return weight > 0 ? [{ x, y: s.values, type: 'scatter' as const, mode: 'lines' as const, line: { color, width: 1 }, opacity: 0.25, showlegend: false, hoverinfo: 'skip' as const }, line] : [line];
     });

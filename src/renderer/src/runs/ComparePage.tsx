@@ -4,7 +4,7 @@
 // shared step, and for sweeps a parallel-coordinates plot.
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { Artifact, RunRecord, SeriesData } from '../../../shared/domain';
-import { flattenConfig as flatten, isBookkeeping, isSampleMetric, lineDiff, metricKindOf, samplePairOf, sampleNotComparable, sweepOf, unitOf } from '../../../shared/compare';
+import { flattenConfig as flatten, gridAt, gridSteps, isBookkeeping, isSampleMetric, lineDiff, metricKindOf, runFacts, samplePairOf, sampleNotComparable, sweepOf, unitOf } from '../../../shared/compare';
 import { guard, openRun } from '../actions';
 import { getApi } from '../api/client';
 import { useLab } from '../store';
@@ -13,8 +13,9 @@ import { formatNumber } from './format';
 import { ExportLinks } from './ExportLinks';
 import { ParallelCoords } from './ParallelCoords';
 import { useRunNames } from './names';
+import { interpolationTitle } from './ArtifactViews';
+import { runColor } from '../plots/colors';
 
-const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2'];
 const POINT_CHOICES = [500, 2000, 10_000] as const;
 
 interface Loaded {
@@ -81,34 +82,32 @@ export function ComparePage({ runIds }: { runIds: string[] }) {
   const curveItems = useMemo(
     (): CurveItem[][] =>
       loaded && series
-        ? series.map((ss, i) => ss.map((s) => ({ run: loaded[i].run, label: nameOf(loaded[i].run), color: COLORS[i % COLORS.length], s })))
+        ? series.map((ss, i) => ss.map((s) => ({ run: loaded[i].run, label: nameOf(loaded[i].run), color: runColor(i), s })))
         : [],
     // eslint-disable-next-line react-hooks/exhaustive-deps -- nameOf reads runNames
     [loaded, series, runNames],
   );
   if (!loaded) return <div className="compare-page muted">Loading {runIds.length} runs…</div>;
 
-  // steps at which every run logged a grid: the slider moves all grids together
-  const common = [...loaded.reduce<Set<number> | null>((acc, l) => {
-    const steps = new Set(l.grids.map((g) => g.step));
-    return acc ? new Set([...acc].filter((s) => steps.has(s))) : steps;
-  }, null) ?? []].sort((a, b) => a - b);
+  // every step at which a run logged a grid: the slider moves all grids together, and a
+  // run that stopped early (or logs less often) shows its latest grid before the step
+  const common = gridSteps(loaded.map((l) => l.grids));
   const index = stepIndex === null || stepIndex >= common.length ? common.length - 1 : stepIndex;
   const step = common[index];
   const hasStrips = loaded.some((l) => l.strips.length > 0);
+  const shownGrids = loaded.map((l) => (step === undefined ? null : gridAt(l.grids, step)));
 
   const settings = loaded.map((l) => flatten(l.run.config));
   const settingKeys = [...new Set(settings.flatMap((s) => Object.keys(s)))].filter((k) => !isBookkeeping(k)).sort();
-  const facts: [string, (r: RunRecord) => string][] = [
-    ['seed', (r) => String(r.seed)],
-    ['backend', (r) => r.backend],
-    ['data', (r) => `${r.dataName} ${r.dataFingerprint.slice(0, 12)}`],
-    ['code', (r) => r.code],
-  ];
+  // status and steps too: a stopped run's curves and grids end early
+  const facts = loaded.map((l) => runFacts(l.run));
   // what differs first, then (on request) what is the same
+  const factRows = facts[0].map(([k], j): [string, string[]] => [k, facts.map((f) => f[j][1])]);
   const diffRows = [
+    // how far each run got leads: it explains curves and grids that end early
+    ...factRows.slice(0, 2),
     ...settingKeys.map((k): [string, string[]] => [k, settings.map((st) => st[k] ?? '—')]),
-    ...facts.map(([k, f]): [string, string[]] => [k, loaded.map((l) => f(l.run))]),
+    ...factRows.slice(2),
   ]
     .map(([k, values]): [string, string[], boolean] => [k, values, new Set(values).size > 1])
     .sort((a, b) => Number(b[2]) - Number(a[2]));
@@ -143,25 +142,41 @@ export function ComparePage({ runIds }: { runIds: string[] }) {
       </div>
       <div className="compare-runs">
         {loaded.map((l, i) => (
-          <button key={l.run.id} className="ll-btn" style={{ borderColor: COLORS[i % COLORS.length] }} onClick={() => openRun(l.run.id)} title="open this run">
-            <span style={{ color: COLORS[i % COLORS.length] }}>●</span> {nameOf(l.run)}
+          <button key={l.run.id} className="ll-btn" style={{ borderColor: runColor(i) }} onClick={() => openRun(l.run.id)} title="open this run">
+            <span style={{ color: runColor(i) }}>●</span> {nameOf(l.run)}
           </button>
         ))}
       </div>
 
       <div className="section-title">Samples {common.length > 0 ? `· step ${step}` : ''}</div>
       {common.length === 0 ? (
-        <div className="muted">These runs logged no sample grid at a common step.</div>
+        <div className="muted">None of these runs logged a sample grid.</div>
       ) : (
         <>
           <div className="compare-grids">
             {loaded.map((l, i) => {
-              const g = l.grids.find((x) => x.step === step)!;
+              const g = shownGrids[i];
+              if (!g)
+                return (
+                  <figure key={l.run.id} className="compare-grid-missing" data-testid="compare-grid-missing">
+                    <div className="compare-grid-empty muted">
+                      {l.grids.length === 0 ? `no sample grid (${l.run.status} at step ${l.run.steps})` : `first grid at step ${l.grids[0].step}`}
+                    </div>
+                    <figcaption style={{ color: runColor(i) }}>
+                      {nameOf(l.run)}
+                    </figcaption>
+                  </figure>
+                );
               return (
                 <figure key={l.run.id}>
-                  <img data-testid="compare-grid" data-step={g.step} src={getApi().artifactUrl(g.path)} alt={`${nameOf(l.run)} at step ${g.step}`} />
-                  <figcaption style={{ color: COLORS[i % COLORS.length] }}>
+                  <img data-testid="compare-grid" data-step={g.step} data-run-id={l.run.id} src={getApi().artifactUrl(g.path)} alt={`${nameOf(l.run)} at step ${g.step}`} />
+                  <figcaption style={{ color: runColor(i) }}>
                     {nameOf(l.run)} · seed {g.seed ?? '—'}
+                    {g.step !== step && (
+                      <span className="muted" data-testid="compare-grid-earlier">
+                        {' '}· its last grid, step {g.step}{l.run.status !== 'finished' && l.run.status !== 'running' ? ` (${l.run.status} at step ${l.run.steps})` : ''}
+                      </span>
+                    )}
                   </figcaption>
                 </figure>
               );
@@ -175,22 +190,28 @@ export function ComparePage({ runIds }: { runIds: string[] }) {
             />
             <span className="step-label">step {step} ({index + 1}/{common.length})</span>
           </div>
-          {loaded.length === 2 && (
+          {loaded.length === 2 && shownGrids[0] && shownGrids[1] && (
             <GridDiff
-              a={getApi().artifactUrl(loaded[0].grids.find((x) => x.step === step)!.path)}
-              b={getApi().artifactUrl(loaded[1].grids.find((x) => x.step === step)!.path)}
+              a={getApi().artifactUrl(shownGrids[0].path)}
+              b={getApi().artifactUrl(shownGrids[1].path)}
+              names={[nameOf(loaded[0].run), nameOf(loaded[1].run)]}
             />
           )}
           {hasStrips && (
             <>
-              <div className="section-title">Interpolation · step {step}</div>
+              <div className="section-title" title="each run decodes codes on a path between two fixed endpoints in its latent space">
+                {interpolationTitle(loaded.find((l) => l.strips.length > 0)?.strips[0])} · step {step}
+              </div>
               <div className="compare-strips" data-testid="compare-strips">
                 {loaded.map((l, i) => {
                   // the strip at the slider's step, else the latest before it
                   const strip = [...l.strips].reverse().find((x) => x.step <= step);
                   return (
                     <div key={l.run.id} className="strip-row">
-                      <span className="strip-label" style={{ color: COLORS[i % COLORS.length] }} title={`${nameOf(l.run)} (${l.run.id})`}>{nameOf(l.run)}</span>
+                      <span className="strip-label" style={{ color: runColor(i) }} title={`${nameOf(l.run)} (${l.run.id})`}>
+                        {nameOf(l.run)}
+                        {strip && strip.step !== step && <span className="muted"> · step {strip.step}</span>}
+                      </span>
                       {strip ? (
                         <img data-testid="compare-strip" data-step={strip.step} src={getApi().artifactUrl(strip.path)} alt={`interpolation of ${nameOf(l.run)} at step ${strip.step}`} title={strip.meta.endpoints === 'data' ? 'between the codes of the first two validation images (shown at the ends)' : 'between two prior draws of the sample seed (great-circle path)'} />
                       ) : (
@@ -221,7 +242,7 @@ export function ComparePage({ runIds }: { runIds: string[] }) {
           <tr>
             <th>metric</th>
             {loaded.map((l, i) => (
-              <th key={l.run.id} style={{ color: COLORS[i % COLORS.length] }} title={l.run.id}>{nameOf(l.run)}</th>
+              <th key={l.run.id} style={{ color: runColor(i) }} title={l.run.id}>{nameOf(l.run)}</th>
             ))}
             <th>unit</th>
             <th>kind</th>
@@ -277,7 +298,7 @@ export function ComparePage({ runIds }: { runIds: string[] }) {
       {pcKeys.length > 0 && pcMetrics.length > 0 && (
         <>
           <div className="section-title">{sweepId ? `Sweep · ${pcRunsSafe.length} runs` : 'Settings against a metric'}</div>
-          <ParallelCoords runs={pcRunsSafe} settings={pcSettings} keys={pcKeys} metrics={pcMetrics} />
+          <ParallelCoords runs={pcRunsSafe} settings={pcSettings} keys={pcKeys} metrics={pcMetrics} runColors={Object.fromEntries(loaded.map((l, i) => [l.run.id, runColor(i)]))} />
         </>
       )}
 
@@ -307,7 +328,7 @@ export function ComparePage({ runIds }: { runIds: string[] }) {
       </div>
       <div className="compare-legend">
         {loaded.map((l, i) => (
-          <span key={l.run.id} style={{ color: COLORS[i % COLORS.length] }}>━ {nameOf(l.run)}</span>
+          <span key={l.run.id} style={{ color: runColor(i) }}>━ {nameOf(l.run)}</span>
         ))}
       </div>
       {series ? <CompareCurves keys={keys} series={curveItems} axis={axis} smoothing={smoothing} /> : <div className="muted">Loading curves…</div>}
@@ -323,7 +344,7 @@ type DiffMode = 'difference' | 'wipe' | 'flicker';
  * them. Grids drawn from the same sample seed put the same latent in the same
  * cell, so what differs is the model, not the noise.
  */
-function GridDiff({ a, b }: { a: string; b: string }) {
+function GridDiff({ a, b, names }: { a: string; b: string; names: [string, string] }) {
   const [mode, setMode] = useState<DiffMode>('difference');
   const [wipe, setWipe] = useState(50);
   const [showB, setShowB] = useState(false);
@@ -386,12 +407,27 @@ function GridDiff({ a, b }: { a: string; b: string }) {
       </div>
       {mode === 'difference' && <canvas ref={canvas} data-testid="diff-canvas" />}
       {mode === 'wipe' && (
-        <div className="grid-wipe">
-          <img src={a} alt="first run" />
-          <img src={b} alt="second run" style={{ clipPath: `inset(0 0 0 ${wipe}%)` }} />
+        <div className="grid-wipe-wrap">
+          <div className="grid-wipe-sides" data-testid="wipe-sides">
+            <span style={{ color: runColor(0) }}>◀ {names[0]}</span>
+            <span style={{ color: runColor(1) }}>{names[1]} ▶</span>
+          </div>
+          <div className="grid-wipe">
+            <img src={a} alt={names[0]} />
+            <img src={b} alt={names[1]} style={{ clipPath: `inset(0 0 0 ${wipe}%)` }} />
+            {/* where one run ends and the other begins */}
+            <div className="grid-wipe-divider" data-testid="wipe-divider" style={{ left: `${wipe}%` }} />
+          </div>
         </div>
       )}
-      {mode === 'flicker' && <img src={showB ? b : a} alt={showB ? 'second run' : 'first run'} data-showing={showB ? 'b' : 'a'} />}
+      {mode === 'flicker' && (
+        <div className="grid-flicker">
+          <img src={showB ? b : a} alt={showB ? names[1] : names[0]} data-showing={showB ? 'b' : 'a'} />
+          <div className="grid-flicker-label" data-testid="flicker-label" style={{ color: runColor(showB ? 1 : 0) }}>
+            showing {showB ? names[1] : names[0]}
+          </div>
+        </div>
+      )}
     </div>
   );
 }

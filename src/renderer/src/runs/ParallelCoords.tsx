@@ -1,6 +1,7 @@
 // Parallel coordinates: one vertical axis per setting that varies (a sweep's
 // parameters, or whatever differs between the compared runs) and a last axis for
-// a chosen metric; one line per run, coloured by that metric. Drawn as plain SVG
+// a chosen metric; one line per run, in the run's colour of the compare view (the
+// sweep's other runs grey), or coloured by the metric on request. Drawn as plain SVG
 // (Plotly's basic bundle has no parcoords trace).
 import { useMemo, useState } from 'react';
 import type { RunRecord } from '../../../shared/domain';
@@ -48,9 +49,13 @@ function colorAt(t: number): string {
   return `rgb(${mix.join(',')})`;
 }
 
-export function ParallelCoords({ runs, settings, keys, metrics }: { runs: RunRecord[]; settings: FlatConfig[]; keys: string[]; metrics: string[] }) {
+/** what a line's colour says: the run (as in the curves above) or the chosen metric */
+type ColourBy = 'run' | 'metric';
+
+export function ParallelCoords({ runs, settings, keys, metrics, runColors = {} }: { runs: RunRecord[]; settings: FlatConfig[]; keys: string[]; metrics: string[]; runColors?: Record<string, string> }) {
   const [metric, setMetric] = useState(metrics[0] ?? '');
   const names = useRunNames();
+  const [colourBy, setColourBy] = useState<ColourBy>('run');
   const axes = useMemo(() => {
     const ax = keys.map((k) => scaleAxis(k, settings.map((s) => s[k])));
     const vals = runs.map((r) => (metric in r.finalMetrics ? JSON.stringify(r.finalMetrics[metric]) : undefined));
@@ -66,27 +71,38 @@ export function ParallelCoords({ runs, settings, keys, metrics }: { runs: RunRec
     <div className="parcoords" data-testid="parcoords">
       <div className="parcoords-controls">
         <label>
-          colour and last axis:{' '}
+          metric (last axis):{' '}
           <select value={metric} onChange={(e) => setMetric(e.target.value)} data-testid="parcoords-metric">
             {metrics.map((m) => (
               <option key={m} value={m}>{m}</option>
             ))}
           </select>
         </label>
+        <label>
+          {' '}lines coloured by{' '}
+          <select value={colourBy} onChange={(e) => setColourBy(e.target.value as ColourBy)} data-testid="parcoords-colour">
+            <option value="run">run (as in the curves)</option>
+            <option value="metric">the metric (blue low, red high)</option>
+          </select>
+        </label>
         <span className="muted"> {runs.length} runs</span>
       </div>
       <svg viewBox={`0 0 ${W} ${H}`} width="100%" role="img" aria-label="parallel coordinates of settings against a metric">
-        {runs.map((r, ri) => {
+        {/* the compared runs drawn last, over the sweep's other runs */}
+        {runs.map((_, i) => i).sort((a, b) => Number(!!runColors[runs[a].id]) - Number(!!runColors[runs[b].id])).map((ri) => {
+          const r = runs[ri];
           const pts = axes.map((a, i) => (a.pos[ri] === null ? null : `${x(i).toFixed(1)},${y(a.pos[ri]!).toFixed(1)}`));
           if (pts.some((p) => p === null)) return null;
           const t = metricAxis?.pos[ri];
+          const own = runColors[r.id];
+          const stroke = colourBy === 'run' ? (own ?? '#b8bec6') : t == null ? '#999' : colorAt(t);
           return (
             <polyline
               key={r.id}
               points={pts.join(' ')}
               fill="none"
-              stroke={t == null ? '#999' : colorAt(t)}
-              strokeWidth={2}
+              stroke={stroke}
+              strokeWidth={colourBy === 'run' && own ? 2.5 : 2}
               strokeOpacity={0.8}
               data-testid="parcoords-line"
               data-run-id={r.id}
@@ -100,7 +116,7 @@ export function ParallelCoords({ runs, settings, keys, metrics }: { runs: RunRec
         {axes.map((a, i) => (
           <g key={a.key} data-testid="parcoords-axis" data-axis={a.key}>
             <line x1={x(i)} x2={x(i)} y1={y(0)} y2={y(1)} stroke="#333" />
-            <text x={x(i)} y={16} textAnchor="middle" fontSize={11} fontWeight={i === axes.length - 1 && metric ? 700 : 400}>{a.key.replace(/^sweep\.params\./, '')}</text>
+            <text x={i === 0 && axes.length > 1 ? 4 : x(i)} y={16} textAnchor={i === 0 && axes.length > 1 ? 'start' : 'middle'} fontSize={11} fontWeight={i === axes.length - 1 && metric ? 700 : 400}>{a.key.replace(/^sweep\.params\./, '')}</text>
             {a.ticks.map((t) => (
               <g key={t.label}>
                 <line x1={x(i) - 4} x2={x(i)} y1={y(t.at)} y2={y(t.at)} stroke="#333" />

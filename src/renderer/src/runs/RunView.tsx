@@ -5,8 +5,9 @@ import type { Artifact } from '../../../shared/domain';
 import { guard, openRun, reportError } from '../actions';
 import { getApi } from '../api/client';
 import { RunCurves } from '../plots/curves';
+import { isLaterCellArtifact, isLaterCellMetric } from '../plots/trace';
 import { useLab } from '../store';
-import { Gallery, Scatter2d } from './ArtifactViews';
+import { Gallery, interpolationNote, interpolationTitle, Scatter2d } from './ArtifactViews';
 import { formatNumber, keyMetric, runMeta } from './format';
 import { StatusChip } from './StatusChip';
 import { useRunName } from './names';
@@ -93,13 +94,18 @@ function ResumeButton({ runId }: { runId: string }) {
 }
 
 /** A run's live view; a run deleted meanwhile (workspace/manage.ts) shows a note instead. */
-export function RunView(props: { runId: string; compact?: boolean }) {
+export function RunView(props: { runId: string; compact?: boolean; hideResume?: boolean }) {
   const deleted = useDeletedRuns((s) => s.ids.has(props.runId));
   if (deleted) return <div className="run-deleted" data-testid="run-deleted">Run {props.runId} was deleted.</div>;
   return <LiveRunView {...props} />;
 }
 
-function LiveRunView({ runId, compact = false }: { runId: string; compact?: boolean }) {
+/**
+ * `compact`: the live view in the cell that trained the run. It shows what training logs;
+ * what later cells make of the run (lab.evaluate's test/* numbers, run.samples() pictures)
+ * stays in those cells. `hideResume`: the cell shows its own Resume beside the stop note.
+ */
+function LiveRunView({ runId, compact = false, hideResume = false }: { runId: string; compact?: boolean; hideResume?: boolean }) {
   const run = useRunRecord(runId);
   const shownName = useRunName(runId, run?.name);
   const curvesHost = useRef<HTMLDivElement>(null);
@@ -123,6 +129,7 @@ function LiveRunView({ runId, compact = false }: { runId: string; compact?: bool
       },
       (e) => reportError('Plotting curves', e),
       () => runMeta(useLab.getState().runs.find((r) => r.id === runId)),
+      compact ? isLaterCellMetric : undefined,
     );
     c.setSmoothing(smoothing);
     curves.current = c;
@@ -145,9 +152,13 @@ function LiveRunView({ runId, compact = false }: { runId: string; compact?: bool
 
   const byKind = useMemo(() => {
     const m: Record<string, Artifact[]> = {};
-    for (const a of artifacts) (m[a.kind] ??= []).push(a);
+    // pictures a later cell drew with run.samples() are that cell's output
+    for (const a of artifacts) if (!(compact && isLaterCellArtifact(a.kind))) (m[a.kind] ??= []).push(a);
     return m;
-  }, [artifacts]);
+  }, [artifacts, compact]);
+  const hasArtifacts = !!(byKind.samples || byKind.scatter2d || byKind.reconstructions || byKind.image);
+  // a training run logs its first grid at step 0: the space is kept for it from the start, so the layout does not jump
+  const awaitingSamples = !hasArtifacts && run?.status === 'running' && 'train' in (run.config ?? {});
 
   const steps = Math.max(run?.steps ?? 0, maxStep);
   const total = run?.totalSteps ?? 0;
@@ -165,7 +176,7 @@ function LiveRunView({ runId, compact = false }: { runId: string; compact?: bool
           <span className="run-name">{shownName}</span>
         )}
         {run && <StatusChip status={run.status} />}
-        {run && RESUMABLE.has(run.status) && <ResumeButton runId={runId} />}
+        {run && RESUMABLE.has(run.status) && !(hideResume && run.status === 'stopped') && <ResumeButton runId={runId} />}
         <span className="run-steps" data-testid="run-steps">
           {steps}
           {total > 0 ? ` / ${total}` : ''} steps
@@ -192,16 +203,24 @@ function LiveRunView({ runId, compact = false }: { runId: string; compact?: bool
         </div>
       )}
       {run?.error && <div className="run-error">{run.error}</div>}
-      <div className={`run-body${byKind.samples || byKind.scatter2d || byKind.reconstructions || byKind.image ? ' has-artifacts' : ''}`}>
+      <div className={`run-body${hasArtifacts || awaitingSamples ? ' has-artifacts' : ''}`}>
         <div className="curves-wrap">
           {!hasCurves && <div className="ll-placeholder">waiting for metrics…</div>}
           {/* filled by RunCurves, outside React */}
           <div className="curves" ref={curvesHost} />
         </div>
-        {(byKind.samples || byKind.scatter2d || byKind.reconstructions || byKind.image) && (
+        {awaitingSamples && (
+          <div className="artifacts">
+            <div className="gallery" data-testid="samples-pending">
+              <div className="section-title">Samples</div>
+              <div className="gallery-frame gallery-pending ll-placeholder">drawing the first samples…</div>
+            </div>
+          </div>
+        )}
+        {hasArtifacts && (
           <div className="artifacts">
             {byKind.samples && <Gallery title="Samples" items={byKind.samples} testId="sample-image" />}
-            {byKind.interpolation && <Gallery title="Interpolation" items={byKind.interpolation} testId="interpolation-image" />}
+            {byKind.interpolation && <Gallery title={interpolationTitle(byKind.interpolation[0])} items={byKind.interpolation} testId="interpolation-image" note={interpolationNote(byKind.interpolation[0])} />}
             {byKind.scatter2d && <Scatter2d items={byKind.scatter2d} />}
             {byKind.reconstructions && <Gallery title="Reconstructions" items={byKind.reconstructions} testId="reconstruction-image" />}
             {byKind.image && <Gallery title="Images" items={byKind.image} testId="artifact-image" />}
