@@ -3,6 +3,7 @@ import { useEffect } from 'react';
 import { exportCurrent, loadAll, saveNotebook } from './actions';
 import { getApi } from './api/client';
 import { Banners } from './layout/Banners';
+import { RestartDialog } from './layout/RestartDialog';
 import { Sidebar } from './layout/Sidebar';
 import { TopBar } from './layout/TopBar';
 import { NotebookView } from './notebook/NotebookView';
@@ -72,6 +73,7 @@ export function App() {
           </div>
         </main>
       </div>
+      <RestartDialog />
     </div>
   );
 }
