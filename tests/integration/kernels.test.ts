@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KernelState } from '../../src/shared/domain';
+import type { CellOutput, KernelState } from '../../src/shared/domain';
 import { nodeEngineLauncher } from '../../src/main/host/node-engine';
 import { LabService } from '../../src/main/services/lab-service';
 import { engineEntry } from '../../src/main/services/paths';
@@ -30,7 +30,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const text = (r: { outputs: { type: string }[] }) => r.outputs.map((o) => (o.type === 'text' ? (o as { text: string }).text : o.type === 'error' ? `!${(o as { message: string }).message}` : '')).join('');
+const text = (r: { outputs: CellOutput[] }) => r.outputs.map((o) => (o.type === 'text' ? o.text : o.type === 'error' ? `!${o.message}` : '')).join('');
 const run = async (nb: string, cellId: string, code: string) => {
   const r = await service.execute(nb, cellId, code);
   return { status: r.status, text: text(r) };
