@@ -1,4 +1,5 @@
-// The engine: receives host messages, runs cells one at a time in the cell runner, and
+// The engine: receives host messages, runs cells one at a time, each in its notebook's
+// kernel (a cell runner: its own vm context and lab; the tensors its cells made), and
 // streams outputs and run events back. Transport-agnostic (see main.ts), so tests
 // drive it in-process.
 import * as path from 'node:path';
@@ -7,10 +8,17 @@ import { HostToEngine, type EngineToHost } from '../shared/engine-protocol';
 import { selectBackend } from './backend/select';
 import type { EngineContext, ExecContext } from './context';
 import { CellRunner } from './cells/runner';
-import { createLab, formatValue } from './lab/lab';
+import { TensorOwner } from './cells/tensors';
+import { createLab, displayText, wasShown } from './lab/lab';
 import { isImageHandle, Run } from './train/trainer';
 
 type ExecuteMsg = Extract<HostToEngine, { type: 'execute' }>;
+
+/** one notebook's kernel: its variables live in its runner's context */
+interface Kernel {
+  cells: CellRunner;
+  tensors: TensorOwner;
+}
 
 export interface Engine {
   /** handle one raw message from the host; resolves once it is accepted (an execute is queued, not finished) */
@@ -47,8 +55,17 @@ export function startEngine(rawSend: (m: EngineToHost) => void, options: EngineO
     artifactsDir: () => artifactsDir,
     exec: () => current,
   };
-  const lab = createLab(ctx);
-  const cells = new CellRunner({ lab, tf }, (text) => log('info', text.trimEnd()));
+  const kernels = new Map<string, Kernel>();
+  const kernelOf = (notebook: string): Kernel => {
+    let k = kernels.get(notebook);
+    if (!k) {
+      // each notebook its own lab too: a sweep running in one is not another's
+      k = { cells: new CellRunner({ lab: createLab(ctx), tf }, (text) => log('info', text.trimEnd())), tensors: new TensorOwner() };
+      kernels.set(notebook, k);
+    }
+    return k;
+  };
+  let running: Promise<void> | null = null;
 
   const init = (backend: string | null): Promise<void> =>
     (initDone = (async () => {
@@ -67,8 +84,9 @@ export function startEngine(rawSend: (m: EngineToHost) => void, options: EngineO
       if (!current.runsShown.has(value.id)) current.emit({ type: 'run', runId: value.id });
     } else if (isImageHandle(value)) {
       current.emit({ type: 'image', path: value.path, caption: value.caption });
-    } else {
-      current.emit({ type: 'text', text: formatValue(value) });
+    } else if (!wasShown(value)) {
+      // a lab.views result is already drawn above; a large value is shown in short
+      current.emit({ type: 'text', text: displayText(value) });
     }
   };
 
@@ -92,14 +110,38 @@ export function startEngine(rawSend: (m: EngineToHost) => void, options: EngineO
       },
     };
     let status: 'ok' | 'error' | 'interrupted' = 'error';
+    const kernel = kernelOf(msg.notebook);
+    kernel.tensors.begin();
     try {
-      status = await cells.run(msg.cellId, msg.code, { emit: current.emit, display, signal: abort.signal, pending });
+      status = await kernel.cells.run(msg.cellId, msg.code, { emit: current.emit, display, signal: abort.signal, pending });
     } catch (e) {
       log('error', `cell runner failure: ${String(e)}`);
     } finally {
+      kernel.tensors.end();
       current = null;
     }
-    send({ type: 'done', execId: msg.execId, status });
+    send({ type: 'done', execId: msg.execId, status, variables: kernel.cells.variables() });
+  };
+
+  /** Drops a notebook's kernel: its variables, timers and tensors go; the other notebooks' stay. */
+  const resetKernel = async (notebook: string) => {
+    for (let i = queue.length - 1; i >= 0; i--) {
+      if (queue[i].notebook !== notebook) continue;
+      send({ type: 'done', execId: queue[i].execId, status: 'interrupted' });
+      queue.splice(i, 1);
+    }
+    if (current?.notebook === notebook) {
+      current.abort.abort();
+      while (current?.notebook === notebook && running) await running;
+    }
+    const k = kernels.get(notebook);
+    kernels.delete(notebook);
+    let disposed = 0;
+    if (k) {
+      k.cells.dispose();
+      disposed = k.tensors.disposeAll();
+    }
+    send({ type: 'kernel.reset', notebook, disposedTensors: disposed, numTensors: tf.memory().numTensors });
   };
 
   const pump = async () => {
@@ -108,7 +150,11 @@ export function startEngine(rawSend: (m: EngineToHost) => void, options: EngineO
     try {
       if (!initDone) await init(null);
       else await initDone;
-      while (queue.length > 0) await runOne(queue.shift()!);
+      while (queue.length > 0) {
+        running = runOne(queue.shift()!);
+        await running;
+        running = null;
+      }
     } finally {
       pumping = false;
       if (queue.length === 0) {
@@ -136,6 +182,9 @@ export function startEngine(rawSend: (m: EngineToHost) => void, options: EngineO
         case 'execute':
           queue.push(msg);
           void pump();
+          return;
+        case 'kernel.reset':
+          await resetKernel(msg.notebook);
           return;
         case 'interrupt': {
           // stop the running cell and drop the queued ones

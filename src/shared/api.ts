@@ -3,7 +3,7 @@
 // from this table: a new call is one entry here plus its handler.
 import { z } from 'zod';
 import {
-  Artifact, CellOutput, Checkpoint, EngineInfo, ExecStatus, MetricPoint, Notebook,
+  Artifact, CellOutput, Checkpoint, EngineInfo, ExecStatus, KernelState, MetricPoint, Notebook,
   NotebookEntry, RunRecord, SeriesData,
 } from './domain';
 import { InspectInput, InspectOutput } from './data-import';
@@ -53,10 +53,16 @@ export const requests = {
     }),
     output: z.object({ executionId: z.string(), status: ExecStatus, outputs: z.array(CellOutput) }),
   },
-  /** Stops the running cell (and its training run, which ends as 'stopped'). */
-  'kernel.interrupt': { input: z.object({}), output: Ok },
-  /** New engine process: clears every variable the cells defined. */
-  'kernel.restart': { input: z.object({ backend: z.string().nullable().optional() }), output: EngineInfo },
+  /** Stops the running cell (and its training run, which ends as 'stopped'); with `notebook`, only that notebook's cells. */
+  'kernel.interrupt': { input: z.object({ notebook: z.string().max(500).optional() }), output: Ok },
+  /**
+   * With `notebook` (and no backend): restarts that notebook's kernel only (its variables and
+   * tensors go, other notebooks keep theirs). Otherwise a new engine process (e.g. another
+   * backend): clears every notebook's variables.
+   */
+  'kernel.restart': { input: z.object({ backend: z.string().nullable().optional(), notebook: z.string().max(500).optional() }), output: EngineInfo },
+  /** a notebook's kernel; without `notebook`, every kernel that holds variables or runs */
+  'kernel.state': { input: z.object({ notebook: z.string().max(500).optional() }), output: z.object({ kernels: z.array(KernelState) }) },
   'engine.info': { input: z.object({}), output: EngineInfo },
   'runs.list': {
     input: z.object({ notebook: z.string().optional(), limit: z.number().int().positive().max(10_000).optional() }),
@@ -107,6 +113,7 @@ export const events = {
   'run.metrics': z.object({ runId: z.string(), points: z.array(MetricPoint) }),
   'run.artifact': z.object({ artifact: Artifact }),
   'engine.status': EngineInfo,
+  'kernel.state': KernelState,
   /** the desktop's File → Export menu: an export of the runs on screen, for the renderer to carry out (it knows which runs are open) */
   'app.export': z.object({ choice: z.enum(EXPORT_CHOICE_NAMES) }),
 } as const;

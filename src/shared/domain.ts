@@ -15,6 +15,20 @@ export const EngineInfo = z.object({
 });
 export type EngineInfo = z.infer<typeof EngineInfo>;
 
+/**
+ * One notebook's kernel: each notebook has its own variables (its own vm context in the
+ * one engine process). queued: its cell waits while another notebook's cell runs.
+ */
+export const KernelState = z.object({
+  notebook: z.string(),
+  status: z.enum(['not started', 'idle', 'queued', 'busy']),
+  /** cells run in this kernel since it started (Jupyter's In [n]) */
+  executionCount: z.number().int().nonnegative(),
+  /** the names its cells defined, alive now */
+  variables: z.array(z.string()),
+});
+export type KernelState = z.infer<typeof KernelState>;
+
 // crashed: the engine or the host died under the run (killed, out of memory);
 // diverged: a metric became NaN/infinite and the run stopped at that step
 export const RunStatus = z.enum(['running', 'finished', 'stopped', 'failed', 'crashed', 'diverged']);

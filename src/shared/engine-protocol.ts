@@ -33,6 +33,8 @@ export const HostToEngine = z.discriminatedUnion('type', [
       .optional(),
   }),
   z.object({ type: z.literal('interrupt') }),
+  /** Drops one notebook's kernel (its variables and tensors); the engine answers with its own 'kernel.reset'. */
+  z.object({ type: z.literal('kernel.reset'), notebook: z.string() }),
   z.object({ type: z.literal('shutdown') }),
 ]);
 export type HostToEngine = z.infer<typeof HostToEngine>;
@@ -47,7 +49,10 @@ export const EngineToHost = z.discriminatedUnion('type', [
     label: z.string().optional(),
   }),
   z.object({ type: z.literal('output'), execId: z.string(), output: CellOutput }),
-  z.object({ type: z.literal('done'), execId: z.string(), status: ExecStatus }),
+  /** `variables`: the names the notebook's cells have defined in its kernel, after this cell */
+  z.object({ type: z.literal('done'), execId: z.string(), status: ExecStatus, variables: z.array(z.string()).optional() }),
+  /** A notebook's kernel was dropped: how many of its tensors were disposed, how many tensors the engine holds now. */
+  z.object({ type: z.literal('kernel.reset'), notebook: z.string(), disposedTensors: z.number().int(), numTensors: z.number().int() }),
   /** A run began: the host inserts it into the tracker. */
   z.object({ type: z.literal('run.start'), run: RunRecord }),
   /** A batch of metric points: the host writes it in one transaction. */

@@ -3,12 +3,15 @@
 //  2. acorn parses the result, and top-level declarations become assignments to
 //     context globals (so values persist across cells and re-running a `const` cell
 //     does not throw "already declared");
-//  3. the last top-level expression becomes the cell's return value;
+//  3. the last top-level expression becomes the cell's return value, unless it is an
+//     assignment (`model.temperature = 1;`) or `void x`: those show nothing, as in Jupyter;
 //  4. everything is wrapped in an async IIFE that opens on line 1, so `await` works
-//     at top level and line numbers in stack traces are the cell's own.
-// No edit adds or removes a newline.
+//     at top level.
+// No edit adds or removes a newline; columns move, and `toSource` maps a position of the
+// script back to the cell (stack traces show the cell's own lines and columns).
 import * as acorn from 'acorn';
 import { transform } from 'sucrase';
+import { applyEdits, decodeLineColumns, type Edit, type Pos } from './positions';
 
 export class CellSyntaxError extends Error {
   constructor(
@@ -21,13 +24,6 @@ export class CellSyntaxError extends Error {
   }
 }
 
-interface Edit {
-  at: number;
-  /** characters to delete from `at` */
-  del: number;
-  insert: string;
-}
-
 type AnyNode = acorn.Node & Record<string, any>;
 
 export interface TransformedCell {
@@ -35,11 +31,18 @@ export interface TransformedCell {
   code: string;
   /** the JavaScript after type stripping (same lines as the source) */
   js: string;
+  /** a 1-based line and column of `code` as a line and column of the cell's source (null: the wrapper's own code) */
+  toSource(line: number, column: number): Pos | null;
 }
 
 export function stripTypes(source: string): string {
+  return stripTypesMapped(source).code;
+}
+
+function stripTypesMapped(source: string): { code: string; columns: [number, number][][] | null } {
   try {
-    return transform(source, { transforms: ['typescript'], disableESTransforms: true }).code;
+    const r = transform(source, { transforms: ['typescript'], disableESTransforms: true, filePath: 'cell.ts', sourceMapOptions: { compiledFilename: 'cell.js' } });
+    return { code: r.code, columns: r.sourceMap ? decodeLineColumns(r.sourceMap.mappings) : null };
   } catch (e) {
     const err = e as Error & { loc?: { line: number; column: number } };
     const msg = err.message.replace(/\s*\(\d+:\d+\)\s*$/, '');
@@ -64,7 +67,7 @@ function parse(js: string): AnyNode {
 }
 
 export function transformCell(source: string): TransformedCell {
-  const js = stripTypes(source);
+  const { code: js, columns } = stripTypesMapped(source);
   const ast = parse(js);
   const edits: Edit[] = [];
   const hoisted: string[] = [];
@@ -98,7 +101,8 @@ export function transformCell(source: string): TransformedCell {
         edits.push({ at: stmt.end, del: 0, insert: ';' });
         break;
       case 'ExpressionStatement':
-        if (last) {
+        // an assignment or `void x` at the end shows nothing (Jupyter shows no value for `x = 1`)
+        if (last && stmt.expression.type !== 'AssignmentExpression' && !(stmt.expression.type === 'UnaryExpression' && stmt.expression.operator === 'void')) {
           // statement bounds, not the expression's: acorn drops outer parentheses
           // from the expression's range, e.g. `({ a: 1 })`
           const end = js[stmt.end - 1] === ';' ? stmt.end - 1 : stmt.end;
@@ -111,9 +115,7 @@ export function transformCell(source: string): TransformedCell {
     }
   });
 
-  edits.sort((a, b) => b.at - a.at);
-  let out = js;
-  for (const e of edits) out = out.slice(0, e.at) + e.insert + out.slice(e.at + e.del);
   const publish = hoisted.map((n) => `globalThis[${JSON.stringify(n)}] = ${n};`).join(' ');
-  return { code: `(async () => { ${publish}${out}\n})()`, js };
+  const { out, toSource } = applyEdits(js, edits, `(async () => { ${publish}`, columns);
+  return { code: `${out}\n})()`, js, toSource };
 }

@@ -37,6 +37,33 @@ export function formatValue(x: unknown): string {
   return inspect(x, { depth: 3 });
 }
 
+/** what lab.views returned: the view drew it already, so a cell that ends with it shows nothing more */
+const drawn = new WeakSet<object>();
+export const wasShown = (x: unknown): boolean => typeof x === 'object' && x !== null && drawn.has(x);
+
+/** how long a cell's value may be before it is shown in short */
+const DISPLAY_MAX_LINES = 30;
+const DISPLAY_MAX_CHARS = 3000;
+
+/**
+ * The text shown for the value a cell ends with: as formatValue writes it when that is
+ * short; a large object or array (a view's frames, a dataset) as a summary of its
+ * first levels, cut to DISPLAY_MAX_LINES lines, with a word on how to see all of it.
+ */
+export function displayText(x: unknown): string {
+  const full = formatValue(x);
+  if (typeof x !== 'object' || x === null || x instanceof tf.Tensor) return full;
+  if (full.length <= DISPLAY_MAX_CHARS && full.split('\n').length <= DISPLAY_MAX_LINES) return full;
+  let short = '';
+  for (const depth of [2, 1, 0]) {
+    short = inspect(x, { depth, maxArrayLength: 8, maxStringLength: 120, breakLength: 100, compact: 3, sorted: false });
+    if (short.split('\n').length <= DISPLAY_MAX_LINES) break;
+  }
+  const lines = short.split('\n');
+  if (lines.length > DISPLAY_MAX_LINES) short = [...lines.slice(0, DISPLAY_MAX_LINES), '  …'].join('\n');
+  return `${short}\n(shown in short: ${full.length.toLocaleString('en-US')} characters in full; console.log or lab.show prints all)`;
+}
+
 /** The lab as the engine holds it: the declared API, its builders typed with the engine's own model classes. */
 export type EngineLab = Omit<LatentLab.Lab, 'models'> & { readonly models: typeof models };
 
@@ -139,7 +166,15 @@ function trackedViews(ctx: EngineContext, views: LatentLab.Views): LatentLab.Vie
   const out = {} as Record<string, unknown>;
   for (const [name, fn] of Object.entries(views) as [string, (...a: unknown[]) => Promise<unknown>][]) {
     // a view that throws before its first await rejects like the others
-    out[name] = (...args: unknown[]) => tracked(ctx, (async () => fn(...args))());
+    out[name] = (...args: unknown[]) =>
+      tracked(
+        ctx,
+        (async () => {
+          const r = await fn(...args);
+          if (typeof r === 'object' && r !== null) drawn.add(r);
+          return r;
+        })(),
+      );
   }
   return out as unknown as LatentLab.Views;
 }

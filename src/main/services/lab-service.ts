@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventName, EventPayload, LabHandlers } from '../../shared/api';
-import { mergeOutput, type CellOutput, type EngineInfo, type ExecStatus } from '../../shared/domain';
+import { mergeOutput, type CellOutput, type EngineInfo, type ExecStatus, type KernelState } from '../../shared/domain';
 import { EngineToHost } from '../../shared/engine-protocol';
 import { describeExit, type EngineExit, type EngineLauncher, type EngineProcess } from './engine-process';
 import { inspectForUi } from './data-inspect';
@@ -83,6 +83,12 @@ export class LabService {
   /** executions whose run failed to be recorded: they end as errors, not as interrupted */
   private failedExecs = new Set<string>();
   private listeners = new Set<Emit>();
+  /** each notebook's kernel in the engine now running (one engine process, a vm context per notebook) */
+  private kernels = new Map<string, { executionCount: number; variables: string[]; started: boolean; queued: number }>();
+  /** bumped by a notebook's Stop and Restart: its cells queued before never start */
+  private notebookGen = new Map<string, number>();
+  /** the engine's answers to 'kernel.reset', awaited by restartNotebook */
+  private resets = new Map<string, (r: { disposedTensors: number; numTensors: number }) => void>();
   private readonly grace: number;
   private orphanSweep: ReturnType<typeof setInterval> | null = null;
 
@@ -156,6 +162,7 @@ export class LabService {
     const engine = this.opts.launcher();
     this.engine = engine;
     this.ran = []; // a fresh engine holds no variables
+    this.dropKernels();
     this.ready = new Promise<void>((resolve, reject) => {
       let isReady = false;
       engine.onMessage((raw) => {
@@ -181,6 +188,7 @@ export class LabService {
         this.ready = null;
         const reason = describeExit(code, detail);
         this.failAll(reason, detail);
+        this.dropKernels();
         this.setInfo({ status: code === 0 ? 'stopped' : 'crashed', backend: null, label: undefined, detail: code === 0 ? undefined : reason });
       });
       engine.send({
@@ -210,7 +218,89 @@ export class LabService {
     this.executions.delete(ex.id);
     this.emit('cell.status', { notebook: ex.notebook, cellId: ex.cellId, executionId: ex.id, status });
     if (this.executions.size === 0 && this.engine) this.setInfo({ status: 'idle' });
+    this.kernelChanged(ex.notebook);
     ex.resolve({ executionId: ex.id, status, outputs: ex.outputs });
+  }
+
+  // ---- kernels: one per notebook, in the one engine process ----
+
+  /** A notebook's kernel as the UI shows it. */
+  kernelState(notebook: string): KernelState {
+    const k = this.kernels.get(notebook);
+    const running = [...this.executions.values()].some((e) => e.notebook === notebook);
+    const status = running ? 'busy' : k && k.queued > 0 ? 'queued' : k?.started ? 'idle' : 'not started';
+    return { notebook, status, executionCount: k?.executionCount ?? 0, variables: k?.variables ?? [] };
+  }
+
+  /** the kernels that hold variables or have cells running or waiting */
+  kernelStates(): KernelState[] {
+    return [...this.kernels.keys()].map((n) => this.kernelState(n)).filter((k) => k.status !== 'not started' || k.variables.length > 0);
+  }
+
+  private kernelChanged(notebook: string): void {
+    this.emit('kernel.state', this.kernelState(notebook));
+  }
+
+  private kernelOf(notebook: string) {
+    let k = this.kernels.get(notebook);
+    if (!k) this.kernels.set(notebook, (k = { executionCount: 0, variables: [], started: false, queued: 0 }));
+    return k;
+  }
+
+  /** every kernel is gone with its engine process */
+  private dropKernels(): void {
+    const gone = [...this.kernels.keys()];
+    for (const [nb, k] of this.kernels) if (k.queued === 0) this.kernels.delete(nb);
+    for (const k of this.kernels.values()) Object.assign(k, { executionCount: 0, variables: [], started: false });
+    gone.forEach((nb) => this.kernelChanged(nb));
+  }
+
+  /**
+   * Restarts one notebook's kernel: its running cell stops (a cell that does not stop in
+   * time restarts the whole engine, as Stop does), its queued cells never start, and the
+   * engine drops its variables and disposes the tensors its cells made. Other notebooks keep theirs.
+   */
+  async restartNotebook(notebook: string): Promise<{ disposedTensors: number; numTensors: number } | null> {
+    this.notebookGen.set(notebook, (this.notebookGen.get(notebook) ?? 0) + 1);
+    const engine = this.engine;
+    const wholeEngine = async (why: string) => {
+      await this.restart(undefined, `${why}, so the engine was restarted: every notebook's variables were cleared`);
+      return null;
+    };
+    if (engine && !(await this.stopNotebookCell(notebook))) return wholeEngine('the cell did not stop in time');
+    let result: { disposedTensors: number; numTensors: number } | null = null;
+    if (engine && this.engine === engine && this.kernels.get(notebook)?.started) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      result = await Promise.race([
+        new Promise<{ disposedTensors: number; numTensors: number }>((r) => {
+          this.resets.set(notebook, r);
+          engine.send({ type: 'kernel.reset', notebook });
+        }),
+        new Promise<null>((r) => (timer = setTimeout(() => r(null), 10_000))),
+      ]);
+      clearTimeout(timer);
+      this.resets.delete(notebook);
+      if (!result) return wholeEngine('the engine did not answer');
+    }
+    const k = this.kernels.get(notebook);
+    if (k) Object.assign(k, { executionCount: 0, variables: [], started: false });
+    this.ran = this.ran.filter((r) => r.notebook !== notebook);
+    this.kernelChanged(notebook);
+    return result;
+  }
+
+  /** Stops the notebook's running cell, if one runs; false when it did not stop within the grace period. */
+  private async stopNotebookCell(notebook: string): Promise<boolean> {
+    const running = [...this.executions.values()].filter((e) => e.notebook === notebook);
+    if (running.length === 0 || !this.engine) return true;
+    this.engine.send({ type: 'interrupt' });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stopped = await Promise.race([
+      Promise.all(running.map((ex) => ex.finished)).then(() => true),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(false), this.grace))),
+    ]);
+    clearTimeout(timer);
+    return stopped;
   }
 
   private endRun(runId: string, status: 'finished' | 'stopped' | 'failed' | 'crashed' | 'diverged', steps: number, error: string | null): void {
@@ -287,6 +377,9 @@ export class LabService {
         const ex = this.executions.get(msg.execId);
         if (!ex) return;
         const failed = this.failedExecs.delete(ex.id);
+        const k = this.kernelOf(ex.notebook);
+        k.started = true;
+        if (msg.variables) k.variables = msg.variables;
         if (msg.status === 'ok' && !failed) {
           // one entry per cell, at its latest run: the list stays as long as the notebooks are
           this.ran = this.ran.filter((r) => r.notebook !== ex.notebook || r.cellId !== ex.cellId);
@@ -360,6 +453,9 @@ export class LabService {
       case 'log':
         this.opts.log?.(`[engine ${msg.level}] ${msg.message}`);
         return;
+      case 'kernel.reset':
+        this.resets.get(msg.notebook)?.({ disposedTensors: msg.disposedTensors, numTensors: msg.numTensors });
+        return;
       default:
         return;
     }
@@ -375,9 +471,16 @@ export class LabService {
     const id = `x${Date.now().toString(36)}-${this.nextExec++}`;
     this.emit('cell.status', { notebook, cellId, executionId: id, status: 'queued' });
     const generation = this.generation;
+    const nbGeneration = this.notebookGen.get(notebook) ?? 0;
+    const kernel = this.kernelOf(notebook);
+    kernel.executionCount++;
+    kernel.queued++;
+    this.kernelChanged(notebook);
     const result = this.queue.then(async () => {
-      if (generation !== this.generation) {
+      this.kernelOf(notebook).queued--;
+      if (generation !== this.generation || nbGeneration !== (this.notebookGen.get(notebook) ?? 0)) {
         this.emit('cell.status', { notebook, cellId, executionId: id, status: 'interrupted' });
+        this.kernelChanged(notebook);
         return { executionId: id, status: 'interrupted' as ExecStatus, outputs: [] };
       }
       try {
@@ -386,6 +489,7 @@ export class LabService {
         const out: CellOutput = { type: 'error', name: 'EngineError', message: (e as Error).message, line: null };
         this.emit('cell.output', { notebook, cellId, executionId: id, output: out });
         this.emit('cell.status', { notebook, cellId, executionId: id, status: 'error' });
+        this.kernelChanged(notebook);
         return { executionId: id, status: 'error' as ExecStatus, outputs: [out] };
       }
       let resolve!: Execution['resolve'];
@@ -393,6 +497,7 @@ export class LabService {
       this.executions.set(id, { id, notebook, cellId, code, outputs: [], resolve, finished });
       this.setInfo({ status: 'busy' });
       this.emit('cell.status', { notebook, cellId, executionId: id, status: 'running' });
+      this.kernelChanged(notebook);
       this.engine?.send({ type: 'execute', execId: id, notebook, cellId, code, ...(resume ? { resume } : {}) });
       return finished;
     });
@@ -404,7 +509,13 @@ export class LabService {
    * Stops the running cell. The engine stops training at the next step; a cell
    * that does not stop within the grace period (a busy loop) gets a new engine.
    */
-  async interrupt(): Promise<void> {
+  async interrupt(notebook?: string): Promise<void> {
+    if (notebook !== undefined) {
+      // Stop in one notebook: its cells, not another notebook's training
+      this.notebookGen.set(notebook, (this.notebookGen.get(notebook) ?? 0) + 1);
+      if (!(await this.stopNotebookCell(notebook))) await this.restart(undefined, 'the cell did not stop in time, so the engine was restarted');
+      return;
+    }
     this.generation++;
     if (!this.engine || this.executions.size === 0) return;
     this.engine.send({ type: 'interrupt' });
@@ -588,11 +699,19 @@ export class LabService {
         if (!may.ok) throw new Error(may.reason);
         return this.execute(notebook, cellId, code);
       },
-      'kernel.interrupt': async () => {
-        await this.interrupt();
+      'kernel.interrupt': async ({ notebook }) => {
+        await this.interrupt(notebook);
         return { ok: true as const };
       },
-      'kernel.restart': async ({ backend }) => this.restart(backend),
+      // with a notebook (and no backend): that notebook's kernel only
+      'kernel.restart': async ({ backend, notebook }) => {
+        if (notebook !== undefined && backend === undefined) {
+          await this.restartNotebook(notebook);
+          return this.info;
+        }
+        return this.restart(backend);
+      },
+      'kernel.state': async ({ notebook }) => ({ kernels: notebook !== undefined ? [this.kernelState(notebook)] : this.kernelStates() }),
       'engine.info': async () => {
         if (!this.engine) void this.startEngine().catch(() => undefined);
         return this.info;

@@ -4,6 +4,7 @@ import { exportCurrent, loadAll, saveNotebook } from './actions';
 import { getApi } from './api/client';
 import { Banners } from './layout/Banners';
 import { CommandPalette } from './layout/CommandPalette';
+import { RestartDialog } from './layout/RestartDialog';
 import { Sidebar } from './layout/Sidebar';
 import { TopBar } from './layout/TopBar';
 import { NotebookView } from './notebook/NotebookView';
@@ -78,6 +79,7 @@ export function App() {
       </div>
       <CommandPalette />
       <DialogHost />
+      <RestartDialog />
     </div>
   );
 }

@@ -4,6 +4,7 @@ import { getApi } from './api/client';
 import { notebookFromNb, notebookToNb } from './notebook/nbformat';
 import { EXPORT_CHOICES, type ExportChoice } from '../../shared/exports';
 import { downloadExport, exportHref } from './runs/ExportLinks';
+import { askRestart } from './layout/RestartDialog';
 import { useLab } from './store';
 import { notebookDeleted, notebookRenamed, runDeleted, START_NOTEBOOK } from './workspace/manage';
 
@@ -59,6 +60,18 @@ export function subscribeEvents(): void {
     else void refreshNotebooks();
   });
   api.on('run.deleted', ({ runId }) => runDeleted(runId));
+  api.on('kernel.state', (k) => {
+    // a notebook whose kernel holds nothing: its parameters cell runs again before the next cell
+    if (k.status === 'not started' && k.executionCount === 0) forgetRan(k.notebook);
+    if (s().notebook?.path === k.notebook) s().setKernel(k);
+  });
+}
+
+/** The open notebook's kernel, and its execution counter (each notebook's kernel counts its own). */
+async function loadKernel(path: string): Promise<void> {
+  const res = await guard('Kernel state', () => getApi().call('kernel.state', { notebook: path }));
+  const k = res?.kernels[0];
+  if (k && useLab.getState().notebook?.path === path) useLab.setState({ kernel: k, execCounter: k.executionCount });
 }
 
 export async function refreshRuns(): Promise<void> {
@@ -114,6 +127,8 @@ export async function openNotebook(path: string, opts: { force?: boolean } = {})
     return;
   }
   useLab.getState().setNotebook(path, model, { readOnly: res.readOnly, trusted: res.trusted });
+  useLab.getState().setKernel(null);
+  void loadKernel(path);
   localStorage.setItem(LAST_NOTEBOOK_KEY, path);
   const first = useLab.getState().notebook?.cells[0];
   if (first) useLab.getState().requestFocus(first.id);
@@ -139,6 +154,9 @@ export async function saveNotebook(): Promise<boolean> {
 
 /** Code cells that ran ok in this kernel session (reset when the kernel restarts). */
 const ranThisSession = new Set<string>();
+const forgetRan = (notebook: string) => {
+  for (const k of [...ranThisSession]) if (k.startsWith(`${notebook}::`)) ranThisSession.delete(k);
+};
 
 const isParametersCell = (c: { metadata: Record<string, unknown> }) => {
   const tags = c.metadata.tags;
@@ -218,18 +236,32 @@ export async function runAll(): Promise<void> {
 export async function interrupt(): Promise<void> {
   runAllToken++;
   useLab.getState().setRunAll(false);
-  await guard('Stopping', () => getApi().call('kernel.interrupt', {}));
+  const nb = useLab.getState().notebook?.path;
+  // Stop stops this notebook's cells: another notebook's training goes on
+  await guard('Stopping', () => getApi().call('kernel.interrupt', nb ? { notebook: nb } : {}));
 }
 
+/**
+ * Restarts the open notebook's kernel (its variables go; other notebooks keep theirs), or
+ * with a backend the engine process (every notebook's variables go). Asks first, in a
+ * dialog that says what is lost, unless nothing is.
+ */
 export async function restartKernel(backend?: string | null): Promise<void> {
+  const nb = useLab.getState().notebook?.path;
+  const whole = backend !== undefined || !nb;
+  const res = await guard('Kernel state', () => getApi().call('kernel.state', whole ? {} : { notebook: nb }));
+  if (!res) return;
+  const losing = res.kernels.filter((k) => k.variables.length > 0 || k.status === 'busy' || k.status === 'queued');
+  if (losing.length > 0 && !(await askRestart({ whole, backend, kernels: losing }))) return;
   runAllToken++;
   useLab.getState().setRunAll(false);
-  useLab.getState().setEngine({ ...(useLab.getState().engine ?? { backend: null, available: [], preferred: null }), status: 'starting' });
+  if (whole) useLab.getState().setEngine({ ...(useLab.getState().engine ?? { backend: null, available: [], preferred: null }), status: 'starting' });
   const info = await guard('Restarting the kernel', () =>
-    getApi().call('kernel.restart', backend === undefined ? {} : { backend }),
+    getApi().call('kernel.restart', whole ? (backend === undefined ? {} : { backend }) : { notebook: nb }),
   );
   useLab.getState().resetKernelSession();
-  ranThisSession.clear();
+  if (whole) ranThisSession.clear();
+  else forgetRan(nb);
   if (info) useLab.getState().setEngine(info);
 }
 

@@ -1,7 +1,7 @@
 // The renderer's state: the open notebook, the runs list, the engine, the view.
 // Only synchronous state changes live here; talking to the host is in actions.ts.
 import { create } from 'zustand';
-import { mergeOutput, type CellOutput, type EngineInfo, type ExecStatus, type NotebookEntry, type RunRecord } from '../../shared/domain';
+import { mergeOutput, type CellOutput, type EngineInfo, type ExecStatus, type KernelState, type NotebookEntry, type RunRecord } from '../../shared/domain';
 import { newCell, newCellId, type CellModel, type CellType, type NotebookModel } from './notebook/nbformat';
 
 export interface CellState extends CellModel {
@@ -50,6 +50,9 @@ export interface LabState {
   notebook: OpenNotebook | null;
   runs: RunRecord[];
   engine: EngineInfo | null;
+  /** the open notebook's kernel (each notebook has its own) */
+  kernel: KernelState | null;
+  setKernel(kernel: KernelState | null): void;
   disconnected: boolean;
   view: View;
   /** runs ticked in the runs panel for the compare view */
@@ -121,6 +124,8 @@ export const useLab = create<LabState>()((set, get) => {
     notebook: null,
     runs: [],
     engine: null,
+    kernel: null,
+    setKernel: (kernel) => set({ kernel }),
     disconnected: false,
     view: { kind: 'notebook' },
     compareSel: [],

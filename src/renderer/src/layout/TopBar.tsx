@@ -2,6 +2,7 @@
 import { interrupt, restartKernel, runAll, saveNotebook } from '../actions';
 import { notebookTitle, useLab } from '../store';
 import { ImportButton } from '../data/ImportDialog';
+import { KernelStatus } from './KernelStatus';
 
 export function TopBar() {
   const workspace = useLab((s) => s.workspace);
@@ -39,7 +40,7 @@ export function TopBar() {
         <button className="ll-btn" data-testid="stop" disabled={!busy && !runAllActive} onClick={() => void interrupt()} title="Interrupt the running cell">
           ■ Stop
         </button>
-        <button className="ll-btn" data-testid="restart" onClick={() => void restartKernel()} title="Restart the kernel: clears all variables">
+        <button className="ll-btn" data-testid="restart" onClick={() => void restartKernel()} title="Restart this notebook's kernel: clears its variables (other notebooks keep theirs; asks first)">
           ↻ Restart
         </button>
         <button className="ll-btn" data-testid="save" disabled={!nbPath || readOnly} onClick={() => void saveNotebook()} title="Save (Ctrl/Cmd+S)">
@@ -59,7 +60,7 @@ export function TopBar() {
           <select
             className="backend-select"
             value={engine?.preferred ?? ''}
-            title="Backend: the kernel restarts to switch"
+            title="Backend: the engine restarts to switch (every notebook's variables are cleared; asks first)"
             onChange={(e) => void restartKernel(e.target.value === '' ? null : e.target.value)}
           >
             <option value="">best available</option>
@@ -70,7 +71,8 @@ export function TopBar() {
             ))}
           </select>
         )}
-        <span className={`engine-status status-${busy ? 'busy' : status}`} data-testid="engine-status">
+        <KernelStatus />
+        <span className={`engine-status status-${busy ? 'busy' : status}`} data-testid="engine-status" title="the engine process, shared by the notebooks">
           <span className="ll-dot" />
           {busy && status === 'idle' ? 'busy' : status}
         </span>

@@ -165,7 +165,7 @@ export const notebookCommands: LabCommand[] = [
   { id: 'notebook.search', group: 'Notebook', label: 'Search the notebooks', keys: '/', run: focusNotebookSearch },
   { id: 'kernel.interrupt', group: 'Kernel', label: 'Interrupt the kernel (stop the running cell)', keys: 'I I', run: interrupt },
   // the top bar's Restart action
-  { id: 'kernel.restart', group: 'Kernel', label: 'Restart the kernel (clears all variables)', run: () => restartKernel() },
+  { id: 'kernel.restart', group: 'Kernel', label: "Restart this notebook's kernel (asks first; clears its variables)", run: () => restartKernel() },
   { id: 'runs.refresh', group: 'Runs', label: 'Reload the runs list', run: refreshRuns },
   { id: 'runs.rename', group: 'Runs', label: 'Rename this run…', enabled: () => st().view.kind === 'run', run: () => { const v = st().view; if (v.kind === 'run') return renameRun(v.runId); } },
   { id: 'runs.delete', group: 'Runs', label: 'Delete this run…', enabled: () => st().view.kind === 'run', run: () => { const v = st().view; if (v.kind === 'run') return deleteRun(v.runId); } },

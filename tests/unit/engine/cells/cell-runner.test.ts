@@ -76,6 +76,33 @@ describe('kernel: line numbers', () => {
   });
 });
 
+describe('kernel: stack traces in the cell\'s own lines and columns', () => {
+  const frames = (stack: string | undefined) => (stack ?? '').split('\n').filter((l) => l.includes('cell:'));
+
+  it('maps every frame back through type stripping and the transform, across cells', async () => {
+    const { run } = makeKernel();
+    // types before the failing expression move its column in the stripped JS
+    expect((await run('function g(x: { foo?: { bar: number } }): number {\n  return (x as any).foo.bar;\n}', 'defs')).status).toBe('ok');
+    const src = 'const a: number = 1;\n\nconst b: Promise<number> = Promise.resolve(2); g({} as any)';
+    const r = await run(src, 'use');
+    expect(r.error?.line).toBe(3);
+    expect(frames(r.error?.stack)).toEqual([
+      // `.bar` on line 2 of cell defs: column of `bar`
+      `    at g (cell:defs:2:${'  return (x as any).foo.'.length + 1})`,
+      `    at cell:use:3:${src.split('\n')[2].indexOf('g({}') + 1}`,
+    ]);
+  });
+
+  it("has no frame of the wrapper's own line, and the first line's column is the cell's", async () => {
+    const { run } = makeKernel();
+    const r = await run('null.x');
+    expect(frames(r.error?.stack)).toEqual(['    at cell:c1:1:6']);
+    const r2 = await run('const q: string = "a";\n  lab_missing()');
+    expect(r2.error?.name).toBe('ReferenceError');
+    expect(frames(r2.error?.stack)).toEqual(['    at cell:c1:2:3']);
+  });
+});
+
 describe('kernel: state and results', () => {
   it('persists variables, functions and classes across cells', async () => {
     const { run } = makeKernel();
@@ -107,6 +134,38 @@ describe('kernel: state and results', () => {
     expect((await run('({ a: 1, b: [2] })')).shown).toEqual([{ a: 1, b: [2] }]);
     expect((await run('(1 + 2) * 3;')).shown).toEqual([9]);
     expect((await run('const q = 5\nq // the answer\n')).shown).toEqual([5]);
+  });
+
+  it('an assignment or `void x` at the end shows nothing (as `x = 1` in Jupyter); other expressions still show', async () => {
+    const { run } = makeKernel();
+    await run('const model = { temperature: 0.5 };\nlet n = 1;');
+    expect((await run('model.temperature = 1;')).shown).toEqual([]);
+    expect((await run('n += 2')).shown).toEqual([]);
+    expect((await run('[n] = [7];')).shown).toEqual([]);
+    expect((await run('void model')).shown).toEqual([]);
+    // the assignment still happened; a semicolon does not hide a value (TypeScript ends statements with one)
+    expect((await run('model.temperature;')).shown).toEqual([1]);
+    expect((await run('n')).shown).toEqual([7]);
+    expect((await run('(n = 3), n * 2')).shown).toEqual([6]);
+  });
+
+  it("lists the cells' variables, not its own globals", async () => {
+    const { kernel, run } = makeKernel();
+    expect(kernel.variables()).toEqual([]);
+    await run('const a = 1;\nfunction f() {}\nclass K {}\nglobalThis.g = 2;');
+    expect(kernel.variables().sort()).toEqual(['K', 'a', 'f', 'g']);
+  });
+
+  it('dispose stops the timers its cells started', async () => {
+    const { kernel, run } = makeKernel();
+    await run('let ticks = 0;\nsetInterval(() => { ticks++; }, 5);\nsetTimeout(() => { ticks += 100; }, 30);');
+    await new Promise((r) => setTimeout(r, 20));
+    kernel.dispose();
+    const seen = (await run('ticks')).shown[0] as number;
+    expect(seen).toBeGreaterThan(0);
+    expect(seen).toBeLessThan(100);
+    await new Promise((r) => setTimeout(r, 60));
+    expect((await run('ticks')).shown).toEqual([seen]);
   });
 
   it('captures console.log as text output', async () => {
