@@ -186,6 +186,20 @@ export function startEngine(rawSend: (m: EngineToHost) => void, options: EngineO
         case 'kernel.reset':
           await resetKernel(msg.notebook);
           return;
+        case 'kernel.rename': {
+          // the host renames only a notebook with no cell running or queued
+          const k = kernels.get(msg.from);
+          if (k && msg.from !== msg.to) {
+            const stale = kernels.get(msg.to);
+            if (stale) {
+              stale.cells.dispose();
+              stale.tensors.disposeAll();
+            }
+            kernels.delete(msg.from);
+            kernels.set(msg.to, k);
+          }
+          return;
+        }
         case 'interrupt': {
           // stop the running cell and drop the queued ones
           const dropped = queue.splice(0, queue.length);

@@ -35,6 +35,8 @@ export const HostToEngine = z.discriminatedUnion('type', [
   z.object({ type: z.literal('interrupt') }),
   /** Drops one notebook's kernel (its variables and tensors); the engine answers with its own 'kernel.reset'. */
   z.object({ type: z.literal('kernel.reset'), notebook: z.string() }),
+  /** A notebook was renamed: its kernel (variables, tensors) goes on under the new path. */
+  z.object({ type: z.literal('kernel.rename'), from: z.string(), to: z.string() }),
   z.object({ type: z.literal('shutdown') }),
 ]);
 export type HostToEngine = z.infer<typeof HostToEngine>;

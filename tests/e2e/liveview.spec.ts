@@ -53,6 +53,10 @@ test('live view from step 0, a calm stop with Resume, later cells keep their out
     // the validation curve has one point (step 0): drawn as a marker, not empty axes
     const val = longView.locator('[data-testid="curve-plot"][data-group="val"]');
     await expect.poll(() => val.locator('.scatterlayer .trace .points path').count(), { timeout: 60_000 }).toBeGreaterThan(0);
+    // its step axis spans the run's steps so far (the train curve's), not Plotly's −1…1 around the marker
+    await expect
+      .poll(() => val.evaluate((el) => (el as unknown as { _fullLayout: { xaxis: { range: number[] } } })._fullLayout.xaxis.range[1]), { timeout: 30_000 })
+      .toBeGreaterThan(5);
     // and a sample grid of step 0, in the panel that was kept for it from the start
     const grid = longView.locator('[data-testid="sample-image"]');
     await expect(grid).toHaveAttribute('data-step', '0', { timeout: 60_000 });

@@ -100,4 +100,20 @@ describe('a kernel per notebook (real engine process)', () => {
     expect(service.kernelState('gan-lab.ipynb')).toMatchObject({ status: 'not started', variables: [] });
     expect(await run('gan-lab.ipynb', 'c6', 'typeof q')).toEqual({ status: 'ok', text: 'undefined' });
   }, 30_000);
+
+  it("a renamed notebook keeps its kernel under the new name; a deleted notebook's kernel is dropped with its tensors", async () => {
+    const h = service.handlers();
+    const { path: a } = await h['notebook.create']({ name: 'mine.ipynb' });
+    expect((await run(a, 'c1', 'const kept = tf.ones([4]);\nconst n = 7;')).status).toBe('ok');
+    const { path: b } = await h['notebook.rename']({ path: a, name: 'renamed.ipynb' });
+    expect(b).toBe('renamed.ipynb');
+    expect(service.kernelState(a)).toMatchObject({ status: 'not started', variables: [] });
+    expect(service.kernelState(b).variables).toEqual(expect.arrayContaining(['kept', 'n']));
+    expect(await run(b, 'c2', 'n + (await kept.data()).length')).toEqual({ status: 'ok', text: '11' });
+    const before = await numTensors(b);
+    await h['notebook.delete']({ path: b });
+    expect(service.kernelState(b)).toMatchObject({ status: 'not started', variables: [] });
+    // the deleted notebook's tensor is gone; another notebook's count shows it
+    expect(await numTensors('vae.ipynb')).toBe(before - 1);
+  }, 30_000);
 });

@@ -682,7 +682,18 @@ export class LabService {
         // its runs follow it, and a resume finds the cells it replays under the new path
         const runsMoved = this.tracker.renameNotebook(path, to);
         this.ran = this.ran.map((r) => (r.notebook === path ? { ...r, notebook: to } : r));
+        // and its kernel: the variables it holds go on under the new path
+        const kernel = this.kernels.get(path);
+        if (kernel && path !== to) {
+          this.kernels.delete(path);
+          this.kernels.set(to, kernel);
+          this.engine?.send({ type: 'kernel.rename', from: path, to });
+        }
         this.emit('notebooks.changed', { renamed: { from: path, to } });
+        if (kernel && path !== to) {
+          this.kernelChanged(path);
+          this.kernelChanged(to);
+        }
         for (const run of this.tracker.listRuns({ notebook: to })) this.emit('run.updated', { run });
         return { path: to, runsMoved };
       },
@@ -690,6 +701,8 @@ export class LabService {
         this.refuseWhileRunning(path, 'deleted');
         const trash = ws.remove(path);
         this.ran = this.ran.filter((r) => r.notebook !== path);
+        // its kernel goes with it: variables dropped, tensors disposed
+        if (this.kernels.has(path)) await this.restartNotebook(path);
         this.emit('notebooks.changed', { deleted: path });
         return { trash };
       },

@@ -113,6 +113,31 @@ class GroupChart {
     };
   }
 
+  /** the step axis of a chart whose series all sit at one step (val at step 0): pinned to the run's steps so far */
+  private xRange: [number, number] | null = null;
+
+  /**
+   * A chart whose points all sit at one step gets the run's step span as its axis (not
+   * Plotly's −1…1 around the lone marker); once it has two steps, its axis fits its data.
+   */
+  fitSteps(span: number): void {
+    const steps = new Set<number>();
+    for (const t of this.traces) for (const s of t.steps) steps.add(s);
+    let range: [number, number] | null = null;
+    if (steps.size === 1) {
+      const at = [...steps][0];
+      const hi = Math.max(span, at + 1);
+      const pad = (hi - Math.min(0, at)) * 0.03;
+      range = [Math.min(0, at) - pad, hi + pad];
+    }
+    const same = range === this.xRange || (range && this.xRange && range[0] === this.xRange[0] && range[1] === this.xRange[1]);
+    if (same) return;
+    this.xRange = range;
+    if (!this.drawn) return;
+    const update = range ? { 'xaxis.range': range, 'xaxis.autorange': false } : { 'xaxis.autorange': true };
+    this.queue(() => Plotly.relayout(this.el, update as never));
+  }
+
   private layout(): Record<string, unknown> {
     return {
       height: 230,
@@ -121,7 +146,7 @@ class GroupChart {
       font: { family: 'system-ui, -apple-system, "Segoe UI", sans-serif', size: 11, color: '#333' },
       paper_bgcolor: '#ffffff',
       plot_bgcolor: '#ffffff',
-      xaxis: { title: { text: 'step', standoff: 4 }, gridcolor: '#eceef1', zeroline: false, automargin: true },
+      xaxis: { title: { text: 'step', standoff: 4 }, gridcolor: '#eceef1', zeroline: false, automargin: true, ...(this.xRange ? { range: this.xRange, autorange: false } : {}) },
       yaxis: { gridcolor: '#eceef1', zeroline: false, automargin: true, exponentformat: 'power' },
       legend: { orientation: 'h', x: 1, xanchor: 'right', y: 1.02, yanchor: 'bottom', font: { size: 11 } },
       showlegend: true,
@@ -285,6 +310,7 @@ export class RunCurves {
       for (const list of keys.values()) list.sort((a, b) => a.step - b.step);
       this.chart(g).append(keys);
     }
+    for (const c of this.groups.values()) c.fitSteps(this.maxStep);
     this.onProgress(this.maxStep);
   }
 
