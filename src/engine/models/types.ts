@@ -86,6 +86,11 @@ export interface Model extends LatentLab.Model {
   optimizerDefaults?: { beta1?: number; beta2?: number };
   /** whether build() has run */
   readonly built: boolean;
+  /**
+   * true where there is nothing to sample before the first training step (the classical
+   * fits from data: a mixture, stored points, counts): the trainer leaves out its step-0 grid
+   */
+  readonly samplesAfterTraining?: boolean;
   build(data: DataInfo, rng: Rng): void;
   /**
    * One training step. Its metrics are numbers or scalar tensors (the trainer reads the

@@ -460,7 +460,7 @@ export async function train(ctx: EngineContext, model: Model, data: Dataset, opt
       // its layout does not jump at sampleEvery (sampling draws from the sample seed only, so
       // the training's own random stream is untouched)
       flush(true);
-      await writeSamples(0);
+      if (!model.samplesAfterTraining) await writeSamples(0);
     }
     flush(true);
     let perm = permutation(data.train.n, batchRng);

@@ -73,6 +73,8 @@ export function checkCovariance(c: unknown, what = 'gmm'): Covariance {
 }
 
 export class Gmm implements Model {
+  /** a fit from data: no sample before the first step */
+  readonly samplesAfterTraining = true;
   readonly family = 'gmm';
   readonly config: { components: number; covariance: Covariance; reg: number | null; seed: number | null };
   bestMetric = { key: 'val/nll', mode: 'min' as const };

@@ -30,6 +30,8 @@ const CHUNK = 256;
 const EXACT_WORK = 2e7;
 
 export class Kde implements Model {
+  /** a fit from data: no sample before the first step */
+  readonly samplesAfterTraining = true;
   readonly family = 'kde';
   readonly config: { bandwidth: number | 'validation'; bandwidths: number[] | null; maxPoints: number };
   bestMetric = { key: 'val/nll', mode: 'min' as const };

@@ -26,6 +26,8 @@ import { OnePass, readRows, rowsOf } from './one-pass';
 export type NaiveBayesConfig = LatentLab.NaiveBayesConfig;
 
 export class NaiveBayes implements Model {
+  /** a fit from data: no sample before the first step */
+  readonly samplesAfterTraining = true;
   readonly family = 'naive-bayes';
   readonly config: { alpha: number };
   /** the trainer passes each batch's labels (ctx.labels) and evaluate the validation labels */

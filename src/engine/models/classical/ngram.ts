@@ -34,6 +34,8 @@ interface Ctx {
 }
 
 export class Ngram implements Model {
+  /** a fit from data: no sample before the first step */
+  readonly samplesAfterTraining = true;
   readonly family = 'ngram';
   readonly config: { n: number; k: number };
   bestMetric = { key: 'val/nll', mode: 'min' as const };

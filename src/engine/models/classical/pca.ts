@@ -69,6 +69,8 @@ interface Fitted {
 }
 
 export class Pca implements Model {
+  /** a fit from data: no sample before the first step */
+  readonly samplesAfterTraining = true;
   readonly family = 'pca';
   readonly config: { components: number | null };
   readonly hasLatent = true;
