@@ -20,7 +20,8 @@ const shot = async (page: Page, name: string) => {
 const watchEmptyFlash = `
   window.__emptyFlash = false;
   new MutationObserver(() => {
-    if (document.body && document.body.innerText.includes('No notebooks in this workspace')) window.__emptyFlash = true;
+    // nor 'No notebook open' in the main area while the start notebook is read
+    if (document.body && /No notebooks in this workspace|No notebook open/.test(document.body.innerText)) window.__emptyFlash = true;
   }).observe(document, { subtree: true, childList: true, characterData: true });
 `;
 

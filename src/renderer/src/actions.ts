@@ -89,17 +89,24 @@ export async function loadAll(): Promise<void> {
   subscribeEvents();
   const api = getApi();
   const info = await guard('Connecting to the host', () => api.call('workspace.info', {}));
-  if (!info) return;
+  if (!info) {
+    useLab.setState({ booting: false });
+    return;
+  }
   useLab.setState({ workspace: { name: info.name, path: info.path }, disconnected: false });
   const engine = await guard('Engine info', () => api.call('engine.info', {}));
   if (engine) useLab.getState().setEngine(engine);
-  await Promise.all([refreshNotebooks(), refreshRuns()]);
-  const st = useLab.getState();
-  if (!st.notebook) {
-    const wanted = new URLSearchParams(window.location.search).get('notebook') ?? localStorage.getItem(LAST_NOTEBOOK_KEY);
-    // a first launch opens the start notebook (VAE on MNIST), not whichever file sorts first
-    const entry = st.notebooks.find((n) => n.path === wanted) ?? st.notebooks.find((n) => n.path === START_NOTEBOOK) ?? st.notebooks[0];
-    if (entry) await openNotebook(entry.path, { force: true });
+  try {
+    await Promise.all([refreshNotebooks(), refreshRuns()]);
+    const st = useLab.getState();
+    if (!st.notebook) {
+      const wanted = new URLSearchParams(window.location.search).get('notebook') ?? localStorage.getItem(LAST_NOTEBOOK_KEY);
+      // a first launch opens the start notebook (VAE on MNIST), not whichever file sorts first
+      const entry = st.notebooks.find((n) => n.path === wanted) ?? st.notebooks.find((n) => n.path === START_NOTEBOOK) ?? st.notebooks[0];
+      if (entry) await openNotebook(entry.path, { force: true });
+    }
+  } finally {
+    useLab.setState({ booting: false });
   }
 }
 
@@ -117,7 +124,10 @@ export async function openNotebook(path: string, opts: { force?: boolean } = {})
     return;
   }
   if (!opts.force && !confirmDiscard()) return;
-  const res = await guard(`Opening ${path}`, () => getApi().call('notebook.read', { path }));
+  useLab.setState({ opening: path });
+  const res = await guard(`Opening ${path}`, () => getApi().call('notebook.read', { path })).finally(() => {
+    if (useLab.getState().opening === path) useLab.setState({ opening: null });
+  });
   if (!res) return;
   let model;
   try {

@@ -47,6 +47,10 @@ export interface LabState {
   notebooks: NotebookEntry[];
   /** false until the first notebooks.list answered (the sidebar shows that it is loading) */
   notebooksLoaded: boolean;
+  /** the notebook being read to open (the main area says so instead of 'No notebook open') */
+  opening: string | null;
+  /** true until the first load (lists, then the start notebook) is done */
+  booting: boolean;
   notebook: OpenNotebook | null;
   runs: RunRecord[];
   engine: EngineInfo | null;
@@ -121,6 +125,8 @@ export const useLab = create<LabState>()((set, get) => {
     workspace: null,
     notebooks: [],
     notebooksLoaded: false,
+    opening: null,
+    booting: true,
     notebook: null,
     runs: [],
     engine: null,

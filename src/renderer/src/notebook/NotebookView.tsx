@@ -9,14 +9,27 @@ import './command-mode.css';
 export function NotebookView() {
   const nb = useLab((s) => s.notebook);
   const focus = useLab((s) => s.focus);
+  const opening = useLab((s) => s.opening);
+  const booting = useLab((s) => s.booting);
+  const notebooks = useLab((s) => s.notebooks);
+  const notebookEntryTitle = (path: string) => notebooks.find((n) => n.path === path)?.title ?? path;
   useNotebookDiagnostics();
   const selected = useLab((s) => s.selected);
   const mode = useLab((s) => s.mode);
   if (!nb) {
     return (
-      <div className="empty-main">
-        <h2>No notebook open</h2>
-        <p>Pick a notebook in the sidebar.</p>
+      <div className="empty-main" data-testid="empty-main">
+        {opening || booting ? (
+          <>
+            <h2>{opening ? `Opening ${notebookEntryTitle(opening)}…` : 'Loading the workspace…'}</h2>
+            <p className="muted">{opening ?? ''}</p>
+          </>
+        ) : (
+          <>
+            <h2>No notebook open</h2>
+            <p>Pick a notebook in the sidebar.</p>
+          </>
+        )}
       </div>
     );
   }
