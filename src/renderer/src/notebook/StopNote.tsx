@@ -1,14 +1,11 @@
 // A stopped cell says so calmly: "stopped at step 48 — Resume", not a red error. The
 // engine's Interrupted error output is drawn as this note; its run (the cell's live
 // view) is the one it offers to resume.
-import { useState } from 'react';
-import { guard } from '../actions';
-import { getApi } from '../api/client';
+import { ResumeButton } from '../runs/ResumeButton';
 import { useLab } from '../store';
 
 export function StopNote({ message, runId }: { message: string; runId: string | null }) {
   const run = useLab((s) => (runId ? s.runs.find((r) => r.id === runId) : undefined));
-  const [busy, setBusy] = useState(false);
   // why, when it was not the Stop button (a restart, a cell that would not stop)
   const why = message && message !== 'Interrupted' ? ` (${message})` : '';
   let text: string;
@@ -25,18 +22,12 @@ export function StopNote({ message, runId }: { message: string; runId: string | 
       {resumable && (
         <>
           {' — '}
-          <button
+          <ResumeButton
+            runId={runId!}
             className="ll-btn ll-small"
-            data-testid="stop-resume"
-            disabled={busy}
+            testId="stop-resume"
             title="Continue this run from its last checkpoint (its cell runs again; training goes on from the step it stopped at)"
-            onClick={() => {
-              setBusy(true);
-              void guard(`Resuming run ${runId}`, () => getApi().call('runs.resume', { id: runId! })).finally(() => setBusy(false));
-            }}
-          >
-            {busy ? 'Resuming…' : 'Resume'}
-          </button>
+          />
         </>
       )}
     </div>

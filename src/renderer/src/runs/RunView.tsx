@@ -9,6 +9,7 @@ import { isLaterCellArtifact, isLaterCellMetric } from '../plots/trace';
 import { useLab } from '../store';
 import { Gallery, interpolationNote, interpolationTitle, Scatter2d } from './ArtifactViews';
 import { formatNumber, keyMetric, runMeta } from './format';
+import { ResumeButton } from './ResumeButton';
 import { StatusChip } from './StatusChip';
 import { useRunName } from './names';
 import { useDeletedRuns } from '../workspace/manage';
@@ -72,26 +73,6 @@ function useResumeEpoch(status: string | undefined): number {
 
 /** runs that may go on from their last checkpoint */
 const RESUMABLE = new Set(['crashed', 'stopped', 'diverged', 'failed']);
-
-/** Resume: the run's recorded cell runs again and its training continues from the newest checkpoint. */
-function ResumeButton({ runId }: { runId: string }) {
-  const [busy, setBusy] = useState(false);
-  return (
-    <button
-      className="ll-btn run-resume"
-      data-testid="run-resume"
-      disabled={busy}
-      title="Continue this run from its last checkpoint (what it logged after that checkpoint is dropped)"
-      onClick={() => {
-        setBusy(true);
-        // resolves when the resumed training ends; the run view follows it live meanwhile
-        void guard(`Resuming run ${runId}`, () => getApi().call('runs.resume', { id: runId })).finally(() => setBusy(false));
-      }}
-    >
-      {busy ? 'Resuming…' : 'Resume'}
-    </button>
-  );
-}
 
 /** A run's live view; a run deleted meanwhile (workspace/manage.ts) shows a note instead. */
 export function RunView(props: { runId: string; compact?: boolean; hideResume?: boolean }) {
