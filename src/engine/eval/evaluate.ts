@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { EngineContext } from '../context';
 import type { Split } from '../data/types';
-import type { MetricKindName, Model } from '../models/types';
+import type { EstimatorOptions, MetricKindName, Model } from '../models/types';
 import { lastRunOf } from '../train/trainer';
 import { CLASSIFIER_DATASETS } from './classifier';
 import { imageSampleMetrics, pointSampleMetrics, type ImageSampleMetrics, type SampleMetrics } from './sample-metrics';
@@ -70,7 +70,12 @@ export async function evaluateModel(ctx: EngineContext, model: Model, split: Spl
   const x = tf.tensor2d(split.x, [split.n, D]);
   let res: Awaited<ReturnType<NonNullable<Model['testNll']>>>;
   try {
-    res = await model.testNll(x, opts.seed ?? 271828, labels);
+    const knobs: EstimatorOptions = {};
+    if (opts.ais !== undefined) knobs.ais = opts.ais;
+    if (opts.k !== undefined) knobs.k = opts.k;
+    if (opts.probes !== undefined) knobs.probes = opts.probes;
+    if (opts.convergence !== undefined) knobs.convergence = opts.convergence;
+    res = await model.testNll(x, opts.seed ?? 271828, labels, knobs);
   } finally {
     x.dispose();
     labels?.dispose();
@@ -98,7 +103,12 @@ export async function evaluateModel(ctx: EngineContext, model: Model, split: Spl
     if (sample) recordSampleMetrics(ctx, run, sample, points);
     else ctx.send({ type: 'run.eval', runId: run.id, points });
   }
-  const extra = { ...(res.stderr !== undefined ? { stderr: res.stderr } : {}), ...(res.details ? { details: res.details } : {}), ...(sample ? { sample } : {}) };
+  const extra = {
+    ...(res.stderr !== undefined ? { stderr: res.stderr } : {}),
+    ...(res.details ? { details: res.details } : {}),
+    ...(res.convergence ? { convergence: res.convergence } : {}),
+    ...(sample ? { sample } : {}),
+  };
   return { nll_nats: nll, bits_per_dim: bpd, kind: res.kind, n: split.n, runId: run?.id ?? null, perExample: res.nll, ...extra };
 }
 

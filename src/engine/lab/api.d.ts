@@ -243,7 +243,7 @@ declare namespace LatentLab {
   /** A model with a likelihood: lab.evaluate gives its test NLL (exact, a bound or an estimate). */
   interface LikelihoodModel extends Model {
     /** −log p(x) per example in nats with its kind, on the family's reporting scale (what lab.evaluate averages) */
-    testNll(x: any, seed: number, labels?: any): Promise<{ nll: Float32Array; kind: 'exact' | 'bound' | 'estimate'; stderr?: number; details?: Record<string, number> }>;
+    testNll(x: any, seed: number, labels?: any, opts?: EstimatorOptions): Promise<{ nll: Float32Array; kind: 'exact' | 'bound' | 'estimate'; stderr?: number; details?: Record<string, number>; convergence?: Convergence }>;
   }
 
   /** A model without a likelihood (GANs, GMMN, autoencoders): lab.evaluate scores its samples. */
@@ -954,6 +954,42 @@ declare namespace LatentLab {
     batchSize?: number;
     /** at most this many (first) rows of the split are the reference (default 2000) */
     maxReference?: number;
+    /** annealed importance sampling (RBM, DBN, DBM): chains and intermediate temperatures; default: the model's own `ais` settings */
+    ais?: { chains?: number; betas?: number };
+    /** importance samples per example of an importance-sampled bound (VAE's IWAE, sigmoid belief net, hierarchical VAE); default: the model's own */
+    k?: number;
+    /** random probes of Hutchinson's trace estimator (flow matching's likelihood); default: the model's own */
+    probes?: number;
+    /**
+     * also run the estimator at 4× its knob (temperatures, k, probes) and report both in
+     * `convergence` (default true for estimators that have a knob; false skips the longer run)
+     */
+    convergence?: boolean;
+  }
+
+  /** The knobs of a likelihood estimator, as lab.evaluate passes them to a model's testNll. */
+  type EstimatorOptions = Pick<EvaluateOptions, 'ais' | 'k' | 'probes' | 'convergence'>;
+
+  /**
+   * Whether an estimate has converged in its knob: the NLL at the knob used and at 4× it.
+   * `converged` is |nll4x − nll| < tolerance; an unconverged estimate is flagged, and its
+   * `stderr` then covers the gap between the two.
+   */
+  interface Convergence {
+    /** the knob's name: 'betas' (AIS temperatures), 'k' (importance samples), 'probes' (Hutchinson) */
+    knob: string;
+    /** the knob's value used for nll_nats, and its NLL (mean, nats) */
+    at: number;
+    nll: number;
+    /** 4× the knob, and the NLL there */
+    at4x: number;
+    nll4x: number;
+    /** nats: the most |nll4x − nll| may be for the estimate to count as converged (AIS: 0.5) */
+    tolerance: number;
+    converged: boolean;
+    /** importance-weight estimators: the effective sample size (Σw)²/Σw² of the weights at the knob used, out of `essOf` */
+    ess?: number;
+    essOf?: number;
   }
 
   /** Sample metrics of MNIST / Fashion-MNIST images on the pinned classifier's 64-d features (kind 'sample'). */
@@ -1020,6 +1056,8 @@ declare namespace LatentLab {
     stderr?: number;
     /** what the number rests on, e.g. { logZ, logZStderr, chains, betas } or { k } for IWAE */
     details?: Record<string, number>;
+    /** estimators with a knob (AIS, IWAE k, Hutchinson probes): the estimate at the knob and at 4× it */
+    convergence?: Convergence;
     /** sample metrics, when `samples` was given */
     sample?: SampleMetrics;
   }

@@ -68,7 +68,12 @@ export interface TestNll {
   stderr?: number;
   /** what else the estimate rests on, e.g. { logZ, logZStderr, chains, betas } */
   details?: Record<string, number>;
+  /** estimators with a knob: the estimate at the knob used and at 4× it (see LatentLab.Convergence) */
+  convergence?: LatentLab.Convergence;
 }
+
+/** lab.evaluate's estimator knobs (AIS chains/betas, importance samples k, Hutchinson probes, convergence) */
+export type EstimatorOptions = LatentLab.EstimatorOptions;
 
 export type { NamedWeight } from '../nn/params';
 import type { NamedWeight } from '../nn/params';
@@ -112,7 +117,7 @@ export interface Model extends LatentLab.Model {
    * -log p(x) per example in nats, on the scale the family reports (8-bit for
    * dequantized images), with what kind of number it is: lab.evaluate's source.
    */
-  testNll?(x: tf.Tensor2D, seed: number, labels?: tf.Tensor2D): Promise<TestNll>;
+  testNll?(x: tf.Tensor2D, seed: number, labels?: tf.Tensor2D, opts?: EstimatorOptions): Promise<TestNll>;
   /**
    * true when the model is conditioned on class labels (a CVAE): the trainer then gives
    * trainStep the batch's labels (StepContext.labels) and evaluate the validation labels
