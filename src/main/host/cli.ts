@@ -14,6 +14,7 @@ import { readNotebookFile, Workspace } from '../services/workspace';
 import { nodeEngineLauncher } from './node-engine';
 import { serve } from './server';
 import { EXPORT_KINDS } from '../../shared/exports';
+import { EXPORTABLE_DATASETS, exportDataset, type ExportableDataset } from '../services/data-export';
 import { runNames } from '../../shared/run-names';
 
 const USAGE = `latentlab — a lab notebook for deep generative models
@@ -46,6 +47,11 @@ Usage:
       A report of the runs: curves, sample grids, settings, final metrics, model code
       and environment; one self-contained HTML file, Markdown with PATH_files/, or a
       PDF printed by headless Chromium.
+  latentlab export data mnist|fashion-mnist --out DIR [--binarize stochastic|threshold|none]
+                   [--binarize-seed N] [--limit N]
+      The dataset's train / validation / test splits as NumPy files (X_x.npy float32
+      [n, 784], X_y.npy uint8 classes) plus data.json, the very rows lab.data gives a
+      notebook with those settings: train code outside the app on the same split.
 
 Backends: webgpu, tensorflow-gpu, tensorflow, wasm, cpu (default: the best that loads;
 webgpu on a software adapter such as SwiftShader only when named).
@@ -72,7 +78,7 @@ export function parseArgs(argv: string[]): Args {
   const positional: string[] = [];
   const params: Record<string, unknown> = {};
   const flags = new Map<string, string | true>();
-  const valued = new Set(['--workspace', '--port', '--host', '--backend', '--out', '--step', '--rows', '--cols', '--pad', '--scale', '--format', '--delay', '--row-labels', '--col-labels']);
+  const valued = new Set(['--workspace', '--port', '--host', '--backend', '--out', '--step', '--rows', '--cols', '--pad', '--scale', '--format', '--delay', '--row-labels', '--col-labels', '--binarize', '--binarize-seed', '--limit']);
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
     if (a === '-p' || a === '--parameter') {
@@ -327,10 +333,26 @@ function intFlag(a: Args, name: string): number | undefined {
   return Number(v);
 }
 
+/** `export data DATASET --out DIR`: a built-in dataset's splits as .npy files (services/data-export.ts) */
+function cmdExportData(a: Args, refs: string[], out: string | undefined): number {
+  const [name, ...extra] = refs;
+  if (!name || extra.length > 0) throw new UsageError(`export data takes one DATASET: ${EXPORTABLE_DATASETS.join(' or ')}`);
+  if (!(EXPORTABLE_DATASETS as readonly string[]).includes(name)) throw new UsageError(`export data: no dataset '${name}'; the built-in image datasets are ${EXPORTABLE_DATASETS.join(' and ')}`);
+  if (!out) throw new UsageError('export data needs --out DIR');
+  const binarize = str(a.flags.get('--binarize')) ?? 'stochastic';
+  if (binarize !== 'stochastic' && binarize !== 'threshold' && binarize !== 'none') throw new UsageError(`--binarize is stochastic, threshold or none (got ${binarize})`);
+  const limit = intFlag(a, '--limit');
+  if (limit !== undefined && limit < 10) throw new UsageError(`--limit takes at least 10 rows (got ${limit})`);
+  const done = exportDataset(name as ExportableDataset, binarize, resolve(out), { binarizeSeed: intFlag(a, '--binarize-seed'), limit });
+  process.stderr.write(`wrote ${name} (${binarize}) to ${out}: ${done.sizes.train} train, ${done.sizes.val} validation, ${done.sizes.test} test rows; fingerprint ${done.fingerprint}\n`);
+  return 0;
+}
+
 async function cmdExport(a: Args): Promise<number> {
   const [what, ...refs] = a.positional;
   const out = str(a.flags.get('--out'));
-  if (!(EXPORT_KINDS as readonly string[]).includes(what)) throw new UsageError(`export what? ${EXPORT_KINDS.join(', ')} (got ${what ?? 'nothing'})`);
+  if (what === 'data') return cmdExportData(a, refs, out);
+  if (!(EXPORT_KINDS as readonly string[]).includes(what)) throw new UsageError(`export what? ${[...EXPORT_KINDS, 'data'].join(', ')} (got ${what ?? 'nothing'})`);
   if (refs.length === 0) throw new UsageError(`export ${what} needs a RUN`);
   if (!out) throw new UsageError(`export ${what} needs --out FILE`);
   const workspace = new Workspace(str(a.flags.get('--workspace')) ?? defaultWorkspace());
