@@ -903,7 +903,7 @@ declare namespace LatentLab {
     k?: number;
     /** persistent contrastive divergence (default true) */
     persistent?: boolean;
-    /** σ at the start: a number for every unit, or 'auto' (the first batch's per-unit standard deviations; default) */
+    /** σ at the start: a number for every unit, or 'auto' (the first batch's per-unit standard deviations, each at least a tenth of their mean; default) */
     sigma?: number | 'auto';
     /** learn σ (default true); false keeps its starting values */
     learnSigma?: boolean;

@@ -208,7 +208,7 @@ export class Gbrbm implements Model {
     }
   }
 
-  /** first batch: b from the data's means, σ ('auto') from its per-unit standard deviations; every batch: the AIS base's running mean */
+  /** first batch: b from the data's means, σ ('auto') from its per-unit standard deviations (σ_i² = var_i + (0.1 · mean sd)²); every batch: the AIS base's running mean */
   private observe(v: tf.Tensor2D): void {
     const p = this.need();
     if (!this.initialized) {
@@ -217,7 +217,9 @@ export class Gbrbm implements Model {
         p.b.assign(m);
         p.base.assign(m);
         if (this.config.sigma === 'auto' && v.shape[0] >= 2) {
-          const sd = tf.maximum(tf.sqrt(variance), p.floor);
+          // a unit the first batch never moved (a rarely inked pixel) would start at the floor and
+          // score its first ink at an enormous energy: every σ starts at least a tenth of the average one
+          const sd = tf.maximum(tf.sqrt(tf.add(variance, tf.square(tf.mul(0.1, tf.mean(tf.sqrt(variance)))))), p.floor);
           p.s.assign(tf.div(tf.log(sd), this.config.sigmaLr));
         }
       });
