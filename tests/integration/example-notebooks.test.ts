@@ -44,6 +44,7 @@ const latentAndEnergy: [string, string, 'bound' | 'estimate' | 'exact' | null, n
   ['autoencoder', 'autoencoder', null, 784, 2],
   ['dae', 'dae', null, 784, 1],
   ['rbm', 'rbm', 'estimate', 784, 1],
+  ['gbrbm', 'gbrbm', 'estimate', 784, 1],
   ['dbn', 'dbn', 'estimate', 784, 1],
   ['dbm', 'dbm', 'estimate', 784, 1],
   ['boltzmann', 'boltzmann', 'exact', 9, 1],

@@ -847,6 +847,13 @@ declare namespace LatentLab {
      */
     rbm(cfg?: RbmConfig): LikelihoodModel;
     /**
+     * Gaussian–Bernoulli RBM with a learned σ per visible unit: E = Σ (v−b)²/2σ² − cᵀh − (v/σ)ᵀWh, trained by CD-k or
+     * PCD (default) with log σ moving at `sigmaLr` × the learning rate above a floor. Grey-level images are dequantized
+     * and scored on the flows' 8-bit scale. lab.evaluate: F(v) + log Z with log Z = log Z' + Σ log σ (Z' of the
+     * unit-variance machine by AIS): kind 'estimate' with `stderr` (exact when the hidden layer can be enumerated).
+     */
+    gbrbm(cfg?: GbrbmConfig): LikelihoodModel;
+    /**
      * Deep belief network: RBMs stacked greedily (lab.train's steps split over the layers). Samples by Gibbs
      * steps in the top RBM, then one pass down. lab.evaluate: the variational bound on log p(v) with the top
      * RBM's log Z by AIS (an estimate of a bound, kind 'estimate').
@@ -887,6 +894,29 @@ declare namespace LatentLab {
      * with `{ likelihood: false }` (FID & co, or MMD on points).
      */
     ddpm(cfg?: DdpmConfig): LikelihoodModel;
+  }
+
+  interface GbrbmConfig {
+    /** hidden units (default 200) */
+    hidden?: number;
+    /** Gibbs steps of the negative chain (default 1) */
+    k?: number;
+    /** persistent contrastive divergence (default true) */
+    persistent?: boolean;
+    /** σ at the start: a number for every unit, or 'auto' (the first batch's per-unit standard deviations, each at least a tenth of their mean; default) */
+    sigma?: number | 'auto';
+    /** learn σ (default true); false keeps its starting values */
+    learnSigma?: boolean;
+    /** log σ moves at this fraction of the learning rate (with Adam; default 0.1): log σ = sigmaLr · s, s trained */
+    sigmaLr?: number;
+    /** the smallest σ (default 'auto': one grey level's 1/(256√12) on images, 1e-3 otherwise) */
+    sigmaFloor?: number | 'auto';
+    /** weights start N(0, initScale²) (default 0.01) */
+    initScale?: number;
+    /** Gibbs steps behind each sample (default 1000) */
+    sampleSteps?: number;
+    /** annealed importance sampling for log Z' (default 100 chains, 2000 intermediate distributions) */
+    ais?: AisSettings;
   }
 
   interface RbmConfig {
@@ -1295,6 +1325,8 @@ declare namespace LatentLab {
     klPerDim(model: Model, split: { x: Float32Array; n: number }): Promise<{ kl: number[]; active: number }>;
     /** RBM, DBN, DBM: the weights of the first `n` hidden units as images. */
     filters(model: Model, opts?: { n?: number; layer?: number }): Promise<{ path: string; shown: number }>;
+    /** GB-RBM: its learned σ per visible unit as a picture (light = large σ), with the smallest, median and largest σ. */
+    sigmaMap(model: Model): Promise<{ path: string; min: number; median: number; max: number }>;
     /** The sampling chain (Gibbs for rbm, dbn, dbm, boltzmann; corrupt–denoise for dae) as frames: one row per chain. */
     chain(model: Model, opts?: { n?: number; steps?: number; every?: number; seed?: number }): Promise<{ path: string; frames: number }>;
     /** Inpainting: half of each test image clamped, the rest filled in by Gibbs sampling; clamped pixels never change. */

@@ -177,6 +177,18 @@ export const LAB_OPTIONS: { models: Record<string, OptionsSpec>; data: Record<st
       "sampleSteps": {"kinds":["number"]},
       "ais": {"kinds":["object"]},
     } },
+    gbrbm: { arg: 0, fields: {
+      "hidden": {"kinds":["number"]},
+      "k": {"kinds":["number"]},
+      "persistent": {"kinds":["boolean"]},
+      "sigma": {"kinds":["number","string"],"values":["auto"]},
+      "learnSigma": {"kinds":["boolean"]},
+      "sigmaLr": {"kinds":["number"]},
+      "sigmaFloor": {"kinds":["number","string"],"values":["auto"]},
+      "initScale": {"kinds":["number"]},
+      "sampleSteps": {"kinds":["number"]},
+      "ais": {"kinds":["object"]},
+    } },
     dbn: { arg: 0, fields: {
       "layers": {"kinds":["array"]},
       "k": {"kinds":["number"]},

@@ -4,6 +4,7 @@
 import { Boltzmann } from './boltzmann';
 import { Dbm } from './dbm';
 import { Dbn } from './dbn';
+import { Gbrbm } from './gbrbm';
 import { capacity, corrupt, Hopfield, overlap, randomPatterns } from './hopfield';
 import { Rbm } from './rbm';
 
@@ -11,8 +12,10 @@ export const energyModels = {
   hopfield: Object.assign((cfg: { units: number }) => new Hopfield(cfg), { randomPatterns, corrupt, overlap, capacity }),
   boltzmann: (cfg?) => new Boltzmann(cfg),
   rbm: (cfg?) => new Rbm(cfg),
+  gbrbm: (cfg?) => new Gbrbm(cfg),
   dbn: (cfg?) => new Dbn(cfg),
   dbm: (cfg?) => new Dbm(cfg),
-} satisfies Pick<LatentLab.ModelsApi, 'hopfield' | 'boltzmann' | 'rbm' | 'dbn' | 'dbm'>;
+} satisfies Pick<LatentLab.ModelsApi, 'hopfield' | 'boltzmann' | 'rbm' | 'gbrbm' | 'dbn' | 'dbm'>;
 
 export { energyViews } from './views';
+export { gbrbmViews } from './gbrbm-views';
