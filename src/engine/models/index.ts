@@ -7,7 +7,7 @@ import { adversarialModels, adversarialViews } from './adversarial';
 import { autoregressiveModels, autoregressiveViews } from './autoregressive';
 import { classicalModels, classicalViews } from './classical';
 import { diffusionViews, diffusionModels } from './diffusion';
-import { energyViews, energyModels } from './energy';
+import { convrbmViews, energyViews, energyModels } from './energy';
 import { flowViews, flowModels } from './flows';
 import { latentViews, latentModels } from './latent';
 
@@ -29,6 +29,7 @@ export function createViews(ctx: EngineContext): LatentLab.Views {
     ...flowViews(ctx),
     ...latentViews(ctx),
     ...energyViews(ctx),
+    ...convrbmViews(ctx),
     ...adversarialViews(ctx),
     ...diffusionViews(ctx),
     ...classicalViews(ctx),
