@@ -930,7 +930,7 @@ declare namespace LatentLab {
     persistent?: boolean;
     /** target mean activation of the hidden units (default 0.02) */
     sparsity?: number;
-    /** weight λ of the penalty λ Σ_k (mean activation of map k − sparsity)² (default 5) */
+    /** λ of the sparsity update: hidden bias c_k gets the extra gradient λ·(units per map)·(mean activation of map k − sparsity) (default 1) */
     sparsityCost?: number;
     /** filters start N(0, initScale²) (default 0.01) */
     initScale?: number;

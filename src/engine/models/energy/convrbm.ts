@@ -13,10 +13,13 @@
 //
 // Training: CD-k (negatives from k Gibbs sweeps started at the batch) or PCD (`persistent`),
 // through the run's optimizer, minimizing
-//   mean F(v_data) − mean F(v_neg) + λ Σ_k (q_k − p)²,   q_k = mean over the batch and map k of p(h^k_ij = 1 | v_data)
-// (v_neg held constant): the log-likelihood gradient plus the sparsity regularizer of Lee et al.
-// (2008, 2009) that keeps each map's mean activation near a small target p. The shared visible
-// bias starts at the logit of the first batch's mean pixel.
+//   mean F(v_data) − mean F(v_neg)    (v_neg held constant: the log-likelihood gradient)
+// plus the sparsity update of Lee et al. (2008, 2009), which keeps each map's mean activation
+// q_k = mean over the batch and map k of p(h^k_ij = 1 | v_data) near a small target p: the
+// hidden bias c_k alone gets the extra gradient λ·(Hh·Wh)·(q_k − p) (as in their practice, only
+// the biases are regularized). The shared visible bias starts at the logit of the first batch's mean pixel.
+// Sampling h draws each block's state by the Gumbel-max trick; the block sums and maxima are
+// average- and max-pooling, so everything stays in the [n, Hh, Wh, K] layout.
 //
 // log Z: exactly by enumerating v when the image has at most 20 pixels (tests), else by
 // annealed importance sampling (`convAis`) from a base model with W = 0, c = 0 and per-pixel
@@ -75,33 +78,55 @@ export function hiddenInput(p: ConvParams, v: tf.Tensor2D): tf.Tensor4D {
   });
 }
 
-/** [n, Hh, Wh, K] → one row per pooling block [n·Hb·Wb·K, C²] (row order: n, block row, block column, k) */
-export function toBlocks(p: ConvParams, x: tf.Tensor4D): tf.Tensor2D {
-  const { K, Hb, Wb } = geometry(p);
-  const C = p.pool;
-  const n = x.shape[0];
-  return tf.tidy(() => tf.reshape(tf.transpose(tf.reshape(x, [n * Hb, C, Wb, C, K]), [0, 2, 4, 1, 3]), [n * Hb * Wb * K, C * C]) as tf.Tensor2D);
+/** each block's value repeated over its C × C units: [n, Hb, Wb, K] → [n, Hh, Wh, K] */
+export function upsample(p: ConvParams, x: tf.Tensor4D): tf.Tensor4D {
+  const { Hh, Wh } = geometry(p);
+  return p.pool === 1 ? x : tf.image.resizeNearestNeighbor(x, [Hh, Wh]);
 }
 
-/** the inverse of toBlocks: [n·Hb·Wb·K, C²] → [n, Hh, Wh, K] */
-export function fromBlocks(p: ConvParams, x: tf.Tensor2D, n: number): tf.Tensor4D {
-  const { K, Hh, Wh, Hb, Wb } = geometry(p);
+/** the sum over each C × C block: [n, Hh, Wh, K] → [n, Hb, Wb, K] */
+export function blockSum(p: ConvParams, x: tf.Tensor4D): tf.Tensor4D {
   const C = p.pool;
-  return tf.tidy(() => tf.reshape(tf.transpose(tf.reshape(x, [n * Hb, Wb, K, C, C]), [0, 3, 1, 4, 2]), [n, Hh, Wh, K]) as tf.Tensor4D);
+  return C === 1 ? x : tf.tidy(() => tf.mul(tf.avgPool(x, C, C, 'valid'), C * C));
 }
 
-/** each block's C² inputs scaled by β, with the "all off" state (input 0) as a last column: [N, C² + 1] */
-function blockLogits(p: ConvParams, v: tf.Tensor2D, beta = 1): tf.Tensor2D {
+/** the max over each block and the "off" state's 0: m [n, Hb, Wb, K] */
+function blockMax(p: ConvParams, x: tf.Tensor4D): tf.Tensor4D {
+  const C = p.pool;
+  return tf.tidy(() => tf.maximum(C === 1 ? x : tf.maxPool(x, C, C, 'valid'), 0));
+}
+
+/**
+ * The block softmax of inputs a [n, Hh, Wh, K] (one block = its C² units and "off" with input 0):
+ * lse = log(1 + Σ_block e^a) [n, Hb, Wb, K], P = p(unit on) [n, Hh, Wh, K], off = p(block off).
+ * Stable: everything is shifted by the block's max (and 0).
+ */
+function blockSoftmax(p: ConvParams, a: tf.Tensor4D): { lse: tf.Tensor4D; P: tf.Tensor4D; off: tf.Tensor4D } {
   return tf.tidy(() => {
-    const blocks = toBlocks(p, hiddenInput(p, v));
-    const scaled = beta === 1 ? blocks : tf.mul(blocks, beta);
-    return tf.concat([scaled, tf.zeros([blocks.shape[0], 1])], 1) as tf.Tensor2D;
+    const m = blockMax(p, a);
+    const e = tf.exp(tf.sub(a, upsample(p, m)));
+    const eOff = tf.exp(tf.neg(m));
+    const S = tf.add(blockSum(p, e as tf.Tensor4D), eOff);
+    return { lse: tf.add(m, tf.log(S)) as tf.Tensor4D, P: tf.div(e, upsample(p, S as tf.Tensor4D)) as tf.Tensor4D, off: tf.div(eOff, S) as tf.Tensor4D };
   });
+}
+
+/** log(1 + Σ_block e^a) per block, with the gradient p(unit on) (its exact derivative) */
+function blockLse(p: ConvParams, a: tf.Tensor4D): tf.Tensor4D {
+  const f = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+    const { lse, P } = blockSoftmax(p, x as tf.Tensor4D);
+    save([P]);
+    return { value: lse, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(upsample(p, dy as tf.Tensor4D), saved[0]) };
+  }) as unknown as tf.CustomGradientFunc<tf.Tensor4D>);
+  return f(a) as tf.Tensor4D;
 }
 
 /** Σ_{k,α} log(1 + Σ_{ij ∈ B_α} exp(β I^k_ij)) per row: [n] */
 function blockLogPartitions(p: ConvParams, v: tf.Tensor2D, beta = 1): tf.Tensor1D {
-  return tf.tidy(() => tf.sum(tf.reshape(tf.logSumExp(blockLogits(p, v, beta), 1), [v.shape[0], -1]), 1) as tf.Tensor1D);
+  return tf.tidy(() => {
+    const I = hiddenInput(p, v);
+    return tf.sum(blockLse(p, beta === 1 ? I : tf.mul(I, beta)), [1, 2, 3]) as tf.Tensor1D;
+  });
 }
 
 /** F(v) = −b Σ v − Σ_{k,α} log(1 + Σ_{ij ∈ B_α} exp(I^k_ij)) per row: [n] */
@@ -109,40 +134,41 @@ export function freeEnergyOf(p: ConvParams, v: tf.Tensor2D): tf.Tensor1D {
   return tf.tidy(() => tf.neg(tf.add(tf.mul(tf.sum(v, 1), p.b), blockLogPartitions(p, v))) as tf.Tensor1D);
 }
 
-/** the block softmax over (C² units, off) at inverse temperature β: [N, C² + 1] */
-function blockProbs(p: ConvParams, v: tf.Tensor2D, beta = 1): tf.Tensor2D {
-  return tf.tidy(() => tf.softmax(blockLogits(p, v, beta)) as tf.Tensor2D);
-}
-
 /** p(h^k_ij = 1 | v) [n, Hh, Wh, K] and p(pool unit on | v) [n, Hb, Wb, K] */
 export function hiddenProbsOf(p: ConvParams, v: tf.Tensor2D, beta = 1): { h: tf.Tensor4D; pool: tf.Tensor4D } {
-  const { K, Hb, Wb } = geometry(p);
-  const C2 = p.pool * p.pool;
-  const n = v.shape[0];
   return tf.tidy(() => {
-    const probs = blockProbs(p, v, beta);
-    const h = fromBlocks(p, tf.slice(probs, [0, 0], [-1, C2]) as tf.Tensor2D, n);
-    const pool = tf.reshape(tf.sub(1, tf.slice(probs, [0, C2], [-1, 1])), [n, Hb, Wb, K]) as tf.Tensor4D;
-    return { h, pool };
+    const I = hiddenInput(p, v);
+    const { P, off } = blockSoftmax(p, beta === 1 ? I : (tf.mul(I, beta) as tf.Tensor4D));
+    return { h: P, pool: tf.sub(1, off) as tf.Tensor4D };
   });
 }
 
-/** one draw per row of a categorical [N, S] (rows sum to 1): a one-hot [N, S] (all zero only if rounding leaves u above the last cumulative sum) */
-export function sampleCategorical(probs: tf.Tensor2D, seed: number): tf.Tensor2D {
+/**
+ * One draw from the block softmax of inputs a [n, Hh, Wh, K] by the Gumbel-max trick: every
+ * unit and every block's "off" state gets an independent Gumbel(0, 1) draw; the unit whose
+ * a + g is the largest of its block, and larger than the off state's g, is on. Exact: the
+ * argmax of log-weights plus Gumbel noise is distributed as the softmax.
+ */
+export function sampleBlocks(p: ConvParams, a: tf.Tensor4D, seed: number): tf.Tensor4D {
+  const { Hb, Wb, K } = geometry(p);
   return tf.tidy(() => {
-    const S = probs.shape[1];
-    const upper = tf.tensor2d(Float32Array.from({ length: S * S }, (_, k) => (Math.floor(k / S) <= k % S ? 1 : 0)), [S, S]);
-    const cum = tf.matMul(probs, upper);
-    const prev = tf.sub(cum, probs);
-    const u = uniform([probs.shape[0], 1], seed);
-    return tf.mul(tf.cast(tf.greaterEqual(u, prev), 'float32'), tf.cast(tf.less(u, cum), 'float32')) as tf.Tensor2D;
+    const n = a.shape[0];
+    const rng = mulberry32(seed);
+    const gumbel = (shape: number[]) => tf.neg(tf.log(tf.neg(tf.log(tf.clipByValue(uniform(shape, rng.seed()), 1e-12, 1 - 1e-7)))));
+    const G = tf.add(a, gumbel(a.shape)) as tf.Tensor4D;
+    const C = p.pool;
+    const top = C === 1 ? G : tf.maxPool(G, C, C, 'valid');
+    const win = tf.maximum(top, gumbel([n, Hb, Wb, K]));
+    return tf.cast(tf.greaterEqual(G, upsample(p, win as tf.Tensor4D)), 'float32') as tf.Tensor4D;
   });
 }
 
 /** h ~ p_β(h | v) under the pooling constraint: [n, Hh, Wh, K] binary, at most one unit on per block */
 export function sampleHiddenOf(p: ConvParams, v: tf.Tensor2D, seed: number, beta = 1): tf.Tensor4D {
-  const C2 = p.pool * p.pool;
-  return tf.tidy(() => fromBlocks(p, tf.slice(sampleCategorical(blockProbs(p, v, beta), seed), [0, 0], [-1, C2]) as tf.Tensor2D, v.shape[0]));
+  return tf.tidy(() => {
+    const I = hiddenInput(p, v);
+    return sampleBlocks(p, beta === 1 ? I : (tf.mul(I, beta) as tf.Tensor4D), seed);
+  });
 }
 
 /** b + (Σ_k W^k ∗ h^k): the logits of p(v | h), [n, D] */
@@ -236,19 +262,18 @@ export async function convAis(p: ConvParams, opts: ConvAisOptions = {}): Promise
       const s1 = rng.seed();
       const s2 = rng.seed();
       const { inc, next } = tf.tidy((): { inc: tf.Tensor; next?: tf.Tensor2D } => {
-        const logits = blockLogits(p, x); // [N, C² + 1], β = 1
-        const d = tf.mul(logits, db);
-        const prevProbs = tf.softmax(tf.mul(logits, bPrev));
-        const stable = tf.log1p(tf.maximum(tf.sum(tf.mul(prevProbs, tf.expm1(tf.clipByValue(d, -20, 20))), 1), -1 + 1e-7));
-        const plain = tf.sub(tf.logSumExp(tf.mul(logits, bk), 1), tf.logSumExp(tf.mul(logits, bPrev), 1));
-        const perBlock = tf.where(tf.less(tf.max(tf.abs(d), 1), 20), stable, plain);
-        const hidden = tf.sum(tf.reshape(perBlock, [M, -1]), 1);
+        const I = hiddenInput(p, x);
+        const d = tf.mul(I, db) as tf.Tensor4D;
+        // per block: log Σ_s π_s e^{Δβ I_s} over the block softmax π at β_{k−1} (off: Δβ·0 = 0)
+        const prev = blockSoftmax(p, tf.mul(I, bPrev) as tf.Tensor4D);
+        const stable = tf.log1p(tf.maximum(blockSum(p, tf.mul(prev.P, tf.expm1(tf.clipByValue(d, -20, 20))) as tf.Tensor4D), -1 + 1e-7));
+        const plain = tf.sub(blockSoftmax(p, tf.mul(I, bk) as tf.Tensor4D).lse, prev.lse);
+        const perBlock = tf.where(tf.less(blockMax(p, tf.abs(d) as tf.Tensor4D), 20), stable, plain);
+        const hidden = tf.sum(perBlock, [1, 2, 3]);
         const lin = tf.mul(tf.reshape(tf.matMul(x, bDiff), [M]), db);
         const inc = tf.add(lin, hidden);
         if (last) return { inc };
-        const probs = tf.softmax(tf.mul(logits, bk)) as tf.Tensor2D;
-        const C2 = p.pool * p.pool;
-        const h = fromBlocks(p, tf.slice(sampleCategorical(probs, s1), [0, 0], [-1, C2]) as tf.Tensor2D, M);
+        const h = sampleBlocks(p, tf.mul(I, bk) as tf.Tensor4D, s1);
         const field = tf.add(tf.mul(bA, 1 - bk), tf.mul(visibleLogitsOf(p, h), bk));
         return { inc, next: bernoulli(tf.sigmoid(field), s2) as tf.Tensor2D };
       });
@@ -334,7 +359,7 @@ export class ConvRbm implements Model {
       k: cfg.k ?? 1,
       persistent: cfg.persistent ?? false,
       sparsity: cfg.sparsity ?? 0.02,
-      sparsityCost: cfg.sparsityCost ?? 5,
+      sparsityCost: cfg.sparsityCost ?? 1,
       initScale: cfg.initScale ?? 0.01,
       sampleSteps: cfg.sampleSteps ?? 1000,
       ais: checkAis('convrbm', cfg.ais),
@@ -472,26 +497,30 @@ export class ConvRbm implements Model {
       recon ??= tf.mean(tf.sum(tf.square(tf.sub(x, this.visibleProb(this.sampleHidden(x, rng.seed())))), 1)) as tf.Scalar;
       return { neg: v, recon };
     });
+    // each map's mean activation on the batch: the sparsity target's error q_k − p
+    const qErr = tf.tidy(() => tf.sub(tf.mean(hiddenProbsOf(p, x).h, [0, 1, 2]), sparsity));
+    const units = geometry(p).Hh * geometry(p).Wh;
     let gap: tf.Scalar | null = null;
-    let act: tf.Scalar | null = null;
     const loss = ctx.minimize(
       'convrbm',
       () => {
+        // the data's hidden inputs serve both F(v_data) and the sparsity term
         const g = tf.sub(tf.mean(freeEnergyOf(p, x)), tf.mean(freeEnergyOf(p, neg))) as tf.Scalar;
-        const q = tf.mean(hiddenProbsOf(p, x).h, [0, 1, 2]); // [K]
         gap = tf.keep(tf.clone(g));
-        act = tf.keep(tf.mean(q)) as tf.Scalar;
-        return tf.add(g, tf.mul(sparsityCost, tf.sum(tf.square(tf.sub(q, sparsity))))) as tf.Scalar;
+        // gradient λ·(units per map)·(q_k − p) on the hidden bias c_k only (q held constant): Lee et al.'s sparsity update
+        return tf.add(g, tf.mul(sparsityCost * units, tf.sum(tf.mul(qErr, this.c!)))) as tf.Scalar;
       },
       [this.W!, this.b!, this.c!],
     );
+    const act = tf.tidy(() => tf.add(tf.mean(qErr), sparsity) as tf.Scalar);
+    qErr.dispose();
     loss.dispose();
     if (persistent) {
       this.chains!.dispose();
       this.chains = neg;
     } else neg.dispose();
     this.version++;
-    return { 'train/recon': recon, 'train/free_energy_gap': gap!, 'train/sparsity': act! };
+    return { 'train/recon': recon, 'train/free_energy_gap': gap!, 'train/sparsity': act };
   }
 
   /** log Z exactly by enumerating v (images of at most 20 pixels) */
