@@ -47,6 +47,7 @@ const latentAndEnergy: [string, string, 'bound' | 'estimate' | 'exact' | null, n
   ['gbrbm', 'gbrbm', 'estimate', 784, 1],
   ['dbn', 'dbn', 'estimate', 784, 1],
   ['dbm', 'dbm', 'estimate', 784, 1],
+  ['convrbm', 'convrbm', 'estimate', 784, 1],
   ['boltzmann', 'boltzmann', 'exact', 9, 1],
   ['hopfield', '', null, 0, 0],
 ];

@@ -866,6 +866,15 @@ declare namespace LatentLab {
      */
     dbm(cfg?: DbmConfig): LikelihoodModel;
     /**
+     * Convolutional RBM with probabilistic max-pooling (Lee et al. 2009) on binary images: `filters` shared F×F filters,
+     * hidden maps of the valid size split into `pool`×`pool` blocks in which at most one unit is on. Trained by CD-k
+     * (or PCD) with a sparsity regularizer. Curves show proxies (val/recon, free energy, pseudo-likelihood, val/sparsity);
+     * lab.evaluate gives F(v) + log Z with log Z from annealed importance sampling: kind 'estimate' with `stderr`, and
+     * (unless `convergence: false`) the estimate at 4× the temperatures with the weights' ESS (exact on images of ≤ 20 pixels).
+     * lab.views.filters shows its filters, lab.views.poolingMaps a digit's hidden and pooling maps, lab.views.chain its Gibbs chain.
+     */
+    convrbm(cfg?: ConvRbmConfig): LikelihoodModel;
+    /**
      * Gaussian mixture by EM (k-means++ then k-means initialisation); one training step = one EM iteration on the
      * batch (exact with batchSize = data.train.n, stochastic otherwise); exact density in nats (kind 'exact').
      * `lab.models.gmm.select(data, { ks })` picks K by BIC = −2 log L + p log N.
@@ -931,6 +940,29 @@ declare namespace LatentLab {
     /** Gaussian visible units: their standard deviation, or 'auto' (the first batch's; default) */
     sigma?: number | 'auto';
     /** weights start N(0, initScale²) (default 0.01) */
+    initScale?: number;
+    /** Gibbs steps behind each sample (default 1000) */
+    sampleSteps?: number;
+    /** annealed importance sampling for log Z (default 100 chains, 2000 intermediate distributions) */
+    ais?: AisSettings;
+  }
+
+  interface ConvRbmConfig {
+    /** filters K, one hidden map each (default 24) */
+    filters?: number;
+    /** filter side F (default 7: 28×28 digits give 22×22 maps) */
+    filterSize?: number;
+    /** pooling block side C; it must divide the map's sides (default 2) */
+    pool?: number;
+    /** Gibbs steps of the negative chain (default 1) */
+    k?: number;
+    /** persistent contrastive divergence (default false) */
+    persistent?: boolean;
+    /** target mean activation of the hidden units (default 0.02) */
+    sparsity?: number;
+    /** λ of the sparsity update: hidden bias c_k gets the extra gradient λ·(units per map)·(mean activation of map k − sparsity) (default 1) */
+    sparsityCost?: number;
+    /** filters start N(0, initScale²) (default 0.01) */
     initScale?: number;
     /** Gibbs steps behind each sample (default 1000) */
     sampleSteps?: number;
@@ -1327,6 +1359,8 @@ declare namespace LatentLab {
     filters(model: Model, opts?: { n?: number; layer?: number }): Promise<{ path: string; shown: number }>;
     /** GB-RBM: its learned σ per visible unit as a picture (light = large σ), with the smallest, median and largest σ. */
     sigmaMap(model: Model): Promise<{ path: string; min: number; median: number; max: number }>;
+    /** Convolutional RBM: a test digit, p(h = 1 | v) of each filter's hidden map, and p(pool unit on | v) of each pooling map. */
+    poolingMaps(model: Model, split: { x: Float32Array; n: number }, opts?: { index?: number; maps?: number }): Promise<{ path: string; sparsity: number; poolOn: number }>;
     /** The sampling chain (Gibbs for rbm, dbn, dbm, boltzmann; corrupt–denoise for dae) as frames: one row per chain. */
     chain(model: Model, opts?: { n?: number; steps?: number; every?: number; seed?: number }): Promise<{ path: string; frames: number }>;
     /** Inpainting: half of each test image clamped, the rest filled in by Gibbs sampling; clamped pixels never change. */

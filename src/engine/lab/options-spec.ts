@@ -210,6 +210,18 @@ export const LAB_OPTIONS: { models: Record<string, OptionsSpec>; data: Record<st
       "sampleSteps": {"kinds":["number"]},
       "ais": {"kinds":["object"]},
     } },
+    convrbm: { arg: 0, fields: {
+      "filters": {"kinds":["number"]},
+      "filterSize": {"kinds":["number"]},
+      "pool": {"kinds":["number"]},
+      "k": {"kinds":["number"]},
+      "persistent": {"kinds":["boolean"]},
+      "sparsity": {"kinds":["number"]},
+      "sparsityCost": {"kinds":["number"]},
+      "initScale": {"kinds":["number"]},
+      "sampleSteps": {"kinds":["number"]},
+      "ais": {"kinds":["object"]},
+    } },
     gmm: { arg: 0, fields: {
       "components": {"kinds":["number"]},
       "covariance": {"kinds":["string"],"values":["full","diag","spherical","tied"]},

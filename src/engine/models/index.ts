@@ -7,7 +7,7 @@ import { adversarialModels, adversarialViews } from './adversarial';
 import { autoregressiveModels, autoregressiveViews } from './autoregressive';
 import { classicalModels, classicalViews } from './classical';
 import { diffusionViews, diffusionModels } from './diffusion';
-import { energyViews, energyModels, gbrbmViews } from './energy';
+import { convrbmViews, energyViews, energyModels, gbrbmViews } from './energy';
 import { flowViews, flowModels } from './flows';
 import { latentViews, latentModels } from './latent';
 
@@ -30,6 +30,7 @@ export function createViews(ctx: EngineContext): LatentLab.Views {
     ...latentViews(ctx),
     ...energyViews(ctx),
     ...gbrbmViews(ctx),
+    ...convrbmViews(ctx),
     ...adversarialViews(ctx),
     ...diffusionViews(ctx),
     ...classicalViews(ctx),

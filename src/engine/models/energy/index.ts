@@ -4,6 +4,7 @@
 import { Boltzmann } from './boltzmann';
 import { Dbm } from './dbm';
 import { Dbn } from './dbn';
+import { ConvRbm } from './convrbm';
 import { Gbrbm } from './gbrbm';
 import { capacity, corrupt, Hopfield, overlap, randomPatterns } from './hopfield';
 import { Rbm } from './rbm';
@@ -15,7 +16,9 @@ export const energyModels = {
   gbrbm: (cfg?) => new Gbrbm(cfg),
   dbn: (cfg?) => new Dbn(cfg),
   dbm: (cfg?) => new Dbm(cfg),
-} satisfies Pick<LatentLab.ModelsApi, 'hopfield' | 'boltzmann' | 'rbm' | 'gbrbm' | 'dbn' | 'dbm'>;
+  convrbm: (cfg?) => new ConvRbm(cfg),
+} satisfies Pick<LatentLab.ModelsApi, 'hopfield' | 'boltzmann' | 'rbm' | 'gbrbm' | 'dbn' | 'dbm' | 'convrbm'>;
 
 export { energyViews } from './views';
+export { convrbmViews } from './convrbm-views';
 export { gbrbmViews } from './gbrbm-views';
