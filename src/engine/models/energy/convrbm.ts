@@ -117,7 +117,7 @@ function blockLse(p: ConvParams, a: tf.Tensor4D): tf.Tensor4D {
     const { lse, P } = blockSoftmax(p, x as tf.Tensor4D);
     save([P]);
     return { value: lse, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(upsample(p, dy as tf.Tensor4D), saved[0]) };
-  }) as unknown as tf.CustomGradientFunc<tf.Tensor4D>);
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return f(a) as tf.Tensor4D;
 }
 
