@@ -69,6 +69,13 @@ describe('latent-variable and energy-based notebooks', () => {
     // an AIS estimate comes with its standard error
     if (kind === 'estimate') expect(run.eval.stderr).toBeGreaterThan(0);
     else expect(run.eval.stderr).toBeUndefined();
+    // an estimate with a knob says whether it converged: the NLL at the knob and at 4× it
+    const knob = family === 'rbm' || family === 'dbn' || family === 'dbm' ? 'betas' : kind === 'bound' ? 'k' : null;
+    if (knob) {
+      expect(run.eval.convergence.knob).toBe(knob);
+      expect(run.eval.convergence.converged).toBe(Math.abs(run.eval.convergence.nll4x - run.eval.convergence.nll) < run.eval.convergence.tolerance);
+      expect(run.eval.convergence.note).toMatch(/converged: 4× /);
+    }
   }, 300_000);
 });
 
