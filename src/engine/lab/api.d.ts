@@ -954,9 +954,13 @@ declare namespace LatentLab {
     batchSize?: number;
     /** at most this many (first) rows of the split are the reference (default 2000) */
     maxReference?: number;
-    /** annealed importance sampling (RBM, DBN, DBM): chains and intermediate temperatures; default: the model's own `ais` settings */
+    /**
+     * annealed importance sampling (RBM, DBN, DBM): chains (a whole number >= 2) and intermediate temperatures
+     * (>= 1); either one left out is the model's own `ais` setting. log Z is kept per weights, seed and these knobs,
+     * so a second evaluation with the same ones does not anneal again.
+     */
     ais?: { chains?: number; betas?: number };
-    /** importance samples per example of an importance-sampled bound (VAE's IWAE, sigmoid belief net, hierarchical VAE); default: the model's own */
+    /** importance samples per example of an importance-sampled bound (VAE's IWAE, sigmoid belief net, hierarchical VAE; a whole number >= 1); default: the model's own (the VAE's `evalK`) */
     k?: number;
     /** random probes of Hutchinson's trace estimator (flow matching's likelihood); default: the model's own */
     probes?: number;
