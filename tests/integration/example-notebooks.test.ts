@@ -11,10 +11,10 @@ import { root } from '../helpers/paths';
 const dir = mkdtempSync(join(tmpdir(), 'latentlab-examples-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs an example notebook headless at 12 steps (`latentlab run --json`); its JSON, once it ended ok. */
-function runExample(file: string) {
+/** Runs an example notebook headless at 12 steps (`latentlab run --json`), with `extra` parameters; its JSON, once it ended ok. */
+function runExample(file: string, extra: string[] = []) {
   copyFileSync(join(root, 'resources', 'notebooks', `${file}.ipynb`), join(dir, `${file}.ipynb`));
-  const r = spawnSync(process.execPath, [join(root, 'bin', 'latentlab.js'), 'run', join(dir, `${file}.ipynb`), '-p', 'steps', '12', '--json'], { cwd: root, encoding: 'utf8', timeout: 300_000 });
+  const r = spawnSync(process.execPath, [join(root, 'bin', 'latentlab.js'), 'run', join(dir, `${file}.ipynb`), '-p', 'steps', '12', ...extra, '--json'], { cwd: root, encoding: 'utf8', timeout: 300_000 });
   expect(r.status, r.stderr + r.stdout).toBe(0);
   const out = JSON.parse(r.stdout.trim());
   expect(out.status).toBe('ok');
@@ -53,8 +53,10 @@ const latentAndEnergy: [string, string, 'bound' | 'estimate' | 'exact' | null, n
 ];
 
 describe('latent-variable and energy-based notebooks', () => {
+  // the AIS notebooks at 200 temperatures (and 800 for their convergence check): at 12 steps the defaults would only cost time
+  const aisNotebooks = new Set(['rbm', 'dbn', 'dbm']);
   it.each(latentAndEnergy)('%s.ipynb runs, and its evaluation carries its kind', (file, family, kind, D, runs) => {
-    const out = runExample(file);
+    const out = runExample(file, aisNotebooks.has(file) ? ['-p', 'betas', '200'] : []);
     expect(out.runs).toHaveLength(runs);
     if (runs === 0) return;
     const run = out.runs[0];
@@ -71,6 +73,13 @@ describe('latent-variable and energy-based notebooks', () => {
     // an AIS estimate comes with its standard error
     if (kind === 'estimate') expect(run.eval.stderr).toBeGreaterThan(0);
     else expect(run.eval.stderr).toBeUndefined();
+    // an estimate with a knob says whether it converged: the NLL at the knob and at 4× it
+    const knob = family === 'rbm' || family === 'dbn' || family === 'dbm' ? 'betas' : kind === 'bound' ? 'k' : null;
+    if (knob) {
+      expect(run.eval.convergence.knob).toBe(knob);
+      expect(run.eval.convergence.converged).toBe(Math.abs(run.eval.convergence.nll4x - run.eval.convergence.nll) < run.eval.convergence.tolerance);
+      expect(run.eval.convergence.note).toMatch(/converged: 4× /);
+    }
   }, 300_000);
 });
 

@@ -65,6 +65,8 @@ export interface AisResult {
   betas: number;
   /** the chains' final log importance weights (log w_m, without log Z_0) */
   logW: Float64Array;
+  /** the effective sample size (Σw)²/Σw² of those weights, in [1, chains] */
+  ess: number;
 }
 
 const LOG2 = Math.LN2;
@@ -121,6 +123,25 @@ export function logMeanExp(logW: ArrayLike<number>): { value: number; stderr: nu
   const mean = s / M;
   const variance = M > 1 ? Math.max(0, (s2 - M * mean * mean) / (M - 1)) : NaN;
   return { value: max + Math.log(mean), stderr: Math.sqrt(variance) / (Math.sqrt(M) * mean) };
+}
+
+/**
+ * The effective sample size (Σw)²/Σw² of importance weights given as log w: M when the
+ * weights are equal, 1 when one weight dominates. Few effective samples mean the
+ * delta-method standard error (which assumes the sample variance is right) is not to be trusted.
+ */
+export function effectiveSampleSize(logW: ArrayLike<number>): number {
+  let max = -Infinity;
+  for (let m = 0; m < logW.length; m++) if (logW[m] > max) max = logW[m];
+  if (!Number.isFinite(max)) return NaN;
+  let s = 0;
+  let s2 = 0;
+  for (let m = 0; m < logW.length; m++) {
+    const w = Math.exp(logW[m] - max);
+    s += w;
+    s2 += w * w;
+  }
+  return (s * s) / s2;
 }
 
 /** log Z of the base model (W = 0, visible biases `base`) */
@@ -222,7 +243,7 @@ export async function ais(p: Bipartite, opts: AisOptions = {}): Promise<AisResul
   }
   for (let m = 0; m < M; m++) if (!Number.isFinite(logW[m])) throw new Error(`ais: a non-finite importance weight (${logW[m]}): the model's parameters are not finite or too large`);
   const { value, stderr } = logMeanExp(logW);
-  return { logZ: logZ0 + value, stderr, logZ0, chains: M, betas: K, logW };
+  return { logZ: logZ0 + value, stderr, logZ0, chains: M, betas: K, logW, ess: effectiveSampleSize(logW) };
 }
 
 /** rows start..start+count of all 2^d binary states (bit i of the state index = unit i), [count, d] */

@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { EngineContext } from '../context';
 import type { Split } from '../data/types';
 import type { EstimatorOptions, MetricKindName, Model } from '../models/types';
+import { CONVERGENCE_KEYS, convergenceNote } from '../../shared/convergence';
 import { lastRunOf } from '../train/trainer';
 import { CLASSIFIER_DATASETS } from './classifier';
 import { imageSampleMetrics, pointSampleMetrics, type ImageSampleMetrics, type SampleMetrics } from './sample-metrics';
@@ -100,13 +101,22 @@ export async function evaluateModel(ctx: EngineContext, model: Model, split: Spl
       run.record('test/nll_stderr', run.steps, res.stderr);
       points.push({ key: 'test/nll_stderr', step: run.steps, value: res.stderr, wallTime: now });
     }
-    if (sample) recordSampleMetrics(ctx, run, sample, points);
-    else ctx.send({ type: 'run.eval', runId: run.id, points });
+    const kinds: Record<string, MetricKindName> = {};
+    if (res.convergence) {
+      // the estimate at its knob and at 4× it, so the run header and `latentlab run --json` can say whether it converged
+      for (const [key, value] of convergencePoints(res.convergence)) {
+        run.record(key, run.steps, value);
+        points.push({ key, step: run.steps, value, wallTime: now });
+        kinds[key] = 'info';
+      }
+    }
+    if (sample) recordSampleMetrics(ctx, run, sample, points, kinds);
+    else ctx.send({ type: 'run.eval', runId: run.id, points, ...(Object.keys(kinds).length > 0 ? { kinds } : {}) });
   }
   const extra = {
     ...(res.stderr !== undefined ? { stderr: res.stderr } : {}),
     ...(res.details ? { details: res.details } : {}),
-    ...(res.convergence ? { convergence: res.convergence } : {}),
+    ...(res.convergence ? { convergence: { ...res.convergence, note: convergenceNote(res.convergence) } } : {}),
     ...(sample ? { sample } : {}),
   };
   return { nll_nats: nll, bits_per_dim: bpd, kind: res.kind, n: split.n, runId: run?.id ?? null, perExample: res.nll, ...extra };
@@ -159,6 +169,20 @@ async function sampleMetricsOf(model: Model, split: Split, n: number, opts: Eval
   return pointSampleMetrics(x, n, split, D, { maxReference: opts.maxReference });
 }
 
+/** the run keys and values of a convergence check (all of kind 'info'; see shared/convergence.ts) */
+export function convergencePoints(c: LatentLab.Convergence): [string, number][] {
+  const out: [string, number][] = [
+    [CONVERGENCE_KEYS.nll, c.nll],
+    [CONVERGENCE_KEYS.nll4x, c.nll4x],
+    [CONVERGENCE_KEYS.converged, c.converged ? 1 : 0],
+    [CONVERGENCE_KEYS.tolerance, c.tolerance],
+    [`test/knob_${c.knob}`, c.at],
+  ];
+  if (c.ess !== undefined) out.push([CONVERGENCE_KEYS.ess, c.ess]);
+  if (c.essOf !== undefined) out.push([CONVERGENCE_KEYS.essOf, c.essOf]);
+  return out.filter(([, v]) => Number.isFinite(v));
+}
+
 /** the run keys and values of sample metrics */
 export function sampleMetricPoints(m: SampleMetrics): [string, number][] {
   if (m.mmd !== undefined) return [['test/mmd', m.mmd], ['test/sample_n', m.n]];
@@ -183,9 +207,8 @@ type Points = { key: string; step: number; value: number; wallTime: number }[];
  * to the tracker, with their kinds ('sample'; the sample count and classifier version
  * 'info') for the run's metricKinds.
  */
-function recordSampleMetrics(ctx: EngineContext, run: NonNullable<ReturnType<typeof lastRunOf>>, m: SampleMetrics, points: Points): void {
+function recordSampleMetrics(ctx: EngineContext, run: NonNullable<ReturnType<typeof lastRunOf>>, m: SampleMetrics, points: Points, kinds: Record<string, MetricKindName> = {}): void {
   const now = Date.now();
-  const kinds: Record<string, MetricKindName> = {};
   for (const [key, value] of sampleMetricPoints(m)) {
     run.record(key, run.steps, value);
     points.push({ key, step: run.steps, value, wallTime: now });

@@ -1016,9 +1016,13 @@ declare namespace LatentLab {
     batchSize?: number;
     /** at most this many (first) rows of the split are the reference (default 2000) */
     maxReference?: number;
-    /** annealed importance sampling (RBM, DBN, DBM): chains and intermediate temperatures; default: the model's own `ais` settings */
+    /**
+     * annealed importance sampling (RBM, DBN, DBM): chains (a whole number >= 2) and intermediate temperatures
+     * (>= 1); either one left out is the model's own `ais` setting. log Z is kept per weights, seed and these knobs,
+     * so a second evaluation with the same ones does not anneal again.
+     */
     ais?: { chains?: number; betas?: number };
-    /** importance samples per example of an importance-sampled bound (VAE's IWAE, sigmoid belief net, hierarchical VAE); default: the model's own */
+    /** importance samples per example of an importance-sampled bound (VAE's IWAE, sigmoid belief net, hierarchical VAE; a whole number >= 1); default: the model's own (the VAE's `evalK`) */
     k?: number;
     /** random probes of Hutchinson's trace estimator (flow matching's likelihood); default: the model's own */
     probes?: number;
@@ -1033,25 +1037,39 @@ declare namespace LatentLab {
   type EstimatorOptions = Pick<EvaluateOptions, 'ais' | 'k' | 'probes' | 'convergence'>;
 
   /**
-   * Whether an estimate has converged in its knob: the NLL at the knob used and at 4× it.
-   * `converged` is |nll4x − nll| < tolerance; an unconverged estimate is flagged, and its
-   * `stderr` then covers the gap between the two.
+   * Whether an estimate has converged in its knob: the estimator also runs at 4× the knob
+   * (an independent seed) and `converged` is |nll4x − nll| < tolerance. What lab.evaluate
+   * reports beside it:
+   *  - AIS (RBM, DBN, DBM; kind 'estimate'): nll_nats is the 4× estimate (E[log Ẑ] ≤ log Z and
+   *    the gap shrinks about like 1/temperatures, so the longer run is less optimistic), and
+   *    stderr = max(the 4× run's delta-method standard error, |nll4x − nll|): it covers the
+   *    chains' spread and what the schedule still leaves. An unconverged estimate is flagged
+   *    (converged: false) and its error bar is at least the move.
+   *  - IWAE (VAE; kind 'bound'): nll_nats is the bound at k over every example (a bound is
+   *    never optimistic); the check at 4k runs on the first `rows` examples.
+   * `lab.evaluate(..., { convergence: false })` skips the 4× run (nll_nats is then the estimate at the knob).
    */
   interface Convergence {
     /** the knob's name: 'betas' (AIS temperatures), 'k' (importance samples), 'probes' (Hutchinson) */
     knob: string;
-    /** the knob's value used for nll_nats, and its NLL (mean, nats) */
+    /** the knob's value asked for, and the NLL there (mean, nats) */
     at: number;
     nll: number;
     /** 4× the knob, and the NLL there */
     at4x: number;
     nll4x: number;
-    /** nats: the most |nll4x − nll| may be for the estimate to count as converged (AIS: 0.5) */
+    /** nats: the most |nll4x − nll| may be for the estimate to count as converged (AIS and IWAE: 0.5) */
     tolerance: number;
     converged: boolean;
-    /** importance-weight estimators: the effective sample size (Σw)²/Σw² of the weights at the knob used, out of `essOf` */
+    /** importance-weight estimators: the effective sample size (Σw)²/Σw² of the weights at the knob used, out of `essOf` (IWAE: the mean over examples) */
     ess?: number;
     essOf?: number;
+    /** the same at 4× the knob (out of 4 × essOf for IWAE, essOf for AIS, whose chains stay the same) */
+    ess4x?: number;
+    /** the examples nll and nll4x are means over, when the check ran on fewer than the split's (IWAE) */
+    rows?: number;
+    /** lab.evaluate: the check in words, e.g. 'not converged: 4× temperatures moved it by 3.20 nats (tolerance 0.5)' */
+    note?: string;
   }
 
   /** Sample metrics of MNIST / Fashion-MNIST images on the pinned classifier's 64-d features (kind 'sample'). */

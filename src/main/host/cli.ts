@@ -16,6 +16,7 @@ import { serve } from './server';
 import { EXPORT_KINDS } from '../../shared/exports';
 import { EXPORTABLE_DATASETS, exportDataset, type ExportableDataset } from '../services/data-export';
 import { runNames } from '../../shared/run-names';
+import { convergenceFromMetrics, convergenceNote } from '../../shared/convergence';
 
 const USAGE = `latentlab — a lab notebook for deep generative models
 
@@ -277,7 +278,10 @@ export function evalJson(r: { dataName: string; config: Record<string, unknown> 
   if (last('test/nll') !== undefined && last('test/bits_per_dim') !== undefined) {
     const kind = (r.config.metricKinds as Record<string, string> | undefined)?.['test/nll'] ?? 'exact';
     const stderr = last('test/nll_stderr');
-    return { nll_nats: last('test/nll'), bits_per_dim: last('test/bits_per_dim'), kind, ...(stderr !== undefined ? { stderr } : {}), ...sample };
+    // an estimate's convergence check (AIS temperatures, IWAE k): the NLL at the knob and at 4× it
+    const conv = convergenceFromMetrics(last, Object.keys(metrics));
+    const convergence = conv ? { ...conv, note: convergenceNote(conv) } : undefined;
+    return { nll_nats: last('test/nll'), bits_per_dim: last('test/bits_per_dim'), kind, ...(stderr !== undefined ? { stderr } : {}), ...(convergence ? { convergence } : {}), ...sample };
   }
   return hasSample ? { kind: 'sample', ...sample } : null;
 }

@@ -27,8 +27,8 @@ import * as tf from '@tensorflow/tfjs';
 import { ais, exactLogZ, type AisResult, type VisibleKind } from '../../eval/ais';
 import { bernoulli, uniform } from '../../ops/random';
 import { mulberry32, type Rng } from '../../util/rng';
-import { bernoulliEntropy, bernoulliLogLik, checkAis, clampMix, gibbsInputs, partition, perRow, RbmLayer, requireBinary, type AisSettings, type GibbsRequest, type Partition } from './rbm';
-import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, StepMetrics, TestNll } from '../types';
+import { aisKnobs, aisReport, bernoulliEntropy, bernoulliLogLik, checkAis, clampMix, gibbsInputs, partition, partitionKey, perRow, RbmLayer, requireBinary, type AisSettings, type GibbsRequest, type Partition } from './rbm';
+import type { DataInfo, EstimatorOptions, MetricKindName, MetricValue, Model, NamedWeight, StepContext, StepMetrics, TestNll } from '../types';
 
 export type DbnConfig = LatentLab.DbnConfig;
 
@@ -141,12 +141,13 @@ export class Dbn implements Model {
     return exactLogZ(this.need()[this.stack.length - 1].params());
   }
 
-  private async topPartition(seed: number): Promise<Partition> {
-    const key = `${this.version}:${seed}:${this.config.ais.chains}:${this.config.ais.betas}`;
+  private async topPartition(seed: number, opts?: EstimatorOptions): Promise<Partition> {
+    const knobs = aisKnobs('dbn', this.config.ais, opts);
+    const key = partitionKey(this.version, seed, knobs);
     if (this.cachedZ?.key === key) return this.cachedZ.value;
     const top = this.need()[this.stack.length - 1];
     await top.ready();
-    const value = await partition(top.params(), top.aisBase(), this.config.ais, seed);
+    const value = await partition(top.params(), top.aisBase(), knobs.settings, seed, { convergence: knobs.convergence });
     this.cachedZ = { key, value };
     return value;
   }
@@ -189,15 +190,23 @@ export class Dbn implements Model {
    * −(lower bound on log p(v)) per row, in nats: an AIS estimate of an upper bound on the
    * NLL (see the top of the file). stderr: AIS's standard error of log Z_top.
    */
-  async testNll(x: tf.Tensor2D, seed: number): Promise<TestNll> {
+  async testNll(x: tf.Tensor2D, seed: number, _labels?: tf.Tensor2D, opts?: EstimatorOptions): Promise<TestNll> {
     await requireBinary('dbn', x);
     const terms = await this.boundTerms(x, seed);
-    const Z = await this.topPartition(seed);
+    const Z = await this.topPartition(seed, opts);
     const nll = Float32Array.from(terms, (t) => Z.logZ - t);
-    for (const v of nll) if (!Number.isFinite(v)) throw new Error(`dbn: a non-finite NLL (${v}): the model diverged`);
-    const details: Record<string, number> = { logZ: Z.logZ, logZStderr: Z.stderr, chains: Z.chains, betas: Z.betas, samples: this.stack.length > 1 ? this.config.boundSamples : 0, bound: this.stack.length > 1 ? 1 : 0, exactLogZ: Z.exact ? 1 : 0 };
-    if (this.stack.length === 1 && Z.exact) return { nll, kind: 'exact', details };
-    return { nll, kind: 'estimate', stderr: Z.stderr, details };
+    let sum = 0;
+    for (const v of nll) {
+      if (!Number.isFinite(v)) throw new Error(`dbn: a non-finite NLL (${v}): the model diverged`);
+      sum += v;
+    }
+    const extra = { samples: this.stack.length > 1 ? this.config.boundSamples : 0, bound: this.stack.length > 1 ? 1 : 0, exactLogZ: Z.exact ? 1 : 0 };
+    if (Z.exact) {
+      const details = { logZ: Z.logZ, logZStderr: 0, chains: 0, betas: 0, ...extra };
+      return this.stack.length === 1 ? { nll, kind: 'exact', details } : { nll, kind: 'estimate', stderr: 0, details };
+    }
+    const r = aisReport(Z, sum / Math.max(1, nll.length));
+    return { nll, kind: 'estimate', ...r, details: { ...r.details, ...extra } };
   }
 
   /** uniform draws that start the top RBM's chain on its visible units, [n, H_{L−1}] */

@@ -27,7 +27,8 @@ import { ais, exactLogZ, exactPlan, type AisResult, type Bipartite, type Visible
 import { bernoulli, normal, uniform } from '../../ops/random';
 import { mulberry32, type Rng } from '../../util/rng';
 import { loadNamed, uniqueName } from '../../nn/params';
-import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, StepMetrics, TestNll } from '../types';
+import { CHECK_FACTOR, checkSeed, CONVERGENCE_TOLERANCE, convergenceOf, coveringStderr } from '../../eval/convergence';
+import type { DataInfo, EstimatorOptions, MetricKindName, MetricValue, Model, NamedWeight, StepContext, StepMetrics, TestNll } from '../types';
 
 export type AisSettings = LatentLab.AisSettings;
 
@@ -394,20 +395,77 @@ export class RbmLayer {
 
 /** log Z of an RBM and how it was found */
 export interface Partition {
+  /** the reported log Z: with a convergence check, the estimate at 4× the temperatures */
   logZ: number;
+  /** its error: the delta-method standard error, or with a check max(the 4× run's, |log Z_4x − log Z|) */
   stderr: number;
   exact: boolean;
+  /** AIS chains and intermediate temperatures asked for (0 when exact) */
   chains: number;
   betas: number;
+  /** AIS: the effective sample size (Σw)²/Σw² of the run at `betas`, of `chains` */
+  ess?: number;
+  /** the convergence check, when it ran: the runs at `betas` and at 4× `betas` (same chains, independent seed) */
+  check?: AisCheck;
 }
 
-/** log Z of an RBM: exact when enumeration is cheap, else AIS */
-export async function partition(p: Bipartite, base: Float32Array, settings: Required<AisSettings>, seed: number): Promise<Partition> {
+/** AIS at the schedule asked for and at 4× it */
+export interface AisCheck {
+  logZ: number;
+  stderr: number;
+  ess: number;
+  betas4x: number;
+  logZ4x: number;
+  stderr4x: number;
+  ess4x: number;
+  /** log Z_4x − log Z */
+  delta: number;
+  converged: boolean;
+}
+
+/**
+ * log Z of an RBM: exact when enumeration is cheap, else AIS. With `opts.convergence`
+ * (default false, so existing callers keep one run) AIS also runs at 4× the temperatures
+ * with an independent seed, and the result reports that run's log Z with an error bar that
+ * covers the move (eval/convergence.ts says why).
+ */
+export async function partition(p: Bipartite, base: Float32Array, settings: Required<AisSettings>, seed: number, opts: { convergence?: boolean } = {}): Promise<Partition> {
   const [V, H] = p.W.shape;
   const plan = exactPlan(V, H, p.visible);
   if (plan && plan.cost <= EXACT_BUDGET) return { logZ: await exactLogZ(p), stderr: 0, exact: true, chains: 0, betas: 0 };
   const r = await ais(p, { chains: settings.chains, betas: settings.betas, seed, base });
-  return { logZ: r.logZ, stderr: r.stderr, exact: false, chains: r.chains, betas: r.betas };
+  if (!opts.convergence) return { logZ: r.logZ, stderr: r.stderr, exact: false, chains: r.chains, betas: r.betas, ess: r.ess };
+  const r4 = await ais(p, { chains: settings.chains, betas: CHECK_FACTOR * settings.betas, seed: checkSeed(seed), base });
+  const delta = r4.logZ - r.logZ;
+  const check: AisCheck = { logZ: r.logZ, stderr: r.stderr, ess: r.ess, betas4x: r4.betas, logZ4x: r4.logZ, stderr4x: r4.stderr, ess4x: r4.ess, delta, converged: Math.abs(delta) < CONVERGENCE_TOLERANCE };
+  return { logZ: r4.logZ, stderr: coveringStderr(r4.stderr, delta), exact: false, chains: r.chains, betas: r.betas, ess: r.ess, check };
+}
+
+/** the AIS settings an evaluation uses: lab.evaluate's `ais` over the model's own, checked like the config's; and whether to run the 4× check */
+export function aisKnobs(family: string, own: Required<AisSettings>, opts?: EstimatorOptions): { settings: Required<AisSettings>; convergence: boolean } {
+  const a = opts?.ais;
+  const settings = a === undefined ? own : checkAis(`${family} (lab.evaluate's ais)`, { chains: a.chains ?? own.chains, betas: a.betas ?? own.betas });
+  return { settings, convergence: opts?.convergence !== false };
+}
+
+/** the cache key of a partition function: the weights' version, the seed and the AIS knobs */
+export function partitionKey(version: number, seed: number, k: { settings: Required<AisSettings>; convergence: boolean }): string {
+  return `${version}:${seed}:${k.settings.chains}:${k.settings.betas}:${k.convergence ? 'check' : 'once'}`;
+}
+
+/**
+ * What testNll adds to an NLL that rests on an AIS log Z: the stderr, the details
+ * ({ logZ, logZStderr, chains, betas, ess, and with a check logZ1x, betas4x, ess4x }) and
+ * the convergence record. `meanNll` is the mean NLL computed with `Z.logZ`.
+ */
+export function aisReport(Z: Partition, meanNll: number): { stderr: number; details: Record<string, number>; convergence?: LatentLab.Convergence } {
+  const details: Record<string, number> = { logZ: Z.logZ, logZStderr: Z.stderr, chains: Z.chains, betas: Z.betas };
+  if (Z.ess !== undefined) details.ess = Z.ess;
+  const c = Z.check;
+  if (!c) return { stderr: Z.stderr, details };
+  Object.assign(details, { logZ1x: c.logZ, logZ1xStderr: c.stderr, betas4x: c.betas4x, ess4x: c.ess4x });
+  const convergence = convergenceOf({ knob: 'betas', at: Z.betas, nll: meanNll - Z.logZ + c.logZ, at4x: c.betas4x, nll4x: meanNll - Z.logZ + c.logZ4x, ess: c.ess, essOf: Z.chains, ess4x: c.ess4x });
+  return { stderr: Z.stderr, details, convergence };
 }
 
 /** throws unless every value of x is 0 or 1 (a Bernoulli likelihood is no density for other values) */
@@ -553,31 +611,34 @@ export class Rbm implements Model {
     return exactLogZ(this.need().params());
   }
 
-  private async partitionFor(seed: number): Promise<Partition> {
-    const key = `${this.version}:${seed}:${this.config.ais.chains}:${this.config.ais.betas}`;
+  private async partitionFor(seed: number, opts?: EstimatorOptions): Promise<Partition> {
+    const knobs = aisKnobs('rbm', this.config.ais, opts);
+    const key = partitionKey(this.version, seed, knobs);
     if (this.cachedZ?.key === key) return this.cachedZ.value;
     const L = this.need();
     await L.ready();
-    const value = await partition(L.params(), L.aisBase(), this.config.ais, seed);
+    const value = await partition(L.params(), L.aisBase(), knobs.settings, seed, { convergence: knobs.convergence });
     this.cachedZ = { key, value };
     return value;
   }
 
   /**
    * −log p(v) = F(v) + log Z per row, in nats (a density for gaussian units). log Z is exact
-   * when the enumeration is cheap (kind 'exact'), else an AIS estimate (kind 'estimate',
-   * stderr = AIS's standard error of log Z, shared by every row).
+   * when the enumeration is cheap (kind 'exact'), else an AIS estimate (kind 'estimate') with
+   * lab.evaluate's `ais` knobs (default: the config's) and, unless `opts.convergence` is false,
+   * checked at 4× the temperatures: the 4× estimate is reported, with a stderr that covers the
+   * move, and `convergence` compares the two (see eval/convergence.ts).
    */
-  async testNll(x: tf.Tensor2D, seed: number): Promise<TestNll> {
+  async testNll(x: tf.Tensor2D, seed: number, _labels?: tf.Tensor2D, opts?: EstimatorOptions): Promise<TestNll> {
     const L = this.need();
     await L.ready();
     if (L.visible === 'bernoulli') await requireBinary('rbm', x);
     const F = await perRow(x, (rows) => L.freeEnergy(rows));
-    const Z = await this.partitionFor(seed);
+    const Z = await this.partitionFor(seed, opts);
     const nll = Float32Array.from(F, (f) => f + Z.logZ);
     for (const v of nll) if (!Number.isFinite(v)) throw new Error(`rbm: a non-finite NLL (${v}): the model diverged`);
     if (Z.exact) return { nll, kind: 'exact', details: { logZ: Z.logZ } };
-    return { nll, kind: 'estimate', stderr: Z.stderr, details: { logZ: Z.logZ, logZStderr: Z.stderr, chains: Z.chains, betas: Z.betas } };
+    return { nll, kind: 'estimate', ...aisReport(Z, mean(nll)) };
   }
 
   /**

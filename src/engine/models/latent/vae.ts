@@ -14,7 +14,8 @@ import { normal } from '../../ops/random';
 import type { Rng } from '../../util/rng';
 import { uniqueName } from '../../nn/params';
 import { Mlp } from '../../nn/mlp';
-import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, StepMetrics, TestNll } from '../types';
+import type { DataInfo, EstimatorOptions, MetricKindName, MetricValue, Model, NamedWeight, StepContext, StepMetrics, TestNll } from '../types';
+import { CHECK_FACTOR, checkSeed, convergenceOf } from '../../eval/convergence';
 import { classesOf, oneHotRows, type Labels } from '../../nn/one-hot';
 import { subSeed } from '../../nn/seeds';
 import { glorotLimit, uniformValues } from '../../nn/init';
@@ -46,29 +47,46 @@ function gaussianKlPerDim(mu: tf.Tensor2D, logvar: tf.Tensor2D): tf.Tensor2D {
 class LogMeanExp {
   private readonly max: Float64Array;
   private readonly sum: Float64Array;
+  /** Σ exp(2 (lw − max)): for the effective sample size */
+  private readonly sum2: Float64Array;
   private count = 0;
   constructor(readonly m: number) {
     this.max = new Float64Array(m).fill(-Infinity);
     this.sum = new Float64Array(m);
+    this.sum2 = new Float64Array(m);
   }
   /** `lw`: [kc, m] row-major, kc samples of each of the m examples */
   add(lw: Float32Array, kc: number): void {
-    const { m, max, sum } = this;
+    const { m, max, sum, sum2 } = this;
     for (let b = 0; b < m; b++) {
       let mx = max[b];
       for (let i = 0; i < kc; i++) mx = Math.max(mx, lw[i * m + b]);
       if (mx === -Infinity) continue; // every weight so far is zero
-      let s = sum[b] === 0 ? 0 : sum[b] * Math.exp(max[b] - mx);
-      for (let i = 0; i < kc; i++) s += Math.exp(lw[i * m + b] - mx);
+      const r = sum[b] === 0 ? 0 : Math.exp(max[b] - mx);
+      let s = sum[b] * r;
+      let s2 = sum2[b] * r * r;
+      for (let i = 0; i < kc; i++) {
+        const w = Math.exp(lw[i * m + b] - mx);
+        s += w;
+        s2 += w * w;
+      }
       max[b] = mx;
       sum[b] = s;
+      sum2[b] = s2;
     }
     this.count += kc;
   }
   result(): Float64Array {
     return this.max.map((mx, b) => mx + Math.log(this.sum[b]) - Math.log(this.count));
   }
+  /** each example's effective sample size (Σw)²/Σw², in [1, samples added] */
+  ess(): Float64Array {
+    return this.sum.map((s, b) => (s * s) / this.sum2[b]);
+  }
 }
+
+/** the examples the IWAE bound's convergence check runs at 4k on (the first ones of the split) */
+export const IWAE_CHECK_ROWS = 100;
 
 /** an encoder or decoder: [B, in] (+ one-hot [B, classes]) -> [B, out] */
 interface Net {
@@ -435,11 +453,18 @@ export class Vae implements Model {
    * so memory stays bounded whatever k, the mean over samples taken in float64.
    */
   async iwae(x: tf.Tensor2D, k: number, seed: number, labels?: Labels): Promise<Float32Array> {
+    return (await this.iwaeStats(x, k, seed, labels)).bound;
+  }
+
+  /** the IWAE-k bound per row (see iwae), each row's effective sample size of its k weights, and the samples drawn */
+  async iwaeStats(x: tf.Tensor2D, k: number, seed: number, labels?: Labels): Promise<{ bound: Float32Array; ess: Float64Array; samples: number }> {
     this.need('iwae');
     if (!(Number.isInteger(k) && k >= 1)) throw new Error(`${this.family}.iwae: k must be a whole number >= 1`);
     const y = this.labelsFor(x, labels, 'iwae', false);
     const n = x.shape[0];
     const out = new Float32Array(n);
+    const ess = new Float64Array(n);
+    let samples = 0;
     const m = Math.max(1, Math.min(n, Math.floor(IWAE_ROWS / Math.min(k, IWAE_ROWS))));
     const kc = Math.max(1, Math.min(k, Math.floor(IWAE_ROWS / m)));
     try {
@@ -460,29 +485,53 @@ export class Vae implements Model {
           });
           try {
             acc.add((await lw.data()) as Float32Array, kk);
+            samples += kk * mm;
           } finally {
             lw.dispose();
           }
         }
         out.set(acc.result(), s);
+        ess.set(acc.ess(), s);
         tf.dispose([xs, mu, logvar, ...(ys ? [ys] : [])]);
       }
     } finally {
       y?.dispose();
     }
-    return out;
+    return { bound: out, ess, samples };
   }
 
   /**
-   * -IWAE-k per example with k = evalK (an upper bound on the NLL that tightens with k).
-   * A CVAE needs the rows' labels: it bounds -log p(x|y).
+   * -IWAE-k per example with k = lab.evaluate's `k` (default: evalK), an upper bound on the NLL
+   * that tightens with k. Unless `opts.convergence` is false, the bound is also computed at 4k
+   * (independent seed) on the first IWAE_CHECK_ROWS examples, and `convergence` compares the two
+   * there, with the mean effective sample size of the weights (see eval/convergence.ts).
+   * details: { k, samples (log-weights drawn in all, both runs) }. A CVAE needs the rows' labels: it bounds -log p(x|y).
    */
-  async testNll(x: tf.Tensor2D, seed: number, labels?: tf.Tensor2D): Promise<TestNll> {
+  async testNll(x: tf.Tensor2D, seed: number, labels?: tf.Tensor2D, opts?: EstimatorOptions): Promise<TestNll> {
     this.need('testNll');
     if (this.conditional && !labels) throw new Error(`cvae.testNll: needs the class labels of the rows (the split's y, one-hot): it bounds -log p(x|y)`);
-    const k = this.config.evalK;
-    const b = await this.iwae(x, k, seed, labels);
-    return { nll: b.map((v) => -v), kind: 'bound', details: { k } };
+    const k = opts?.k ?? this.config.evalK;
+    if (!(Number.isInteger(k) && k >= 1)) throw new Error(`${this.family}: lab.evaluate's k (importance samples of the test bound) must be a whole number >= 1, got ${k}`);
+    const main = await this.iwaeStats(x, k, seed, labels);
+    const nll = main.bound.map((v) => -v);
+    const details: Record<string, number> = { k, samples: main.samples };
+    if (opts?.convergence === false) return { nll, kind: 'bound', details };
+    const rows = Math.min(IWAE_CHECK_ROWS, x.shape[0]);
+    const [xs, ys] = tf.tidy(() => [tf.slice(x, [0, 0], [rows, -1]) as tf.Tensor2D, labels ? (tf.slice(labels, [0, 0], [rows, -1]) as tf.Tensor2D) : undefined] as const);
+    let check: Awaited<ReturnType<Vae['iwaeStats']>>;
+    try {
+      check = await this.iwaeStats(xs, CHECK_FACTOR * k, checkSeed(seed), ys);
+    } finally {
+      tf.dispose([xs, ...(ys ? [ys] : [])]);
+    }
+    details.samples += check.samples;
+    const meanOf = (a: ArrayLike<number>, sign = 1) => {
+      let t = 0;
+      for (let i = 0; i < rows; i++) t += sign * a[i];
+      return t / rows;
+    };
+    const convergence = convergenceOf({ knob: 'k', at: k, nll: meanOf(main.bound, -1), at4x: CHECK_FACTOR * k, nll4x: meanOf(check.bound, -1), ess: meanOf(main.ess), essOf: k, ess4x: meanOf(check.ess), ...(rows < x.shape[0] ? { rows } : {}) });
+    return { nll, kind: 'bound', details, convergence };
   }
 
   async trainStep(x: tf.Tensor2D, step: number, ctx: StepContext): Promise<StepMetrics> {

@@ -10,6 +10,7 @@ import { getApi } from '../api/client';
 import { useLab } from '../store';
 import { CompareCurves, type CurveItem, type XAxis } from './CompareCurves';
 import { formatNumber } from './format';
+import { EstimateNote } from './EstimateNote';
 import { ExportLinks } from './ExportLinks';
 import { ParallelCoords } from './ParallelCoords';
 import { useRunNames } from './names';
@@ -256,7 +257,10 @@ export function ComparePage({ runIds }: { runIds: string[] }) {
               <tr key={k} data-key={k}>
                 <td>{k}</td>
                 {loaded.map((l) => (
-                  <td key={l.run.id} className="num">{k in l.run.finalMetrics ? formatNumber(l.run.finalMetrics[k]) : '—'}</td>
+                  <td key={l.run.id} className="num">
+                    {k in l.run.finalMetrics ? formatNumber(l.run.finalMetrics[k]) : '—'}
+                    {k === 'test/nll' && k in l.run.finalMetrics && <EstimateNote metrics={l.run.finalMetrics} />}
+                  </td>
                 ))}
                 <td>{unitOf(k, kinds)}</td>
                 <td className={kinds.length > 1 || apart ? 'differs' : ''} data-testid="compare-eval-kind">

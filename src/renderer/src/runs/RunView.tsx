@@ -9,6 +9,7 @@ import { isLaterCellArtifact, isLaterCellMetric } from '../plots/trace';
 import { useLab } from '../store';
 import { Gallery, interpolationNote, interpolationTitle, Scatter2d } from './ArtifactViews';
 import { formatNumber, keyMetric, runMeta } from './format';
+import { EstimateNote } from './EstimateNote';
 import { ResumeButton } from './ResumeButton';
 import { StatusChip } from './StatusChip';
 import { useRunName } from './names';
@@ -169,6 +170,7 @@ function LiveRunView({ runId, compact = false, hideResume = false }: { runId: st
           <span className="muted">
             {metric.key} {formatNumber(metric.value)}
             {metric.kind && !['loss', 'info'].includes(metric.kind) && <span className="metric-kind"> {metric.kind}</span>}
+            {run && metric.key.startsWith('test/') && <EstimateNote metrics={run.finalMetrics ?? {}} />}
           </span>
         )}
         <span className="spacer" />

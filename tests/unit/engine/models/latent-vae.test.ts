@@ -212,7 +212,8 @@ describe('convolutional vae', () => {
     const testElbo = (await model.evaluate(testX, 5))['val/elbo'].value;
     testX.dispose();
     expect(ev.kind).toBe('bound');
-    expect(ev.details).toEqual({ k: 20 });
+    expect(ev.details).toMatchObject({ k: 20 });
+    expect(ev.convergence).toMatchObject({ knob: 'k', at: 20, at4x: 80 });
     expect(Number.isFinite(ev.nll_nats)).toBe(true);
     expect(ev.nll_nats).toBeLessThan(-testElbo);
     model.dispose();
@@ -232,7 +233,8 @@ describe('IWAE objective', () => {
     expect(run.metrics['val/elbo']).toBeLessThan(0);
     const ev = await evaluateModel(ctx, model, data.test);
     expect(ev.kind).toBe('bound');
-    expect(ev.details).toEqual({ k: 50 });
+    expect(ev.details).toMatchObject({ k: 50 });
+    expect(ev.convergence).toMatchObject({ knob: 'k', at: 50, at4x: 200 });
     expect(Number.isFinite(ev.nll_nats)).toBe(true);
     expect(ev.perExample.every((v) => Number.isFinite(v) && v > 0)).toBe(true);
     // IWAE-50 >= the ELBO on average: the NLL bound sits below -ELBO on the same images
