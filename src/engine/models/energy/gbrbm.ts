@@ -23,7 +23,7 @@ import { bernoulli, normal, uniform } from '../../ops/random';
 import { mulberry32, type Rng } from '../../util/rng';
 import { loadNamed, uniqueName } from '../../nn/params';
 import type { DataInfo, EstimatorOptions, MetricKindName, MetricValue, Model, NamedWeight, StepContext, StepMetrics, TestNll } from '../types';
-import { checkAis, clampMix, gibbsInputs, partition, perRow, type AisSettings, type GibbsRequest, type Partition } from './rbm';
+import { aisKnobs, aisReport, checkAis, clampMix, gibbsInputs, partition, partitionKey, perRow, type AisSettings, type GibbsRequest, type Partition } from './rbm';
 
 export type GbrbmConfig = LatentLab.GbrbmConfig;
 
@@ -272,14 +272,16 @@ export class Gbrbm implements Model {
     return { 'train/recon': recon, 'train/free_energy_gap': gap, 'train/sigma_mean': sm, 'train/sigma_min': smin };
   }
 
-  private async partitionFor(seed: number, settings: Required<AisSettings>): Promise<Partition & { logZ1: number }> {
-    const key = `${this.version}:${seed}:${settings.chains}:${settings.betas}`;
+  private async partitionFor(seed: number, knobs: { settings: Required<AisSettings>; convergence: boolean }): Promise<Partition & { logZ1: number }> {
+    const key = partitionKey(this.version, seed, knobs);
     if (this.cachedZ?.key === key) return this.cachedZ.value as Partition & { logZ1: number };
     const u = await this.unitParams();
     try {
-      const z = await partition(u.params, u.base, settings, seed);
+      const z = await partition(u.params, u.base, knobs.settings, seed, { convergence: knobs.convergence });
       // the unit-variance model's log Z' and the σ-transform: log Z = log Z' + Σ log σ_i
-      const value = { ...z, logZ: z.logZ + u.sumLogSigma, logZ1: z.logZ };
+      // (the 4× check's log Z values move by the same Σ log σ_i)
+      const check = z.check ? { ...z.check, logZ: z.check.logZ + u.sumLogSigma, logZ4x: z.check.logZ4x + u.sumLogSigma } : undefined;
+      const value = { ...z, logZ: z.logZ + u.sumLogSigma, logZ1: z.logZ, ...(check ? { check } : {}) };
       this.cachedZ = { key, value };
       return value;
     } finally {
@@ -289,7 +291,7 @@ export class Gbrbm implements Model {
 
   /** log Z of the model in data units (not the 8-bit shift): exact or AIS as `partition` decides; `ais` overrides the config's */
   async logZ(opts: { seed?: number; ais?: AisSettings } = {}): Promise<Partition> {
-    return this.partitionFor(opts.seed ?? 0, opts.ais ? checkAis('gbrbm', { ...this.config.ais, ...opts.ais }) : this.config.ais);
+    return this.partitionFor(opts.seed ?? 0, { settings: opts.ais ? checkAis('gbrbm', { ...this.config.ais, ...opts.ais }) : this.config.ais, convergence: false });
   }
 
   /**
@@ -299,7 +301,7 @@ export class Gbrbm implements Model {
    */
   async testNll(x: tf.Tensor2D, seed: number, _labels?: tf.Tensor2D, opts: EstimatorOptions = {}): Promise<TestNll> {
     this.need();
-    const settings = opts.ais ? checkAis('gbrbm', { ...this.config.ais, ...opts.ais }) : this.config.ais;
+    const knobs = aisKnobs('gbrbm', this.config.ais, opts);
     const v = this.prep(x, seed);
     let F: Float32Array;
     try {
@@ -307,13 +309,14 @@ export class Gbrbm implements Model {
     } finally {
       v.dispose();
     }
-    const Z = await this.partitionFor(seed, settings);
+    const Z = await this.partitionFor(seed, knobs);
     const shift = this.dequantized ? this.D * Math.log(256) : 0;
     const nll = Float32Array.from(F, (f) => f + Z.logZ + shift);
     for (const e of nll) if (!Number.isFinite(e)) throw new Error(`gbrbm: a non-finite NLL (${e}): the model diverged`);
     const details: Record<string, number> = { logZ: Z.logZ, logZUnitVariance: Z.logZ1, sumLogSigma: Z.logZ - Z.logZ1 };
     if (Z.exact) return { nll, kind: 'exact', details };
-    return { nll, kind: 'estimate', stderr: Z.stderr, details: { ...details, logZStderr: Z.stderr, chains: Z.chains, betas: Z.betas } };
+    const report = aisReport(Z, mean(nll));
+    return { nll, kind: 'estimate', ...report, details: { ...report.details, ...details } };
   }
 
   /** cheap numbers for the curves (no log Z): reconstruction error, mean free energy, σ's mean and smallest value */
