@@ -204,10 +204,13 @@ describe('training', () => {
     const models: Sbn[] = [];
     for (let r = 0; r < 2; r++) {
       const { ctx } = collectingContext();
-      const model = new Sbn({ layers: [4, 3], train: r === 0 ? 'nvil' : 'nvil' });
+      const model = new Sbn({ layers: [4, 3], train: 'nvil' });
       const c: number[] = [];
-      await train(ctx, model, data, { steps: 30, batchSize: 20, lr: 0.01, seed: 5, evalEvery: 100, sampleEvery: 1000, checkpointEvery: 1000, onStep: (_s, m) => c.push(m['train/loss']) });
+      const counts: number[] = [];
+      await train(ctx, model, data, { steps: 30, batchSize: 20, lr: 0.01, seed: 5, evalEvery: 100, sampleEvery: 1000, checkpointEvery: 1000, onStep: (s, m) => (c.push(m['train/loss']), s === 5 || s === 25 ? counts.push(tf.memory().numTensors) : 0) });
       curves.push(c);
+      // every step frees what it made
+      expect(counts[1]).toBe(counts[0]);
       models.push(model);
     }
     expect(curves[1]).toEqual(curves[0]);
