@@ -43,6 +43,7 @@ const latentAndEnergy: [string, string, 'bound' | 'estimate' | 'exact' | null, n
   ['cvae', 'cvae', 'bound', 784, 1],
   ['autoencoder', 'autoencoder', null, 784, 2],
   ['dae', 'dae', null, 784, 1],
+  ['sbn', 'sbn', 'bound', 784, 2],
   ['rbm', 'rbm', 'estimate', 784, 1],
   ['gbrbm', 'gbrbm', 'estimate', 784, 1],
   ['dbn', 'dbn', 'estimate', 784, 1],

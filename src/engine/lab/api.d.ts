@@ -701,6 +701,23 @@ declare namespace LatentLab {
     chainSteps?: number;
   }
 
+  interface SbnConfig {
+    /** hidden units per layer, bottom (next to the visible units) to top (default [200]) */
+    layers?: number[];
+    /**
+     * 'nvil' (default): the ELBO with a score-function recognition gradient, centred by an input-dependent
+     * baseline and a running mean, scaled by a running std (Mnih & Gregor 2014); 'wake-sleep': the wake phase
+     * fits p to (v, h ~ q), the sleep phase fits q to dreams (h, v) ~ p
+     */
+    train?: 'wake-sleep' | 'nvil';
+    /** importance samples of lab.evaluate's bound (default 100; lab.evaluate's `k` overrides it) */
+    evalK?: number;
+    /** hidden units of the baseline net C(v) (default 100) */
+    baselineHidden?: number;
+    /** decay of the running mean and variance of the learning signal (default 0.8) */
+    signalDecay?: number;
+  }
+
   interface NaiveBayesConfig {
     /** Laplace smoothing: pseudo-counts added to every count (default 1; 0 = maximum likelihood, which gives log 0 for unseen pixels) */
     alpha?: number;
@@ -818,6 +835,15 @@ declare namespace LatentLab {
      * Reports train/loss, val/recon, val/denoise. No likelihood.
      */
     dae(cfg?: DaeConfig): SampleModel;
+    /**
+     * Sigmoid belief network: directed layers of binary units, p(h^{l-1}=1 | h^l) = σ(W h^l + b), a factorial
+     * top layer, with a recognition net q(h|v) of sigmoid layers; trained by wake-sleep or NVIL (`train`).
+     * Reports train/elbo (kind 'bound', one posterior draw), train/loss (−train/elbo), wake-sleep's
+     * train/wake and train/sleep, NVIL's signal statistics, and val/elbo, val/bits_per_dim (kind 'bound').
+     * lab.evaluate gives −log (1/k) Σ p(x,h_i)/q(h_i|x) with `evalK` (or `k`) samples (kind 'bound'),
+     * and the same at 4k with the importance weights' ESS in `convergence` (tolerance 0.5 nats).
+     */
+    sbn(cfg?: SbnConfig): LikelihoodModel;
     /**
      * Hopfield network: `store` patterns (0/1 or ±1) with the Hebbian rule W = (1/N) Σ ξξᵀ, zero diagonal;
      * `recall` from a corrupted state by asynchronous sign updates, which never raise E(s) = −½ sᵀWs.
@@ -1373,6 +1399,17 @@ declare namespace LatentLab {
     interpolate(model: Model, split: { x: Float32Array; n: number }, opts?: { pairs?: number; steps?: number; seed?: number }): Promise<{ path: string }>;
     /** VAEs: KL(q(z_j|x) ‖ N(0,1)) per latent dimension (posterior collapse), and its history during training. */
     klPerDim(model: Model, split: { x: Float32Array; n: number }): Promise<{ kl: number[]; active: number }>;
+    /**
+     * Sigmoid belief nets: the variance of the score-function estimate of the recognition gradient on one batch
+     * of `split` (the first `batch` rows), over `draws` posterior draws, with the raw signal l = log p − log q,
+     * the centred signal l − c̄, and l − C(v) − c̄ (the input-dependent baseline): a bar chart (log scale) and
+     * the numbers. Each estimator is unbiased; `meanNormSq` is the squared norm of its mean.
+     */
+    sbnGradientVariance(
+      model: Model,
+      split: { x: Float32Array; n: number },
+      opts?: { batch?: number; draws?: number; seed?: number },
+    ): Promise<{ none: number; centred: number; baseline: number; meanNormSq: number; draws: number; batch: number }>;
     /** RBM, DBN, DBM: the weights of the first `n` hidden units as images. */
     filters(model: Model, opts?: { n?: number; layer?: number }): Promise<{ path: string; shown: number }>;
     /** GB-RBM: its learned σ per visible unit as a picture (light = large σ), with the smallest, median and largest σ. */

@@ -9,7 +9,7 @@ import { classicalModels, classicalViews } from './classical';
 import { diffusionViews, diffusionModels } from './diffusion';
 import { convrbmViews, energyViews, energyModels, gbrbmViews } from './energy';
 import { flowViews, flowModels } from './flows';
-import { latentViews, latentModels } from './latent';
+import { latentViews, latentModels, sbnViews } from './latent';
 
 export const models = {
   ...autoregressiveModels,
@@ -28,6 +28,7 @@ export function createViews(ctx: EngineContext): LatentLab.Views {
     ...autoregressiveViews(ctx),
     ...flowViews(ctx),
     ...latentViews(ctx),
+    ...sbnViews(ctx),
     ...energyViews(ctx),
     ...gbrbmViews(ctx),
     ...convrbmViews(ctx),
