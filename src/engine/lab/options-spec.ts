@@ -160,6 +160,13 @@ export const LAB_OPTIONS: { models: Record<string, OptionsSpec>; data: Record<st
       "hidden": {"kinds":["array"]},
       "loss": {"kinds":["string"],"values":["bce","mse"]},
     } },
+    sbn: { arg: 0, fields: {
+      "layers": {"kinds":["array"]},
+      "train": {"kinds":["string"],"values":["wake-sleep","nvil"]},
+      "evalK": {"kinds":["number"]},
+      "baselineHidden": {"kinds":["number"]},
+      "signalDecay": {"kinds":["number"]},
+    } },
     hopfield: { arg: 0, fields: {
       "units": {"kinds":["number"]},
     } },
