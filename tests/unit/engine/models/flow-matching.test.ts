@@ -184,7 +184,7 @@ describe('likelihood by the instantaneous change of variables', () => {
     const rng = mulberry32(3);
     const A = Float32Array.from({ length: D * D }, () => rng.normal());
     const At = tf.tensor2d(A, [D, D]);
-    const v: VelocityFn = (x) => tf.tanh(tf.matMul(x, At));
+    const v: VelocityFn = (x) => tf.tanh(tf.matMul(x, At)) as tf.Tensor2D;
     const x = normal([m, D], 9) as tf.Tensor2D;
     const vx = (await tf.tidy(() => v(x, tf.zeros([m]) as tf.Tensor1D)).data()) as Float32Array;
     const closed = Float64Array.from({ length: m }, (_, i) => {
