@@ -122,6 +122,7 @@ const adversarialClassicalDiffusion: [string, string, 'bound' | 'estimate' | 'ex
   ['lsgan', 'lsgan', 'sample', 784, 1],
   ['ddpm-toy2d', 'ddpm', 'sample', 2, 1],
   ['ddpm', 'ddpm', null, 784, 1],
+  ['flow-matching', 'flowMatching', 'estimate', 2, 1],
 ];
 
 describe('adversarial, classical and diffusion notebooks', () => {

@@ -271,6 +271,20 @@ export const LAB_OPTIONS: { models: Record<string, OptionsSpec>; data: Record<st
       "ema": {"kinds":["number"]},
       "nllTimesteps": {"kinds":["number"]},
     } },
+    flowMatching: { arg: 0, fields: {
+      "solver": {"kinds":["string"],"values":["euler","midpoint","rk4"]},
+      "odeSteps": {"kinds":["number"]},
+      "sigmaMin": {"kinds":["number"]},
+      "net": {"kinds":["string"],"values":["mlp","unet"]},
+      "hidden": {"kinds":["array"]},
+      "channels": {"kinds":["array"]},
+      "attention": {"kinds":["boolean"]},
+      "timeEmbed": {"kinds":["number"]},
+      "probes": {"kinds":["number"]},
+      "probe": {"kinds":["string"],"values":["gaussian","rademacher"]},
+      "ema": {"kinds":["number"]},
+      "evalSamples": {"kinds":["number"]},
+    } },
   },
   data: {
     mnist: { arg: 0, fields: {

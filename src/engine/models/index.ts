@@ -6,8 +6,8 @@ import { sampleViews } from '../views/samples';
 import { adversarialModels, adversarialViews } from './adversarial';
 import { autoregressiveModels, autoregressiveViews } from './autoregressive';
 import { classicalModels, classicalViews } from './classical';
-import { diffusionViews, diffusionModels } from './diffusion';
 import { convrbmViews, energyViews, energyModels, gbrbmViews } from './energy';
+import { diffusionViews, diffusionModels, flowMatchingViews } from './diffusion';
 import { flowViews, flowModels } from './flows';
 import { latentViews, latentModels, sbnViews } from './latent';
 
@@ -34,6 +34,7 @@ export function createViews(ctx: EngineContext): LatentLab.Views {
     ...convrbmViews(ctx),
     ...adversarialViews(ctx),
     ...diffusionViews(ctx),
+    ...flowMatchingViews(ctx),
     ...classicalViews(ctx),
   };
 }

@@ -131,7 +131,7 @@ const dense = (x: tf.Tensor2D, d: Dense): tf.Tensor2D => tf.add(tf.matMul(x, d.W
 const conv = (x: tf.Tensor4D, c: Conv, stride = 1): tf.Tensor4D => tf.add(tf.conv2d(x, c.W, stride, 'same'), c.b);
 
 /** ε_θ(x_t, t): [B, D] and the time features [B, E] → [B, D] */
-interface EpsNet {
+export interface EpsNet {
   apply(x: tf.Tensor2D, temb: tf.Tensor2D): tf.Tensor2D;
 }
 
@@ -245,6 +245,54 @@ class UNetEps implements EpsNet {
   }
 }
 
+/** the settings of the diffusion family's time-conditioned networks (ddpm, flowMatching) */
+interface TimeNetSettings {
+  net?: DdpmNet | null;
+  hidden?: number[] | null;
+  channels?: number[];
+  timeEmbed?: number | null;
+  ema?: number;
+  evalSamples?: number;
+}
+
+/** checks the time-conditioned network's settings a model was given (errors name `family`) */
+export function checkTimeNetConfig(family: string, c: TimeNetSettings): void {
+  if (c.net !== undefined && !['mlp', 'unet'].includes(c.net as string)) throw new Error(`${family}: net must be 'mlp' | 'unet' (got '${String(c.net)}')`);
+  if (c.hidden !== undefined && (!Array.isArray(c.hidden) || c.hidden.length === 0 || c.hidden.some((h) => !Number.isInteger(h) || h < 1))) throw new Error(`${family}: hidden must be a non-empty list of positive integers, e.g. [128, 128, 128]`);
+  if (c.channels !== undefined && (!Array.isArray(c.channels) || c.channels.length < 2 || c.channels.length > 3 || c.channels.some((h) => !Number.isInteger(h) || h < 1))) throw new Error(`${family}: channels must be two or three positive integers (full, half and quarter resolution), e.g. [16, 32, 64]`);
+  if (c.timeEmbed !== undefined && (!Number.isInteger(c.timeEmbed) || (c.timeEmbed as number) < 2 || (c.timeEmbed as number) % 2 !== 0)) throw new Error(`${family}: timeEmbed must be an even integer >= 2 (got ${c.timeEmbed})`);
+  if (c.ema !== undefined && !(typeof c.ema === 'number' && c.ema >= 0 && c.ema < 1)) throw new Error(`${family}: ema must be a decay in [0, 1) (0 = off; got ${c.ema})`);
+  if (c.evalSamples !== undefined && (!Number.isInteger(c.evalSamples) || c.evalSamples < 2)) throw new Error(`${family}: evalSamples must be an integer >= 2 (got ${c.evalSamples})`);
+}
+
+/** the time-conditioned network of a model on `data`: the U-Net (images with sides divisible by 4) or the MLP */
+export function buildTimeNet(family: string, p: Params, data: DataInfo, c: { net: DdpmNet; hidden: number[]; channels: number[]; timeEmbed: number; attention: boolean }): EpsNet {
+  if (c.net === 'mlp') return new MlpEps(p, data.shape.reduce((a, b) => a * b, 1), c.hidden, c.timeEmbed);
+  if (data.kind !== 'image' || data.shape.length < 2) throw new Error(`${family}: net 'unet' needs images ([H, W] or [H, W, C]); use net: 'mlp' on ${data.kind}`);
+  const [H, W] = data.shape;
+  if (H % 4 !== 0 || W % 4 !== 0) throw new Error(`${family}: net 'unet' halves the image twice: its sides must divide by 4 (got ${H}×${W}); use net: 'mlp'`);
+  return new UNetEps(p, H, W, data.shape[2] ?? 1, c.channels, c.timeEmbed, c.attention);
+}
+
+/** sample metrics of 2-D `samples` (disposed here) against the validation rows: val/mmd, and a toy mixture's mode statistics */
+export async function pointSampleMetrics(samples: tf.Tensor2D, val: tf.Tensor2D, data: DataInfo): Promise<Record<string, MetricValue>> {
+  let pts: Float32Array;
+  let v: Float32Array;
+  try {
+    [pts, v] = (await Promise.all([samples.data(), val.data()])) as [Float32Array, Float32Array];
+  } finally {
+    samples.dispose();
+  }
+  const out: Record<string, MetricValue> = { 'val/mmd': { value: mmd(pts, v.subarray(0, Math.min(val.shape[0], 1000) * 2), 2), kind: 'sample' } };
+  if (data.modes) {
+    const st = modeStats(pts, data.modes, data.modeStd ?? 0.05);
+    out['val/mode_dist'] = { value: st.meanDist, kind: 'sample' };
+    out['val/modes_covered'] = { value: st.covered, kind: 'sample' };
+    out['val/high_quality'] = { value: st.highQuality, kind: 'sample' };
+  }
+  return out;
+}
+
 const LOG_2PI = Math.log(2 * Math.PI);
 
 /** options of a reverse chain run by hand (the views) */
@@ -286,15 +334,10 @@ export class Ddpm implements Model {
     if (!['linear', 'cosine'].includes(schedule)) throw new Error(`ddpm: schedule must be 'linear' | 'cosine' (got '${String(schedule)}')`);
     const variance = c.variance ?? 'beta';
     if (!['beta', 'posterior'].includes(variance)) throw new Error(`ddpm: variance must be 'beta' | 'posterior' (got '${String(variance)}')`);
-    if (c.net !== undefined && !['mlp', 'unet'].includes(c.net)) throw new Error(`ddpm: net must be 'mlp' | 'unet' (got '${String(c.net)}')`);
+    checkTimeNetConfig('ddpm', c);
     if (c.timesteps !== undefined && (!Number.isInteger(c.timesteps) || c.timesteps < 2 || c.timesteps > 100000)) throw new Error(`ddpm: timesteps must be an integer in [2, 100000] (got ${c.timesteps})`);
     if (c.sampleSteps !== undefined && (!Number.isInteger(c.sampleSteps) || c.sampleSteps < 1)) throw new Error(`ddpm: sampleSteps must be a positive integer (got ${c.sampleSteps})`);
-    if (c.hidden !== undefined && (!Array.isArray(c.hidden) || c.hidden.length === 0 || c.hidden.some((h) => !Number.isInteger(h) || h < 1))) throw new Error('ddpm: hidden must be a non-empty list of positive integers, e.g. [128, 128, 128]');
-    if (c.channels !== undefined && (!Array.isArray(c.channels) || c.channels.length < 2 || c.channels.length > 3 || c.channels.some((h) => !Number.isInteger(h) || h < 1))) throw new Error('ddpm: channels must be two or three positive integers (full, half and quarter resolution), e.g. [16, 32, 64]');
-    if (c.timeEmbed !== undefined && (!Number.isInteger(c.timeEmbed) || c.timeEmbed < 2 || c.timeEmbed % 2 !== 0)) throw new Error(`ddpm: timeEmbed must be an even integer >= 2 (got ${c.timeEmbed})`);
-    if (c.ema !== undefined && !(typeof c.ema === 'number' && c.ema >= 0 && c.ema < 1)) throw new Error(`ddpm: ema must be a decay in [0, 1) (0 = off; got ${c.ema})`);
     if (c.nllTimesteps !== undefined && (!Number.isInteger(c.nllTimesteps) || c.nllTimesteps < 1)) throw new Error(`ddpm: nllTimesteps must be a positive integer (got ${c.nllTimesteps})`);
-    if (c.evalSamples !== undefined && (!Number.isInteger(c.evalSamples) || c.evalSamples < 2)) throw new Error(`ddpm: evalSamples must be an integer >= 2 (got ${c.evalSamples})`);
     this.config = {
       timesteps: c.timesteps ?? null,
       schedule,
@@ -362,21 +405,11 @@ export class Ddpm implements Model {
     c.timeEmbed ??= image ? 64 : 32;
     c.sampleSteps = Math.min(c.sampleSteps ?? Math.min(c.timesteps, 100), c.timesteps);
     c.clipDenoised ??= image;
-    let H = 0;
-    let W = 0;
-    let C = 1;
-    if (c.net === 'unet') {
-      if (!image || data.shape.length < 2) throw new Error(`ddpm: net 'unet' needs images ([H, W] or [H, W, C]); use net: 'mlp' on ${data.kind}`);
-      [H, W] = data.shape;
-      C = data.shape[2] ?? 1;
-      if (H % 4 !== 0 || W % 4 !== 0) throw new Error(`ddpm: net 'unet' halves the image twice: its sides must divide by 4 (got ${H}×${W}); use net: 'mlp'`);
-    }
+    const p = new Params('ddpm', rng);
+    this.eps = buildTimeNet('ddpm', p, data, { ...c, net: c.net, hidden: c.hidden, timeEmbed: c.timeEmbed });
+    this.params = p;
     this.data = data;
     this.sched = makeSchedule(c.schedule, c.timesteps);
-    const p = new Params('ddpm', rng);
-    this.params = p;
-    const D = data.shape.reduce((a, b) => a * b, 1);
-    this.eps = c.net === 'unet' ? new UNetEps(p, H, W, C, c.channels, c.timeEmbed, c.attention) : new MlpEps(p, D, c.hidden, c.timeEmbed);
     if (c.ema > 0) p.startEma();
     this.bestMetric = data.modes || (data.kind === 'points' && data.shape[0] === 2) ? { key: 'val/mmd', mode: 'min' } : { key: 'val/loss', mode: 'min' };
   }
@@ -510,25 +543,7 @@ export class Ddpm implements Model {
 
   async evaluate(val: tf.Tensor2D, seed: number): Promise<Record<string, MetricValue>> {
     const out: Record<string, MetricValue> = { 'val/loss': { value: await this.validationLoss(val, seed), kind: 'loss' } };
-    if (this.data?.kind === 'points' && this.D === 2) {
-      const n = this.config.evalSamples;
-      const s = this.sample(n, undefined, subSeed(seed, 3, 0));
-      let pts: Float32Array;
-      let v: Float32Array;
-      try {
-        [pts, v] = (await Promise.all([s.data(), val.data()])) as [Float32Array, Float32Array];
-      } finally {
-        s.dispose();
-      }
-      const ref = v.subarray(0, Math.min(val.shape[0], 1000) * 2);
-      out['val/mmd'] = { value: mmd(pts, ref, 2), kind: 'sample' };
-      if (this.data.modes) {
-        const st = modeStats(pts, this.data.modes, this.data.modeStd ?? 0.05);
-        out['val/mode_dist'] = { value: st.meanDist, kind: 'sample' };
-        out['val/modes_covered'] = { value: st.covered, kind: 'sample' };
-        out['val/high_quality'] = { value: st.highQuality, kind: 'sample' };
-      }
-    }
+    if (this.data?.kind === 'points' && this.D === 2) Object.assign(out, await pointSampleMetrics(this.sample(this.config.evalSamples, undefined, subSeed(seed, 3, 0)), val, this.data));
     return out;
   }
 
