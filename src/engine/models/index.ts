@@ -6,7 +6,7 @@ import { sampleViews } from '../views/samples';
 import { adversarialModels, adversarialViews } from './adversarial';
 import { autoregressiveModels, autoregressiveViews } from './autoregressive';
 import { classicalModels, classicalViews } from './classical';
-import { diffusionViews, diffusionModels } from './diffusion';
+import { diffusionViews, diffusionModels, scoreViews } from './diffusion';
 import { energyViews, energyModels } from './energy';
 import { flowViews, flowModels } from './flows';
 import { latentViews, latentModels } from './latent';
@@ -31,6 +31,7 @@ export function createViews(ctx: EngineContext): LatentLab.Views {
     ...energyViews(ctx),
     ...adversarialViews(ctx),
     ...diffusionViews(ctx),
+    ...scoreViews(ctx),
     ...classicalViews(ctx),
   };
 }

@@ -131,7 +131,7 @@ const dense = (x: tf.Tensor2D, d: Dense): tf.Tensor2D => tf.add(tf.matMul(x, d.W
 const conv = (x: tf.Tensor4D, c: Conv, stride = 1): tf.Tensor4D => tf.add(tf.conv2d(x, c.W, stride, 'same'), c.b);
 
 /** ε_θ(x_t, t): [B, D] and the time features [B, E] → [B, D] */
-interface EpsNet {
+export interface EpsNet {
   apply(x: tf.Tensor2D, temb: tf.Tensor2D): tf.Tensor2D;
 }
 
@@ -140,7 +140,7 @@ interface EpsNet {
  * e = silu(dense(features(t))), h_0 = dense(x) + dense_0(e), h_l = dense(silu(h_{l−1})) + dense_l(e),
  * out = dense(silu(h_L)) (zero-initialized, so training starts from ε_θ = 0).
  */
-class MlpEps implements EpsNet {
+export class MlpEps implements EpsNet {
   private readonly embed: Dense;
   private readonly layers: { main: Dense; time: Dense }[] = [];
   private readonly out: Dense;
@@ -169,7 +169,7 @@ class MlpEps implements EpsNet {
  * optionally one self-attention layer over the H/4 × H/4 positions (the part that sees
  * the whole image at once; zero-initialized, so it starts as the identity).
  */
-class UNetEps implements EpsNet {
+export class UNetEps implements EpsNet {
   private readonly embed: Dense;
   private readonly inConv: Conv;
   private readonly blocks: { c1: Conv; c2: Conv; time: Dense; skip: Conv | null }[] = [];
