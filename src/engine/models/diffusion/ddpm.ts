@@ -140,7 +140,7 @@ export interface EpsNet {
  * e = silu(dense(features(t))), h_0 = dense(x) + dense_0(e), h_l = dense(silu(h_{l−1})) + dense_l(e),
  * out = dense(silu(h_L)) (zero-initialized, so training starts from ε_θ = 0).
  */
-export class MlpEps implements EpsNet {
+class MlpEps implements EpsNet {
   private readonly embed: Dense;
   private readonly layers: { main: Dense; time: Dense }[] = [];
   private readonly out: Dense;
@@ -169,7 +169,7 @@ export class MlpEps implements EpsNet {
  * optionally one self-attention layer over the H/4 × H/4 positions (the part that sees
  * the whole image at once; zero-initialized, so it starts as the identity).
  */
-export class UNetEps implements EpsNet {
+class UNetEps implements EpsNet {
   private readonly embed: Dense;
   private readonly inConv: Conv;
   private readonly blocks: { c1: Conv; c2: Conv; time: Dense; skip: Conv | null }[] = [];
@@ -245,6 +245,34 @@ export class UNetEps implements EpsNet {
   }
 }
 
+/** the ε-network settings ddpm and the score model share */
+export interface EpsNetConfig {
+  net?: DdpmNet;
+  hidden?: number[];
+  channels?: number[];
+  timeEmbed?: number;
+  attention?: boolean;
+}
+
+/** throws, naming `family`, where a setting of the ε-network is out of range */
+export function checkEpsNetConfig(c: EpsNetConfig, family: string): void {
+  if (c.net !== undefined && !['mlp', 'unet'].includes(c.net)) throw new Error(`${family}: net must be 'mlp' | 'unet' (got '${String(c.net)}')`);
+  if (c.hidden !== undefined && (!Array.isArray(c.hidden) || c.hidden.length === 0 || c.hidden.some((h) => !Number.isInteger(h) || h < 1))) throw new Error(`${family}: hidden must be a non-empty list of positive integers, e.g. [128, 128, 128]`);
+  if (c.channels !== undefined && (!Array.isArray(c.channels) || c.channels.length < 2 || c.channels.length > 3 || c.channels.some((h) => !Number.isInteger(h) || h < 1))) throw new Error(`${family}: channels must be two or three positive integers (full, half and quarter resolution), e.g. [16, 32, 64]`);
+  if (c.timeEmbed !== undefined && (!Number.isInteger(c.timeEmbed) || c.timeEmbed < 2 || c.timeEmbed % 2 !== 0)) throw new Error(`${family}: timeEmbed must be an even integer >= 2 (got ${c.timeEmbed})`);
+}
+
+/** the ε-network for `data` (resolved settings): the U-Net on images whose sides divide by 4, else the MLP */
+export function makeEpsNet(p: Params, data: DataInfo, c: Required<EpsNetConfig>, family: string): EpsNet {
+  if (c.net === 'unet') {
+    if (data.kind !== 'image' || data.shape.length < 2) throw new Error(`${family}: net 'unet' needs images ([H, W] or [H, W, C]); use net: 'mlp' on ${data.kind}`);
+    const [H, W] = data.shape;
+    if (H % 4 !== 0 || W % 4 !== 0) throw new Error(`${family}: net 'unet' halves the image twice: its sides must divide by 4 (got ${H}×${W}); use net: 'mlp'`);
+    return new UNetEps(p, H, W, data.shape[2] ?? 1, c.channels, c.timeEmbed, c.attention);
+  }
+  return new MlpEps(p, data.shape.reduce((a, b) => a * b, 1), c.hidden, c.timeEmbed);
+}
+
 const LOG_2PI = Math.log(2 * Math.PI);
 
 /** options of a reverse chain run by hand (the views) */
@@ -286,12 +314,9 @@ export class Ddpm implements Model {
     if (!['linear', 'cosine'].includes(schedule)) throw new Error(`ddpm: schedule must be 'linear' | 'cosine' (got '${String(schedule)}')`);
     const variance = c.variance ?? 'beta';
     if (!['beta', 'posterior'].includes(variance)) throw new Error(`ddpm: variance must be 'beta' | 'posterior' (got '${String(variance)}')`);
-    if (c.net !== undefined && !['mlp', 'unet'].includes(c.net)) throw new Error(`ddpm: net must be 'mlp' | 'unet' (got '${String(c.net)}')`);
     if (c.timesteps !== undefined && (!Number.isInteger(c.timesteps) || c.timesteps < 2 || c.timesteps > 100000)) throw new Error(`ddpm: timesteps must be an integer in [2, 100000] (got ${c.timesteps})`);
     if (c.sampleSteps !== undefined && (!Number.isInteger(c.sampleSteps) || c.sampleSteps < 1)) throw new Error(`ddpm: sampleSteps must be a positive integer (got ${c.sampleSteps})`);
-    if (c.hidden !== undefined && (!Array.isArray(c.hidden) || c.hidden.length === 0 || c.hidden.some((h) => !Number.isInteger(h) || h < 1))) throw new Error('ddpm: hidden must be a non-empty list of positive integers, e.g. [128, 128, 128]');
-    if (c.channels !== undefined && (!Array.isArray(c.channels) || c.channels.length < 2 || c.channels.length > 3 || c.channels.some((h) => !Number.isInteger(h) || h < 1))) throw new Error('ddpm: channels must be two or three positive integers (full, half and quarter resolution), e.g. [16, 32, 64]');
-    if (c.timeEmbed !== undefined && (!Number.isInteger(c.timeEmbed) || c.timeEmbed < 2 || c.timeEmbed % 2 !== 0)) throw new Error(`ddpm: timeEmbed must be an even integer >= 2 (got ${c.timeEmbed})`);
+    checkEpsNetConfig(c, 'ddpm');
     if (c.ema !== undefined && !(typeof c.ema === 'number' && c.ema >= 0 && c.ema < 1)) throw new Error(`ddpm: ema must be a decay in [0, 1) (0 = off; got ${c.ema})`);
     if (c.nllTimesteps !== undefined && (!Number.isInteger(c.nllTimesteps) || c.nllTimesteps < 1)) throw new Error(`ddpm: nllTimesteps must be a positive integer (got ${c.nllTimesteps})`);
     if (c.evalSamples !== undefined && (!Number.isInteger(c.evalSamples) || c.evalSamples < 2)) throw new Error(`ddpm: evalSamples must be an integer >= 2 (got ${c.evalSamples})`);
@@ -362,21 +387,11 @@ export class Ddpm implements Model {
     c.timeEmbed ??= image ? 64 : 32;
     c.sampleSteps = Math.min(c.sampleSteps ?? Math.min(c.timesteps, 100), c.timesteps);
     c.clipDenoised ??= image;
-    let H = 0;
-    let W = 0;
-    let C = 1;
-    if (c.net === 'unet') {
-      if (!image || data.shape.length < 2) throw new Error(`ddpm: net 'unet' needs images ([H, W] or [H, W, C]); use net: 'mlp' on ${data.kind}`);
-      [H, W] = data.shape;
-      C = data.shape[2] ?? 1;
-      if (H % 4 !== 0 || W % 4 !== 0) throw new Error(`ddpm: net 'unet' halves the image twice: its sides must divide by 4 (got ${H}×${W}); use net: 'mlp'`);
-    }
     this.data = data;
     this.sched = makeSchedule(c.schedule, c.timesteps);
     const p = new Params('ddpm', rng);
     this.params = p;
-    const D = data.shape.reduce((a, b) => a * b, 1);
-    this.eps = c.net === 'unet' ? new UNetEps(p, H, W, C, c.channels, c.timeEmbed, c.attention) : new MlpEps(p, D, c.hidden, c.timeEmbed);
+    this.eps = makeEpsNet(p, data, { net: c.net, hidden: c.hidden, channels: c.channels, timeEmbed: c.timeEmbed, attention: c.attention }, 'ddpm');
     if (c.ema > 0) p.startEma();
     this.bestMetric = data.modes || (data.kind === 'points' && data.shape[0] === 2) ? { key: 'val/mmd', mode: 'min' } : { key: 'val/loss', mode: 'min' };
   }

@@ -31,7 +31,7 @@ import type { Rng } from '../../util/rng';
 import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, StepMetrics } from '../types';
 import { Params } from '../../nn/params';
 import { subSeed } from '../../nn/seeds';
-import { MlpEps, timeFeatures, UNetEps, type EpsNet } from './ddpm';
+import { checkEpsNetConfig, makeEpsNet, timeFeatures, type EpsNet } from './ddpm';
 
 export type ScoreConfig = LatentLab.ScoreConfig;
 
@@ -167,10 +167,7 @@ export class Score implements Model {
     if (!pos(sg.max) || !pos(sg.min)) throw new Error('score: sigmas.max and sigmas.min must be positive numbers');
     if (sg.max !== undefined && sg.min !== undefined && sg.max < sg.min) throw new Error(`score: sigmas.max (${sg.max}) must be >= sigmas.min (${sg.min})`);
     if (sg.levels !== undefined && (!Number.isInteger(sg.levels) || sg.levels < 1 || sg.levels > 1000)) throw new Error(`score: sigmas.levels must be an integer in [1, 1000] (got ${sg.levels})`);
-    if (c.net !== undefined && !['mlp', 'unet'].includes(c.net)) throw new Error(`score: net must be 'mlp' | 'unet' (got '${String(c.net)}')`);
-    if (c.hidden !== undefined && (!Array.isArray(c.hidden) || c.hidden.length === 0 || c.hidden.some((h) => !Number.isInteger(h) || h < 1))) throw new Error('score: hidden must be a non-empty list of positive integers, e.g. [128, 128, 128]');
-    if (c.channels !== undefined && (!Array.isArray(c.channels) || c.channels.length < 2 || c.channels.length > 3 || c.channels.some((h) => !Number.isInteger(h) || h < 1))) throw new Error('score: channels must be two or three positive integers (full, half and quarter resolution), e.g. [16, 32, 64]');
-    if (c.timeEmbed !== undefined && (!Number.isInteger(c.timeEmbed) || c.timeEmbed < 2 || c.timeEmbed % 2 !== 0)) throw new Error(`score: timeEmbed must be an even integer >= 2 (got ${c.timeEmbed})`);
+    checkEpsNetConfig(c, 'score');
     const lg = c.langevin ?? {};
     if (lg.stepsPerLevel !== undefined && (!Number.isInteger(lg.stepsPerLevel) || lg.stepsPerLevel < 0)) throw new Error(`score: langevin.stepsPerLevel must be a non-negative integer (got ${lg.stepsPerLevel})`);
     if (!pos(lg.eps)) throw new Error(`score: langevin.eps must be a positive number (got ${lg.eps})`);
@@ -252,21 +249,11 @@ export class Score implements Model {
     c.net ??= image ? 'unet' : 'mlp';
     c.hidden ??= image ? [512, 512, 512] : [128, 128, 128];
     c.timeEmbed ??= image ? 64 : 32;
-    let H = 0;
-    let W = 0;
-    let C = 1;
-    if (c.net === 'unet') {
-      if (!image || data.shape.length < 2) throw new Error(`score: net 'unet' needs images ([H, W] or [H, W, C]); use net: 'mlp' on ${data.kind}`);
-      [H, W] = data.shape;
-      C = data.shape[2] ?? 1;
-      if (H % 4 !== 0 || W % 4 !== 0) throw new Error(`score: net 'unet' halves the image twice: its sides must divide by 4 (got ${H}×${W}); use net: 'mlp'`);
-    }
     this.data = data;
     this.ladder = geometricSigmas(c.sigmas.max, c.sigmas.min, c.sigmas.levels);
     const p = new Params('score', rng);
     this.params = p;
-    const D = data.shape.reduce((a, b) => a * b, 1);
-    this.eps = c.net === 'unet' ? new UNetEps(p, H, W, C, c.channels, c.timeEmbed, c.attention) : new MlpEps(p, D, c.hidden, c.timeEmbed);
+    this.eps = makeEpsNet(p, data, { net: c.net, hidden: c.hidden, channels: c.channels, timeEmbed: c.timeEmbed, attention: c.attention }, 'score');
     if (c.ema > 0) p.startEma();
     this.bestMetric = data.kind === 'points' && data.shape.length === 1 && data.shape[0] === 2 ? { key: 'val/mmd', mode: 'min' } : { key: 'val/loss', mode: 'min' };
   }
