@@ -123,6 +123,8 @@ const adversarialClassicalDiffusion: [string, string, 'bound' | 'estimate' | 'ex
   ['ddpm-toy2d', 'ddpm', 'sample', 2, 1],
   ['ddpm', 'ddpm', null, 784, 1],
   ['flow-matching', 'flowMatching', 'estimate', 2, 1],
+  ['score-toy2d', 'score', 'sample', 2, 1],
+  ['score', 'score', 'sample', 784, 1],
 ];
 
 describe('adversarial, classical and diffusion notebooks', () => {

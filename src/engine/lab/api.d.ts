@@ -506,6 +506,67 @@ declare namespace LatentLab {
      */
     nllTimesteps?: number;
   }
+  interface ScoreConfig {
+    /**
+     * the geometric ladder of noise levels σ_1 > … > σ_L (defaults: max 3, min 0.03 on points; max 5, min 0.02 on images in
+     * [−1, 1]; 10 levels)
+     */
+    sigmas?: { max?: number; min?: number; levels?: number };
+    /** annealed Langevin: steps at each level (default 100 on points, 10 on images) and ε, the step at σ_L (α_i = ε σ_i²/σ_L²; default 0.1 σ_L² on points, 0.5 σ_L² on images) */
+    langevin?: { stepsPerLevel?: number; eps?: number };
+    /** a final denoising step x ← x + σ_L² s_θ(x, σ_L) after the Langevin chain (Tweedie's estimate; default true) */
+    denoise?: boolean;
+    /** noise network: 'mlp' (default on points) or 'unet' (default on images), the ε-networks of ddpm; s_θ = −ε_θ/σ */
+    net?: 'mlp' | 'unet';
+    /** MLP hidden sizes (default [128, 128, 128] on points, [512, 512, 512] on images) */
+    hidden?: number[];
+    /** U-Net channels per resolution (default [16, 32, 64]) */
+    channels?: number[];
+    /** U-Net: one self-attention layer at quarter resolution (default true) */
+    attention?: boolean;
+    /** width of the sinusoidal embedding of the noise level (default 32 on points, 64 on images) */
+    timeEmbed?: number;
+    /** samples drawn for the validation sample metrics on 2-D points (default 1000) */
+    evalSamples?: number;
+    /** exponential moving average of the weights for sampling and evaluation (decay; 0 = off; default 0.999) */
+    ema?: number;
+  }
+  interface ScoreFieldOptions {
+    /** the dataset (its validation split drawn faintly; its modes give the analytic score) */
+    data?: Dataset;
+    /** levels to draw, 1-based indices into the ladder (default 4 evenly spaced from σ_1 to σ_L) */
+    levels?: number[];
+    /** arrows per side of the grid (default 17, at most 40) */
+    grid?: number;
+  }
+  interface ScoreFieldResult {
+    /** the σ of each panel */
+    sigmas: number[];
+    /** with known modes: per panel, ‖s_θ − s*‖ / ‖s*‖ over the grid points (s* the analytic score of the blurred mixture) */
+    relError?: number[];
+  }
+  interface LangevinPathsOptions {
+    /** chains drawn as paths (default 24 on points, 8 on images) */
+    chains?: number;
+    /** chains run in all, whose end points are shown and scored (default 1000 on points; images: `chains`) */
+    n?: number;
+    /** record the paths every this many steps (default: a tenth of a level's steps on points; one frame per level on images) */
+    every?: number;
+    /** seed of the start and of the injected noise (default 1234) */
+    seed?: number;
+    /** 2-D: the dataset drawn faintly behind (validation split), the reference of `mmd` */
+    data?: Dataset;
+  }
+  interface LangevinPathsResult {
+    /** the σ of each level */
+    sigmas: number[];
+    /** frames recorded per chain */
+    frames: number;
+    /** 2-D with `data`: MMD (kind 'sample') between the `n` end points and up to 1000 validation points */
+    mmd?: number;
+    /** images: the PNG under artifacts */
+    path?: string;
+  }
   interface ProcessFrames {
     /** number of frames shown */
     frames: number;
@@ -929,6 +990,14 @@ declare namespace LatentLab {
      * with `{ likelihood: false }` (FID & co, or MMD on points).
      */
     ddpm(cfg?: DdpmConfig): LikelihoodModel;
+    /**
+     * Score-based model (NCSN, Song & Ermon 2019): s_θ(x, σ) ≈ ∇_x log p_σ(x) by σ²-weighted denoising score matching,
+     * ‖σ s_θ(x + σε, σ) + ε‖² over a geometric ladder of σ; samples by annealed Langevin dynamics (then one denoising step).
+     * Reports train/loss and val/loss (kind 'loss', per coordinate), val/loss_level1..L (kind 'info'), and on 2-D points
+     * val/mmd, val/mode_dist, val/modes_covered, val/high_quality (kind 'sample'). No likelihood: lab.evaluate scores its
+     * samples (MMD on points, FID & co on images; kind 'sample').
+     */
+    score(cfg?: ScoreConfig): SampleModel;
     /**
      * Flow matching (Lipman et al. 2023; rectified flow, Liu et al. 2023): v_θ(x_t, t) regressed on x_1 − x_0 along straight
      * paths x_t = (1 − t) x_0 + t x_1 from N(0, I) to the data; samples by integrating dx/dt = v_θ with a fixed-step ODE
@@ -1508,6 +1577,14 @@ declare namespace LatentLab {
     reverseProcess(model: Model, opts?: ReverseProcessOptions): Promise<ProcessFrames>;
     /** DDPM: q(x_t | x_0) at several t, the data dissolving into noise. */
     forwardProcess(data: Dataset | Split, model: Model, opts?: ForwardProcessOptions): Promise<ProcessFrames>;
+    /**
+     * Score model on 2-D points: the learned score s_θ(x, σ) as arrows over the plane at a few noise levels, beside the analytic
+     * score of the data's Gaussian mixture blurred by N(0, σ²) when the data has known modes (8/25 Gaussians), with their
+     * relative error.
+     */
+    scoreField(model: Model, opts?: ScoreFieldOptions): Promise<ScoreFieldResult>;
+    /** Score model: annealed Langevin chains from N(0, σ_1²) (2-D: paths over the data, coloured by level; images: one row per chain, one column per level). */
+    langevinPaths(model: Model, opts?: LangevinPathsOptions): Promise<LangevinPathsResult>;
     /**
      * Flow matching: trajectories of the ODE dx/dt = v_θ from base draws at t = 0 to samples at t = 1 (2-D: lines over the
      * data, with their straightness); `n` paths (default 300), `steps` solver steps (default the model's), `data` drawn behind.

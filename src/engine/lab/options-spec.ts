@@ -271,6 +271,18 @@ export const LAB_OPTIONS: { models: Record<string, OptionsSpec>; data: Record<st
       "ema": {"kinds":["number"]},
       "nllTimesteps": {"kinds":["number"]},
     } },
+    score: { arg: 0, fields: {
+      "sigmas": {"kinds":["object"]},
+      "langevin": {"kinds":["object"]},
+      "denoise": {"kinds":["boolean"]},
+      "net": {"kinds":["string"],"values":["mlp","unet"]},
+      "hidden": {"kinds":["array"]},
+      "channels": {"kinds":["array"]},
+      "attention": {"kinds":["boolean"]},
+      "timeEmbed": {"kinds":["number"]},
+      "evalSamples": {"kinds":["number"]},
+      "ema": {"kinds":["number"]},
+    } },
     flowMatching: { arg: 0, fields: {
       "solver": {"kinds":["string"],"values":["euler","midpoint","rk4"]},
       "odeSteps": {"kinds":["number"]},

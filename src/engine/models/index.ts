@@ -7,7 +7,7 @@ import { adversarialModels, adversarialViews } from './adversarial';
 import { autoregressiveModels, autoregressiveViews } from './autoregressive';
 import { classicalModels, classicalViews } from './classical';
 import { convrbmViews, energyViews, energyModels, gbrbmViews } from './energy';
-import { diffusionViews, diffusionModels, flowMatchingViews } from './diffusion';
+import { diffusionViews, diffusionModels, flowMatchingViews, scoreViews } from './diffusion';
 import { flowViews, flowModels } from './flows';
 import { latentViews, latentModels, sbnViews } from './latent';
 
@@ -35,6 +35,7 @@ export function createViews(ctx: EngineContext): LatentLab.Views {
     ...adversarialViews(ctx),
     ...diffusionViews(ctx),
     ...flowMatchingViews(ctx),
+    ...scoreViews(ctx),
     ...classicalViews(ctx),
   };
 }

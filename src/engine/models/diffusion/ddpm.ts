@@ -32,8 +32,7 @@
 // 0.55 after ~85 s), so it is the image default. Sampling, evaluation and testNll use an
 // exponential moving average of the weights (`ema`).
 import * as tf from '@tensorflow/tfjs';
-import { modeStats } from '../../eval/modes';
-import { mmd } from '../../eval/mmd';
+import { pointValMetrics } from '../../eval/point-samples';
 import { normal, uniform, uniformValues } from '../../ops/random';
 import { mulberry32, type Rng } from '../../util/rng';
 import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepContext, StepMetrics, TestNll } from '../types';
@@ -275,7 +274,7 @@ export function buildTimeNet(family: string, p: Params, data: DataInfo, c: { net
 }
 
 /** sample metrics of 2-D `samples` (disposed here) against the validation rows: val/mmd, and a toy mixture's mode statistics */
-export async function pointSampleMetrics(samples: tf.Tensor2D, val: tf.Tensor2D, data: DataInfo): Promise<Record<string, MetricValue>> {
+export async function pointValMetricsOf(samples: tf.Tensor2D, val: tf.Tensor2D, data: DataInfo): Promise<Record<string, MetricValue>> {
   let pts: Float32Array;
   let v: Float32Array;
   try {
@@ -283,14 +282,7 @@ export async function pointSampleMetrics(samples: tf.Tensor2D, val: tf.Tensor2D,
   } finally {
     samples.dispose();
   }
-  const out: Record<string, MetricValue> = { 'val/mmd': { value: mmd(pts, v.subarray(0, Math.min(val.shape[0], 1000) * 2), 2), kind: 'sample' } };
-  if (data.modes) {
-    const st = modeStats(pts, data.modes, data.modeStd ?? 0.05);
-    out['val/mode_dist'] = { value: st.meanDist, kind: 'sample' };
-    out['val/modes_covered'] = { value: st.covered, kind: 'sample' };
-    out['val/high_quality'] = { value: st.highQuality, kind: 'sample' };
-  }
-  return out;
+  return pointValMetrics(pts, v, data);
 }
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -543,7 +535,7 @@ export class Ddpm implements Model {
 
   async evaluate(val: tf.Tensor2D, seed: number): Promise<Record<string, MetricValue>> {
     const out: Record<string, MetricValue> = { 'val/loss': { value: await this.validationLoss(val, seed), kind: 'loss' } };
-    if (this.data?.kind === 'points' && this.D === 2) Object.assign(out, await pointSampleMetrics(this.sample(this.config.evalSamples, undefined, subSeed(seed, 3, 0)), val, this.data));
+    if (this.data?.kind === 'points' && this.D === 2) Object.assign(out, await pointValMetricsOf(this.sample(this.config.evalSamples, undefined, subSeed(seed, 3, 0)), val, this.data));
     return out;
   }
 

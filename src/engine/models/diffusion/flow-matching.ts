@@ -35,7 +35,7 @@ import type { Rng } from '../../util/rng';
 import type { DataInfo, EstimatorOptions, MetricKindName, MetricValue, Model, NamedWeight, StepContext, StepMetrics, TestNll } from '../types';
 import { Params } from '../../nn/params';
 import { subSeed } from '../../nn/seeds';
-import { buildTimeNet, checkTimeNetConfig, pointSampleMetrics, timeFeatures, type EpsNet } from './ddpm';
+import { buildTimeNet, checkTimeNetConfig, pointValMetricsOf, timeFeatures, type EpsNet } from './ddpm';
 
 export type OdeSolver = 'euler' | 'midpoint' | 'rk4';
 export type FlowMatchingConfig = LatentLab.FlowMatchingConfig;
@@ -301,7 +301,7 @@ export class FlowMatching implements Model {
 
   async evaluate(val: tf.Tensor2D, seed: number): Promise<Record<string, MetricValue>> {
     const out: Record<string, MetricValue> = { 'val/loss': { value: await this.validationLoss(val, seed), kind: 'loss' } };
-    if (this.data?.kind === 'points' && this.D === 2) Object.assign(out, await pointSampleMetrics(this.sample(this.config.evalSamples, undefined, subSeed(seed, 3, 0)), val, this.data));
+    if (this.data?.kind === 'points' && this.D === 2) Object.assign(out, await pointValMetricsOf(this.sample(this.config.evalSamples, undefined, subSeed(seed, 3, 0)), val, this.data));
     return out;
   }
 
