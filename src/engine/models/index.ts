@@ -10,6 +10,7 @@ import { diffusionViews, diffusionModels } from './diffusion';
 import { energyViews, energyModels } from './energy';
 import { flowViews, flowModels } from './flows';
 import { latentViews, latentModels } from './latent';
+import { hvaeViews } from './latent/hvae-views';
 
 export const models = {
   ...autoregressiveModels,
@@ -28,6 +29,7 @@ export function createViews(ctx: EngineContext): LatentLab.Views {
     ...autoregressiveViews(ctx),
     ...flowViews(ctx),
     ...latentViews(ctx),
+    ...hvaeViews(ctx),
     ...energyViews(ctx),
     ...adversarialViews(ctx),
     ...diffusionViews(ctx),

@@ -4,12 +4,14 @@
 import { Autoencoder } from './autoencoder';
 import { Dae } from './dae';
 import { Vae } from './vae';
+import { Hvae } from './hvae';
 
 export const latentModels = {
   vae: (cfg?) => new Vae(cfg),
   cvae: (cfg?) => new Vae({ ...cfg, conditional: true }),
   autoencoder: (cfg?) => new Autoencoder(cfg),
   dae: (cfg?) => new Dae(cfg),
-} satisfies Pick<LatentLab.ModelsApi, 'vae' | 'cvae' | 'autoencoder' | 'dae'>;
+  hvae: (cfg?) => new Hvae(cfg),
+} satisfies Pick<LatentLab.ModelsApi, 'vae' | 'cvae' | 'autoencoder' | 'dae' | 'hvae'>;
 
 export { latentViews } from './views';
