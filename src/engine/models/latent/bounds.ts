@@ -5,6 +5,22 @@
 import * as tf from '@tensorflow/tfjs';
 import { subSeed } from '../../nn/seeds';
 
+/** the metrics every variational model here reports (the ELBO's parts in training, the bound on validation and test), by kind */
+export const VAE_METRIC_KINDS: Readonly<Record<string, LatentLab.MetricKind>> = {
+  'train/loss': 'loss',
+  'train/recon': 'loss',
+  'train/kl': 'loss',
+  'train/objective': 'loss',
+  'train/kl_weight': 'info',
+  'val/elbo': 'bound',
+  'val/bits_per_dim': 'bound',
+  'val/recon': 'info',
+  'val/kl': 'info',
+  'val/active_units': 'info',
+  'test/nll': 'bound',
+  'test/bits_per_dim': 'bound',
+};
+
 export const LOG_2PI = Math.log(2 * Math.PI);
 /** rows (examples x samples) decoded at once by a streamed IWAE bound: bounds its memory */
 export const IWAE_ROWS = 4096;

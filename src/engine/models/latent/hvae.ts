@@ -15,9 +15,9 @@ import { normal } from '../../ops/random';
 import type { Rng } from '../../util/rng';
 import { Mlp, activate, type Activation } from '../../nn/mlp';
 import { subSeed } from '../../nn/seeds';
-import { uniqueName } from '../../nn/params';
+import { loadNamed, uniqueName } from '../../nn/params';
 import type { DataInfo, EstimatorOptions, MetricKindName, MetricValue, Model, NamedWeight, StepContext, StepMetrics, TestNll } from '../types';
-import { decoderNll, iwaeConvergence, LOG_2PI, streamIwae, type IwaeResult } from './bounds';
+import { decoderNll, iwaeConvergence, LOG_2PI, streamIwae, VAE_METRIC_KINDS, type IwaeResult } from './bounds';
 
 export type HvaeConfig = LatentLab.HvaeConfig;
 
@@ -123,20 +123,7 @@ export class Hvae implements Model {
   }
 
   metricKinds(): Record<string, MetricKindName> {
-    const kinds: Record<string, MetricKindName> = {
-      'train/loss': 'loss',
-      'train/recon': 'loss',
-      'train/kl': 'loss',
-      'train/objective': 'loss',
-      'train/kl_weight': 'info',
-      'val/elbo': 'bound',
-      'val/bits_per_dim': 'bound',
-      'val/recon': 'info',
-      'val/kl': 'info',
-      'val/active_units': 'info',
-      'test/nll': 'bound',
-      'test/bits_per_dim': 'bound',
-    };
+    const kinds: Record<string, MetricKindName> = { ...VAE_METRIC_KINDS };
     for (let l = 1; l <= this.layers; l++) {
       kinds[`train/kl_z${l}`] = 'info';
       kinds[`val/kl_z${l}`] = 'info';
@@ -433,11 +420,7 @@ export class Hvae implements Model {
     this.heads.forEach((h, l) => h.load(`head${l}`, weights));
     this.priors.forEach((p, l) => p.load(`prior${l}`, weights));
     this.dec!.load('decoder', weights);
-    if (this.logSigma) {
-      const t = weights.find((w) => w.name === 'decoder/log_sigma');
-      if (!t) throw new Error(`setWeights: missing 'decoder/log_sigma'`);
-      this.logSigma.assign(t.tensor);
-    }
+    if (this.logSigma) loadNamed(weights, { 'decoder/log_sigma': this.logSigma });
   }
 
   toJSON(): Record<string, unknown> {

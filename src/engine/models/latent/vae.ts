@@ -18,7 +18,7 @@ import type { DataInfo, MetricKindName, MetricValue, Model, NamedWeight, StepCon
 import { classesOf, oneHotRows, type Labels } from '../../nn/one-hot';
 import { subSeed } from '../../nn/seeds';
 import { glorotLimit, uniformValues } from '../../nn/init';
-import { decoderNll, streamIwae } from './bounds';
+import { decoderNll, streamIwae, VAE_METRIC_KINDS } from './bounds';
 
 export type VaeConfig = LatentLab.VaeConfig;
 
@@ -251,20 +251,7 @@ export class Vae implements Model {
   }
 
   metricKinds(): Record<string, MetricKindName> {
-    return {
-      'train/loss': 'loss',
-      'train/recon': 'loss',
-      'train/kl': 'loss',
-      'train/objective': 'loss',
-      'train/kl_weight': 'info',
-      'val/elbo': 'bound',
-      'val/bits_per_dim': 'bound',
-      'val/recon': 'info',
-      'val/kl': 'info',
-      'val/active_units': 'info',
-      'test/nll': 'bound',
-      'test/bits_per_dim': 'bound',
-    };
+    return { ...VAE_METRIC_KINDS };
   }
 
   build(data: DataInfo, rng: Rng): void {
