@@ -41,6 +41,7 @@ const latentAndEnergy: [string, string, 'bound' | 'estimate' | 'exact' | null, n
   ['vae', 'vae', 'bound', 784, 2],
   ['beta-vae', 'vae', 'bound', 784, 1],
   ['cvae', 'cvae', 'bound', 784, 1],
+  ['hvae', 'hvae', 'bound', 784, 2],
   ['autoencoder', 'autoencoder', null, 784, 2],
   ['dae', 'dae', null, 784, 1],
   ['sbn', 'sbn', 'bound', 784, 2],

@@ -274,6 +274,23 @@ declare namespace LatentLab {
     conditional?: boolean;
   }
 
+  interface HvaeConfig {
+    /** sizes of the stochastic layers z_1 … z_L, z_1 nearest the data (default [32, 16]; at least one layer) */
+    latents?: number[];
+    /** hidden sizes of the deterministic path from x up to z_1's features; the decoder p(x|z_1) mirrors them (default [512, 256]) */
+    hidden?: number[];
+    /** width of the nets between stochastic layers: each bottom-up step to a higher layer and each top-down prior p(z_l|z_{l+1}) (default 256) */
+    width?: number;
+    /** activation of every hidden layer (default 'relu'; 'linear' with likelihood 'gaussian' is a linear-Gaussian hierarchy) */
+    activation?: 'relu' | 'tanh' | 'linear';
+    /** decoder p(x|z_1): 'bernoulli' (binary data, the default there) or 'gaussian' (learned per-dimension scale) */
+    likelihood?: 'bernoulli' | 'gaussian';
+    /** KL warm-up: the KL terms' weight rises linearly from 0 to 1 over this many steps (default 0 = off) */
+    warmup?: number;
+    /** importance samples of lab.evaluate's IWAE bound (default 500, as the VAE's; lab.evaluate's `k` overrides it) */
+    evalK?: number;
+  }
+
   interface AdversarialConfig {
     /** latent dimensions (default 2 on 2-D points, 64 on images) */
     latentDim?: number;
@@ -818,6 +835,15 @@ declare namespace LatentLab {
      * lab.data.mnist(), fashionMnist()). Its NLL is −log p(x|y): not comparable with an unconditional model.
      */
     cvae(cfg?: Omit<VaeConfig, 'conditional'>): LikelihoodModel;
+    /**
+     * Hierarchical VAE (ladder VAE): stochastic layers z_L → … → z_1 → x with learned Gaussian priors
+     * p(z_l|z_{l+1}), and an inference model that merges a bottom-up estimate with the top-down prior
+     * (precision-weighted). Reports train/loss (−ELBO, nats), train/recon, train/kl and train/kl_z1 … z_L;
+     * on validation val/elbo and val/bits_per_dim (kind 'bound'), val/kl_z<l> and val/active_units_z<l>
+     * (kind 'info'). lab.evaluate gives −IWAE with `evalK` samples (or its `k`; kind 'bound'), with
+     * the bound at 4k and the importance weights' ESS in `convergence`.
+     */
+    hvae(cfg?: HvaeConfig): LikelihoodModel;
     /**
      * Generative adversarial network (MLP or conv): minimax or non-saturating G loss, `dSteps` D updates per G update,
      * dropout and spectral norm in D. Reports train/d_loss, train/g_loss, train|val/d_real, d_fake, d_accuracy (info);
@@ -1529,6 +1555,11 @@ declare namespace LatentLab {
       split: { x: Float32Array; n: number },
       opts?: { batch?: number; draws?: number; seed?: number },
     ): Promise<{ none: number; centred: number; baseline: number; meanNormSq: number; draws: number; batch: number }>;
+    /**
+     * VAE and hierarchical VAE: the mean KL of every latent unit, layer by layer (a vae has one layer),
+     * the units above 0.01 nats counted as active, and each layer's KL during training.
+     */
+    activeUnits(model: Model, split: { x: Float32Array; n: number }): Promise<{ layers: { kl: number[]; active: number }[] }>;
     /** RBM, DBN, DBM: the weights of the first `n` hidden units as images. */
     filters(model: Model, opts?: { n?: number; layer?: number }): Promise<{ path: string; shown: number }>;
     /** GB-RBM: its learned σ per visible unit as a picture (light = large σ), with the smallest, median and largest σ. */

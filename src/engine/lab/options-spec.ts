@@ -27,6 +27,15 @@ export const LAB_OPTIONS: { models: Record<string, OptionsSpec>; data: Record<st
       "k": {"kinds":["number"]},
       "evalK": {"kinds":["number"]},
     } },
+    hvae: { arg: 0, fields: {
+      "latents": {"kinds":["array"]},
+      "hidden": {"kinds":["array"]},
+      "width": {"kinds":["number"]},
+      "activation": {"kinds":["string"],"values":["relu","tanh","linear"]},
+      "likelihood": {"kinds":["string"],"values":["bernoulli","gaussian"]},
+      "warmup": {"kinds":["number"]},
+      "evalK": {"kinds":["number"]},
+    } },
     gan: { arg: 0, fields: {
       "loss": {"kinds":["string"],"values":["nonsaturating","minimax"]},
       "latentDim": {"kinds":["number"]},

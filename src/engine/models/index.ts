@@ -10,6 +10,7 @@ import { convrbmViews, energyViews, energyModels, gbrbmViews } from './energy';
 import { diffusionViews, diffusionModels, flowMatchingViews, scoreViews } from './diffusion';
 import { flowViews, flowModels } from './flows';
 import { latentViews, latentModels, sbnViews } from './latent';
+import { hvaeViews } from './latent/hvae-views';
 
 export const models = {
   ...autoregressiveModels,
@@ -29,6 +30,7 @@ export function createViews(ctx: EngineContext): LatentLab.Views {
     ...flowViews(ctx),
     ...latentViews(ctx),
     ...sbnViews(ctx),
+    ...hvaeViews(ctx),
     ...energyViews(ctx),
     ...gbrbmViews(ctx),
     ...convrbmViews(ctx),

@@ -5,6 +5,7 @@ import { Autoencoder } from './autoencoder';
 import { Dae } from './dae';
 import { Sbn } from './sbn';
 import { Vae } from './vae';
+import { Hvae } from './hvae';
 
 export const latentModels = {
   vae: (cfg?) => new Vae(cfg),
@@ -12,7 +13,8 @@ export const latentModels = {
   autoencoder: (cfg?) => new Autoencoder(cfg),
   dae: (cfg?) => new Dae(cfg),
   sbn: (cfg?) => new Sbn(cfg),
-} satisfies Pick<LatentLab.ModelsApi, 'vae' | 'cvae' | 'autoencoder' | 'dae' | 'sbn'>;
+  hvae: (cfg?) => new Hvae(cfg),
+} satisfies Pick<LatentLab.ModelsApi, 'vae' | 'cvae' | 'autoencoder' | 'dae' | 'sbn' | 'hvae'>;
 
 export { latentViews } from './views';
 export { sbnViews } from './sbn-views';

@@ -19,14 +19,12 @@ import { CHECK_FACTOR, checkSeed, convergenceOf } from '../../eval/convergence';
 import { classesOf, oneHotRows, type Labels } from '../../nn/one-hot';
 import { subSeed } from '../../nn/seeds';
 import { glorotLimit, uniformValues } from '../../nn/init';
+import { decoderNll, streamIwae, VAE_METRIC_KINDS } from './bounds';
 
 export type VaeConfig = LatentLab.VaeConfig;
 
 type Resolved = Required<Omit<VaeConfig, 'likelihood'>> & { likelihood: 'bernoulli' | 'gaussian' | null };
 
-const LOG_2PI = Math.log(2 * Math.PI);
-/** rows (examples x samples) decoded at once by iwae/testNll: bounds their memory */
-const IWAE_ROWS = 4096;
 /**
  * default evalK, the same for both nets so their test bounds compare: testNll on 1,000 MNIST
  * test images takes ~25 s (mlp [512, 256]) and ~55 s (conv [32, 64]) on wasm with 2 cores
@@ -41,48 +39,6 @@ export function gaussianKl(mu: tf.Tensor2D, logvar: tf.Tensor2D): tf.Tensor1D {
 /** the same, per latent dimension: [B, L] */
 function gaussianKlPerDim(mu: tf.Tensor2D, logvar: tf.Tensor2D): tf.Tensor2D {
   return tf.mul(0.5, tf.sub(tf.add(tf.square(mu), tf.exp(logvar)), tf.add(1, logvar))) as tf.Tensor2D;
-}
-
-/** log(1/k sum_i exp(a_i)) over a stream of chunks, in float64, per example */
-class LogMeanExp {
-  private readonly max: Float64Array;
-  private readonly sum: Float64Array;
-  /** Σ exp(2 (lw − max)): for the effective sample size */
-  private readonly sum2: Float64Array;
-  private count = 0;
-  constructor(readonly m: number) {
-    this.max = new Float64Array(m).fill(-Infinity);
-    this.sum = new Float64Array(m);
-    this.sum2 = new Float64Array(m);
-  }
-  /** `lw`: [kc, m] row-major, kc samples of each of the m examples */
-  add(lw: Float32Array, kc: number): void {
-    const { m, max, sum, sum2 } = this;
-    for (let b = 0; b < m; b++) {
-      let mx = max[b];
-      for (let i = 0; i < kc; i++) mx = Math.max(mx, lw[i * m + b]);
-      if (mx === -Infinity) continue; // every weight so far is zero
-      const r = sum[b] === 0 ? 0 : Math.exp(max[b] - mx);
-      let s = sum[b] * r;
-      let s2 = sum2[b] * r * r;
-      for (let i = 0; i < kc; i++) {
-        const w = Math.exp(lw[i * m + b] - mx);
-        s += w;
-        s2 += w * w;
-      }
-      max[b] = mx;
-      sum[b] = s;
-      sum2[b] = s2;
-    }
-    this.count += kc;
-  }
-  result(): Float64Array {
-    return this.max.map((mx, b) => mx + Math.log(this.sum[b]) - Math.log(this.count));
-  }
-  /** each example's effective sample size (Σw)²/Σw², in [1, samples added] */
-  ess(): Float64Array {
-    return this.sum.map((s, b) => (s * s) / this.sum2[b]);
-  }
 }
 
 /** the examples the IWAE bound's convergence check runs at 4k on (the first ones of the split) */
@@ -299,20 +255,7 @@ export class Vae implements Model {
   }
 
   metricKinds(): Record<string, MetricKindName> {
-    return {
-      'train/loss': 'loss',
-      'train/recon': 'loss',
-      'train/kl': 'loss',
-      'train/objective': 'loss',
-      'train/kl_weight': 'info',
-      'val/elbo': 'bound',
-      'val/bits_per_dim': 'bound',
-      'val/recon': 'info',
-      'val/kl': 'info',
-      'val/active_units': 'info',
-      'test/nll': 'bound',
-      'test/bits_per_dim': 'bound',
-    };
+    return { ...VAE_METRIC_KINDS };
   }
 
   build(data: DataInfo, rng: Rng): void {
@@ -395,14 +338,7 @@ export class Vae implements Model {
 
   /** -log p(x|z) per row, in nats */
   private nll(x: tf.Tensor2D, z: tf.Tensor2D, y?: tf.Tensor2D): tf.Tensor1D {
-    const out = this.dec!.apply(z, y);
-    if (this.likelihood === 'bernoulli') {
-      // -log Bernoulli(x; sigmoid(l)) = softplus(l) - x * l
-      return tf.sum(tf.sub(tf.softplus(out), tf.mul(x, out)), 1) as tf.Tensor1D;
-    }
-    const ls = tf.clipByValue(this.logSigma!, -7, 2);
-    const zsc = tf.div(tf.sub(x, out), tf.exp(ls));
-    return tf.sum(tf.add(tf.add(0.5 * LOG_2PI, ls), tf.mul(0.5, tf.square(zsc))), 1) as tf.Tensor1D;
+    return decoderNll(this.dec!.apply(z, y), x, this.likelihood === 'bernoulli' ? null : this.logSigma!);
   }
 
   /** log p(x|z) per row [n] in nats (a CVAE: log p(x|z,y)) */
@@ -461,43 +397,28 @@ export class Vae implements Model {
     this.need('iwae');
     if (!(Number.isInteger(k) && k >= 1)) throw new Error(`${this.family}.iwae: k must be a whole number >= 1`);
     const y = this.labelsFor(x, labels, 'iwae', false);
-    const n = x.shape[0];
-    const out = new Float32Array(n);
-    const ess = new Float64Array(n);
-    let samples = 0;
-    const m = Math.max(1, Math.min(n, Math.floor(IWAE_ROWS / Math.min(k, IWAE_ROWS))));
-    const kc = Math.max(1, Math.min(k, Math.floor(IWAE_ROWS / m)));
     try {
-      for (let s = 0; s < n; s += m) {
-        const mm = Math.min(m, n - s);
-        const [xs, ys, mu, logvar] = tf.tidy(() => {
-          const xs = tf.slice(x, [s, 0], [mm, -1]) as tf.Tensor2D;
-          const ys = y ? (tf.slice(y, [s, 0], [mm, -1]) as tf.Tensor2D) : undefined;
-          const { mu, logvar } = this.encodeWith(xs, ys);
-          return [xs, ys, mu, logvar] as const;
-        });
-        const acc = new LogMeanExp(mm);
-        for (let i = 0, j = 0; i < k; i += kc, j++) {
-          const kk = Math.min(kc, k - i);
-          const lw = tf.tidy(() => {
-            const { logPx, logRatio } = this.weights(xs, ys, mu, logvar, kk, subSeed(seed, s, j));
-            return tf.add(logPx, logRatio);
-          });
-          try {
-            acc.add((await lw.data()) as Float32Array, kk);
-            samples += kk * mm;
-          } finally {
-            lw.dispose();
-          }
-        }
-        out.set(acc.result(), s);
-        ess.set(acc.ess(), s);
-        tf.dispose([xs, mu, logvar, ...(ys ? [ys] : [])]);
-      }
+      const n = x.shape[0];
+      const { bound, ess } = await streamIwae(
+        n,
+        k,
+        seed,
+        (s, m) =>
+          tf.tidy(() => {
+            const xs = tf.slice(x, [s, 0], [m, -1]) as tf.Tensor2D;
+            const ys = y ? (tf.slice(y, [s, 0], [m, -1]) as tf.Tensor2D) : undefined;
+            return { xs, ys, ...this.encodeWith(xs, ys) };
+          }),
+        ({ xs, ys, mu, logvar }, kk, sd) => {
+          const { logPx, logRatio } = this.weights(xs, ys, mu, logvar, kk, sd);
+          return tf.add(logPx, logRatio);
+        },
+      );
+      // every example gets k draws
+      return { bound, ess: Float64Array.from(ess), samples: n * k };
     } finally {
       y?.dispose();
     }
-    return { bound: out, ess, samples };
   }
 
   /**
