@@ -8,6 +8,7 @@ import { autoregressiveModels, autoregressiveViews } from './autoregressive';
 import { classicalModels, classicalViews } from './classical';
 import { diffusionViews, diffusionModels } from './diffusion';
 import { energyViews, energyModels } from './energy';
+import { ebmViews } from './energy/ebm-views';
 import { flowViews, flowModels } from './flows';
 import { latentViews, latentModels } from './latent';
 
@@ -29,6 +30,7 @@ export function createViews(ctx: EngineContext): LatentLab.Views {
     ...flowViews(ctx),
     ...latentViews(ctx),
     ...energyViews(ctx),
+    ...ebmViews(ctx),
     ...adversarialViews(ctx),
     ...diffusionViews(ctx),
     ...classicalViews(ctx),

@@ -4,6 +4,7 @@
 import { Boltzmann } from './boltzmann';
 import { Dbm } from './dbm';
 import { Dbn } from './dbn';
+import { Ebm } from './ebm';
 import { capacity, corrupt, Hopfield, overlap, randomPatterns } from './hopfield';
 import { Rbm } from './rbm';
 
@@ -13,6 +14,7 @@ export const energyModels = {
   rbm: (cfg?) => new Rbm(cfg),
   dbn: (cfg?) => new Dbn(cfg),
   dbm: (cfg?) => new Dbm(cfg),
-} satisfies Pick<LatentLab.ModelsApi, 'hopfield' | 'boltzmann' | 'rbm' | 'dbn' | 'dbm'>;
+  ebm: (cfg?) => new Ebm(cfg),
+} satisfies Pick<LatentLab.ModelsApi, 'hopfield' | 'boltzmann' | 'rbm' | 'dbn' | 'dbm' | 'ebm'>;
 
 export { energyViews } from './views';

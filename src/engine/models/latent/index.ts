@@ -3,6 +3,7 @@
 // likelihood and are judged by their samples.
 import { Autoencoder } from './autoencoder';
 import { Dae } from './dae';
+import { Gsn } from './gsn';
 import { Vae } from './vae';
 
 export const latentModels = {
@@ -10,6 +11,7 @@ export const latentModels = {
   cvae: (cfg?) => new Vae({ ...cfg, conditional: true }),
   autoencoder: (cfg?) => new Autoencoder(cfg),
   dae: (cfg?) => new Dae(cfg),
-} satisfies Pick<LatentLab.ModelsApi, 'vae' | 'cvae' | 'autoencoder' | 'dae'>;
+  gsn: (cfg?) => new Gsn(cfg),
+} satisfies Pick<LatentLab.ModelsApi, 'vae' | 'cvae' | 'autoencoder' | 'dae' | 'gsn'>;
 
 export { latentViews } from './views';
