@@ -256,6 +256,11 @@ declare namespace LatentLab {
     energy(x: any): any;
   }
 
+  interface Gsn extends SampleModel {
+    /** the chain's frames (the mean of p(x | h_t) every `every` steps, the first the random start); `reset`: h set to 0 before every step */
+    chain(opts: { n: number; steps: number; every?: number; seed: number; init?: Float32Array; reset?: boolean }): Promise<Float32Array[]>;
+  }
+
   interface VaeConfig {
     /** latent dimensions (default 16) */
     latentDim?: number;
@@ -869,10 +874,10 @@ declare namespace LatentLab {
      * Generative stochastic network (Bengio et al. 2014): a Markov chain with a latent state,
      * h_t = f(h_{t−1}, x̃_{t−1}) with noise injected into h, x̃ a salt-and-pepper corruption of x_{t−1},
      * x_t ~ p(x | h_t); trained by denoising reconstruction of the clean x at every step of a walk.
-     * `lab.views.chain` shows its chain. Reports train/loss, train/recon_first, train/recon_last ('loss'/'info'),
+     * `lab.views.chain` shows its chain; `model.chain({ ..., reset: true })` runs it with h forgotten each step. Reports train/loss, train/recon_first, train/recon_last ('loss'/'info'),
      * val/recon ('info'). No likelihood: lab.evaluate scores samples.
      */
-    gsn(cfg?: GsnConfig): SampleModel;
+    gsn(cfg?: GsnConfig): Gsn;
     /**
      * Hopfield network: `store` patterns (0/1 or ±1) with the Hebbian rule W = (1/N) Σ ξξᵀ, zero diagonal;
      * `recall` from a corrupted state by asynchronous sign updates, which never raise E(s) = −½ sᵀWs.

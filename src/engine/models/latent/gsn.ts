@@ -37,9 +37,8 @@ export class Gsn extends Dae {
   private V: tf.Variable | null = null;
 
   constructor(cfg: GsnConfig = {}) {
-    super({ latentDim: cfg.hiddenSize ?? 256, hidden: [], corruption: cfg.corruption, noise: cfg.noise ?? 0.3, walkback: cfg.walkback ?? 4, chainSteps: cfg.chainSteps ?? 50 }, 'gsn');
+    super({ latentDim: checkedSize(cfg.hiddenSize ?? 256), hidden: [], corruption: cfg.corruption, noise: cfg.noise ?? 0.3, walkback: cfg.walkback ?? 4, chainSteps: cfg.chainSteps ?? 50 }, 'gsn');
     this.gsn = { hiddenSize: cfg.hiddenSize ?? 256, hiddenNoise: cfg.hiddenNoise ?? 0.5 };
-    if (!Number.isInteger(this.gsn.hiddenSize) || this.gsn.hiddenSize < 1) throw new RangeError(`lab.models.gsn: hiddenSize must be a whole number >= 1 (got ${cfg.hiddenSize})`);
     if (!(this.gsn.hiddenNoise >= 0)) throw new RangeError(`lab.models.gsn: hiddenNoise must be >= 0 (got ${cfg.hiddenNoise})`);
     Object.assign(this.config, { hiddenSize: this.gsn.hiddenSize, hiddenNoise: this.gsn.hiddenNoise });
   }
@@ -187,4 +186,9 @@ export class Gsn extends Dae {
     super.dispose();
     this.V?.dispose();
   }
+}
+
+function checkedSize(h: number): number {
+  if (!Number.isInteger(h) || h < 1) throw new RangeError(`lab.models.gsn: hiddenSize must be a whole number >= 1 (got ${h})`);
+  return h;
 }
