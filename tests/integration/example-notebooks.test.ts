@@ -121,6 +121,8 @@ const adversarialClassicalDiffusion: [string, string, 'bound' | 'estimate' | 'ex
   ['wgan', 'wgan', 'sample', 2, 3],
   ['wgan-gp', 'wgan-gp', 'sample', 784, 1],
   ['lsgan', 'lsgan', 'sample', 784, 1],
+  ['ebm', 'ebm', 'sample', 784, 1],
+  ['gsn', 'gsn', 'sample', 784, 1],
   ['ddpm-toy2d', 'ddpm', 'sample', 2, 1],
   ['ddpm', 'ddpm', null, 784, 1],
   ['flow-matching', 'flowMatching', 'estimate', 2, 1],

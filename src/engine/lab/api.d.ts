@@ -251,6 +251,16 @@ declare namespace LatentLab {
     testNll?: undefined;
   }
 
+  interface Ebm extends SampleModel {
+    /** E(x) per row for images in [0, 1] (lower is more probable) */
+    energy(x: any): any;
+  }
+
+  interface Gsn extends SampleModel {
+    /** the chain's frames (the mean of p(x | h_t) every `every` steps, the first the random start); `reset`: h set to 0 before every step */
+    chain(opts: { n: number; steps: number; every?: number; seed: number; init?: Float32Array; reset?: boolean }): Promise<Float32Array[]>;
+  }
+
   interface VaeConfig {
     /** latent dimensions (default 16) */
     latentDim?: number;
@@ -768,6 +778,40 @@ declare namespace LatentLab {
     loss?: 'bce' | 'mse';
   }
 
+  interface EbmConfig {
+    /** hidden sizes of the energy network E(x), an MLP with LeakyReLU (default [256, 128]) */
+    hidden?: number[];
+    /** Langevin steps per training step, from the replay buffer (default 30) */
+    steps?: number;
+    /** α of the Langevin step u ← u − (α/2)∇E(u) + s·z, in model units u = 2x − 1 (default 20) */
+    stepSize?: number;
+    /** s, the noise std of each Langevin step (default 0.01; the theory's √α is far larger) */
+    noise?: number;
+    /** rows in the replay buffer (default 10000) */
+    bufferSize?: number;
+    /** the fraction of chains started from the buffer, the rest from uniform noise (default 0.95) */
+    replay?: number;
+    /** weight λ of the energy regulariser λ(E(x+)² + E(x−)²) (default 0.1) */
+    alpha?: number;
+    /** Langevin steps from uniform noise when sampling (default 200) */
+    sampleSteps?: number;
+  }
+
+  interface GsnConfig {
+    /** size of the latent state h (default 256) */
+    hiddenSize?: number;
+    /** corruption C(x̃ | x): 'saltpepper' on binary data (the default there), else 'gaussian' */
+    corruption?: 'saltpepper' | 'gaussian';
+    /** corruption strength: the salt-and-pepper replacement probability, or the Gaussian std (default 0.3) */
+    noise?: number;
+    /** std of the Gaussian noise injected into h before and after its nonlinearity (default 0.5) */
+    hiddenNoise?: number;
+    /** walk-back steps of the chain per training example (default 4) */
+    walkback?: number;
+    /** chain steps that `sample` runs from random pixels (default 50) */
+    chainSteps?: number;
+  }
+
   interface DaeConfig extends AutoencoderConfig {
     /** corruption: 'saltpepper' (a pixel becomes a random bit with probability `noise`) on binary data, else 'gaussian' */
     corruption?: 'saltpepper' | 'gaussian';
@@ -922,6 +966,22 @@ declare namespace LatentLab {
      * Reports train/loss, val/recon, val/denoise. No likelihood.
      */
     dae(cfg?: DaeConfig): SampleModel;
+    /**
+     * Energy-based model on images, p(x) ∝ exp(−E(x)) with E an MLP, trained by maximum likelihood with
+     * model samples from short-run Langevin dynamics started from a replay buffer (95% buffer, 5% noise), and a
+     * regulariser on energy magnitudes. Samples: a longer Langevin run from noise; `lab.views.chain` shows it.
+     * Reports train/loss, train/cd, train/e_data, train/e_sample, train/fresh and val/e_data, val/e_noise,
+     * val/e_sample, val/e_gap (all 'info'). No likelihood (log Z is unknown): lab.evaluate scores samples.
+     */
+    ebm(cfg?: EbmConfig): Ebm;
+    /**
+     * Generative stochastic network (Bengio et al. 2014): a Markov chain with a latent state,
+     * h_t = f(h_{t−1}, x̃_{t−1}) with noise injected into h, x̃ a salt-and-pepper corruption of x_{t−1},
+     * x_t ~ p(x | h_t); trained by denoising reconstruction of the clean x at every step of a walk.
+     * `lab.views.chain` shows its chain; `model.chain({ ..., reset: true })` runs it with h forgotten each step. Reports train/loss, train/recon_first, train/recon_last ('loss'/'info'),
+     * val/recon ('info'). No likelihood: lab.evaluate scores samples.
+     */
+    gsn(cfg?: GsnConfig): Gsn;
     /**
      * Sigmoid belief network: directed layers of binary units, p(h^{l-1}=1 | h^l) = σ(W h^l + b), a factorial
      * top layer, with a recognition net q(h|v) of sigmoid layers; trained by wake-sleep or NVIL (`train`).
@@ -1568,6 +1628,8 @@ declare namespace LatentLab {
     poolingMaps(model: Model, split: { x: Float32Array; n: number }, opts?: { index?: number; maps?: number }): Promise<{ path: string; sparsity: number; poolOn: number }>;
     /** The sampling chain (Gibbs for rbm, dbn, dbm, boltzmann; corrupt–denoise for dae) as frames: one row per chain. */
     chain(model: Model, opts?: { n?: number; steps?: number; every?: number; seed?: number }): Promise<{ path: string; frames: number }>;
+    /** EBM: histograms of E(x) for test images, uniform noise and the model's samples (Langevin from noise), with their means. */
+    energyHistogram(model: Model, split: { x: Float32Array; n: number }, opts?: { n?: number; seed?: number }): Promise<{ data: number; noise: number; samples: number }>;
     /** Inpainting: half of each test image clamped, the rest filled in by Gibbs sampling; clamped pixels never change. */
     inpaint(model: Model, split: { x: Float32Array; n: number }, opts?: { n?: number; half?: 'top' | 'bottom' | 'left' | 'right'; steps?: number; seed?: number }): Promise<{ path: string; clampedChanged: number }>;
     /** Hopfield: each pattern, a copy with `flip` of its units flipped, and the recall as frames. */

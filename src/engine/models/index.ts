@@ -6,7 +6,7 @@ import { sampleViews } from '../views/samples';
 import { adversarialModels, adversarialViews } from './adversarial';
 import { autoregressiveModels, autoregressiveViews } from './autoregressive';
 import { classicalModels, classicalViews } from './classical';
-import { convrbmViews, energyViews, energyModels, gbrbmViews } from './energy';
+import { convrbmViews, ebmViews, energyViews, energyModels, gbrbmViews } from './energy';
 import { diffusionViews, diffusionModels, flowMatchingViews, scoreViews } from './diffusion';
 import { flowViews, flowModels } from './flows';
 import { latentViews, latentModels, sbnViews } from './latent';
@@ -34,6 +34,7 @@ export function createViews(ctx: EngineContext): LatentLab.Views {
     ...energyViews(ctx),
     ...gbrbmViews(ctx),
     ...convrbmViews(ctx),
+    ...ebmViews(ctx),
     ...adversarialViews(ctx),
     ...diffusionViews(ctx),
     ...flowMatchingViews(ctx),

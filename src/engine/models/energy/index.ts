@@ -4,6 +4,7 @@
 import { Boltzmann } from './boltzmann';
 import { Dbm } from './dbm';
 import { Dbn } from './dbn';
+import { Ebm } from './ebm';
 import { ConvRbm } from './convrbm';
 import { Gbrbm } from './gbrbm';
 import { capacity, corrupt, Hopfield, overlap, randomPatterns } from './hopfield';
@@ -17,8 +18,10 @@ export const energyModels = {
   dbn: (cfg?) => new Dbn(cfg),
   dbm: (cfg?) => new Dbm(cfg),
   convrbm: (cfg?) => new ConvRbm(cfg),
-} satisfies Pick<LatentLab.ModelsApi, 'hopfield' | 'boltzmann' | 'rbm' | 'gbrbm' | 'dbn' | 'dbm' | 'convrbm'>;
+  ebm: (cfg?) => new Ebm(cfg),
+} satisfies Pick<LatentLab.ModelsApi, 'hopfield' | 'boltzmann' | 'rbm' | 'gbrbm' | 'dbn' | 'dbm' | 'convrbm' | 'ebm'>;
 
 export { energyViews } from './views';
 export { convrbmViews } from './convrbm-views';
 export { gbrbmViews } from './gbrbm-views';
+export { ebmViews } from './ebm-views';

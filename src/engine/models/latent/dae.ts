@@ -16,14 +16,14 @@ export type DaeConfig = LatentLab.DaeConfig;
 export class Dae extends Autoencoder {
   readonly dae: { corruption: 'saltpepper' | 'gaussian' | null; noise: number; walkback: number; chainSteps: number };
 
-  constructor(cfg: DaeConfig = {}) {
-    super(cfg, 'dae');
+  constructor(cfg: DaeConfig = {}, family = 'dae') {
+    super(cfg, family);
     this.dae = { corruption: cfg.corruption ?? null, noise: cfg.noise ?? 0.3, walkback: cfg.walkback ?? 1, chainSteps: cfg.chainSteps ?? 50 };
     const d = this.dae;
-    if (d.corruption !== null && !['saltpepper', 'gaussian'].includes(d.corruption)) throw new RangeError(`lab.models.dae: corruption must be 'saltpepper' or 'gaussian' (got ${JSON.stringify(cfg.corruption)})`);
-    if (!(d.noise > 0) || (d.corruption === 'saltpepper' && d.noise > 1)) throw new RangeError(`lab.models.dae: noise must be > 0 (and <= 1 for salt-and-pepper); got ${cfg.noise}`);
-    if (!Number.isInteger(d.walkback) || d.walkback < 1 || d.walkback > 20) throw new RangeError(`lab.models.dae: walkback must be a whole number from 1 to 20 (got ${cfg.walkback})`);
-    if (!Number.isInteger(d.chainSteps) || d.chainSteps < 0) throw new RangeError(`lab.models.dae: chainSteps must be a whole number >= 0 (got ${cfg.chainSteps})`);
+    if (d.corruption !== null && !['saltpepper', 'gaussian'].includes(d.corruption)) throw new RangeError(`lab.models.${family}: corruption must be 'saltpepper' or 'gaussian' (got ${JSON.stringify(cfg.corruption)})`);
+    if (!(d.noise > 0) || (d.corruption === 'saltpepper' && d.noise > 1)) throw new RangeError(`lab.models.${family}: noise must be > 0 (and <= 1 for salt-and-pepper); got ${cfg.noise}`);
+    if (!Number.isInteger(d.walkback) || d.walkback < 1 || d.walkback > 20) throw new RangeError(`lab.models.${family}: walkback must be a whole number from 1 to 20 (got ${cfg.walkback})`);
+    if (!Number.isInteger(d.chainSteps) || d.chainSteps < 0) throw new RangeError(`lab.models.${family}: chainSteps must be a whole number >= 0 (got ${cfg.chainSteps})`);
     Object.assign(this.config, { corruption: d.corruption, noise: d.noise, walkback: d.walkback, chainSteps: d.chainSteps });
   }
 
@@ -37,7 +37,7 @@ export class Dae extends Autoencoder {
 
   override build(...args: Parameters<Autoencoder['build']>): void {
     const corruption = this.dae.corruption ?? (args[0].binary ? 'saltpepper' : 'gaussian');
-    if (corruption === 'saltpepper' && this.dae.noise > 1) throw new RangeError(`lab.models.dae: salt-and-pepper noise is a probability, at most 1 (got ${this.dae.noise})`);
+    if (corruption === 'saltpepper' && this.dae.noise > 1) throw new RangeError(`lab.models.${this.family}: salt-and-pepper noise is a probability, at most 1 (got ${this.dae.noise})`);
     super.build(...args);
     this.dae.corruption = this.corruption;
     (this.config as Record<string, unknown>).corruption = this.corruption;

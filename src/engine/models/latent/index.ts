@@ -3,6 +3,7 @@
 // likelihood and are judged by their samples.
 import { Autoencoder } from './autoencoder';
 import { Dae } from './dae';
+import { Gsn } from './gsn';
 import { Sbn } from './sbn';
 import { Vae } from './vae';
 import { Hvae } from './hvae';
@@ -14,7 +15,8 @@ export const latentModels = {
   dae: (cfg?) => new Dae(cfg),
   sbn: (cfg?) => new Sbn(cfg),
   hvae: (cfg?) => new Hvae(cfg),
-} satisfies Pick<LatentLab.ModelsApi, 'vae' | 'cvae' | 'autoencoder' | 'dae' | 'sbn' | 'hvae'>;
+  gsn: (cfg?) => new Gsn(cfg),
+} satisfies Pick<LatentLab.ModelsApi, 'vae' | 'cvae' | 'autoencoder' | 'dae' | 'sbn' | 'hvae' | 'gsn'>;
 
 export { latentViews } from './views';
 export { sbnViews } from './sbn-views';
