@@ -248,7 +248,11 @@ describe('lab.evaluate with sample metrics', () => {
     expect(both.nll_nats).toBeCloseTo(plain.nll_nats, 6);
     expect(both.sample).toMatchObject({ kind: 'sample', n: 100, classifier: 'mnist-mlp-v1' });
     const msg2 = messages.filter((m) => m.type === 'run.eval' && m.runId === run2.id).at(-1) as { points: { key: string }[] };
-    expect(msg2.points.map((p) => p.key).slice(0, 3)).toEqual(['test/nll', 'test/bits_per_dim', 'test/fid']);
+    // the NLL first, then its convergence check's keys (test/nll_1x, …), then the sample metrics
+    const keys = msg2.points.map((p) => p.key);
+    expect(keys.slice(0, 2)).toEqual(['test/nll', 'test/bits_per_dim']);
+    expect(keys).toContain('test/nll_4x');
+    expect(keys.indexOf('test/fid')).toBeGreaterThan(keys.indexOf('test/nll_4x'));
     expect(run2.metrics['test/fid']).toBe((both.sample as ImageSampleMetrics).fid);
   });
 });
