@@ -20,10 +20,10 @@ export type FamilyId = (typeof FAMILIES)[number]['id'];
 export const BUILDER_FAMILY: Readonly<Record<string, FamilyId>> = {
   fvsbn: 'autoregressive', nade: 'autoregressive', made: 'autoregressive', pixelcnn: 'autoregressive', wavenet: 'autoregressive', charlm: 'autoregressive',
   nice: 'flows', realnvp: 'flows', maf: 'flows', iaf: 'flows', glow: 'flows',
-  vae: 'latent', cvae: 'latent', autoencoder: 'latent', dae: 'latent',
-  hopfield: 'energy', boltzmann: 'energy', rbm: 'energy', dbn: 'energy', dbm: 'energy',
+  vae: 'latent', cvae: 'latent', autoencoder: 'latent', dae: 'latent', sbn: 'latent', hvae: 'latent', gsn: 'latent',
+  hopfield: 'energy', boltzmann: 'energy', rbm: 'energy', gbrbm: 'energy', convrbm: 'energy', dbn: 'energy', dbm: 'energy', ebm: 'energy',
   gan: 'adversarial', dcgan: 'adversarial', wgan: 'adversarial', wganGp: 'adversarial', lsgan: 'adversarial', cgan: 'adversarial', gmmn: 'adversarial',
-  ddpm: 'diffusion',
+  ddpm: 'diffusion', score: 'diffusion', flowMatching: 'diffusion',
   gmm: 'classical', naiveBayes: 'classical', kde: 'classical', ngram: 'classical', pca: 'classical',
 };
 
